@@ -1,0 +1,39 @@
+# The commands the README names. `make run` and `make test` work on a fresh machine.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+FLASK  := $(VENV)/bin/flask --app wsgi
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: run test install dev-install setup check-content lint clean
+
+run: setup  ## migrate, load content, create demo accounts, serve on http://127.0.0.1:5000
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+setup: install
+	mkdir -p instance
+	$(FLASK) db upgrade
+	$(FLASK) lms content load
+	$(FLASK) lms demo
+
+test: dev-install  ## the whole suite (set TEST_DATABASE_URL to run it on PostgreSQL)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+check-content: install
+	$(FLASK) lms content check
+
+install: $(VENV)/.runtime-installed
+dev-install: $(VENV)/.dev-installed
+
+$(VENV)/.runtime-installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.runtime-installed
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

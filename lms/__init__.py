@@ -1,0 +1,83 @@
+"""CallSafe Academy: GDPR training and certification for contact-centre agents.
+
+`create_app()` wires configuration, extensions, blueprints, the CLI and error
+handlers. It does no database I/O and opens no connection: migrations,
+content loading and demo data are CLI commands (see the Makefile).
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from lms.config import PROJECT_ROOT, check_production_secret, load_config
+
+
+def create_app(config: dict[str, Any] | None = None, profile: str | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        static_folder=str(PROJECT_ROOT / "static"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+    )
+    app.config.from_object(load_config(profile))
+    app.config.update(config or {})
+    if app.config["ENV_NAME"] == "production":
+        check_production_secret(app.config.get("SECRET_KEY"))
+    if app.config["PROXY_COUNT"]:
+        # Trust exactly that many proxies, so a forged X-Forwarded-For cannot reset rate limits.
+        n = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+    logging.basicConfig(level=logging.INFO)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from lms import errors, headers
+    from lms.cli import lms_cli
+    from lms.policy import enforce_endpoint_rule
+
+    app.before_request(enforce_endpoint_rule)
+    errors.register_error_handlers(app)
+    headers.install(app)
+    app.cli.add_command(lms_cli)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from lms.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.session_protection = "basic"
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message_category = "info"
+
+    from lms.accounts.services import load_session_user
+
+    @login_manager.user_loader
+    def load_user(token: str):
+        user = load_session_user(token)
+        if user is not None:
+            user.session_token = token
+        return user
+
+    # Import every model so that migrations and create_all see the whole schema.
+    import lms.models  # noqa: F401
+
+
+def _register_blueprints(app: Flask) -> None:
+    from lms import main
+    from lms.accounts.views import bp as accounts_bp
+    from lms.audit.views import bp as audit_bp
+    from lms.learning.views import bp as learning_bp
+    from lms.policy import can, Permission
+
+    for blueprint in (main.bp, accounts_bp, audit_bp, learning_bp):
+        app.register_blueprint(blueprint)
+    app.jinja_env.globals.update(can=can, Permission=Permission)

@@ -1,0 +1,1 @@
+"""People and organisations: users, roles, sign-in, set-password links."""

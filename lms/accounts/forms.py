@@ -1,0 +1,70 @@
+"""Forms for sign-in, set-password, users and organisations."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional, Regexp
+
+from lms.accounts.models import OrganisationKind, Role
+from lms.accounts.passwords import MAX_LENGTH
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("E-mail", validators=[InputRequired(), Length(max=254)],
+                       render_kw={"autocomplete": "username"})
+    password = PasswordField("Password", validators=[InputRequired(), Length(max=MAX_LENGTH)],
+                             render_kw={"autocomplete": "current-password"})
+    remember = BooleanField("Keep me signed in on this device")
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField(
+        "New password", validators=[InputRequired(), Length(max=MAX_LENGTH)],
+        description="At least 8 characters. A phrase of a few words is easy to remember and hard to guess.",
+        render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField("Repeat the password",
+                            validators=[InputRequired(), EqualTo("password", "The two passwords differ.")],
+                            render_kw={"autocomplete": "new-password"})
+
+
+def _optional_int(value: str) -> int | None:
+    return int(value) if value not in (None, "", "None") else None
+
+
+class UserForm(FlaskForm):
+    name = StringField("Full name", validators=[InputRequired(), Length(max=200)],
+                       render_kw={"autocomplete": "off"})
+    email = EmailField("E-mail", validators=[InputRequired(), Email(check_deliverability=False), Length(max=254)],
+                       render_kw={"autocomplete": "off"})
+    role = SelectField("Role", choices=[(r.value, r.label) for r in Role])
+    organisation_id = SelectField("Organisation", coerce=int)
+    scope_organisation_id = SelectField(
+        "Auditor scope", coerce=_optional_int,
+        description="Auditors only: company-wide, or one organisation whose records they may see.")
+
+    def set_organisations(self, organisations) -> None:
+        self.organisation_id.choices = [(o.id, o.name) for o in organisations]
+        self.scope_organisation_id.choices = [("", "Company-wide")] + [(o.id, o.name) for o in organisations]
+
+
+class OrganisationForm(FlaskForm):
+    name = StringField("Name", validators=[InputRequired(), Length(max=200)])
+    kind = SelectField("Type", choices=[(k.value, k.label) for k in OrganisationKind])
+    country = StringField("Country code", validators=[
+        InputRequired(), Regexp(r"^[A-Za-z]{2}$", message="Use the two-letter ISO code, for example PT or MA.")],
+        description="Two letters (ISO 3166), for example IE, PT, MA.")
+    contract_reference = StringField("Contract reference", validators=[Optional(), Length(max=100)],
+                                     description="The Article 28 processing agreement, for partners.")
+    contact_email = EmailField("Contact e-mail", validators=[Optional(), Email(check_deliverability=False), Length(max=254)])
+
+
+class UserSearchForm(FlaskForm):
+    """GET filters on the user list (no CSRF: it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField("Search by name or e-mail", validators=[Optional(), Length(max=100)])
+    role = SelectField("Role", choices=[("", "Any role")] + [(r.value, r.label) for r in Role],
+                       validators=[Optional()])
+    organisation = SelectField("Organisation", coerce=_optional_int, validators=[Optional()])

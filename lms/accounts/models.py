@@ -1,0 +1,119 @@
+"""Organisations (the client company and its outsourcing partners) and users."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, Enum, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.clock import UTCDateTime, now
+from lms.extensions import db
+
+
+def _enum_values(enum_class: type[enum.Enum]) -> list[str]:
+    """Store enums by their lowercase value, which is what reads well in SQL and exports."""
+    return [member.value for member in enum_class]
+
+
+class Role(str, enum.Enum):
+    AGENT = "agent"
+    TRAINER = "trainer"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class OrganisationKind(str, enum.Enum):
+    CLIENT = "client"
+    PARTNER = "partner"
+
+    @property
+    def label(self) -> str:
+        return "Client company" if self is OrganisationKind.CLIENT else "Outsourcing partner"
+
+
+class Organisation(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[OrganisationKind] = mapped_column(
+        Enum(OrganisationKind, native_enum=False, length=20, validate_strings=True,
+             values_callable=_enum_values)
+    )
+    country: Mapped[str] = mapped_column(String(2))  # ISO 3166-1 alpha-2
+    contract_reference: Mapped[str] = mapped_column(String(100), default="")
+    contact_email: Mapped[str] = mapped_column(String(254), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    def __repr__(self) -> str:
+        return f"<Organisation {self.name}>"
+
+
+class User(UserMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=20, validate_strings=True,
+             values_callable=_enum_values))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    # Only for auditors: None means company-wide, otherwise the one organisation they may see.
+    scope_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    organisation: Mapped[Organisation] = relationship(foreign_keys=[organisation_id])
+    scope_organisation: Mapped[Organisation | None] = relationship(
+        foreign_keys=[scope_organisation_id]
+    )
+
+    # Set on the instance for the current request: the server-side session token
+    # (see LoginSession). Flask-Login stores whatever get_id() returns in the cookie.
+    session_token = None  # not a column: no annotation on purpose
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login reads this
+        return self.active
+
+    def get_id(self) -> str:
+        if not self.session_token:
+            raise RuntimeError("start_session() must run before login_user()")
+        return self.session_token
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role.value}>"
+
+
+class LoginSession(db.Model):
+    """One signed-in browser. The cookie holds a random token; we keep only its SHA-256.
+
+    Keeping sessions server-side is what lets sign-out, deactivation and a
+    password change end a session for good, remember-me cookie included.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class SetPasswordToken(db.Model):
+    """A one-time link an admin issues instead of choosing a password for someone."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])

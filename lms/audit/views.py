@@ -1,0 +1,23 @@
+"""The audit log page: newest events first, with the chain's head."""
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from lms.audit.models import AuditEvent
+from lms.audit.services import head
+from lms.pagination import paginate
+from lms.policy import restrict_audit_events
+
+bp = Blueprint("audit", __name__, url_prefix="/audit")
+
+
+@bp.route("/")
+def event_list():
+    action = request.args.get("action", "").strip()
+    query = restrict_audit_events(current_user, select(AuditEvent).order_by(AuditEvent.seq.desc()))
+    if action:
+        query = query.where(AuditEvent.action.startswith(action))
+    page = paginate(query, request.args.get("page", 1, type=int), per_page=50)
+    return render_template("audit/event_list.html", page=page, action=action, head=head())

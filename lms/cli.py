@@ -1,0 +1,127 @@
+"""The `flask --app wsgi lms ...` commands. Each command commits once, at its end."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from lms.accounts import services as accounts
+from lms.accounts.models import Organisation, OrganisationKind, Role, User
+from lms.extensions import db
+
+
+@click.group("lms")
+def lms_cli() -> None:
+    """CallSafe Academy administration."""
+
+
+@lms_cli.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.ADMIN.value, show_default=True)
+@click.option("--organisation", "organisation_name", required=True,
+              help="Existing organisation; on an empty database it is created as the client company.")
+@click.option("--country", default="", help="Two-letter country code, when the organisation is created.")
+@click.password_option(prompt="Password (at least 8 characters)")
+@with_appcontext
+def create_user(email: str, name: str, role: str, organisation_name: str, country: str, password: str) -> None:
+    """Create a user with a password: the way to make the first admin on a new database."""
+    org = db.session.scalar(select(Organisation).where(Organisation.name == organisation_name))
+    try:
+        if org is None:
+            if db.session.scalar(select(Organisation).limit(1)) is not None:
+                names = ", ".join(db.session.scalars(select(Organisation.name)))
+                raise click.ClickException(f"No organisation named {organisation_name!r}. Existing: {names}")
+            if len(country) != 2:
+                raise click.ClickException("Give --country (two letters) to create the client company.")
+            org = accounts.save_organisation(None, accounts.OrganisationData(
+                name=organisation_name, kind=OrganisationKind.CLIENT, country=country))
+        user = accounts.create_user(None, accounts.UserData(email=email, name=name, role=Role(role),
+                                                            organisation_id=org.id))
+        accounts.set_password(None, user, password)
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    click.echo(f"Created {user.role.value} {user.email} in {org.name}.")
+
+
+@lms_cli.command("demo")
+@with_appcontext
+def demo() -> None:
+    """Create the demo organisations and accounts (idempotent) and print the logins."""
+    from lms.demo import DEMO_PASSWORD, ensure_demo_accounts
+
+    if current_app.config["ENV_NAME"] == "production":
+        raise click.ClickException("Demo accounts are not created in production.")
+    users = ensure_demo_accounts()
+    db.session.commit()
+    click.echo("Demo logins (password for all: %s)" % DEMO_PASSWORD)
+    for user in users:
+        scope = f", scoped to {user.scope_organisation.name}" if user.scope_organisation else ""
+        click.echo(f"  {user.role.value:<8} {user.email:<36} {user.organisation.name}{scope}")
+
+
+@lms_cli.group("audit")
+def audit_group() -> None:
+    """The hash-chained audit log."""
+
+
+@audit_group.command("verify")
+@with_appcontext
+def audit_verify() -> None:
+    """Recompute the chain; exit 1 naming the first broken event."""
+    from lms.audit.services import verify_chain
+
+    result = verify_chain()
+    if result.ok:
+        click.echo(f"Audit chain intact: {result.checked} events checked.")
+        return
+    click.echo(f"Audit chain broken at event #{result.broken_seq}: {result.reason}. "
+               f"{result.checked} events before it are intact.", err=True)
+    sys.exit(1)
+
+
+@lms_cli.group("content")
+def content_group() -> None:
+    """Courses, quizzes and job aids from the content files."""
+
+
+@content_group.command("check")
+@click.argument("path", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@with_appcontext
+def content_check(path: Path | None) -> None:
+    """Report every problem in the content as path:line: message (exit 1 if any)."""
+    from lms.content import check_tree
+
+    root = path or current_app.config["CONTENT_ROOT"]
+    problems = check_tree(root)
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    if problems:
+        click.echo(f"{len(problems)} problem(s) found.", err=True)
+        sys.exit(1)
+    click.echo(f"Content OK in {root}.")
+
+
+@content_group.command("load")
+@click.argument("path", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@with_appcontext
+def content_load(path: Path | None) -> None:
+    """Load the content into the database: all of it, or nothing when any file is bad."""
+    from lms.learning.sync import ContentInvalid, load_content
+
+    root = path or current_app.config["CONTENT_ROOT"]
+    try:
+        report = load_content(root)
+    except ContentInvalid as exc:
+        db.session.rollback()
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        click.echo(f"Nothing was loaded: {len(exc.problems)} problem(s).", err=True)
+        sys.exit(1)
+    db.session.commit()
+    click.echo(report.summary())

@@ -1,0 +1,103 @@
+"""Settings from the environment.
+
+LMS_ENV picks the profile (development, test, production); everything else is
+read from environment variables so that no secret lives in the repository.
+"""
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = PROJECT_ROOT / "instance"
+DEV_SECRET_KEY = "dev-only-not-secret"
+
+
+class ConfigError(RuntimeError):
+    """Raised at start-up when the configuration is unsafe to run with."""
+
+
+class BaseConfig:
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'lms.sqlite3'}"
+    )
+    CONTENT_ROOT = Path(os.environ.get("LMS_CONTENT_ROOT", PROJECT_ROOT))
+
+    # Sessions and cookies (security.md, "Accounts and sessions").
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = False
+    REMEMBER_COOKIE_DURATION = timedelta(days=7)
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+
+    # A quiz can take a while: a CSRF token must outlive a long attempt.
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+    MAX_CONTENT_LENGTH = 8 * 1024 * 1024
+
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    # Sign-in throttles: per account and per client address.
+    LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute;20 per hour")
+    LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "20 per minute;200 per hour")
+    # Number of proxies in front of the app whose X-Forwarded-For we trust (0 = none).
+    PROXY_COUNT = int(os.environ.get("LMS_PROXY_COUNT", "0"))
+
+    SET_PASSWORD_TOKEN_HOURS = 72
+    HSTS = False
+
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "0") == "1"
+    MAIL_FROM = os.environ.get("MAIL_FROM", "CallSafe Academy <no-reply@callsafe.example>")
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+
+
+class DevelopmentConfig(BaseConfig):
+    ENV_NAME = "development"
+
+
+class TestConfig(BaseConfig):
+    ENV_NAME = "test"
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    RATELIMIT_STORAGE_URI = "memory://"
+
+
+class ProductionConfig(BaseConfig):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    HSTS = True
+
+
+PROFILES: dict[str, type[BaseConfig]] = {
+    "development": DevelopmentConfig,
+    "test": TestConfig,
+    "production": ProductionConfig,
+}
+
+
+def load_config(name: str | None = None) -> type[BaseConfig]:
+    """Return the profile for LMS_ENV (default: development)."""
+    name = name or os.environ.get("LMS_ENV", "development")
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise ConfigError(f"LMS_ENV={name!r} is not one of {', '.join(PROFILES)}") from None
+
+
+def check_production_secret(secret_key: str | None) -> None:
+    """Refuse to run in production with a missing, default or short SECRET_KEY."""
+    if not secret_key or secret_key == DEV_SECRET_KEY or len(secret_key) < 32:
+        raise ConfigError(
+            "SECRET_KEY must be set to a random value of at least 32 characters in production "
+            "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+        )

@@ -1,0 +1,12 @@
+"""Course, quiz and job-aid content as files: parse, validate, render.
+
+The only code that reads courses/ and quizzes/. Pure functions, no Flask and
+no database; see docs/content-format.md for the format.
+"""
+
+from .markdown import render_markdown
+from .model import ContentTree
+from .parser import Problem, parse_tree
+from .validate import check_tree
+
+__all__ = ["ContentTree", "Problem", "check_tree", "parse_tree", "render_markdown"]

@@ -1,0 +1,48 @@
+"""`python -m lms.content [ROOT]`: check content files without Flask.
+
+Prints each problem and a count (exit status 1), or a summary of what the
+content holds (exit status 0). ROOT defaults to the current directory.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from pathlib import Path
+
+from .model import PHASES, ContentTree
+from .parser import parse_tree
+from .validate import check_tree
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def summary(tree: ContentTree) -> str:
+    """One line saying what a valid tree holds."""
+    questions = [q for quiz in tree.quizzes.values() for q in quiz.questions]
+    simulations = sum(q.type == "call_simulation" for q in questions)
+    by_phase = Counter(q.phase for q in questions if q.type != "call_simulation")
+    phases = ", ".join(f"{by_phase[phase]} {phase}" for phase in PHASES)
+    lessons = sum(len(course.lessons) for course in tree.courses.values())
+    return (f"Content OK: {_plural(len(tree.courses), 'course')}, {_plural(lessons, 'lesson')}, "
+            f"{_plural(len(questions) - simulations, 'question')} ({phases}), "
+            f"{_plural(simulations, 'simulation')}, {_plural(len(tree.job_aids), 'job aid')}")
+
+
+def main(argv: list[str]) -> int:
+    """Run the check on argv[0] (or the current directory); return the exit status."""
+    root = Path(argv[0]) if argv else Path.cwd()
+    problems = check_tree(root)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(_plural(len(problems), "problem"))
+        return 1
+    print(summary(parse_tree(root)[0]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,243 @@
+"""The parsed content tree: frozen dataclasses, no Flask, no database.
+
+The parser builds these leniently (a missing or mistyped field becomes an empty
+value) so that one bad field does not hide the others; `check_tree` reports
+every such field. Only a tree with no problems is fit to load.
+
+Top-level objects keep the mapping they were read from in `source` (a
+`LineDict`, with line numbers): it is the canonical form that `content_hash`
+covers and that a version row can store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from .yaml_lines import LineDict
+
+PHASES = ("before", "during", "after")
+DIFFICULTIES = ("easy", "medium", "hard")
+QUESTION_TYPES = ("single_choice", "multiple_response", "true_false", "ordering", "call_simulation")
+REVIEW_MODES = ("immediate", "after_pass", "never")
+MULTIPLE_RESPONSE_SCORING = ("all_or_nothing", "partial")
+
+
+def _sha256_json(data: Any) -> str:
+    """SHA-256 hex of `data` as canonical JSON: sorted keys, no whitespace."""
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"),
+                           ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _image_digests(images: dict[str, bytes]) -> dict[str, str]:
+    # The digest of each file stands for its bytes: any change to an image
+    # changes the hash without putting megabytes through json.dumps.
+    return {src: hashlib.sha256(data).hexdigest() for src, data in images.items()}
+
+
+def _source() -> Any:
+    return field(default_factory=LineDict, compare=False, repr=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Lesson:
+    """One lesson file: front matter fields and the Markdown body."""
+
+    file: str                      # file name inside the course folder
+    path: str                      # path relative to the content root
+    id: str
+    title: str
+    phase: str
+    minutes: int
+    references: tuple[str, ...]
+    key_points: tuple[str, ...]
+    body: str
+    body_line: int                 # file line of the body's first line
+    source: LineDict = _source()   # the front matter as written
+
+
+@dataclass(frozen=True, kw_only=True)
+class Course:
+    """A course folder: course.yaml, its lessons in order, and their images."""
+
+    slug: str
+    path: str                      # path of course.yaml relative to the root
+    title: str
+    summary: str
+    audience: str
+    estimated_minutes: int
+    phases: tuple[str, ...]
+    lessons: tuple[Lesson, ...]
+    quiz: str | None
+    key_points: tuple[str, ...]
+    images: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
+    source: LineDict = _source()   # course.yaml as written
+
+    @property
+    def content_hash(self) -> str:
+        """SHA-256 of course.yaml, every lesson (front matter and body) and image."""
+        return _sha256_json({
+            "course": self.source,
+            "lessons": [
+                {"file": lesson.file, "front_matter": lesson.source, "body": lesson.body}
+                for lesson in self.lessons
+            ],
+            "images": _image_digests(self.images),
+        })
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobAid:
+    """A quick-reference card agents open during a call."""
+
+    slug: str
+    path: str
+    title: str
+    phase: str
+    tags: tuple[str, ...]
+    references: tuple[str, ...]
+    body: str
+    body_line: int
+    images: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
+    source: LineDict = _source()
+
+    @property
+    def content_hash(self) -> str:
+        """SHA-256 of the front matter, body and images."""
+        return _sha256_json({"front_matter": self.source, "body": self.body,
+                             "images": _image_digests(self.images)})
+
+
+@dataclass(frozen=True, kw_only=True)
+class Option:
+    """An answer option of a choice or ordering question."""
+
+    id: str
+    text: str
+    feedback: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Question:
+    """Fields every quiz item has; the subclasses add the type-specific ones."""
+
+    id: str
+    type: str
+    phase: str
+    difficulty: str
+    points: int
+    explanation: str
+    references: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChoiceQuestion(Question):
+    """single_choice, multiple_response or ordering.
+
+    `correct` is one id (single_choice), the set of right ids in file order
+    (multiple_response) or every id in the right order (ordering).
+    """
+
+    type: Literal["single_choice", "multiple_response", "ordering"]
+    prompt: str
+    options: tuple[Option, ...]
+    correct: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrueFalseQuestion(Question):
+    """A statement the agent marks true or false."""
+
+    type: Literal["true_false"] = "true_false"
+    prompt: str
+    correct: bool
+    feedback_true: str
+    feedback_false: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SimulationChoice:
+    """A reply the agent may pick at a decision node."""
+
+    id: str
+    text: str
+    feedback: str
+    score: int
+    next: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SimulationNode:
+    """A caller line: a decision (with choices) or an ending (`end` true)."""
+
+    id: str
+    caller: str
+    choices: tuple[SimulationChoice, ...] = ()
+    end: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallSimulation(Question):
+    """A branching call; scored as path total / best path total * points."""
+
+    type: Literal["call_simulation"] = "call_simulation"
+    title: str
+    scenario: str
+    start: str
+    nodes: tuple[SimulationNode, ...]
+
+    def node(self, node_id: str) -> SimulationNode:
+        """The node called `node_id` (KeyError when there is none)."""
+        for node in self.nodes:
+            if node.id == node_id:
+                return node
+        raise KeyError(node_id)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DrawRule:
+    """Draw `count` items of `phase` (and of `types`, when not empty)."""
+
+    phase: str
+    count: int
+    types: tuple[str, ...] = ()
+
+    def matches(self, question: Question) -> bool:
+        """Whether this rule may draw `question`."""
+        return question.phase == self.phase and (not self.types or question.type in self.types)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Quiz:
+    """A quiz file: settings, draw rules and the bank of items."""
+
+    slug: str
+    path: str
+    title: str
+    description: str | None
+    pass_mark: int
+    time_limit_minutes: int | None
+    max_attempts: int | None       # attempts.max; None means unlimited
+    cooldown_minutes: int          # attempts.cooldown_minutes
+    review: str
+    multiple_response_scoring: str
+    draw: tuple[DrawRule, ...]
+    questions: tuple[Question, ...]
+    source: LineDict = _source()   # the quiz file as written
+
+    @property
+    def content_hash(self) -> str:
+        """SHA-256 of the quiz file's parsed data."""
+        return _sha256_json(self.source)
+
+
+@dataclass(frozen=True)
+class ContentTree:
+    """Everything under a content root, keyed by slug."""
+
+    courses: dict[str, Course] = field(default_factory=dict)
+    quizzes: dict[str, Quiz] = field(default_factory=dict)
+    job_aids: dict[str, JobAid] = field(default_factory=dict)

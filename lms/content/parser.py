@@ -1,0 +1,313 @@
+"""Read a content root into a ContentTree: pure functions, no Flask, no database.
+
+The parser reports only what stops it reading a file (missing or unreadable
+files, invalid YAML, duplicate keys, missing front matter). Everything else,
+such as wrong fields and broken references, is `validate`'s job; the parser
+builds the model leniently so that validation sees every file it can.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import yaml_lines
+from .markdown import image_sources, is_relative_path, parse_tokens
+from .model import (
+    CallSimulation, ChoiceQuestion, ContentTree, Course, DrawRule, JobAid, Lesson,
+    Option, Question, Quiz, SimulationChoice, SimulationNode, TrueFalseQuestion,
+)
+from .yaml_lines import LineDict
+
+JOB_AIDS_FOLDER = "_job-aids"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the content, at `path` (relative to the root) and `line`.
+
+    Line 0 means the problem concerns the file or folder as a whole.
+    """
+
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        if self.line:
+            return f"{self.path}:{self.line}: {self.message}"
+        return f"{self.path}: {self.message}"
+
+
+class _Reader:
+    """Reads files under one root, collecting problems as it goes."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.problems: list[Problem] = []
+
+    def rel(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+    def add(self, path: Path, line: int, message: str) -> None:
+        self.problems.append(Problem(self.rel(path), line, message))
+
+    def text(self, path: Path) -> str | None:
+        # utf-8-sig drops a byte-order mark; read_text turns CRLF into LF, so a
+        # Windows checkout parses (and hashes) the same as any other.
+        try:
+            return path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError as error:
+            self.add(path, 0, f"not UTF-8 text ({error.reason} at byte {error.start})")
+        except OSError as error:
+            self.add(path, 0, f"cannot read file: {error.strerror}")
+        return None
+
+    def mapping(self, path: Path, text: str, what: str) -> LineDict | None:
+        """Load YAML text that must be a mapping; None (and a problem) if not."""
+        try:
+            data, duplicates = yaml_lines.load(text)
+        except yaml.YAMLError as error:
+            self.add(path, yaml_lines.error_line(error), yaml_lines.error_message(error))
+            return None
+        for line, message in duplicates:
+            self.add(path, line, message)
+        if isinstance(data, LineDict):
+            return data
+        line = getattr(data, "line", 0)
+        found = "a list" if isinstance(data, list) else "a single value"
+        if data is None:
+            found = "nothing"
+        self.add(path, line, f"{what} must be a mapping of fields (name: value), found {found}")
+        return None
+
+    def front_matter(self, path: Path) -> tuple[LineDict, str, int] | None:
+        """Split a Markdown file into (front matter, body, body's first line)."""
+        text = self.text(path)
+        if text is None:
+            return None
+        lines = text.split("\n")
+        if lines[0].rstrip() != "---":
+            self.add(path, 1, "must start with YAML front matter: "
+                              "a '---' line, the fields, then '---'")
+            return None
+        close = next((i for i in range(1, len(lines)) if lines[i].rstrip() == "---"), None)
+        if close is None:
+            self.add(path, 1, "front matter opened on line 1 is never closed with a '---' line")
+            return None
+        # A blank first line stands in for the opening '---', so YAML line
+        # numbers are file line numbers.
+        data = self.mapping(path, "\n" + "\n".join(lines[1:close]), "the front matter")
+        if data is None:
+            return None
+        return data, "\n".join(lines[close + 1:]), close + 2
+
+    def images(self, folder: Path, bodies: list[str]) -> dict[str, bytes]:
+        """Bytes of every image the bodies reference that exists inside `folder`.
+
+        Unsafe or missing paths are left out; validation reports them.
+        """
+        found: dict[str, bytes] = {}
+        inside = folder.resolve()
+        for body in bodies:
+            for _, src in image_sources(parse_tokens(body)):
+                if src in found or not is_relative_path(src):
+                    continue
+                file = (folder / src).resolve()
+                if file.is_relative_to(inside) and file.is_file():
+                    found[src] = file.read_bytes()
+        return found
+
+
+# Lenient field readers: a missing or mistyped value becomes an empty one, and
+# validation reports it against the source mapping.
+
+def _str(data: Any, key: str) -> str:
+    value = data.get(key) if isinstance(data, dict) else None
+    return value if isinstance(value, str) else ""
+
+
+def _int(data: Any, key: str, default: int = 0) -> int:
+    value = data.get(key) if isinstance(data, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def _optional_int(data: Any, key: str) -> int | None:
+    value = data.get(key) if isinstance(data, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _strs(data: Any, key: str) -> tuple[str, ...]:
+    value = data.get(key) if isinstance(data, dict) else None
+    if isinstance(value, str):
+        return (value,)
+    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
+
+
+def _maps(data: Any, key: str) -> list[LineDict]:
+    value = data.get(key) if isinstance(data, dict) else None
+    return [v for v in value if isinstance(v, LineDict)] if isinstance(value, list) else []
+
+
+def _lesson(reader: _Reader, path: Path) -> Lesson | None:
+    parsed = reader.front_matter(path)
+    if parsed is None:
+        return None
+    data, body, body_line = parsed
+    return Lesson(
+        file=path.name, path=reader.rel(path), id=_str(data, "id"), title=_str(data, "title"),
+        phase=_str(data, "phase"), minutes=_int(data, "minutes"),
+        references=_strs(data, "references"), key_points=_strs(data, "key_points"),
+        body=body, body_line=body_line, source=data,
+    )
+
+
+def _lessons(reader: _Reader, folder: Path, course_yaml: Path, data: LineDict) -> list[Lesson]:
+    listed = data.get("lessons")
+    if not isinstance(listed, list):
+        return []
+    lessons: list[Lesson] = []
+    seen: set[str] = set()
+    for index, name in enumerate(listed):
+        # Names that are not plain .md file names are reported by validation.
+        if not isinstance(name, str) or name in seen or not name.endswith(".md") \
+                or "/" in name or "\\" in name:
+            continue
+        seen.add(name)
+        file = folder / name
+        if not file.is_file():
+            reader.add(course_yaml, listed.line_of(index),
+                       f"lesson file '{name}' is listed but {reader.rel(file)} does not exist")
+            continue
+        lesson = _lesson(reader, file)
+        if lesson is not None:
+            lessons.append(lesson)
+    return lessons
+
+
+def _course(reader: _Reader, folder: Path) -> Course | None:
+    course_yaml = folder / "course.yaml"
+    if not course_yaml.is_file():
+        reader.add(course_yaml, 0, "missing: every course folder needs a course.yaml")
+        return None
+    text = reader.text(course_yaml)
+    data = None if text is None else reader.mapping(course_yaml, text, "course.yaml")
+    if data is None:
+        return None
+    lessons = _lessons(reader, folder, course_yaml, data)
+    quiz = data.get("quiz")
+    return Course(
+        slug=folder.name, path=reader.rel(course_yaml), title=_str(data, "title"),
+        summary=_str(data, "summary"), audience=_str(data, "audience"),
+        estimated_minutes=_int(data, "estimated_minutes"), phases=_strs(data, "phases"),
+        lessons=tuple(lessons), quiz=quiz if isinstance(quiz, str) else None,
+        key_points=_strs(data, "key_points"),
+        images=reader.images(folder, [lesson.body for lesson in lessons]), source=data,
+    )
+
+
+def _job_aid(reader: _Reader, path: Path) -> JobAid | None:
+    parsed = reader.front_matter(path)
+    if parsed is None:
+        return None
+    data, body, body_line = parsed
+    return JobAid(
+        slug=path.stem, path=reader.rel(path), title=_str(data, "title"),
+        phase=_str(data, "phase"), tags=_strs(data, "tags"),
+        references=_strs(data, "references"), body=body, body_line=body_line,
+        images=reader.images(path.parent, [body]), source=data,
+    )
+
+
+def _simulation_node(data: LineDict) -> SimulationNode:
+    return SimulationNode(
+        id=_str(data, "id"), caller=_str(data, "caller"), end=data.get("end") is True,
+        choices=tuple(
+            SimulationChoice(id=_str(c, "id"), text=_str(c, "text"), feedback=_str(c, "feedback"),
+                             score=_int(c, "score"), next=_str(c, "next"))
+            for c in _maps(data, "choices")
+        ),
+    )
+
+
+def _question(data: LineDict) -> Question | None:
+    """The typed item for `data`, or None when its type is unknown."""
+    kind = data.get("type")
+    common: dict[str, Any] = {
+        "id": _str(data, "id"), "phase": _str(data, "phase"),
+        "difficulty": _str(data, "difficulty"), "points": _int(data, "points", 1),
+        "explanation": _str(data, "explanation"), "references": _strs(data, "references"),
+    }
+    if kind in ("single_choice", "multiple_response", "ordering"):
+        options = tuple(Option(id=_str(o, "id"), text=_str(o, "text"), feedback=_str(o, "feedback"))
+                        for o in _maps(data, "options"))
+        return ChoiceQuestion(type=kind, prompt=_str(data, "prompt"), options=options,
+                              correct=_strs(data, "correct"), **common)
+    if kind == "true_false":
+        return TrueFalseQuestion(prompt=_str(data, "prompt"), correct=data.get("correct") is True,
+                                 feedback_true=_str(data, "feedback_true"),
+                                 feedback_false=_str(data, "feedback_false"), **common)
+    if kind == "call_simulation":
+        return CallSimulation(title=_str(data, "title"), scenario=_str(data, "scenario"),
+                              start=_str(data, "start"),
+                              nodes=tuple(_simulation_node(n) for n in _maps(data, "nodes")),
+                              **common)
+    return None
+
+
+def _quiz(reader: _Reader, path: Path) -> Quiz | None:
+    text = reader.text(path)
+    data = None if text is None else reader.mapping(path, text, "a quiz file")
+    if data is None:
+        return None
+    attempts = data.get("attempts")
+    description = data.get("description")
+    scoring = data.get("multiple_response_scoring")
+    questions = (_question(item) for item in _maps(data, "questions"))
+    return Quiz(
+        slug=path.stem, path=reader.rel(path), title=_str(data, "title"),
+        description=description if isinstance(description, str) else None,
+        pass_mark=_int(data, "pass_mark"),
+        time_limit_minutes=_optional_int(data, "time_limit_minutes"),
+        max_attempts=_optional_int(attempts, "max"),
+        cooldown_minutes=_int(attempts, "cooldown_minutes"),
+        review=_str(data, "review"),
+        multiple_response_scoring=scoring if isinstance(scoring, str) else "all_or_nothing",
+        draw=tuple(DrawRule(phase=_str(r, "phase"), count=_int(r, "count"), types=_strs(r, "types"))
+                   for r in _maps(data, "draw")),
+        questions=tuple(q for q in questions if q is not None),
+        source=data,
+    )
+
+
+def parse_tree(root: Path) -> tuple[ContentTree, list[Problem]]:
+    """Read root/courses/*/ (with course.yaml and lessons), root/courses/_job-aids/*.md
+    and root/quizzes/*.yaml.
+
+    Returns the tree of everything that could be read and the problems that
+    stopped a file being read. It does not validate; `check_tree` does both.
+    """
+    reader = _Reader(root)
+    tree = ContentTree()
+    courses = root / "courses"
+    if not courses.is_dir():
+        reader.problems.append(Problem("courses", 0, f"folder not found in {root}"))
+    else:
+        for folder in sorted(p for p in courses.iterdir() if p.is_dir()):
+            if folder.name.startswith("."):
+                continue
+            if folder.name == JOB_AIDS_FOLDER:
+                for file in sorted(folder.glob("*.md")):
+                    job_aid = _job_aid(reader, file)
+                    if job_aid is not None:
+                        tree.job_aids[job_aid.slug] = job_aid
+            elif (course := _course(reader, folder)) is not None:
+                tree.courses[course.slug] = course
+    for file in sorted((root / "quizzes").glob("*.yaml")):
+        quiz = _quiz(reader, file)
+        if quiz is not None:
+            tree.quizzes[quiz.slug] = quiz
+    return tree, reader.problems

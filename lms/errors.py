@@ -1,0 +1,37 @@
+"""Friendly error pages: never a stack trace."""
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from lms.extensions import db
+
+MESSAGES = {
+    400: ("Something in that request was not right", "The page could not understand what was sent. Go back and try again."),
+    403: ("You don't have access to this page", "Your role does not include this page. If you need it, ask an administrator."),
+    404: ("Page not found", "The page may have moved, or the link may be wrong."),
+    405: ("That action isn't available here", "Go back and use the buttons on the page."),
+    413: ("That upload is too large", "Choose a smaller file and try again."),
+    429: ("Too many attempts", "Please wait a minute before you try again."),
+    500: ("Something went wrong on our side", "The problem has been logged. Please try again in a moment."),
+}
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return render_template("errors/csrf.html", reason=error.description), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        code = error.code or 500
+        title, text = MESSAGES.get(code, (error.name, error.description))
+        return render_template("errors/error.html", code=code, title=title, text=text), code
+
+    @app.errorhandler(Exception)
+    def server_error(error: Exception):
+        db.session.rollback()
+        app.logger.exception("Unhandled error")
+        title, text = MESSAGES[500]
+        return render_template("errors/error.html", code=500, title=title, text=text), 500

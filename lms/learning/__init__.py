@@ -1,0 +1,1 @@
+"""Courses, their immutable versions and lessons, quizzes' published versions, and job aids."""

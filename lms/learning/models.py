@@ -1,0 +1,119 @@
+"""Published content. A version row is never edited: a change on disk makes a new one.
+
+Attempts and certificates will point at the exact CourseVersion / QuizVersion
+they used, so old versions stay for as long as the records that cite them.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.clock import UTCDateTime, now
+from lms.extensions import db
+
+
+class Course(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    current_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("course_version.id", use_alter=True, name="fk_course_current_version_id_course_version"))
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    current_version: Mapped[CourseVersion | None] = relationship(foreign_keys=[current_version_id],
+                                                                  post_update=True)
+
+
+class CourseVersion(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), index=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text)
+    audience: Mapped[str] = mapped_column(Text)
+    estimated_minutes: Mapped[int] = mapped_column(Integer)
+    phases: Mapped[list] = mapped_column(JSON)
+    quiz_slug: Mapped[str | None] = mapped_column(String(100))
+    key_points: Mapped[list] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    course: Mapped[Course] = relationship(foreign_keys=[course_id])
+    lessons: Mapped[list[Lesson]] = relationship(order_by="Lesson.position", back_populates="course_version")
+
+    __table_args__ = (UniqueConstraint("course_id", "content_hash"),)
+
+    @property
+    def short_hash(self) -> str:
+        return self.content_hash[:12]
+
+
+class Lesson(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_version_id: Mapped[int] = mapped_column(ForeignKey("course_version.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    key: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(200))
+    phase: Mapped[str] = mapped_column(String(10))
+    minutes: Mapped[int] = mapped_column(Integer)
+    references: Mapped[list] = mapped_column(JSON)
+    key_points: Mapped[list] = mapped_column(JSON)
+    body: Mapped[str] = mapped_column(Text)  # Markdown; rendered and sanitised on the way out
+
+    course_version: Mapped[CourseVersion] = relationship(back_populates="lessons")
+
+    __table_args__ = (UniqueConstraint("course_version_id", "key"),)
+
+
+class CourseAsset(db.Model):
+    """An image a lesson references, copied into the version so the version stays whole."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_version_id: Mapped[int] = mapped_column(ForeignKey("course_version.id"), index=True)
+    path: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(50))
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+    __table_args__ = (UniqueConstraint("course_version_id", "path"),)
+
+
+class Quiz(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    current_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("quiz_version.id", use_alter=True, name="fk_quiz_current_version_id_quiz_version"))
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    current_version: Mapped[QuizVersion | None] = relationship(foreign_keys=[current_version_id],
+                                                              post_update=True)
+
+
+class QuizVersion(db.Model):
+    """A quiz bank as published: the full parsed spec (answer keys included) as JSON."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    quiz_id: Mapped[int] = mapped_column(ForeignKey("quiz.id"), index=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    spec: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    quiz: Mapped[Quiz] = relationship(foreign_keys=[quiz_id])
+
+    __table_args__ = (UniqueConstraint("quiz_id", "content_hash"),)
+
+
+class JobAid(db.Model):
+    """A quick-reference card. Not evidence, so it is updated in place (its hash says when)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    phase: Mapped[str] = mapped_column(String(10))
+    tags: Mapped[list] = mapped_column(JSON)
+    references: Mapped[list] = mapped_column(JSON)
+    body: Mapped[str] = mapped_column(Text)
+    search_text: Mapped[str] = mapped_column(Text)  # lower-cased title, tags and body
+    content_hash: Mapped[str] = mapped_column(String(64))
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,168 @@
+"""Sync the content files into published versions: all of it, or nothing.
+
+Unchanged content creates nothing; changed content creates a new immutable
+version named by its content hash; content that disappeared from disk is
+archived, never deleted, because attempts and certificates point at it.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+
+from lms.audit.services import record
+from lms.clock import now
+from lms.content import ContentTree, Problem, check_tree, parse_tree
+from lms.content import model as spec
+from lms.extensions import db
+from lms.learning.models import Course, CourseAsset, CourseVersion, JobAid, Lesson, Quiz, QuizVersion
+
+IMAGE_SIGNATURES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
+
+
+class ContentInvalid(Exception):
+    """The content has problems; nothing was loaded."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(f"{len(problems)} problem(s) in the content")
+        self.problems = problems
+
+
+@dataclass
+class LoadReport:
+    created: list[str] = field(default_factory=list)    # "course gdpr-essentials 1a2b3c4d5e6f"
+    restored: list[str] = field(default_factory=list)   # pointed back at an earlier version
+    archived: list[str] = field(default_factory=list)
+    unchanged: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.restored or self.archived)
+
+    def summary(self) -> str:
+        lines = [f"Content loaded: {len(self.created)} new version(s), {len(self.restored)} restored, "
+                 f"{len(self.archived)} archived, {self.unchanged} unchanged."]
+        lines += [f"  new      {item}" for item in self.created]
+        lines += [f"  restored {item}" for item in self.restored]
+        lines += [f"  archived {item}" for item in self.archived]
+        return "\n".join(lines)
+
+
+def load_content(root: Path, actor=None) -> LoadReport:
+    """Validate everything under `root`, then sync it; flush only, the caller commits."""
+    problems = check_tree(root)
+    tree, _ = parse_tree(root)
+    problems += _image_problems(tree)
+    if problems:
+        raise ContentInvalid(sorted(problems, key=lambda p: (p.path, p.line)))
+    report = LoadReport()
+    _sync_courses(tree, report)
+    _sync_quizzes(tree, report)
+    _sync_job_aids(tree, report)
+    db.session.flush()
+    record("content.loaded", actor=actor, created=report.created, restored=report.restored,
+           archived=report.archived, unchanged=report.unchanged)
+    return report
+
+
+def _media_type(data: bytes) -> str | None:
+    return next((kind for magic, kind in IMAGE_SIGNATURES.items() if data.startswith(magic)), None)
+
+
+def _image_problems(tree: ContentTree) -> list[Problem]:
+    """Images are checked by content, not by name: a renamed SVG or HTML file is refused."""
+    return [
+        Problem(course.path, 1, f"image '{src}' is not a PNG or JPEG file")
+        for course in tree.courses.values() for src, data in course.images.items()
+        if _media_type(data) is None
+    ]
+
+
+def _sync_courses(tree: ContentTree, report: LoadReport) -> None:
+    rows = {c.slug: c for c in db.session.scalars(select(Course))}
+    for slug, course in tree.courses.items():
+        row = rows.get(slug) or Course(slug=slug)
+        db.session.add(row)
+        digest = course.content_hash
+        version = db.session.scalar(select(CourseVersion).where(
+            CourseVersion.course_id == row.id, CourseVersion.content_hash == digest)) if row.id else None
+        label = f"course {slug} {digest[:12]}"
+        if version is None:
+            version = _new_course_version(row, course)
+            report.created.append(label)
+        elif row.current_version_id != version.id or row.archived_at is not None:
+            report.restored.append(label)
+        else:
+            report.unchanged += 1
+        row.current_version = version
+        row.archived_at = None
+    for slug, row in rows.items():
+        if slug not in tree.courses and row.archived_at is None:
+            row.archived_at = now()
+            report.archived.append(f"course {slug}")
+
+
+def _new_course_version(row: Course, course: spec.Course) -> CourseVersion:
+    version = CourseVersion(
+        course=row, content_hash=course.content_hash, title=course.title, summary=course.summary,
+        audience=course.audience, estimated_minutes=course.estimated_minutes, phases=list(course.phases),
+        quiz_slug=course.quiz, key_points=list(course.key_points),
+    )
+    db.session.add(version)
+    for position, lesson in enumerate(course.lessons, start=1):
+        db.session.add(Lesson(
+            course_version=version, position=position, key=lesson.id, title=lesson.title, phase=lesson.phase,
+            minutes=lesson.minutes, references=list(lesson.references), key_points=list(lesson.key_points),
+            body=lesson.body,
+        ))
+    for path, data in course.images.items():
+        db.session.add(CourseAsset(course_version=version, path=path, media_type=_media_type(data),
+                                   sha256=hashlib.sha256(data).hexdigest(), data=data))
+    return version
+
+
+def _sync_quizzes(tree: ContentTree, report: LoadReport) -> None:
+    rows = {q.slug: q for q in db.session.scalars(select(Quiz))}
+    for slug, quiz in tree.quizzes.items():
+        row = rows.get(slug) or Quiz(slug=slug)
+        db.session.add(row)
+        digest = quiz.content_hash
+        version = db.session.scalar(select(QuizVersion).where(
+            QuizVersion.quiz_id == row.id, QuizVersion.content_hash == digest)) if row.id else None
+        label = f"quiz {slug} {digest[:12]}"
+        if version is None:
+            version = QuizVersion(quiz=row, content_hash=digest, title=quiz.title, spec=dict(quiz.source))
+            db.session.add(version)
+            report.created.append(label)
+        elif row.current_version_id != version.id or row.archived_at is not None:
+            report.restored.append(label)
+        else:
+            report.unchanged += 1
+        row.current_version = version
+        row.archived_at = None
+    for slug, row in rows.items():
+        if slug not in tree.quizzes and row.archived_at is None:
+            row.archived_at = now()
+            report.archived.append(f"quiz {slug}")
+
+
+def _sync_job_aids(tree: ContentTree, report: LoadReport) -> None:
+    rows = {a.slug: a for a in db.session.scalars(select(JobAid))}
+    for slug, aid in tree.job_aids.items():
+        row = rows.get(slug)
+        if row is not None and row.content_hash == aid.content_hash and row.archived_at is None:
+            report.unchanged += 1
+            continue
+        row = row or JobAid(slug=slug)
+        row.title, row.phase, row.tags = aid.title, aid.phase, list(aid.tags)
+        row.references, row.body, row.content_hash = list(aid.references), aid.body, aid.content_hash
+        row.search_text = " ".join([aid.title, *aid.tags, aid.body]).lower()
+        row.archived_at = None
+        db.session.add(row)
+        report.created.append(f"job aid {slug} {aid.content_hash[:12]}")
+    for slug, row in rows.items():
+        if slug not in tree.job_aids and row.archived_at is None:
+            row.archived_at = now()
+            report.archived.append(f"job aid {slug}")

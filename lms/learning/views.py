@@ -1,0 +1,108 @@
+"""Course catalogue, lessons, lesson images and job aids, as agents read them."""
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, Response, abort, render_template, request, url_for
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from lms.content import render_markdown
+from lms.extensions import db
+from lms.learning.models import Course, CourseAsset, CourseVersion, JobAid, Lesson
+
+bp = Blueprint("learning", __name__)
+
+PHASE_LABELS = {"before": "Before the call", "during": "During the call", "after": "After the call"}
+
+
+@bp.app_template_filter("phase_label")
+def phase_label(phase: str) -> str:
+    return PHASE_LABELS.get(phase, phase)
+
+
+def _current_version(slug: str) -> CourseVersion:
+    version = db.session.scalar(
+        select(CourseVersion).join(Course, Course.current_version_id == CourseVersion.id)
+        .where(Course.slug == slug, Course.archived_at.is_(None))
+        .options(selectinload(CourseVersion.lessons))
+    )
+    if version is None:
+        abort(404)
+    return version
+
+
+def _render(version: CourseVersion, markdown: str) -> Markup:
+    """Sanitised HTML whose images point at this version's stored copies."""
+    def image_url(path: str) -> str:
+        return url_for("learning.asset", slug=version.course.slug, version_hash=version.short_hash, path=path)
+
+    return Markup(render_markdown(markdown, image_url=image_url))
+
+
+@bp.route("/courses")
+def course_list():
+    versions = db.session.scalars(
+        select(CourseVersion).join(Course, Course.current_version_id == CourseVersion.id)
+        .where(Course.archived_at.is_(None)).order_by(CourseVersion.title)
+        .options(selectinload(CourseVersion.lessons), selectinload(CourseVersion.course))
+    ).all()
+    return render_template("learning/course_list.html", versions=versions)
+
+
+@bp.route("/courses/<slug>")
+def course_detail(slug: str):
+    return render_template("learning/course_detail.html", version=_current_version(slug))
+
+
+@bp.route("/courses/<slug>/lessons/<key>")
+def lesson(slug: str, key: str):
+    version = _current_version(slug)
+    lessons = version.lessons
+    index = next((i for i, item in enumerate(lessons) if item.key == key), None)
+    if index is None:
+        abort(404)
+    current: Lesson = lessons[index]
+    return render_template(
+        "learning/lesson.html", version=version, lesson=current, body=_render(version, current.body),
+        number=index + 1, total=len(lessons),
+        previous=lessons[index - 1] if index > 0 else None,
+        following=lessons[index + 1] if index + 1 < len(lessons) else None,
+    )
+
+
+@bp.route("/courses/<slug>/v/<version_hash>/<path:path>")
+def asset(slug: str, version_hash: str, path: str):
+    row = db.session.scalar(
+        select(CourseAsset).join(CourseVersion, CourseVersion.id == CourseAsset.course_version_id)
+        .join(Course, Course.id == CourseVersion.course_id)
+        .where(Course.slug == slug, CourseVersion.content_hash.startswith(version_hash), CourseAsset.path == path)
+    )
+    if row is None or len(version_hash) < 12:
+        abort(404)
+    response = Response(row.data, mimetype=row.media_type)
+    # Only PNG and JPEG are ever stored; the headers keep a browser from treating them as anything else.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.cache_control.private = True
+    response.cache_control.max_age = 86400
+    return response
+
+
+@bp.route("/job-aids")
+def job_aid_list():
+    query_text = request.args.get("q", "").strip()[:100]
+    query = select(JobAid).where(JobAid.archived_at.is_(None))
+    if query_text:
+        words = re.findall(r"\w+", query_text.lower())
+        query = query.where(*[JobAid.search_text.contains(w, autoescape=True) for w in words])
+    aids = db.session.scalars(query.order_by(JobAid.title)).all()
+    return render_template("learning/job_aid_list.html", aids=aids, q=query_text, phases=PHASE_LABELS)
+
+
+@bp.route("/job-aids/<slug>")
+def job_aid(slug: str):
+    aid = db.session.scalar(select(JobAid).where(JobAid.slug == slug, JobAid.archived_at.is_(None)))
+    if aid is None:
+        abort(404)
+    return render_template("learning/job_aid.html", aid=aid, body=Markup(render_markdown(aid.body)))

@@ -1,0 +1,136 @@
+"""Who may do what: the one place that decides access.
+
+Three layers, all here:
+- GRANTS: which roles hold each permission.
+- ENDPOINTS: the rule every route declares (public, any signed-in user, or a
+  permission). `enforce_endpoint_rule` runs before every request, so a view
+  cannot forget its check, and tests/test_policy.py fails for any endpoint that
+  is missing from this table.
+- Record rules: which users an actor may see (an agent only themselves, a
+  scoped auditor only their organisation). Views and services call these;
+  templates use `can()` to hide what the user may not do.
+"""
+from __future__ import annotations
+
+import enum
+from typing import Final
+
+from flask import abort, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy import Select, false
+
+from lms.accounts.models import Role, User
+
+
+class Permission(str, enum.Enum):
+    READ_CONTENT = "read_content"
+    MANAGE_USERS = "manage_users"
+    MANAGE_ORGANISATIONS = "manage_organisations"
+    VIEW_AUDIT_LOG = "view_audit_log"
+    VIEW_PEOPLE = "view_people"
+
+
+class Access(str, enum.Enum):
+    PUBLIC = "public"
+    SIGNED_IN = "signed_in"
+
+
+PUBLIC: Final = Access.PUBLIC
+SIGNED_IN: Final = Access.SIGNED_IN
+
+ALL_ROLES = frozenset(Role)
+GRANTS: Final[dict[Permission, frozenset[Role]]] = {
+    Permission.READ_CONTENT: ALL_ROLES,
+    Permission.MANAGE_USERS: frozenset({Role.ADMIN}),
+    Permission.MANAGE_ORGANISATIONS: frozenset({Role.ADMIN}),
+    Permission.VIEW_AUDIT_LOG: frozenset({Role.ADMIN, Role.AUDITOR}),
+    Permission.VIEW_PEOPLE: frozenset({Role.ADMIN, Role.TRAINER, Role.AUDITOR}),
+}
+
+ENDPOINTS: Final[dict[str, Access | Permission]] = {
+    "static": PUBLIC,
+    "main.health": PUBLIC,
+    "main.index": SIGNED_IN,
+    "accounts.login": PUBLIC,
+    "accounts.logout": SIGNED_IN,
+    "accounts.set_password": PUBLIC,  # the one-time token is the credential
+    "accounts.user_list": Permission.MANAGE_USERS,
+    "accounts.user_new": Permission.MANAGE_USERS,
+    "accounts.user_edit": Permission.MANAGE_USERS,
+    "accounts.user_set_active": Permission.MANAGE_USERS,
+    "accounts.user_password_link": Permission.MANAGE_USERS,
+    "accounts.organisation_list": Permission.MANAGE_ORGANISATIONS,
+    "accounts.organisation_new": Permission.MANAGE_ORGANISATIONS,
+    "accounts.organisation_edit": Permission.MANAGE_ORGANISATIONS,
+    "audit.event_list": Permission.VIEW_AUDIT_LOG,
+    "learning.course_list": Permission.READ_CONTENT,
+    "learning.course_detail": Permission.READ_CONTENT,
+    "learning.lesson": Permission.READ_CONTENT,
+    "learning.asset": Permission.READ_CONTENT,
+    "learning.job_aid_list": Permission.READ_CONTENT,
+    "learning.job_aid": Permission.READ_CONTENT,
+}
+
+
+def can(user: User | None, permission: Permission) -> bool:
+    """True when the user is signed in, active and their role holds the permission."""
+    return bool(user is not None and user.is_authenticated and user.active
+                and user.role in GRANTS[permission])
+
+
+def enforce_endpoint_rule():
+    """before_request hook: apply the endpoint's declared rule (deny when none is declared)."""
+    if request.endpoint is None:  # no route matched: let the 404 handler answer
+        return None
+    rule = ENDPOINTS.get(request.endpoint)
+    if rule is PUBLIC:
+        return None
+    if not current_user.is_authenticated:
+        return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+    if rule is SIGNED_IN or (isinstance(rule, Permission) and can(current_user, rule)):
+        return None
+    from lms.audit.services import record
+    from lms.extensions import db
+
+    record("access.denied", actor=current_user, path=request.path, endpoint=request.endpoint)
+    db.session.commit()
+    abort(403)
+
+
+# ---- record rules -------------------------------------------------------------
+
+def audit_scope(user: User) -> int | None:
+    """The organisation an auditor is limited to, or None for company-wide."""
+    return user.scope_organisation_id if user.role is Role.AUDITOR else None
+
+
+def restrict_users(actor: User, query: Select) -> Select:
+    """Limit a SELECT over User to the people the actor may see."""
+    if actor.role in (Role.ADMIN, Role.TRAINER):
+        return query
+    if actor.role is Role.AUDITOR:
+        scope = audit_scope(actor)
+        return query if scope is None else query.where(User.organisation_id == scope)
+    if actor.role is Role.AGENT:
+        return query.where(User.id == actor.id)
+    return query.where(false())
+
+
+def can_view_user(actor: User, user: User) -> bool:
+    """Record-level check for one person: the same rule as restrict_users."""
+    if actor.id == user.id or actor.role in (Role.ADMIN, Role.TRAINER):
+        return True
+    if actor.role is Role.AUDITOR:
+        scope = audit_scope(actor)
+        return scope is None or user.organisation_id == scope
+    return False
+
+
+def restrict_audit_events(actor: User, query: Select) -> Select:
+    """Scoped auditors see only events whose actor belongs to their organisation."""
+    from lms.audit.models import AuditEvent
+
+    scope = audit_scope(actor)
+    if actor.role is Role.ADMIN or scope is None:
+        return query
+    return query.join(User, User.id == AuditEvent.actor_id).where(User.organisation_id == scope)

@@ -1,0 +1,65 @@
+"""Signing in as each role in Chromium: navigation, errors, sign-out, 403."""
+from __future__ import annotations
+
+import pytest
+
+from lms.demo import DEMO_PASSWORD, ensure_demo_accounts
+from lms.extensions import db
+from tests.browser.conftest import sign_in
+
+pytestmark = pytest.mark.browser
+
+NAV = {
+    "agent@northwind.example": {"Courses", "Job aids"},
+    "trainer@northwind.example": {"Courses", "Job aids"},
+    "auditor@northwind.example": {"Courses", "Job aids", "Audit log"},
+    "admin@northwind.example": {"Courses", "Job aids", "Users", "Organisations", "Audit log"},
+}
+ADMIN_ONLY = {"Users", "Organisations"}
+
+
+@pytest.fixture
+def demo(app):
+    ensure_demo_accounts()
+    db.session.commit()
+
+
+@pytest.mark.parametrize("email", NAV)
+def test_each_role_sees_its_navigation(page, demo, email):
+    sign_in(page, email, DEMO_PASSWORD)
+    nav = page.get_by_role("navigation", name="Main")
+    links = set(nav.get_by_role("link").all_inner_texts())
+    assert NAV[email] <= {link.strip() for link in links}
+    for missing in (ADMIN_ONLY | {"Audit log"}) - NAV[email]:
+        assert missing not in links
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Welcome")
+
+
+def test_wrong_password_shows_the_error(page, demo):
+    sign_in(page, "agent@northwind.example", "not-my-password")
+    assert page.get_by_text("The e-mail address or password is not right").is_visible()
+    assert page.get_by_label("E-mail").input_value() == "agent@northwind.example"
+
+
+def test_sign_out(page, demo):
+    sign_in(page, "trainer@northwind.example", DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign out").click()
+    assert page.get_by_text("You are signed out.").is_visible()
+    page.goto("/")
+    assert page.get_by_role("heading", name="Sign in").is_visible()
+
+
+def test_agent_typing_an_admin_url_gets_the_403_page(page, demo):
+    sign_in(page, "agent@northwind.example", DEMO_PASSWORD)
+    response = page.goto("/admin/users")
+    assert response.status == 403
+    assert page.get_by_role("heading", name="You don't have access to this page").is_visible()
+
+
+def test_keyboard_user_can_skip_to_content(page, demo):
+    sign_in(page, "agent@northwind.example", DEMO_PASSWORD)
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to main content")
+    assert skip.evaluate("el => el === document.activeElement")
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
