@@ -17,11 +17,12 @@ def install(app: Flask) -> None:
 
     @app.after_request
     def set_headers(response: Response) -> Response:
-        response.headers["Content-Security-Policy"] = (
+        # A view may set a stricter policy of its own (lesson images do).
+        response.headers.setdefault("Content-Security-Policy", 
             "default-src 'self'; "
             f"script-src 'self' 'nonce-{csp_nonce()}'; "
             "style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; "
-            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
         )
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "same-origin"

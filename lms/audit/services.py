@@ -22,6 +22,17 @@ GENESIS = "0" * 64
 _CHAIN_LOCK = 0x6C6D7361  # "lmsa"
 
 
+def _lock_chain() -> None:
+    """Serialise appends until this transaction ends, so two events never share a head."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK})
+    elif dialect == "sqlite":
+        # A write statement (even one that matches nothing) takes SQLite's write lock now,
+        # before the head is read, instead of at the INSERT after it.
+        db.session.execute(text("UPDATE audit_event SET seq = seq WHERE 0 = 1"))
+
+
 def canonical_json(event: AuditEvent) -> str:
     """The event's fields in a fixed, whitespace-free JSON form."""
     body = {
@@ -58,8 +69,7 @@ def record(
     Never put passwords, tokens or quiz answers in `data`.
     """
     session = db.session
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK})
+    _lock_chain()
     head = session.execute(
         select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
     ).first()

@@ -7,6 +7,8 @@ no database; see docs/content-format.md for the format.
 from .markdown import render_markdown
 from .model import ContentTree
 from .parser import Problem, parse_tree
-from .validate import check_tree
+from .validate import check_tree, max_path_score
 
-__all__ = ["ContentTree", "Problem", "check_tree", "parse_tree", "render_markdown"]
+__all__ = [
+    "ContentTree", "Problem", "check_tree", "max_path_score", "parse_tree", "render_markdown",
+]

@@ -284,11 +284,12 @@ def _quiz(reader: _Reader, path: Path) -> Quiz | None:
 
 
 def parse_tree(root: Path) -> tuple[ContentTree, list[Problem]]:
-    """Read root/courses/*/ (with course.yaml and lessons), root/courses/_job-aids/*.md
-    and root/quizzes/*.yaml.
+    """Read every course folder, job aid and quiz file under `root`.
 
-    Returns the tree of everything that could be read and the problems that
-    stopped a file being read. It does not validate; `check_tree` does both.
+    That is root/courses/<slug>/ (course.yaml and the lessons it lists),
+    root/courses/_job-aids/*.md and root/quizzes/*.yaml. Returns the tree of
+    everything that could be read and the problems that stopped a file being
+    read. It does not validate; `check_tree` does both.
     """
     reader = _Reader(root)
     tree = ContentTree()

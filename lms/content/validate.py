@@ -290,7 +290,9 @@ def _check_markdown(report: _Report, tokens: list[Token], body_line: int,
 def _check_sections(report: _Report, tokens: list[Token], body: str, body_line: int) -> None:
     """Every section starts with a '## ' heading and cites an article."""
     blocks = [t for t in tokens if t.level == 0 and t.map and t.nesting >= 0]
-    headings = [(i, t) for i, t in enumerate(tokens) if t.type == "heading_open" and t.tag == "h2"]
+    # Only top-level headings start sections; one inside a quote or list does not.
+    headings = [(i, t) for i, t in enumerate(tokens)
+                if t.type == "heading_open" and t.tag == "h2" and t.level == 0]
     if not blocks:
         report.add(body_line - 1, "lesson has no text: add '## ' sections that cite articles")
         return

@@ -75,6 +75,8 @@ class CourseAsset(db.Model):
     sha256: Mapped[str] = mapped_column(String(64))
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
+    course_version: Mapped[CourseVersion] = relationship()
+
     __table_args__ = (UniqueConstraint("course_version_id", "path"),)
 
 

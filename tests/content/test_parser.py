@@ -106,6 +106,13 @@ def test_quiz_settings_and_draw_rules():
     )
 
 
+def test_draw_rules_match_by_phase_and_type():
+    quiz = parse_tree(VALID)[0].quizzes["recording-calls"]
+    drawable = [[q.id for q in quiz.questions if rule.matches(q)] for rule in quiz.draw]
+    assert drawable == [["sim-impostor"], ["basis-first", "order-of-steps"],
+                        ["verbal-sar", "what-to-say"]]
+
+
 def test_quiz_items_are_typed():
     questions = {q.id: q for q in parse_tree(VALID)[0].quizzes["recording-calls"].questions}
     single = questions["verbal-sar"]
@@ -154,7 +161,8 @@ def test_quiz_defaults_when_optional_fields_are_absent(tmp_path):
 
 def hashes(root: Path) -> tuple[str, str]:
     tree = parse_tree(root)[0]
-    return tree.courses["recording-calls"].content_hash, tree.quizzes["recording-calls"].content_hash
+    course, quiz = tree.courses["recording-calls"], tree.quizzes["recording-calls"]
+    return course.content_hash, quiz.content_hash
 
 
 def test_hash_is_sha256_hex_and_stable_across_copies(tmp_path):
@@ -222,7 +230,8 @@ def test_invalid_yaml_names_the_line_and_where_the_broken_mapping_starts(tmp_pat
 
 def test_duplicate_keys_are_reported_and_the_file_still_parses(tmp_path):
     root = copy_valid(tmp_path)
-    edit(root, "quizzes/recording-calls.yaml", "    correct: b\n", "    correct: b\n    correct: a\n")
+    edit(root, "quizzes/recording-calls.yaml", "    correct: b\n",
+         "    correct: b\n    correct: a\n")
     edit(root, f"{COURSE}/01-choosing-the-basis.md", "minutes: 6\n", "minutes: 6\ntitle: Again\n")
     tree, problems = parse(root)
     assert problems == [

@@ -258,9 +258,16 @@ def test_lesson_missing_fields_and_reference_types(tmp_path):
 
 
 def test_every_section_cites_an_article(tmp_path):
-    assert problems_after(tmp_path, LESSON_2, "as Art. 13(2) requires.", "as the law requires.") == [
+    assert problems_after(tmp_path, LESSON_2, "as Art. 13(2) requires.",
+                          "as the law requires.") == [
         f"{LESSON_2}:18: section 'Offer the full notice' cites no article: "
         "add one such as '(Art. 13(1))'"]
+
+
+def test_a_heading_inside_a_quote_does_not_start_a_section(tmp_path):
+    assert problems_after(tmp_path, LESSON_2, "recorded and why.\n",
+                          "recorded and why.\n\n> ## What a caller once said\n> No citation.\n"
+                          ) == []
 
 
 def test_a_lesson_needs_sections(tmp_path):
@@ -299,6 +306,16 @@ def test_a_lesson_needs_sections(tmp_path):
 def test_image_rules(tmp_path, src, message):
     assert problems_after(tmp_path, LESSON_2, "(img/headset.png)", f"({src})") == [
         f"{LESSON_2}:16: {message}"]
+
+
+def test_links_must_use_a_scheme_the_renderer_keeps(tmp_path):
+    links = ("recorded ([why](https://edpb.europa.eu), [ask](mailto:dpo@example.org),\n"
+             "[page](other.html)) [run](JaVaScRiPt:alert(1)) [get](ftp://x.example/f)")
+    assert problems_after(tmp_path, LESSON_2, "recorded and why.", links) == [
+        f"{LESSON_2}:15: link 'JaVaScRiPt:alert(1)' must use http, https, mailto "
+        "or a relative path",
+        f"{LESSON_2}:15: link 'ftp://x.example/f' must use http, https, mailto or a relative path",
+    ]
 
 
 def test_images_may_be_jpeg_and_in_subfolders(tmp_path):

@@ -1,0 +1,79 @@
+"""What an agent sees: courses, lessons, lesson images and job aids."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from lms.accounts.models import Role
+from lms.config import PROJECT_ROOT
+from lms.extensions import db
+from lms.learning.sync import load_content
+from tests import factories
+
+FIXTURE = Path(__file__).resolve().parent.parent / "content" / "fixtures" / "valid"
+
+
+@pytest.fixture
+def agent(app: Flask, client, login_as):
+    load_content(PROJECT_ROOT)
+    person = factories.user(Role.AGENT)
+    db.session.commit()
+    login_as(person)
+    return person
+
+
+def test_agent_sees_the_five_courses(client, agent):
+    html = client.get("/courses").get_data(as_text=True)
+    for title in ("GDPR essentials", "Recording calls lawfully", "Handling requests",
+                  "Security before, during and after the call", "Outsourcing partners"):
+        assert title in html, title
+
+
+def test_lesson_page_shows_progress_key_points_and_references(client, agent):
+    html = client.get("/courses/handling-requests/lessons/recognising-requests").get_data(as_text=True)
+    assert "Lesson 2 of 6" in html and '<progress value="2" max="6"' in html
+    assert "Key points" in html and "References:" in html and "Art. 12(3)" in html
+    assert 'rel="next"' in html and 'rel="prev"' in html
+
+
+def test_unknown_course_and_lesson_are_404(client, agent):
+    assert client.get("/courses/no-such-course").status_code == 404
+    assert client.get("/courses/handling-requests/lessons/no-such-lesson").status_code == 404
+
+
+def test_answer_keys_never_reach_the_course_pages(client, agent):
+    html = client.get("/courses/recording-calls").get_data(as_text=True)
+    assert "correct" not in html.lower().replace("correction", "")
+
+
+def test_job_aids_are_searchable(client, agent):
+    html = client.get("/job-aids?q=card+number").get_data(as_text=True)
+    assert "card number on a recorded line" in html
+    html = client.get("/job-aids?q=zebra+crossing").get_data(as_text=True)
+    assert "No card matches" in html
+    card = client.get("/job-aids/card-number-on-a-recorded-line").get_data(as_text=True)
+    assert "<ol>" in card and "Art. 32" in card
+    # The search box is on every page.
+    assert 'role="search"' in client.get("/courses").get_data(as_text=True)
+
+
+def test_lesson_images_are_served_from_the_stored_version(app: Flask, client, login_as, tmp_path: Path):
+    root = tmp_path / "fixture"
+    shutil.copytree(FIXTURE, root)
+    load_content(root)
+    person = factories.user(Role.AGENT)
+    db.session.commit()
+    login_as(person)
+    lesson_html = client.get("/courses/recording-calls/lessons/telling-callers").get_data(as_text=True)
+    import re
+    body = lesson_html[lesson_html.index('class="lesson-body"'):]
+    src = re.search(r'<img[^>]+src="([^"]+)"', body)
+    assert src, "the lesson's image is not on the page"
+    image = client.get(src.group(1))
+    assert image.status_code == 200 and image.mimetype == "image/png"
+    assert image.data.startswith(b"\x89PNG")
+    assert image.headers["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in image.headers["Content-Security-Policy"]
