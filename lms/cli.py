@@ -125,3 +125,45 @@ def content_load(path: Path | None) -> None:
         sys.exit(1)
     db.session.commit()
     click.echo(report.summary())
+
+
+@lms_cli.group("attempts")
+def attempts_group() -> None:
+    """Quiz attempts."""
+
+
+@attempts_group.command("close-overdue")
+@with_appcontext
+def attempts_close_overdue() -> None:
+    """Close attempts past their time limit, grading the answers saved before it (run from cron)."""
+    from lms.assessment.services import close_overdue_attempts
+
+    closed = close_overdue_attempts()
+    db.session.commit()
+    click.echo(f"Closed {closed} overdue attempt(s).")
+
+
+@attempts_group.command("regrade")
+@click.argument("quiz_slug")
+@click.option("--apply", "apply_", is_flag=True, help="Store the new grades (without it, only list changes).")
+@with_appcontext
+def attempts_regrade(quiz_slug: str, apply_: bool) -> None:
+    """Regrade a quiz's finished attempts with its current answer key; list pass/fail changes."""
+    from lms.assessment.regrade import apply_regrade, plan_regrade
+    from lms.learning.models import Quiz
+
+    quiz = db.session.scalar(select(Quiz).where(Quiz.slug == quiz_slug))
+    if quiz is None or quiz.current_version is None:
+        raise click.ClickException(f"No quiz {quiz_slug!r}.")
+    changes = apply_regrade(None, quiz) if apply_ else plan_regrade(quiz)
+    if apply_:
+        db.session.commit()
+    verb = "changed" if apply_ else "would change"
+    click.echo(f"{len(changes)} attempt(s) {verb} score with version {quiz.current_version.content_hash[:12]}; "
+               f"{sum(c.outcome_changes for c in changes)} between pass and fail.")
+    for change in changes:
+        flag = "  PASS/FAIL CHANGES" if change.outcome_changes else ""
+        click.echo(f"  attempt #{change.attempt.id} {change.attempt.user.email}: "
+                   f"{change.old_percent}% -> {change.new_percent}%{flag}")
+    if changes and not apply_:
+        click.echo("Nothing was changed. Run again with --apply to store the new grades.")

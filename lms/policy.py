@@ -17,13 +17,15 @@ from typing import Final
 
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import Select, false
+from sqlalchemy import Select, false, select
 
 from lms.accounts.models import Role, User
 
 
 class Permission(str, enum.Enum):
     READ_CONTENT = "read_content"
+    LEARN = "learn"  # record lesson progress and take quizzes
+    ANALYSE_QUIZZES = "analyse_quizzes"
     MANAGE_USERS = "manage_users"
     MANAGE_ORGANISATIONS = "manage_organisations"
     VIEW_AUDIT_LOG = "view_audit_log"
@@ -41,6 +43,9 @@ SIGNED_IN: Final = Access.SIGNED_IN
 ALL_ROLES = frozenset(Role)
 GRANTS: Final[dict[Permission, frozenset[Role]]] = {
     Permission.READ_CONTENT: ALL_ROLES,
+    # Auditors write nothing, so they neither take quizzes nor record progress.
+    Permission.LEARN: frozenset({Role.AGENT, Role.TRAINER, Role.ADMIN}),
+    Permission.ANALYSE_QUIZZES: frozenset({Role.TRAINER, Role.ADMIN}),
     Permission.MANAGE_USERS: frozenset({Role.ADMIN}),
     Permission.MANAGE_ORGANISATIONS: frozenset({Role.ADMIN}),
     Permission.VIEW_AUDIT_LOG: frozenset({Role.ADMIN, Role.AUDITOR}),
@@ -69,6 +74,17 @@ ENDPOINTS: Final[dict[str, Access | Permission]] = {
     "learning.asset": Permission.READ_CONTENT,
     "learning.job_aid_list": Permission.READ_CONTENT,
     "learning.job_aid": Permission.READ_CONTENT,
+    "learning.lesson_complete": Permission.LEARN,
+    "assessment.quiz": Permission.LEARN,
+    "assessment.start": Permission.LEARN,
+    "assessment.question": Permission.LEARN,
+    "assessment.review": Permission.LEARN,
+    "assessment.submit": Permission.LEARN,
+    "assessment.result": Permission.LEARN,
+    "analysis.quiz_list": Permission.ANALYSE_QUIZZES,
+    "analysis.quiz": Permission.ANALYSE_QUIZZES,
+    "analysis.chart": Permission.ANALYSE_QUIZZES,
+    "analysis.regrade": Permission.ANALYSE_QUIZZES,
 }
 
 
@@ -134,3 +150,16 @@ def restrict_audit_events(actor: User, query: Select) -> Select:
     if actor.role is Role.ADMIN or scope is None:
         return query
     return query.join(User, User.id == AuditEvent.actor_id).where(User.organisation_id == scope)
+
+
+def own_attempt_query(actor: User, attempt_id: int) -> Select:
+    """An attempt is taken, read and reviewed by its owner alone; for anyone else it does not exist."""
+    from lms.assessment.models import Attempt
+
+    return select(Attempt).where(Attempt.id == attempt_id, Attempt.user_id == actor.id)
+
+
+def restrict_attempts(actor: User, query: Select) -> Select:
+    """Limit a SELECT that joins Attempt to User to the attempts the actor may analyse."""
+    scope = audit_scope(actor)
+    return query if scope is None else query.where(User.organisation_id == scope)

@@ -57,6 +57,8 @@ def test_friendly_404_and_500_without_stack_trace(app: Flask, client):
         page = broken.test_client().get("/boom")
     finally:
         del ENDPOINTS["boom"]
+        with broken.app_context():
+            db.engine.dispose()
     html = page.get_data(as_text=True)
     assert page.status_code == 500 and "went wrong on our side" in html
     assert "secret internals" not in html and "Traceback" not in html

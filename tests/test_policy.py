@@ -4,14 +4,23 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
+from pathlib import Path
+
+from sqlalchemy import select
+
 from lms.accounts.models import OrganisationKind, Role
+from lms.assessment.services import start_attempt
+from lms.learning.models import Quiz
+from lms.learning.sync import load_content
 from lms.extensions import db
 from lms.policy import ENDPOINTS, restrict_users
 from tests import factories
 from tests.conftest import login
 
+FIXTURE = Path(__file__).resolve().parent / "content" / "fixtures" / "valid"
 ROLES = [Role.AGENT, Role.TRAINER, Role.AUDITOR, Role.ADMIN]
 EVERYONE = set(ROLES)
+LEARNERS = {Role.AGENT, Role.TRAINER, Role.ADMIN}  # auditors write nothing
 # What each endpoint should allow: stated here independently of lms/policy.py, so a
 # change to the policy that widens access fails this test until someone means it.
 EXPECTED: dict[str, set[Role] | str] = {
@@ -36,6 +45,17 @@ EXPECTED: dict[str, set[Role] | str] = {
     "learning.asset": EVERYONE,
     "learning.job_aid_list": EVERYONE,
     "learning.job_aid": EVERYONE,
+    "learning.lesson_complete": LEARNERS,
+    "assessment.quiz": LEARNERS,
+    "assessment.start": LEARNERS,
+    "assessment.question": LEARNERS,
+    "assessment.review": LEARNERS,
+    "assessment.submit": LEARNERS,
+    "assessment.result": LEARNERS,
+    "analysis.quiz_list": {Role.TRAINER, Role.ADMIN},
+    "analysis.quiz": {Role.TRAINER, Role.ADMIN},
+    "analysis.chart": {Role.TRAINER, Role.ADMIN},
+    "analysis.regrade": {Role.TRAINER, Role.ADMIN},
 }
 
 
@@ -63,8 +83,12 @@ def world(app: Flask):
     people["partner_agent"] = factories.user(Role.AGENT, partner)
     people["other_partner_agent"] = factories.user(Role.AGENT, other_partner)
     people["scoped_auditor"] = factories.user(Role.AUDITOR, client_org, scope=partner)
+    load_content(FIXTURE)
+    quiz = db.session.scalar(select(Quiz).where(Quiz.slug == "recording-calls"))
+    attempts = {key: start_attempt(people[key], quiz).id for key in ("other_agent", "other_partner_agent")}
     db.session.commit()
-    return {"people": people, "partner": partner, "other_partner": other_partner, "client": client_org}
+    return {"people": people, "partner": partner, "other_partner": other_partner, "client": client_org,
+            "attempts": attempts}
 
 
 def _urls(app: Flask, world) -> dict[str, list[tuple[str, str]]]:
@@ -89,7 +113,23 @@ def _urls(app: Flask, world) -> dict[str, list[tuple[str, str]]]:
         "learning.asset": [("GET", "/courses/nope/v/0123456789ab/img/x.png")],
         "learning.job_aid_list": [("GET", "/job-aids")],
         "learning.job_aid": [("GET", "/job-aids/nope")],
+        "learning.lesson_complete": [("POST", "/courses/nope/lessons/nope/complete")],
+        "assessment.quiz": [("GET", "/quizzes/nope")],
+        "assessment.start": [("POST", "/quizzes/nope/start")],
+        "analysis.quiz_list": [("GET", "/analysis/quizzes")],
+        "analysis.quiz": [("GET", "/analysis/quizzes/nope")],
+        "analysis.chart": [("GET", "/analysis/quizzes/nope/phases.svg")],
+        "analysis.regrade": [("POST", "/analysis/quizzes/nope/regrade")],
     }
+    # Attempts of an agent in the same organisation and of one in another: nobody but
+    # their owner reaches them (tests/assessment covers the owner's own).
+    for key in ("other_agent", "other_partner_agent"):
+        aid = world["attempts"][key]
+        urls.setdefault("assessment.question", []).extend([("GET", f"/attempts/{aid}/questions/1"),
+                                                           ("POST", f"/attempts/{aid}/questions/1")])
+        urls.setdefault("assessment.review", []).append(("GET", f"/attempts/{aid}/review"))
+        urls.setdefault("assessment.submit", []).append(("POST", f"/attempts/{aid}/submit"))
+        urls.setdefault("assessment.result", []).append(("GET", f"/attempts/{aid}"))
     for key in ("own_agent", "other_agent", "other_partner_agent"):
         uid = p[key].id
         urls.setdefault("accounts.user_edit", []).append(("GET", f"/admin/users/{uid}"))
@@ -117,7 +157,10 @@ def test_policy_matrix(app: Flask, world, role):
             response.close()
             expected = EXPECTED[endpoint]
             where = f"{role} {method} {url}"
-            if expected == "public":
+            if endpoint.startswith("assessment.") and "/attempts/" in url and as_role in expected:
+                # Someone else's attempt: it does not exist for this user, reading or writing.
+                assert response.status_code == 404, where
+            elif expected == "public":
                 assert response.status_code in (200, 302, 404), where
             elif as_role is None:
                 assert response.status_code == 302 and "/login" in response.location, where
@@ -130,8 +173,6 @@ def test_policy_matrix(app: Flask, world, role):
 
 
 def test_record_rules_limit_who_sees_whom(app: Flask, world):
-    from sqlalchemy import select
-
     from lms.accounts.models import User
 
     p = world["people"]
@@ -148,8 +189,6 @@ def test_record_rules_limit_who_sees_whom(app: Flask, world):
 
 
 def test_denied_access_is_an_audit_event(app: Flask, world, client):
-    from sqlalchemy import select
-
     from lms.audit.models import AuditEvent
 
     agent = world["people"][Role.AGENT]

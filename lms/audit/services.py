@@ -110,14 +110,20 @@ def verify_chain(batch_size: int = 5000) -> VerifyResult:
     """Walk the chain in order and name the first event whose link or hash is wrong."""
     expected_prev, expected_seq, checked = GENESIS, 1, 0
     query = select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch_size)
-    for event in db.session.scalars(query):
-        if event.seq != expected_seq:
-            return VerifyResult(checked, event.seq, f"expected event #{expected_seq} next, found #{event.seq} (missing or reordered)")
-        if event.prev_hash != expected_prev:
-            return VerifyResult(checked, event.seq, "its link to the previous event does not match (deleted, inserted or swapped rows)")
-        if chain_hash(event.prev_hash, event) != event.hash:
-            return VerifyResult(checked, event.seq, "its content does not match its hash (edited)")
-        expected_prev, expected_seq, checked = event.hash, event.seq + 1, checked + 1
+    events = db.session.scalars(query)
+    try:  # a server-side cursor on PostgreSQL: close it even when we stop early
+        for event in events:
+            if event.seq != expected_seq:
+                return VerifyResult(checked, event.seq,
+                                    f"expected event #{expected_seq} next, found #{event.seq} (missing or reordered)")
+            if event.prev_hash != expected_prev:
+                return VerifyResult(checked, event.seq,
+                                    "its link to the previous event does not match (deleted, inserted or swapped rows)")
+            if chain_hash(event.prev_hash, event) != event.hash:
+                return VerifyResult(checked, event.seq, "its content does not match its hash (edited)")
+            expected_prev, expected_seq, checked = event.hash, event.seq + 1, checked + 1
+    finally:
+        events.close()
     return VerifyResult(checked)
 
 

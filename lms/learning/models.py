@@ -119,3 +119,16 @@ class JobAid(db.Model):
     search_text: Mapped[str] = mapped_column(Text)  # lower-cased title, tags and body
     content_hash: Mapped[str] = mapped_column(String(64))
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LessonProgress(db.Model):
+    """A lesson an agent has finished, by lesson id: it carries over to new versions of the course."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"))
+    lesson_key: Mapped[str] = mapped_column(String(100))
+    course_version_id: Mapped[int] = mapped_column(ForeignKey("course_version.id"))  # the version read
+    completed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    __table_args__ = (UniqueConstraint("user_id", "course_id", "lesson_key"),)

@@ -3,14 +3,17 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from lms.content import render_markdown
 from lms.extensions import db
-from lms.learning.models import Course, CourseAsset, CourseVersion, JobAid, Lesson
+from lms.learning.models import Course, CourseAsset, CourseVersion, JobAid, Lesson, Quiz
+from lms.learning.services import complete_lesson, completed_keys, next_lesson
+from lms.policy import Permission, can
 
 bp = Blueprint("learning", __name__)
 
@@ -48,12 +51,25 @@ def course_list():
         .where(Course.archived_at.is_(None)).order_by(CourseVersion.title)
         .options(selectinload(CourseVersion.lessons), selectinload(CourseVersion.course))
     ).all()
-    return render_template("learning/course_list.html", versions=versions)
+    done = _done([v.course_id for v in versions])
+    return render_template("learning/course_list.html", versions=versions, done=done)
+
+
+def _done(course_ids: list[int]) -> dict[int, set[str]]:
+    """Finished lessons per course, for people who keep progress (auditors only read)."""
+    if not can(current_user, Permission.LEARN):
+        return {cid: set() for cid in course_ids}
+    return completed_keys(current_user, course_ids)
 
 
 @bp.route("/courses/<slug>")
 def course_detail(slug: str):
-    return render_template("learning/course_detail.html", version=_current_version(slug))
+    version = _current_version(slug)
+    done = _done([version.course_id])[version.course_id]
+    quiz = db.session.scalar(select(Quiz).where(Quiz.slug == version.quiz_slug, Quiz.archived_at.is_(None))) \
+        if version.quiz_slug else None
+    return render_template("learning/course_detail.html", version=version, done=done,
+                           resume=next_lesson(version, done), quiz=quiz)
 
 
 @bp.route("/courses/<slug>/lessons/<key>")
@@ -64,12 +80,28 @@ def lesson(slug: str, key: str):
     if index is None:
         abort(404)
     current: Lesson = lessons[index]
+    done = _done([version.course_id])[version.course_id]
     return render_template(
         "learning/lesson.html", version=version, lesson=current, body=_render(version, current.body),
-        number=index + 1, total=len(lessons),
+        number=index + 1, total=len(lessons), done=done,
         previous=lessons[index - 1] if index > 0 else None,
         following=lessons[index + 1] if index + 1 < len(lessons) else None,
     )
+
+
+@bp.route("/courses/<slug>/lessons/<key>/complete", methods=["POST"])
+def lesson_complete(slug: str, key: str):
+    """Mark the lesson as read and go on to the next one (or back to the course)."""
+    version = _current_version(slug)
+    lessons = version.lessons
+    index = next((i for i, item in enumerate(lessons) if item.key == key), None)
+    if index is None:
+        abort(404)
+    complete_lesson(current_user, version, lessons[index])
+    db.session.commit()
+    if index + 1 < len(lessons):
+        return redirect(url_for("learning.lesson", slug=slug, key=lessons[index + 1].key))
+    return redirect(url_for("learning.course_detail", slug=slug))
 
 
 @bp.route("/courses/<slug>/v/<version_hash>/<path:path>")

@@ -139,6 +139,7 @@ def test_sign_in_is_throttled_per_account_then_recovers():
             db.session.remove()
             if POSTGRES_URL:
                 _truncate_postgres()
+            db.engine.dispose()
 
 
 def test_sign_in_is_throttled_per_address(app: Flask):

@@ -36,7 +36,7 @@ def test_lesson_page_shows_progress_key_points_and_references(client, agent):
     html = client.get("/courses/handling-requests/lessons/recognising-requests").get_data(as_text=True)
     assert "Lesson 2 of 6" in html and '<progress value="2" max="6"' in html
     assert "Key points" in html and "References:" in html and "Art. 12(3)" in html
-    assert 'rel="next"' in html and 'rel="prev"' in html
+    assert 'rel="prev"' in html and "Mark as read and continue" in html
 
 
 def test_unknown_course_and_lesson_are_404(client, agent):

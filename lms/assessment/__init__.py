@@ -1,0 +1,1 @@
+"""Quizzes as agents take them: attempts, question types, grading, call simulations."""

@@ -1,0 +1,80 @@
+"""Attempts and their answers.
+
+An attempt stores exactly what was drawn and shown (item ids and option
+order) and the quiz version it came from, so review and regrading use the
+same draw and the same content.
+"""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, Enum, Float, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.accounts.models import User, _enum_values
+from lms.clock import UTCDateTime
+from lms.extensions import db
+from lms.learning.models import Quiz, QuizVersion
+
+
+class AttemptStatus(str, enum.Enum):
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"
+    EXPIRED = "expired"  # closed at the deadline with the answers saved before it
+
+    @property
+    def label(self) -> str:
+        return {"in_progress": "In progress", "submitted": "Submitted", "expired": "Closed at time limit"}[self.value]
+
+
+class Attempt(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    quiz_id: Mapped[int] = mapped_column(ForeignKey("quiz.id"), index=True)
+    quiz_version_id: Mapped[int] = mapped_column(ForeignKey("quiz_version.id"), index=True)
+    status: Mapped[AttemptStatus] = mapped_column(
+        Enum(AttemptStatus, native_enum=False, length=20, validate_strings=True, values_callable=_enum_values))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What was shown: [{"item": id, "order": [option ids]}, ...] (see services.draw_items).
+    draw: Mapped[list] = mapped_column(JSON)
+    earned: Mapped[float | None] = mapped_column(Float)
+    possible: Mapped[float | None] = mapped_column(Float)
+    percent: Mapped[float | None] = mapped_column(Float)
+    passed: Mapped[bool | None] = mapped_column()
+    phase_scores: Mapped[dict | None] = mapped_column(JSON)  # {"before": {"earned", "possible", "percent"}}
+    # The version whose answer key graded it: the shown version, or a later one after a regrade.
+    graded_version_id: Mapped[int | None] = mapped_column(ForeignKey("quiz_version.id"))
+    regraded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+    quiz: Mapped[Quiz] = relationship()
+    quiz_version: Mapped[QuizVersion] = relationship(foreign_keys=[quiz_version_id])
+    answers: Mapped[list[Answer]] = relationship(order_by="Answer.position", back_populates="attempt")
+
+    __table_args__ = (
+        # One attempt in progress per agent and quiz, enforced by the database.
+        Index("uq_attempt_one_in_progress", "user_id", "quiz_id", unique=True,
+              sqlite_where=text("status = 'in_progress'"), postgresql_where=text("status = 'in_progress'")),
+    )
+
+    @property
+    def finished(self) -> bool:
+        return self.status is not AttemptStatus.IN_PROGRESS
+
+
+class Answer(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempt.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)  # 1-based, in the order shown
+    item_id: Mapped[str] = mapped_column(String(100))
+    response: Mapped[dict | list | str | bool | None] = mapped_column(JSON)
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    earned: Mapped[float | None] = mapped_column(Float)
+    possible: Mapped[float | None] = mapped_column(Float)
+
+    attempt: Mapped[Attempt] = relationship(back_populates="answers")
+
+    __table_args__ = (UniqueConstraint("attempt_id", "position"),)

@@ -1,0 +1,276 @@
+"""Taking a quiz: availability, drawing, saving answers, submitting, closing, grading.
+
+Services flush and never commit; the view or command commits once.
+Integrity rules live here: deadlines are enforced from the stored deadline,
+an attempt accepts answers only while in progress, and submitting is a
+conditional UPDATE so that only one of many parallel submits grades it.
+"""
+from __future__ import annotations
+
+import random
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from werkzeug.datastructures import MultiDict
+
+from lms.accounts.models import User
+from lms.assessment.models import Answer, Attempt, AttemptStatus
+from lms.assessment.question_types import Grade, question_type
+from lms.audit.services import record
+from lms.clock import now
+from lms.extensions import db
+from lms.learning.models import Quiz, QuizVersion
+
+PHASES = ("before", "during", "after")
+
+
+class AttemptError(Exception):
+    """The attempt cannot do what was asked; the message is shown to the agent."""
+
+
+class AttemptClosed(AttemptError):
+    """The attempt was already submitted or closed at its time limit."""
+
+
+# ---- what the quiz allows ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Availability:
+    in_progress: Attempt | None
+    attempts_used: int
+    max_attempts: int | None
+    opens_at: datetime | None  # when the cooldown ends, if it has not yet
+    reason: str = ""
+
+    @property
+    def can_start(self) -> bool:
+        return self.in_progress is None and not self.reason
+
+
+def availability(agent: User, quiz: Quiz, version: QuizVersion, at: datetime | None = None) -> Availability:
+    """Whether the agent may start (or resume) an attempt now, and if not, why and until when."""
+    at = at or now()
+    attempts = db.session.scalars(select(Attempt).where(
+        Attempt.user_id == agent.id, Attempt.quiz_id == quiz.id).order_by(Attempt.started_at)).all()
+    current = next((a for a in attempts if a.status is AttemptStatus.IN_PROGRESS), None)
+    max_attempts = version.spec["attempts"].get("max")
+    cooldown = timedelta(minutes=version.spec["attempts"].get("cooldown_minutes", 0))
+    finished = [a for a in attempts if a.finished]
+    opens_at = None
+    reason = ""
+    if current is None and max_attempts is not None and len(attempts) >= max_attempts:
+        reason = f"You have used all {max_attempts} attempts at this quiz. Your trainer can tell you what comes next."
+    elif current is None and finished and cooldown:
+        opens_at = finished[-1].finished_at + cooldown
+        if opens_at > at:
+            reason = (f"Your next attempt opens at {opens_at:%H:%M} UTC on {opens_at:%d %b %Y}, "
+                      f"in {_duration(opens_at - at)}. Use the time to reread the lessons.")
+        else:
+            opens_at = None
+    return Availability(current, len(attempts), max_attempts, opens_at, reason)
+
+
+def _duration(delta: timedelta) -> str:
+    minutes = max(1, -(-int(delta.total_seconds()) // 60))
+    if minutes < 60:
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+# ---- starting ---------------------------------------------------------------------------
+
+def items_by_id(spec: dict) -> dict[str, dict]:
+    return {item["id"]: item for item in spec["questions"]}
+
+
+def draw_items(spec: dict, rng: random.Random) -> list[dict]:
+    """Apply the draw rules in order, without replacement; record what each item shows."""
+    drawn: list[dict] = []
+    taken: set[str] = set()
+    for rule in spec["draw"]:
+        pool = [item for item in spec["questions"]
+                if item["id"] not in taken and item["phase"] == rule["phase"]
+                and (not rule.get("types") or item["type"] in rule["types"])]
+        for item in rng.sample(pool, rule["count"]):
+            taken.add(item["id"])
+            drawn.append({"item": item["id"], "shown": question_type(item).prepare(item, rng)})
+    return drawn
+
+
+def start_attempt(agent: User, quiz: Quiz, rng: random.Random | None = None) -> Attempt:
+    """Resume the attempt in progress, or draw a new one if the limits allow it."""
+    version = quiz.current_version
+    state = availability(agent, quiz, version)
+    if state.in_progress is not None:
+        return state.in_progress
+    if state.reason:
+        raise AttemptError(state.reason)
+    started = now()
+    limit = version.spec.get("time_limit_minutes")
+    attempt = Attempt(
+        user=agent, quiz=quiz, quiz_version=version, status=AttemptStatus.IN_PROGRESS, started_at=started,
+        deadline=started + timedelta(minutes=limit) if limit else None,
+        draw=draw_items(version.spec, rng or random.Random(secrets.randbits(64))),
+    )
+    db.session.add(attempt)
+    db.session.flush()  # the partial unique index refuses a second attempt in progress here
+    record("attempt.started", actor=agent, target=attempt, quiz=quiz.slug,
+           version=version.content_hash[:12], items=len(attempt.draw))
+    return attempt
+
+
+# ---- during the attempt --------------------------------------------------------------
+
+def item_at(attempt: Attempt, position: int) -> tuple[dict, dict]:
+    """The spec of the item at a 1-based position and what the attempt shows of it."""
+    if not 1 <= position <= len(attempt.draw):
+        raise LookupError(position)
+    entry = attempt.draw[position - 1]
+    return items_by_id(attempt.quiz_version.spec)[entry["item"]], entry["shown"]
+
+
+def answers_by_position(attempt: Attempt) -> dict[int, Answer]:
+    return {answer.position: answer for answer in attempt.answers}
+
+
+def close_if_overdue(attempt: Attempt, at: datetime | None = None) -> bool:
+    """Close an attempt whose deadline has passed, grading what was saved. True if it closed it."""
+    at = at or now()
+    if attempt.status is not AttemptStatus.IN_PROGRESS or attempt.deadline is None or at <= attempt.deadline:
+        return False
+    if not _finish(attempt, AttemptStatus.EXPIRED, attempt.deadline):
+        return False
+    record("attempt.closed", actor=None, target=attempt, reason="time limit", percent=attempt.percent,
+           passed=attempt.passed)
+    return True
+
+
+def save_answer(agent: User, attempt: Attempt, position: int, form: MultiDict) -> Answer:
+    """Store the answer to one item now, while the attempt is open and before its deadline."""
+    if close_if_overdue(attempt):
+        raise AttemptClosed("Time is up. Your attempt was closed with the answers saved before the deadline.")
+    # Claim the attempt row (a row lock on PostgreSQL, the write lock on SQLite) while it is
+    # still in progress, so a submit in another request cannot slip in between check and write.
+    claimed = db.session.execute(
+        update(Attempt).where(Attempt.id == attempt.id, Attempt.status == AttemptStatus.IN_PROGRESS)
+        .values(status=AttemptStatus.IN_PROGRESS).execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        raise AttemptClosed("This attempt has already been submitted, so the answer was not changed.")
+    item, shown = item_at(attempt, position)
+    answer = answers_by_position(attempt).get(position)
+    response = question_type(item).parse(item, shown, form, answer.response if answer else None)
+    if answer is None:
+        answer = Answer(attempt=attempt, position=position, item_id=item["id"])
+        db.session.add(answer)
+    answer.response = response
+    answer.saved_at = now()
+    db.session.flush()
+    return answer
+
+
+def progress(attempt: Attempt) -> tuple[int, int]:
+    """(items answered, items in the attempt)."""
+    items = items_by_id(attempt.quiz_version.spec)
+    answered = sum(
+        1 for answer in attempt.answers
+        if question_type(items[answer.item_id]).answered(items[answer.item_id], answer.response))
+    return answered, len(attempt.draw)
+
+
+# ---- submitting and grading -------------------------------------------------------------
+
+def submit(agent: User, attempt: Attempt) -> bool:
+    """Submit and grade. False when it was already submitted or closed (a parallel submit won)."""
+    if close_if_overdue(attempt):
+        return False
+    if not _finish(attempt, AttemptStatus.SUBMITTED, now()):
+        return False
+    record("attempt.submitted", actor=agent, target=attempt, percent=attempt.percent, passed=attempt.passed)
+    return True
+
+
+def _finish(attempt: Attempt, status: AttemptStatus, at: datetime) -> bool:
+    """The conditional update that only one request can win, then the grade."""
+    won = db.session.execute(
+        update(Attempt).where(Attempt.id == attempt.id, Attempt.status == AttemptStatus.IN_PROGRESS)
+        .values(status=status, finished_at=at).execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(attempt)
+    if won != 1:
+        return False
+    apply_grade(attempt, attempt.quiz_version)
+    return True
+
+
+@dataclass(frozen=True)
+class AttemptGrade:
+    earned: float
+    possible: float
+    percent: float
+    passed: bool
+    phases: dict[str, dict[str, float]]
+    items: dict[int, Grade]  # by position
+
+
+def compute_grade(attempt: Attempt, version: QuizVersion) -> AttemptGrade:
+    """Grade the attempt's saved answers with a version's key (items matched by id)."""
+    spec = version.spec
+    items = items_by_id(spec)
+    saved = answers_by_position(attempt)
+    grades: dict[int, Grade] = {}
+    phases = {phase: [0.0, 0.0] for phase in PHASES}
+    for position, entry in enumerate(attempt.draw, start=1):
+        item = items.get(entry["item"]) or items_by_id(attempt.quiz_version.spec)[entry["item"]]
+        answer = saved.get(position)
+        if answer is None or answer.response is None:
+            grade = Grade(0, item.get("points", 1))
+        else:
+            grade = question_type(item).grade(item, answer.response, spec)
+        grades[position] = grade
+        phases[item["phase"]][0] += grade.earned
+        phases[item["phase"]][1] += grade.possible
+    earned = sum(g.earned for g in grades.values())
+    possible = sum(g.possible for g in grades.values())
+    percent = round(100 * earned / possible, 1) if possible else 0.0
+    return AttemptGrade(
+        earned=round(earned, 4), possible=possible, percent=percent, passed=percent >= spec["pass_mark"],
+        phases={phase: {"earned": round(e, 4), "possible": p, "percent": round(100 * e / p, 1)}
+                for phase, (e, p) in phases.items() if p},
+        items=grades,
+    )
+
+
+def apply_grade(attempt: Attempt, version: QuizVersion) -> AttemptGrade:
+    result = compute_grade(attempt, version)
+    attempt.earned, attempt.possible = result.earned, result.possible
+    attempt.percent, attempt.passed, attempt.phase_scores = result.percent, result.passed, result.phases
+    attempt.graded_version_id = version.id
+    for answer in attempt.answers:
+        grade = result.items[answer.position]
+        answer.earned, answer.possible = grade.earned, grade.possible
+    db.session.flush()
+    return result
+
+
+def close_overdue_attempts(at: datetime | None = None) -> int:
+    """Close every attempt past its deadline (the job behind `lms attempts close-overdue`)."""
+    at = at or now()
+    overdue = db.session.scalars(select(Attempt).where(
+        Attempt.status == AttemptStatus.IN_PROGRESS, Attempt.deadline.is_not(None), Attempt.deadline < at)).all()
+    return sum(close_if_overdue(attempt, at) for attempt in overdue)
+
+
+def attempts_for(agent: User, quiz: Quiz) -> list[Attempt]:
+    return list(db.session.scalars(select(Attempt).where(
+        Attempt.user_id == agent.id, Attempt.quiz_id == quiz.id).order_by(Attempt.started_at.desc())))
+
+
+def may_review(attempt: Attempt) -> bool:
+    """The quiz's review policy: answers and explanations immediately, after passing, or never."""
+    policy = attempt.quiz_version.spec["review"]
+    return attempt.finished and (policy == "immediate" or (policy == "after_pass" and bool(attempt.passed)))
+

@@ -1,0 +1,210 @@
+"""Taking a quiz one question per page, the review page, and the result."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from lms.assessment import services
+from lms.assessment.models import Attempt
+from lms.assessment.question_types import REGISTRY, ResponseError, question_type
+from lms.clock import now
+from lms.extensions import db
+from lms.learning.models import Course, CourseVersion, Quiz
+from lms.policy import own_attempt_query
+
+bp = Blueprint("assessment", __name__)
+
+
+def _quiz(slug: str) -> Quiz:
+    quiz = db.session.scalar(select(Quiz).where(Quiz.slug == slug, Quiz.archived_at.is_(None)))
+    if quiz is None or quiz.current_version is None:
+        abort(404)
+    return quiz
+
+
+def _own_attempt(attempt_id: int) -> Attempt:
+    """The signed-in agent's own attempt; anyone else's is a 404, for reading and for writing."""
+    attempt = db.session.scalar(own_attempt_query(current_user, attempt_id))
+    if attempt is None:
+        abort(404)
+    return attempt
+
+
+def _course_for(quiz: Quiz) -> CourseVersion | None:
+    return db.session.scalar(select(CourseVersion).join(Course, Course.current_version_id == CourseVersion.id)
+                             .where(CourseVersion.quiz_slug == quiz.slug, Course.archived_at.is_(None)))
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+@bp.route("/quizzes/<slug>")
+def quiz(slug: str):
+    quiz = _quiz(slug)
+    state = services.availability(current_user, quiz, quiz.current_version)
+    if state.in_progress is not None and services.close_if_overdue(state.in_progress):
+        db.session.commit()
+        flash("Your previous attempt reached its time limit and was closed with the answers you had saved.", "info")
+        state = services.availability(current_user, quiz, quiz.current_version)
+    spec = quiz.current_version.spec
+    return render_template("assessment/quiz.html", quiz=quiz, spec=spec, state=state,
+                           attempts=services.attempts_for(current_user, quiz), course=_course_for(quiz),
+                           item_count=sum(rule["count"] for rule in spec["draw"]))
+
+
+@bp.route("/quizzes/<slug>/start", methods=["POST"])
+def start(slug: str):
+    quiz = _quiz(slug)
+    try:
+        attempt = services.start_attempt(current_user, quiz)
+        db.session.commit()
+    except services.AttemptError as exc:
+        flash(str(exc), "warning")
+        return redirect(url_for("assessment.quiz", slug=slug))
+    except IntegrityError:  # a second tab started one at the same moment: resume that one
+        db.session.rollback()
+        attempt = services.availability(current_user, quiz, quiz.current_version).in_progress
+    answered = set(services.answers_by_position(attempt))
+    first_open = next((p for p in range(1, len(attempt.draw) + 1) if p not in answered), 1)
+    return redirect(url_for("assessment.question", attempt_id=attempt.id, position=first_open))
+
+
+@bp.route("/attempts/<int:attempt_id>/questions/<int:position>", methods=["GET", "POST"])
+def question(attempt_id: int, position: int):
+    attempt = _own_attempt(attempt_id)
+    if services.close_if_overdue(attempt):
+        db.session.commit()
+        return _closed("Time is up. Your attempt was closed with the answers saved before the deadline.", attempt)
+    if attempt.finished:
+        return _closed("This attempt has already been submitted, so nothing was changed.", attempt)
+    try:
+        item, shown = services.item_at(attempt, position)
+    except LookupError:
+        abort(404)
+    error = None
+    if request.method == "POST":
+        action = request.form.get("action", "next")
+        has_answer = "option" in request.form or any(k.startswith("position-") for k in request.form)
+        if has_answer:
+            try:
+                services.save_answer(current_user, attempt, position, request.form)
+                db.session.commit()
+            except services.AttemptClosed as exc:
+                db.session.commit()
+                return _closed(str(exc), attempt)
+            except ResponseError as exc:
+                db.session.rollback()
+                error = str(exc)
+        if _wants_json():
+            answered, total = services.progress(attempt)
+            return ({"saved": error is None, "error": error, "answered": answered, "total": total},
+                    200 if error is None else 422)
+        if error is None:
+            if item["type"] == "call_simulation" and action == "say":
+                return redirect(url_for("assessment.question", attempt_id=attempt.id, position=position))
+            target = {"back": position - 1, "next": position + 1}.get(action, 0)
+            if 1 <= target <= len(attempt.draw):
+                return redirect(url_for("assessment.question", attempt_id=attempt.id, position=target))
+            return redirect(url_for("assessment.review", attempt_id=attempt.id))
+    answer = services.answers_by_position(attempt).get(position)
+    answered, total = services.progress(attempt)
+    return render_template(
+        "assessment/question.html", attempt=attempt, item=item, shown=shown, position=position,
+        total=total, answered=answered, answer=answer.response if answer else None, error=error,
+        qtype=question_type(item), options=_options(item, shown), simulation=_simulation(item, shown, answer),
+        seconds_left=_seconds_left(attempt),
+    ), (422 if error else 200)
+
+
+def _options(item: dict, shown: dict) -> list[dict]:
+    """The options as this attempt shows them: id and text only, never the key or feedback."""
+    if item["type"] == "true_false":
+        return [{"id": "true", "text": "True"}, {"id": "false", "text": "False"}]
+    by_id = {option["id"]: option for option in item.get("options", [])}
+    return [{"id": oid, "text": by_id[oid]["text"]} for oid in shown.get("order", [])]
+
+
+def _simulation(item: dict, shown: dict, answer) -> dict | None:
+    """The conversation so far and the replies on offer now (text only, no scores or feedback)."""
+    if item["type"] != "call_simulation":
+        return None
+    steps, node = REGISTRY["call_simulation"].walk(item, list(answer.response) if answer else [])
+    by_id = {choice["id"]: choice for choice in node.get("choices", [])}
+    return {
+        "transcript": [{"caller": n["caller"], "agent": c["text"]} for n, c in steps],
+        "caller": node["caller"],
+        "ended": bool(node.get("end")),
+        "choices": [{"id": cid, "text": by_id[cid]["text"]} for cid in shown["choices"].get(node["id"], [])],
+    }
+
+
+def _seconds_left(attempt: Attempt) -> int | None:
+    return None if attempt.deadline is None else max(0, int((attempt.deadline - now()).total_seconds()))
+
+
+def _closed(message: str, attempt: Attempt):
+    if _wants_json():
+        return {"saved": False, "error": message}, 409
+    flash(message, "warning")
+    return redirect(url_for("assessment.result", attempt_id=attempt.id))
+
+
+@bp.route("/attempts/<int:attempt_id>/review")
+def review(attempt_id: int):
+    attempt = _own_attempt(attempt_id)
+    if services.close_if_overdue(attempt):
+        db.session.commit()
+    if attempt.finished:
+        return redirect(url_for("assessment.result", attempt_id=attempt.id))
+    items = services.items_by_id(attempt.quiz_version.spec)
+    saved = services.answers_by_position(attempt)
+    rows = []
+    for position, entry in enumerate(attempt.draw, start=1):
+        item = items[entry["item"]]
+        answer = saved.get(position)
+        rows.append({"position": position, "item": item,
+                     "answered": bool(answer) and question_type(item).answered(item, answer.response)})
+    answered, total = services.progress(attempt)
+    return render_template("assessment/review.html", attempt=attempt, rows=rows, answered=answered, total=total,
+                           seconds_left=_seconds_left(attempt))
+
+
+@bp.route("/attempts/<int:attempt_id>/submit", methods=["POST"])
+def submit(attempt_id: int):
+    attempt = _own_attempt(attempt_id)
+    won = services.submit(current_user, attempt)
+    db.session.commit()
+    if not won:
+        message = ("Time is up: your attempt was closed with the answers saved before the deadline."
+                   if attempt.status.value == "expired" else "This attempt was already submitted.")
+        if _wants_json():
+            return {"submitted": False, "error": message}, 409
+        flash(message, "info")
+    elif _wants_json():
+        return {"submitted": True, "result": url_for("assessment.result", attempt_id=attempt.id)}
+    return redirect(url_for("assessment.result", attempt_id=attempt.id))
+
+
+@bp.route("/attempts/<int:attempt_id>")
+def result(attempt_id: int):
+    attempt = _own_attempt(attempt_id)
+    if services.close_if_overdue(attempt):
+        db.session.commit()
+    if not attempt.finished:
+        return redirect(url_for("assessment.review", attempt_id=attempt.id))
+    spec = attempt.quiz_version.spec
+    items = services.items_by_id(spec)
+    saved = services.answers_by_position(attempt)
+    review_rows = []
+    for position, entry in enumerate(attempt.draw, start=1):
+        item = items[entry["item"]]
+        answer = saved.get(position)
+        review_rows.append({"position": position, "item": item, "shown": entry["shown"],
+                            "response": answer.response if answer else None, "answer": answer})
+    state = services.availability(current_user, attempt.quiz, attempt.quiz.current_version)
+    return render_template("assessment/result.html", attempt=attempt, spec=spec, rows=review_rows,
+                           may_review=services.may_review(attempt), state=state, registry=REGISTRY,
+                           references=sorted({ref for row in review_rows for ref in row["item"]["references"]}))
