@@ -140,4 +140,16 @@ def phase_chart_svg(analysis: QuizAnalysis) -> str:
     labels = {"before": "Before the call", "during": "During the call", "after": "After the call"}
     for phase in PHASES:
         chart.add(labels[phase], [analysis.phase_by_org[org].get(phase) for org in orgs])
-    return chart.render(is_unicode=True)
+    return static_svg(chart)
+
+
+def static_svg(chart) -> str:
+    """Render a pygal chart without its <script> elements: pages and PDFs need no JavaScript."""
+    from xml.etree import ElementTree
+
+    tree = chart.render_tree()
+    for parent in list(tree.iter()):
+        for child in list(parent):
+            if str(child.tag).endswith("script"):
+                parent.remove(child)
+    return ElementTree.tostring(tree, encoding="unicode")

@@ -74,7 +74,7 @@ def availability(agent: User, quiz: Quiz, version: QuizVersion, at: datetime | N
 
 def _duration(delta: timedelta) -> str:
     minutes = max(1, -(-int(delta.total_seconds()) // 60))
-    if minutes < 60:
+    if minutes <= 60:
         return f"{minutes} minute{'s' if minutes != 1 else ''}"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d} min"
