@@ -50,19 +50,36 @@ def create_user(email: str, name: str, role: str, organisation_name: str, countr
 
 
 @lms_cli.command("demo")
+@click.option("--agents", type=click.IntRange(min=1), default=None,
+              help="Also generate this many agents in ten organisations with 18 months of certification "
+                   "history (once per database; needs the content loaded).")
 @with_appcontext
-def demo() -> None:
+def demo(agents: int | None) -> None:
     """Create the demo organisations and accounts (idempotent) and print the logins."""
-    from lms.demo import DEMO_PASSWORD, ensure_demo_accounts
+    import time
+
+    from lms.demo import DEMO_PASSWORD, DemoError, ensure_demo_accounts, generate_bulk
 
     if current_app.config["ENV_NAME"] == "production":
         raise click.ClickException("Demo accounts are not created in production.")
+    started = time.perf_counter()
     users = ensure_demo_accounts()
+    report = None
+    if agents:
+        try:
+            report = generate_bulk(agents)
+        except DemoError as exc:
+            db.session.rollback()
+            raise click.ClickException(str(exc)) from None
     db.session.commit()
     click.echo("Demo logins (password for all: %s)" % DEMO_PASSWORD)
     for user in users:
         scope = f", scoped to {user.scope_organisation.name}" if user.scope_organisation else ""
         click.echo(f"  {user.role.value:<8} {user.email:<36} {user.organisation.name}{scope}")
+    if report is not None:
+        click.echo(report.summary())
+        click.echo(f"Bulk agents sign in with the same password. Generated and committed in "
+                   f"{time.perf_counter() - started:.1f} s.")
 
 
 @lms_cli.group("audit")
@@ -167,3 +184,57 @@ def attempts_regrade(quiz_slug: str, apply_: bool) -> None:
                    f"{change.old_percent}% -> {change.new_percent}%{flag}")
     if changes and not apply_:
         click.echo("Nothing was changed. Run again with --apply to store the new grades.")
+
+
+@lms_cli.group("certification")
+def certification_group() -> None:
+    """Programmes, enrolments and awards."""
+
+
+@certification_group.command("sync-enrolments")
+@with_appcontext
+def certification_sync_enrolments() -> None:
+    """Enrol agents in the programmes assigned to their organisation (run after bulk imports)."""
+    from lms.certification.services import sync_enrolments
+
+    created = sync_enrolments()
+    db.session.commit()
+    click.echo(f"{created} enrolment(s) created.")
+
+
+@certification_group.command("require-recertification")
+@click.option("--course", "course_slug", required=True, help="The course that changed materially.")
+@click.option("--by", "required_by", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Date (YYYY-MM-DD) by which holders must recertify.")
+@click.option("--reason", required=True)
+@with_appcontext
+def certification_require_recertification(course_slug: str, required_by, reason: str) -> None:
+    """After a material change to a course, require holders of the programmes using it to recertify."""
+    from datetime import timezone
+
+    from lms.certification.services import CertificationError, require_recertification
+
+    try:
+        affected = require_recertification(None, course_slug, required_by.replace(hour=23, minute=59,
+                                                                                    tzinfo=timezone.utc), reason)
+    except CertificationError as exc:
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    click.echo(f"{affected} certified agent(s) must recertify by {required_by:%d %b %Y}. Their past awards are unchanged.")
+
+
+@lms_cli.group("reminders")
+def reminders_group() -> None:
+    """E-mail reminders to agents and weekly digests to organisations."""
+
+
+@reminders_group.command("send")
+@with_appcontext
+def reminders_send() -> None:
+    """Queue today's reminders and send what is pending (run daily; a second run sends nothing twice)."""
+    from lms.reminders.services import send_reminders
+
+    result = send_reminders()
+    click.echo(result.summary())
+    if result.failed:
+        click.echo(f"{result.failed} message(s) failed; see the outbox. They are retried on the next run.", err=True)

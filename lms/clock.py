@@ -10,9 +10,18 @@ from datetime import datetime, timezone
 from sqlalchemy.types import DateTime, TypeDecorator
 
 
+_fixed: datetime | None = None
+
+
 def now() -> datetime:
-    """Current time, timezone-aware UTC."""
-    return datetime.now(timezone.utc)
+    """Current time, timezone-aware UTC (or the moment a test has set)."""
+    return _fixed or datetime.now(timezone.utc)
+
+
+def set_now(moment: datetime | None) -> None:
+    """Move the clock to `moment` (None: back to real time). For tests and the demo generator."""
+    global _fixed
+    _fixed = moment
 
 
 class UTCDateTime(TypeDecorator):

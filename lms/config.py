@@ -18,6 +18,17 @@ class ConfigError(RuntimeError):
     """Raised at start-up when the configuration is unsafe to run with."""
 
 
+def _days(value: str) -> tuple[int, ...]:
+    """"14,3" -> (14, 3): a comma-separated list of whole days, each at least 0."""
+    try:
+        days = tuple(sorted({int(part) for part in value.split(",") if part.strip()}, reverse=True))
+    except ValueError:
+        raise ConfigError(f"REMINDER_DAYS_BEFORE={value!r} must be whole days separated by commas") from None
+    if any(day < 0 for day in days):
+        raise ConfigError(f"REMINDER_DAYS_BEFORE={value!r} must not be negative")
+    return days
+
+
 class BaseConfig:
     SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
     SQLALCHEMY_DATABASE_URI = os.environ.get(
@@ -56,6 +67,10 @@ class BaseConfig:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
     MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "0") == "1"
     MAIL_FROM = os.environ.get("MAIL_FROM", "CallSafe Academy <no-reply@callsafe.example>")
+    # Reminders (`flask lms reminders send`): days before a due date or an expiry, and the
+    # address the links in e-mails point to.
+    REMINDER_DAYS_BEFORE = _days(os.environ.get("REMINDER_DAYS_BEFORE", "14,3"))
+    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
     REDIS_URL = os.environ.get("REDIS_URL", "")
 
 

@@ -6,6 +6,9 @@ from flask_login import current_user
 from sqlalchemy import func, select, text
 
 from lms.accounts.models import Organisation, Role, User
+from lms.certification import reports, services
+from lms.certification.models import Award, Enrolment
+from lms.clock import now
 from lms.extensions import db
 from lms.policy import restrict_users
 
@@ -14,14 +17,27 @@ bp = Blueprint("main", __name__)
 
 @bp.route("/")
 def index():
-    people = None
-    if current_user.role is not Role.AGENT:
-        # Counts the person is allowed to see, by organisation: one grouped query.
-        query = restrict_users(current_user, select(Organisation.name, func.count(User.id))
-                               .join(User, User.organisation_id == Organisation.id)
-                               .where(User.role == Role.AGENT, User.active.is_(True)))
-        people = db.session.execute(query.group_by(Organisation.name).order_by(Organisation.name)).all()
+    if current_user.role is Role.AGENT:
+        return _agent_home()
+    # Counts the person is allowed to see, by organisation: one grouped query.
+    query = restrict_users(current_user, select(Organisation.name, func.count(User.id))
+                           .join(User, User.organisation_id == Organisation.id)
+                           .where(User.role == Role.AGENT, User.active.is_(True)))
+    people = db.session.execute(query.group_by(Organisation.name).order_by(Organisation.name)).all()
     return render_template("main/index.html", people=people)
+
+
+def _agent_home():
+    """What I must do next: each programme with its status, due date, progress and next step."""
+    rows = db.session.execute(reports.status_rows(current_user, reports.Filters(user_id=current_user.id), now())).all()
+    enrolments = {e.id: e for e in db.session.scalars(select(Enrolment).where(Enrolment.user_id == current_user.id))}
+    todo = []
+    for row in rows:
+        states = services.requirement_states(enrolments[row.enrolment_id])
+        todo.append({"row": row, "states": states, "next": next((s for s in states if not s.met), None)})
+    awards = db.session.scalars(select(Award).where(Award.user_id == current_user.id)
+                                .order_by(Award.issued_at.desc())).all()
+    return render_template("main/agent_home.html", todo=todo, awards=awards)
 
 
 @bp.route("/healthz")

@@ -5,3 +5,5 @@ from lms.learning.models import (  # noqa: F401
     Course, CourseAsset, CourseVersion, JobAid, Lesson, LessonProgress, Quiz, QuizVersion,
 )
 from lms.assessment.models import Answer, Attempt  # noqa: F401
+from lms.certification.models import Assignment, Award, Enrolment, Programme, ProgrammeVersion, Recertification  # noqa: F401,E501
+from lms.reminders.models import Message  # noqa: F401

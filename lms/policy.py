@@ -26,6 +26,7 @@ class Permission(str, enum.Enum):
     READ_CONTENT = "read_content"
     LEARN = "learn"  # record lesson progress and take quizzes
     ANALYSE_QUIZZES = "analyse_quizzes"
+    MANAGE_CERTIFICATION = "manage_certification"  # assign programmes, revoke awards
     MANAGE_USERS = "manage_users"
     MANAGE_ORGANISATIONS = "manage_organisations"
     VIEW_AUDIT_LOG = "view_audit_log"
@@ -46,6 +47,7 @@ GRANTS: Final[dict[Permission, frozenset[Role]]] = {
     # Auditors write nothing, so they neither take quizzes nor record progress.
     Permission.LEARN: frozenset({Role.AGENT, Role.TRAINER, Role.ADMIN}),
     Permission.ANALYSE_QUIZZES: frozenset({Role.TRAINER, Role.ADMIN}),
+    Permission.MANAGE_CERTIFICATION: frozenset({Role.TRAINER, Role.ADMIN}),
     Permission.MANAGE_USERS: frozenset({Role.ADMIN}),
     Permission.MANAGE_ORGANISATIONS: frozenset({Role.ADMIN}),
     Permission.VIEW_AUDIT_LOG: frozenset({Role.ADMIN, Role.AUDITOR}),
@@ -85,6 +87,13 @@ ENDPOINTS: Final[dict[str, Access | Permission]] = {
     "analysis.quiz": Permission.ANALYSE_QUIZZES,
     "analysis.chart": Permission.ANALYSE_QUIZZES,
     "analysis.regrade": Permission.ANALYSE_QUIZZES,
+    "certification.dashboard": Permission.VIEW_PEOPLE,
+    "certification.chart": Permission.VIEW_PEOPLE,
+    "certification.export_csv": Permission.VIEW_PEOPLE,
+    "certification.person": Permission.VIEW_PEOPLE,
+    "certification.revoke": Permission.MANAGE_CERTIFICATION,
+    "certification.assignments": Permission.MANAGE_CERTIFICATION,
+    "reminders.outbox": Permission.MANAGE_USERS,  # e-mails name agents and their status: admins only
 }
 
 

@@ -56,6 +56,13 @@ EXPECTED: dict[str, set[Role] | str] = {
     "analysis.quiz": {Role.TRAINER, Role.ADMIN},
     "analysis.chart": {Role.TRAINER, Role.ADMIN},
     "analysis.regrade": {Role.TRAINER, Role.ADMIN},
+    "certification.dashboard": {Role.TRAINER, Role.AUDITOR, Role.ADMIN},
+    "certification.chart": {Role.TRAINER, Role.AUDITOR, Role.ADMIN},
+    "certification.export_csv": {Role.TRAINER, Role.AUDITOR, Role.ADMIN},
+    "certification.person": {Role.TRAINER, Role.AUDITOR, Role.ADMIN},
+    "certification.revoke": {Role.TRAINER, Role.ADMIN},
+    "certification.assignments": {Role.TRAINER, Role.ADMIN},
+    "reminders.outbox": {Role.ADMIN},
 }
 
 
@@ -120,6 +127,15 @@ def _urls(app: Flask, world) -> dict[str, list[tuple[str, str]]]:
         "analysis.quiz": [("GET", "/analysis/quizzes/nope")],
         "analysis.chart": [("GET", "/analysis/quizzes/nope/phases.svg")],
         "analysis.regrade": [("POST", "/analysis/quizzes/nope/regrade")],
+        "certification.dashboard": [("GET", "/dashboard")],
+        "certification.chart": [("GET", "/dashboard/status.svg")],
+        "certification.export_csv": [("GET", "/dashboard.csv")],
+        "certification.assignments": [("GET", "/assignments")],
+        "certification.revoke": [("POST", "/awards/999999/revoke")],
+        # The partner agent is visible to company-wide roles and to the partner's scoped
+        # auditor; the other partner's agent is a 404 for that auditor (checked below).
+        "certification.person": [("GET", f"/people/{p['partner_agent'].id}")],
+        "reminders.outbox": [("GET", "/admin/outbox")],
     }
     # Attempts of an agent in the same organisation and of one in another: nobody but
     # their owner reaches them (tests/assessment covers the owner's own).
@@ -170,6 +186,17 @@ def test_policy_matrix(app: Flask, world, role):
             else:
                 assert response.status_code == 403, where
                 assert "You don&#39;t have access" in response.get_data(as_text=True), where
+
+
+def test_scoped_auditor_gets_404_for_another_organisations_agent(app: Flask, world):
+    client = app.test_client()
+    login(client, world["people"]["scoped_auditor"].email, factories.PASSWORD)
+    assert client.get(f"/people/{world['people']['partner_agent'].id}").status_code == 200
+    assert client.get(f"/people/{world['people']['other_partner_agent'].id}").status_code == 404
+    assert client.get(f"/people/{world['people']['own_agent'].id}").status_code == 404
+    agent = app.test_client()
+    login(agent, world["people"]["own_agent"].email, factories.PASSWORD)
+    assert agent.get(f"/people/{world['people']['own_agent'].id}").status_code == 403
 
 
 def test_record_rules_limit_who_sees_whom(app: Flask, world):

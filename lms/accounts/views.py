@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from lms.accounts import services
 from lms.accounts.forms import LoginForm, OrganisationForm, SetPasswordForm, UserForm, UserSearchForm
 from lms.accounts.models import Organisation, OrganisationKind, Role, User
+from lms.certification.services import sync_enrolments
 from lms.extensions import db, limiter
 from lms.pagination import paginate
 
@@ -124,6 +125,7 @@ def user_new():
         try:
             user = services.create_user(current_user, _user_data(form))
             token = services.issue_password_link(current_user, user, current_app.config["SET_PASSWORD_TOKEN_HOURS"])
+            sync_enrolments()  # a new agent joins the programmes assigned to their organisation
         except services.AccountError as exc:
             _field_error(form, exc)
         else:
@@ -142,6 +144,7 @@ def user_edit(user_id: int):
     if form.validate_on_submit():
         try:
             changes = services.update_user(current_user, user, _user_data(form))
+            sync_enrolments()
         except services.AccountError as exc:
             _field_error(form, exc)
         else:

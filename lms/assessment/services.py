@@ -117,6 +117,9 @@ def start_attempt(agent: User, quiz: Quiz, rng: random.Random | None = None) -> 
     )
     db.session.add(attempt)
     db.session.flush()  # the partial unique index refuses a second attempt in progress here
+    from lms.certification.services import note_activity
+
+    note_activity(agent, quiz=quiz.slug)
     record("attempt.started", actor=agent, target=attempt, quiz=quiz.slug,
            version=version.content_hash[:12], items=len(attempt.draw))
     return attempt
@@ -148,8 +151,8 @@ def close_if_overdue(attempt: Attempt, at: datetime | None = None) -> bool:
     return True
 
 
-def save_answer(agent: User, attempt: Attempt, position: int, form: MultiDict) -> Answer:
-    """Store the answer to one item now, while the attempt is open and before its deadline."""
+def _claim_open_attempt(attempt: Attempt) -> None:
+    """Refuse changes after the deadline or submission, and hold the attempt while changing it."""
     if close_if_overdue(attempt):
         raise AttemptClosed("Time is up. Your attempt was closed with the answers saved before the deadline.")
     # Claim the attempt row (a row lock on PostgreSQL, the write lock on SQLite) while it is
@@ -160,6 +163,21 @@ def save_answer(agent: User, attempt: Attempt, position: int, form: MultiDict) -
     ).rowcount
     if claimed != 1:
         raise AttemptClosed("This attempt has already been submitted, so the answer was not changed.")
+
+
+def clear_answer(agent: User, attempt: Attempt, position: int) -> None:
+    """Forget the answer at a position (the agent unticked everything)."""
+    _claim_open_attempt(attempt)
+    answer = answers_by_position(attempt).get(position)
+    if answer is not None:
+        attempt.answers.remove(answer)
+        db.session.delete(answer)
+        db.session.flush()
+
+
+def save_answer(agent: User, attempt: Attempt, position: int, form: MultiDict) -> Answer:
+    """Store the answer to one item now, while the attempt is open and before its deadline."""
+    _claim_open_attempt(attempt)
     item, shown = item_at(attempt, position)
     answer = answers_by_position(attempt).get(position)
     response = question_type(item).parse(item, shown, form, answer.response if answer else None)
@@ -203,6 +221,10 @@ def _finish(attempt: Attempt, status: AttemptStatus, at: datetime) -> bool:
     if won != 1:
         return False
     apply_grade(attempt, attempt.quiz_version)
+    # A passed quiz may complete a programme: certification decides (and audits) an award.
+    from lms.certification.services import evaluate
+
+    evaluate(attempt.user)
     return True
 
 

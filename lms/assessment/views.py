@@ -87,7 +87,18 @@ def question(attempt_id: int, position: int):
     error = None
     if request.method == "POST":
         action = request.form.get("action", "next")
-        has_answer = "option" in request.form or any(k.startswith("position-") for k in request.form)
+        # Empty dropdowns and no ticked box mean "not answered (yet)", not a bad answer.
+        has_answer = bool(request.form.getlist("option")) or any(
+            value for key, value in request.form.items() if key.startswith("position-"))
+        if not has_answer and action == "say":
+            error = "Choose what you say next."
+        elif not has_answer and action == "save" and item["type"] != "call_simulation":
+            try:  # everything was unticked: the question goes back to unanswered
+                services.clear_answer(current_user, attempt, position)
+                db.session.commit()
+            except services.AttemptClosed as exc:
+                db.session.commit()
+                return _closed(str(exc), attempt)
         if has_answer:
             try:
                 services.save_answer(current_user, attempt, position, request.form)

@@ -1,14 +1,15 @@
-"""Course, quiz and job-aid content as files: parse, validate, render.
+"""Course, quiz, job-aid and programme content as files: parse, validate, render.
 
-The only code that reads courses/ and quizzes/. Pure functions, no Flask and
+The only code that reads courses/, quizzes/ and programmes/. Pure functions, no Flask and
 no database; see docs/content-format.md for the format.
 """
 
 from .markdown import render_markdown
-from .model import ContentTree
+from .model import ContentTree, Programme, Requirement
 from .parser import Problem, parse_tree
 from .validate import check_tree, max_path_score
 
 __all__ = [
-    "ContentTree", "Problem", "check_tree", "max_path_score", "parse_tree", "render_markdown",
+    "ContentTree", "Problem", "Programme", "Requirement", "check_tree", "max_path_score",
+    "parse_tree", "render_markdown",
 ]

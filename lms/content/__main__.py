@@ -28,7 +28,8 @@ def summary(tree: ContentTree) -> str:
     lessons = sum(len(course.lessons) for course in tree.courses.values())
     return (f"Content OK: {_plural(len(tree.courses), 'course')}, {_plural(lessons, 'lesson')}, "
             f"{_plural(len(questions) - simulations, 'question')} ({phases}), "
-            f"{_plural(simulations, 'simulation')}, {_plural(len(tree.job_aids), 'job aid')}")
+            f"{_plural(simulations, 'simulation')}, {_plural(len(tree.job_aids), 'job aid')}, "
+            f"{_plural(len(tree.programmes), 'programme')}")
 
 
 def main(argv: list[str]) -> int:

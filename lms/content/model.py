@@ -23,6 +23,7 @@ DIFFICULTIES = ("easy", "medium", "hard")
 QUESTION_TYPES = ("single_choice", "multiple_response", "true_false", "ordering", "call_simulation")
 REVIEW_MODES = ("immediate", "after_pass", "never")
 MULTIPLE_RESPONSE_SCORING = ("all_or_nothing", "partial")
+REQUIREMENT_KINDS = ("course", "quiz")
 
 
 def _sha256_json(data: Any) -> str:
@@ -234,6 +235,39 @@ class Quiz:
         return _sha256_json(self.source)
 
 
+@dataclass(frozen=True, kw_only=True)
+class Requirement:
+    """One thing a programme asks for.
+
+    A course requirement means every lesson of the course read; a quiz
+    requirement means a finished attempt scoring at least `min_score` percent.
+    """
+
+    kind: Literal["course", "quiz"]
+    slug: str                      # the course or quiz slug
+    min_score: int | None = None   # quizzes only
+
+
+@dataclass(frozen=True, kw_only=True)
+class Programme:
+    """A certification programme: what earns the certificate and how long it lasts."""
+
+    slug: str
+    path: str
+    title: str
+    description: str
+    validity_months: int
+    recertification_window_days: int   # recertification opens this long before expiry
+    grace_days: int                    # default 0
+    requirements: tuple[Requirement, ...]
+    source: LineDict = _source()       # the programme file as written
+
+    @property
+    def content_hash(self) -> str:
+        """SHA-256 of the programme file's parsed data."""
+        return _sha256_json(self.source)
+
+
 @dataclass(frozen=True)
 class ContentTree:
     """Everything under a content root, keyed by slug."""
@@ -241,3 +275,4 @@ class ContentTree:
     courses: dict[str, Course] = field(default_factory=dict)
     quizzes: dict[str, Quiz] = field(default_factory=dict)
     job_aids: dict[str, JobAid] = field(default_factory=dict)
+    programmes: dict[str, Programme] = field(default_factory=dict)

@@ -17,8 +17,9 @@ import yaml
 from . import yaml_lines
 from .markdown import image_sources, is_relative_path, parse_tokens
 from .model import (
-    CallSimulation, ChoiceQuestion, ContentTree, Course, DrawRule, JobAid, Lesson,
-    Option, Question, Quiz, SimulationChoice, SimulationNode, TrueFalseQuestion,
+    REQUIREMENT_KINDS, CallSimulation, ChoiceQuestion, ContentTree, Course, DrawRule, JobAid,
+    Lesson, Option, Programme, Question, Quiz, Requirement, SimulationChoice, SimulationNode,
+    TrueFalseQuestion,
 )
 from .yaml_lines import LineDict
 
@@ -283,13 +284,40 @@ def _quiz(reader: _Reader, path: Path) -> Quiz | None:
     )
 
 
+def _requirement(data: LineDict) -> Requirement | None:
+    """The requirement `data` states, or None when it names not exactly one course or quiz."""
+    kinds = [kind for kind in REQUIREMENT_KINDS if kind in data]
+    if len(kinds) != 1 or not isinstance(data[kinds[0]], str):
+        return None
+    kind = kinds[0]
+    return Requirement(kind=kind, slug=data[kind],
+                       min_score=_optional_int(data, "min_score") if kind == "quiz" else None)
+
+
+def _programme(reader: _Reader, path: Path) -> Programme | None:
+    text = reader.text(path)
+    data = None if text is None else reader.mapping(path, text, "a programme file")
+    if data is None:
+        return None
+    requirements = (_requirement(item) for item in _maps(data, "requirements"))
+    return Programme(
+        slug=path.stem, path=reader.rel(path), title=_str(data, "title"),
+        description=_str(data, "description"),
+        validity_months=_int(data, "validity_months"),
+        recertification_window_days=_int(data, "recertification_window_days"),
+        grace_days=_int(data, "grace_days"),
+        requirements=tuple(r for r in requirements if r is not None),
+        source=data,
+    )
+
+
 def parse_tree(root: Path) -> tuple[ContentTree, list[Problem]]:
-    """Read every course folder, job aid and quiz file under `root`.
+    """Read every course folder, job aid, quiz and programme file under `root`.
 
     That is root/courses/<slug>/ (course.yaml and the lessons it lists),
-    root/courses/_job-aids/*.md and root/quizzes/*.yaml. Returns the tree of
-    everything that could be read and the problems that stopped a file being
-    read. It does not validate; `check_tree` does both.
+    root/courses/_job-aids/*.md, root/quizzes/*.yaml and root/programmes/*.yaml.
+    Returns the tree of everything that could be read and the problems that
+    stopped a file being read. It does not validate; `check_tree` does both.
     """
     reader = _Reader(root)
     tree = ContentTree()
@@ -311,4 +339,8 @@ def parse_tree(root: Path) -> tuple[ContentTree, list[Problem]]:
         quiz = _quiz(reader, file)
         if quiz is not None:
             tree.quizzes[quiz.slug] = quiz
+    for file in sorted((root / "programmes").glob("*.yaml")):
+        programme = _programme(reader, file)
+        if programme is not None:
+            tree.programmes[programme.slug] = programme
     return tree, reader.problems

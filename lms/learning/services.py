@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from lms.accounts.models import User
+from lms.clock import now
 from lms.extensions import db
 from lms.learning.models import CourseVersion, Lesson, LessonProgress
 
@@ -18,17 +19,21 @@ def completed_keys(agent: User, course_ids: list[int]) -> dict[int, set[str]]:
     return done
 
 
-def complete_lesson(agent: User, version: CourseVersion, lesson: Lesson) -> bool:
-    """Record that the agent finished a lesson (once); True when it is new."""
-    exists = db.session.scalar(select(LessonProgress.id).where(
+def complete_lesson(agent: User, version: CourseVersion, lesson: Lesson) -> None:
+    """Record that the agent has (re)read a lesson now: a recertification cycle counts rereading."""
+    progress = db.session.scalar(select(LessonProgress).where(
         LessonProgress.user_id == agent.id, LessonProgress.course_id == version.course_id,
         LessonProgress.lesson_key == lesson.key))
-    if exists:
-        return False
-    db.session.add(LessonProgress(user_id=agent.id, course_id=version.course_id, lesson_key=lesson.key,
-                                  course_version_id=version.id))
+    if progress is None:
+        progress = LessonProgress(user_id=agent.id, course_id=version.course_id, lesson_key=lesson.key)
+        db.session.add(progress)
+    progress.course_version_id = version.id
+    progress.completed_at = now()
     db.session.flush()
-    return True
+    from lms.certification.services import evaluate, note_activity
+
+    note_activity(agent, course=version.course.slug)
+    evaluate(agent)
 
 
 def next_lesson(version: CourseVersion, done: set[str]) -> Lesson | None:

@@ -61,6 +61,7 @@ def load_content(root: Path, actor=None) -> LoadReport:
     _sync_courses(tree, report)
     _sync_quizzes(tree, report)
     _sync_job_aids(tree, report)
+    _sync_programmes(tree, report)
     db.session.flush()
     record("content.loaded", actor=actor, created=report.created, restored=report.restored,
            archived=report.archived, unchanged=report.unchanged)
@@ -166,3 +167,31 @@ def _sync_job_aids(tree: ContentTree, report: LoadReport) -> None:
         if slug not in tree.job_aids and row.archived_at is None:
             row.archived_at = now()
             report.archived.append(f"job aid {slug}")
+
+
+def _sync_programmes(tree: ContentTree, report: LoadReport) -> None:
+    from lms.certification.models import Programme, ProgrammeVersion
+
+    rows = {p.slug: p for p in db.session.scalars(select(Programme))}
+    for slug, programme in tree.programmes.items():
+        row = rows.get(slug) or Programme(slug=slug)
+        db.session.add(row)
+        digest = programme.content_hash
+        version = db.session.scalar(select(ProgrammeVersion).where(
+            ProgrammeVersion.programme_id == row.id, ProgrammeVersion.content_hash == digest)) if row.id else None
+        label = f"programme {slug} {digest[:12]}"
+        if version is None:
+            version = ProgrammeVersion(programme=row, content_hash=digest, title=programme.title,
+                                       spec=dict(programme.source))
+            db.session.add(version)
+            report.created.append(label)
+        elif row.current_version_id != version.id or row.archived_at is not None:
+            report.restored.append(label)
+        else:
+            report.unchanged += 1
+        row.current_version = version
+        row.archived_at = None
+    for slug, row in rows.items():
+        if slug not in tree.programmes and row.archived_at is None:
+            row.archived_at = now()
+            report.archived.append(f"programme {slug}")

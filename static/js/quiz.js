@@ -7,6 +7,9 @@
   var status = document.querySelector(".save-status");
   if (form && window.fetch && window.FormData) {
     form.addEventListener("change", function () {
+      // An ordering question is saved once every step has a place.
+      var selects = Array.prototype.slice.call(form.querySelectorAll("select"));
+      if (selects.some(function (s) { return !s.value; })) { return; }
       var data = new FormData(form);
       data.set("action", "save");
       fetch(window.location.href, {method: "POST", body: data, headers: {"Accept": "application/json"},

@@ -331,7 +331,10 @@ def test_a_bad_course_folder_name(tmp_path):
     (root / COURSE).rename(root / "courses/Recording_Calls")
     assert problems(root) == [
         "courses/Recording_Calls/course.yaml: course folder name 'Recording_Calls' is not "
-        "a slug: use lowercase letters, digits and hyphens"]
+        "a slug: use lowercase letters, digits and hyphens",
+        # The fixture programme requires the course by its old name.
+        "programmes/recorded-lines.yaml:7: requirement 1: course 'recording-calls' not found: "
+        "courses/recording-calls/course.yaml is missing or could not be read"]
 
 
 def test_job_aid_images_resolve_in_the_job_aids_folder(tmp_path):
@@ -507,7 +510,7 @@ def test_command_summarises_valid_content(capsys):
     assert main([str(VALID)]) == 0
     assert capsys.readouterr().out == (
         "Content OK: 1 course, 2 lessons, 4 questions (2 before, 2 during, 0 after), "
-        "1 simulation, 1 job aid\n")
+        "1 simulation, 1 job aid, 1 programme\n")
 
 
 def test_command_lists_problems_and_fails(capsys):

@@ -55,7 +55,7 @@ def test_the_real_curriculum_is_valid_and_complete():
 def test_load_is_idempotent_and_audited(app: Flask):
     first = load_content(PROJECT_ROOT)
     db.session.commit()
-    assert len(first.created) == 5 + 5 + _count(JobAid)
+    assert len(first.created) == 5 + 5 + _count(JobAid) + 3  # courses, quizzes, job aids, programmes
     versions = (_count(CourseVersion), _count(QuizVersion), _count(Lesson))
     second = load_content(PROJECT_ROOT)
     db.session.commit()

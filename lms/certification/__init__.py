@@ -1,0 +1,1 @@
+"""Certification programmes, assignments, enrolments, status over time, and awards."""

@@ -1,0 +1,27 @@
+"""Status counts per organisation as a stacked bar chart (server-side SVG, no script)."""
+from __future__ import annotations
+
+from lms.assessment.analysis import static_svg
+from lms.certification.status import Status
+
+COLOURS = {Status.NOT_STARTED: "#9aa5b1", Status.IN_PROGRESS: "#2f5aa8", Status.OVERDUE: "#b3261e",
+           Status.CERTIFIED: "#1b7a3d", Status.EXPIRING: "#d08a00", Status.EXPIRED: "#6b2d2d",
+           Status.REVOKED: "#444444"}
+
+
+def status_chart_svg(counts: dict[str, dict[str, int]]) -> str:
+    import pygal
+    from pygal.style import Style
+
+    statuses = list(Status)
+    style = Style(background="white", plot_background="white", colors=tuple(COLOURS[s] for s in statuses),
+                  font_family="DejaVu Sans, Arial, sans-serif")
+    chart = pygal.HorizontalStackedBar(js=[], disable_xml_declaration=True, style=style, width=800,
+                                       height=max(220, 70 + 46 * len(counts)), legend_at_bottom=True,
+                                       legend_at_bottom_columns=4, print_values=False,
+                                       title="Agents by certification status")
+    orgs = list(counts)
+    chart.x_labels = orgs
+    for status in statuses:
+        chart.add(status.label, [counts[org].get(status.value, 0) or None for org in orgs])
+    return static_svg(chart)

@@ -1,0 +1,255 @@
+"""Assignments, enrolments, awards, revocation and recertification.
+
+Called by the views, the CLI and, when an attempt finishes or a lesson is
+read, by the assessment and learning services. They flush; callers commit.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+
+from lms.accounts.models import Role, User
+from lms.assessment.models import Attempt, AttemptStatus
+from lms.audit.services import record
+from lms.certification.models import Assignment, Award, Enrolment, Programme, Recertification
+from lms.clock import now
+from lms.extensions import db
+from lms.learning.models import Course, CourseVersion, LessonProgress, Quiz
+
+MONTH = timedelta(days=30.4375)  # an average month, so 12 months is a year
+
+
+class CertificationError(ValueError):
+    """A request that breaks a certification rule; the message is shown to the user."""
+
+
+# ---- assignments and enrolments --------------------------------------------------------
+
+def assign(actor: User | None, programme: Programme, *, organisation_id: int | None = None,
+           user: User | None = None, due_at: datetime | None = None, due_days: int | None = None,
+           mandatory: bool = True) -> Assignment:
+    """Assign a programme to an organisation (its agents now and later) or to one agent."""
+    if (organisation_id is None) == (user is None):
+        raise CertificationError("Assign to an organisation or to one agent.")
+    if (due_at is None) == (due_days is None):
+        raise CertificationError("Give either a due date or a number of days.")
+    if user is not None and user.role is not Role.AGENT:
+        raise CertificationError("Programmes are assigned to agents.")
+    assignment = Assignment(programme=programme, organisation_id=organisation_id, user=user, due_at=due_at,
+                            due_days=due_days, mandatory=mandatory, created_by_id=getattr(actor, "id", None))
+    db.session.add(assignment)
+    db.session.flush()
+    record("assignment.created", actor=actor, target=assignment, programme=programme.slug,
+           organisation_id=organisation_id, user_id=getattr(user, "id", None),
+           due_at=due_at.isoformat() if due_at else None, due_days=due_days)
+    sync_enrolments()
+    return assignment
+
+
+def sync_enrolments() -> int:
+    """Create the enrolments that assignments imply and that do not exist yet (agents added later too).
+
+    Two queries and one bulk insert, whatever the number of agents.
+    """
+    assignments = db.session.scalars(select(Assignment).order_by(Assignment.id)).all()
+    if not assignments:
+        return 0
+    existing = set(db.session.execute(select(Enrolment.user_id, Enrolment.programme_id)).all())
+    agents = db.session.execute(select(User.id, User.organisation_id, User.created_at).where(
+        User.role == Role.AGENT, User.active.is_(True))).all()
+    by_org: dict[int, list] = {}
+    by_id = {}
+    for agent in agents:
+        by_org.setdefault(agent.organisation_id, []).append(agent)
+        by_id[agent.id] = agent
+    rows = []
+    for assignment in assignments:
+        targets = by_org.get(assignment.organisation_id, []) if assignment.organisation_id else \
+            [by_id[assignment.user_id]] if assignment.user_id in by_id else []
+        for agent in targets:
+            if (agent.id, assignment.programme_id) in existing:
+                continue
+            existing.add((agent.id, assignment.programme_id))
+            # New starters get their N days from when they joined, not from when the rule was made.
+            start = max(assignment.created_at, agent.created_at)
+            due = assignment.due_at or start + timedelta(days=assignment.due_days)
+            rows.append({"user_id": agent.id, "programme_id": assignment.programme_id,
+                         "assignment_id": assignment.id, "assigned_at": start, "due_at": due,
+                         "mandatory": assignment.mandatory})
+    if rows:
+        db.session.execute(Enrolment.__table__.insert(), rows)
+    return len(rows)
+
+
+# ---- activity and awards ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RequirementState:
+    kind: str          # "course" or "quiz"
+    slug: str
+    title: str
+    met: bool
+    detail: str        # "3 of 5 lessons read", "best score 72% (needs 80%)"
+
+
+def _requirements(enrolment: Enrolment) -> list[dict]:
+    return enrolment.programme.current_version.spec["requirements"]
+
+
+def cycle_start(enrolment: Enrolment) -> datetime | None:
+    """Activity on or after this moment counts towards the next award (None: any time)."""
+    award = enrolment.current_award
+    if enrolment.recert_after is not None and (award is None or award.issued_at < enrolment.recert_after):
+        return enrolment.recert_after  # a material change: only work done since then counts
+    if award is None:
+        return None
+    return award.revoked_at or award.window_opens_at
+
+
+def requirement_states(enrolment: Enrolment) -> list[RequirementState]:
+    """Each requirement of the programme and whether the agent has met it in the current cycle."""
+    since = cycle_start(enrolment)
+    states = []
+    for requirement in _requirements(enrolment):
+        if "course" in requirement:
+            states.append(_course_state(enrolment.user_id, requirement["course"], since))
+        else:
+            states.append(_quiz_state(enrolment.user_id, requirement["quiz"], requirement["min_score"], since))
+    return states
+
+
+def _course_state(user_id: int, slug: str, since: datetime | None) -> RequirementState:
+    version = db.session.scalar(select(CourseVersion).join(Course, Course.current_version_id == CourseVersion.id)
+                                .where(Course.slug == slug))
+    if version is None:
+        return RequirementState("course", slug, slug, False, "course not published")
+    keys = {lesson.key for lesson in version.lessons}
+    query = select(LessonProgress.lesson_key).where(
+        LessonProgress.user_id == user_id, LessonProgress.course_id == version.course_id)
+    if since is not None:
+        query = query.where(LessonProgress.completed_at >= since)
+    read = keys & set(db.session.scalars(query))
+    return RequirementState("course", slug, version.title, read == keys, f"{len(read)} of {len(keys)} lessons read")
+
+
+def _quiz_state(user_id: int, slug: str, min_score: int, since: datetime | None) -> RequirementState:
+    quiz = db.session.scalar(select(Quiz).where(Quiz.slug == slug))
+    query = select(func.max(Attempt.percent)).join(Quiz, Quiz.id == Attempt.quiz_id).where(
+        Quiz.slug == slug, Attempt.user_id == user_id, Attempt.status != AttemptStatus.IN_PROGRESS)
+    if since is not None:
+        query = query.where(Attempt.finished_at >= since)
+    best = db.session.scalar(query)
+    title = quiz.current_version.title if quiz and quiz.current_version else slug
+    detail = "not taken yet" if best is None else f"best score {best:g}% (needs {min_score}%)"
+    return RequirementState("quiz", slug, title, best is not None and best >= min_score, detail)
+
+
+def note_activity(agent: User, *, course: str | None = None, quiz: str | None = None) -> None:
+    """Mark as started the agent's enrolments whose programme needs this course or quiz."""
+    wanted = {"course": course} if course else {"quiz": quiz}
+    for enrolment in db.session.scalars(select(Enrolment).where(
+            Enrolment.user_id == agent.id, Enrolment.started_at.is_(None))):
+        version = enrolment.programme.current_version
+        if version and any(all(r.get(k) == v for k, v in wanted.items()) for r in version.spec["requirements"]):
+            enrolment.started_at = now()
+
+
+def evaluate(agent: User) -> list[Award]:
+    """Issue an award for every enrolment whose requirements are now met in the current cycle."""
+    at = now()
+    issued = []
+    for enrolment in db.session.scalars(select(Enrolment).where(Enrolment.user_id == agent.id)):
+        if enrolment.programme.current_version is None or _holds_valid_award(enrolment, at):
+            continue
+        states = requirement_states(enrolment)
+        if states and all(state.met for state in states):
+            issued.append(_issue(enrolment, states, at))
+    return issued
+
+
+def _holds_valid_award(enrolment: Enrolment, at: datetime) -> bool:
+    award = enrolment.current_award
+    return (award is not None and award.revoked_at is None and at < award.window_opens_at
+            and (enrolment.recert_after is None or award.issued_at >= enrolment.recert_after))
+
+
+def _issue(enrolment: Enrolment, states: list[RequirementState], at: datetime) -> Award:
+    version = enrolment.programme.current_version
+    spec = version.spec
+    valid_until = at + spec["validity_months"] * MONTH
+    award = Award(
+        user_id=enrolment.user_id, programme_id=enrolment.programme_id, programme_version=version,
+        issued_at=at, valid_until=valid_until,
+        window_opens_at=valid_until - timedelta(days=spec["recertification_window_days"]),
+        grace_until=valid_until + timedelta(days=spec.get("grace_days", 0)),
+        verification_code=secrets.token_urlsafe(16),  # 128 random bits
+        evidence=_evidence(enrolment.user_id, states, cycle_start(enrolment)),
+    )
+    db.session.add(award)
+    db.session.flush()
+    enrolment.current_award = award
+    enrolment.started_at = None  # the next cycle starts afresh
+    enrolment.recert_after = enrolment.recert_due_at = None
+    record("award.issued", actor=None, target=award, user_id=enrolment.user_id,
+           programme=enrolment.programme.slug, valid_until=valid_until.isoformat(), evidence=award.evidence)
+    return award
+
+
+def _evidence(user_id: int, states: list[RequirementState], since: datetime | None) -> dict:
+    """The content versions and the attempts that earned the award."""
+    evidence: dict[str, list] = {"courses": [], "quizzes": []}
+    for state in states:
+        if state.kind == "course":
+            version = db.session.scalar(select(CourseVersion).join(Course, Course.current_version_id == CourseVersion.id)
+                                        .where(Course.slug == state.slug))
+            evidence["courses"].append({"slug": state.slug, "title": version.title,
+                                        "version": version.content_hash[:12], "lessons": len(version.lessons)})
+        else:
+            query = select(Attempt).join(Quiz, Quiz.id == Attempt.quiz_id).where(
+                Quiz.slug == state.slug, Attempt.user_id == user_id, Attempt.status != AttemptStatus.IN_PROGRESS)
+            if since is not None:
+                query = query.where(Attempt.finished_at >= since)
+            best = db.session.scalars(query.order_by(Attempt.percent.desc(), Attempt.finished_at)).first()
+            evidence["quizzes"].append({
+                "slug": state.slug, "title": state.title, "attempt": best.id, "percent": best.percent,
+                "phases": best.phase_scores, "version": best.quiz_version.content_hash[:12],
+                "finished_at": best.finished_at.isoformat()})
+    return evidence
+
+
+def revoke(actor: User, award: Award, reason: str) -> None:
+    """Revoke an award with a reason; the award stays, with who revoked it and when."""
+    reason = reason.strip()
+    if not reason:
+        raise CertificationError("Give the reason for revoking this award.")
+    if award.revoked_at is not None:
+        raise CertificationError("This award is already revoked.")
+    award.revoked_at, award.revoked_by_id, award.revoke_reason = now(), actor.id, reason
+    record("award.revoked", actor=actor, target=award, user_id=award.user_id, reason=reason)
+
+
+def require_recertification(actor: User | None, course_slug: str, required_by: datetime, reason: str) -> int:
+    """After a material change to a course: every holder of an award from a programme that
+    requires it must recertify by `required_by`. Past awards are not altered."""
+    if required_by <= now():
+        raise CertificationError("The date must be in the future.")
+    programmes = [p for p in db.session.scalars(select(Programme).where(Programme.archived_at.is_(None)))
+                  if p.current_version and any(r.get("course") == course_slug
+                                               for r in p.current_version.spec["requirements"])]
+    if not programmes:
+        raise CertificationError(f"No programme requires the course {course_slug!r}.")
+    at = now()
+    affected = 0
+    for programme in programmes:
+        db.session.add(Recertification(programme_id=programme.id, course_slug=course_slug, effective_at=at,
+                                       required_by=required_by, reason=reason, created_by_id=getattr(actor, "id", None)))
+        affected += db.session.execute(
+            update(Enrolment).where(Enrolment.programme_id == programme.id, Enrolment.current_award_id.is_not(None))
+            .values(recert_after=at, recert_due_at=required_by, started_at=None)
+            .execution_options(synchronize_session=False)).rowcount
+    record("recertification.required", actor=actor, course=course_slug, required_by=required_by.isoformat(),
+           programmes=[p.slug for p in programmes], enrolments=affected, reason=reason)
+    return affected

@@ -1,0 +1,161 @@
+"""Dashboard, CSV export, per-agent history, assignments and revocation."""
+from __future__ import annotations
+
+from datetime import datetime, time, timezone
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from lms.accounts.models import Organisation, Role, User
+from lms.assessment.models import Attempt
+from lms.audit.services import record
+from lms.certification import reports, services
+from lms.certification.charts import status_chart_svg
+from lms.certification.forms import AssignmentForm, DashboardFilterForm, RevokeForm
+from lms.certification.models import Assignment, Award, Enrolment, Programme
+from lms.certification.status import Status
+from lms.clock import now
+from lms.extensions import db
+from lms.pagination import paginate_rows
+from lms.policy import audit_scope, can_view_user
+
+bp = Blueprint("certification", __name__)
+
+
+def _programmes() -> list[Programme]:
+    return list(db.session.scalars(select(Programme).where(Programme.archived_at.is_(None)).order_by(Programme.slug)))
+
+
+def _organisations() -> list[Organisation]:
+    query = select(Organisation).order_by(Organisation.name)
+    scope = audit_scope(current_user)
+    return list(db.session.scalars(query if scope is None else query.where(Organisation.id == scope)))
+
+
+def _filters() -> tuple[DashboardFilterForm, reports.Filters]:
+    form = DashboardFilterForm(request.args)
+    form.organisation.choices = [("", "All organisations")] + [(o.id, o.name) for o in _organisations()]
+    form.programme.choices = [("", "All programmes")] + [(p.id, p.title) for p in _programmes()]
+    form.validate()
+
+    def day(value, end=False):
+        return datetime.combine(value, time.max if end else time.min, tzinfo=timezone.utc) if value else None
+
+    filters = reports.Filters(
+        organisation_id=form.organisation.data, programme_id=form.programme.data,
+        status=Status(form.status.data) if form.status.data else None,
+        due_after=day(form.due_after.data), due_before=day(form.due_before.data, end=True),
+        q=(form.q.data or "").strip(), sort=form.sort.data or "due", descending=form.order.data == "desc")
+    return form, filters
+
+
+@bp.route("/dashboard")
+def dashboard():
+    form, filters = _filters()
+    at = now()
+    page = paginate_rows(reports.status_rows(current_user, filters, at), request.args.get("page", 1, type=int), 25)
+    counts = reports.counts_by_organisation(current_user, filters, at)
+    return render_template("certification/dashboard.html", form=form, page=page, counts=counts,
+                           statuses=list(Status), at=at)
+
+
+@bp.route("/dashboard/status.svg")
+def chart():
+    _, filters = _filters()
+    svg = status_chart_svg(reports.counts_by_organisation(current_user, filters, now()))
+    response = Response(svg, mimetype="image/svg+xml")
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response
+
+
+@bp.route("/dashboard.csv")
+def export_csv():
+    _, filters = _filters()
+    at = now()
+    # Built before the commit below: the scope is read from the user now, not while streaming.
+    query = reports.status_rows(current_user, filters, at)
+    record("export.csv", actor=current_user, what="certification status", filters=request.args.to_dict())
+    db.session.commit()
+    name = f"certification-status-{at:%Y%m%d-%H%M}.csv"
+    return Response(stream_with_context(reports.csv_chunks(query)),
+                    mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.route("/people/<int:user_id>")
+def person(user_id: int):
+    person = db.session.get(User, user_id)
+    if person is None or not can_view_user(current_user, person):
+        abort(404)
+    enrolments = db.session.scalars(select(Enrolment).where(Enrolment.user_id == person.id)).all()
+    rows = db.session.execute(reports.status_rows(current_user, reports.Filters(user_id=person.id), now())).all()
+    awards = db.session.scalars(select(Award).where(Award.user_id == person.id).order_by(Award.issued_at.desc())).all()
+    attempts = db.session.scalars(select(Attempt).where(Attempt.user_id == person.id)
+                                  .order_by(Attempt.started_at.desc())).all()
+    states = {e.programme_id: services.requirement_states(e) for e in enrolments
+              if e.programme.current_version is not None}
+    return render_template("certification/person.html", person=person, rows=rows, awards=awards, attempts=attempts,
+                           states=states, revoke_form=RevokeForm())
+
+
+@bp.route("/awards/<int:award_id>/revoke", methods=["POST"])
+def revoke(award_id: int):
+    award = db.get_or_404(Award, award_id)
+    form = RevokeForm()
+    if not form.validate_on_submit():
+        flash("Give the reason for revoking the award.", "error")
+    else:
+        try:
+            services.revoke(current_user, award, form.reason.data)
+        except services.CertificationError as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash("The award is revoked. It stays in the agent's history.", "success")
+    return redirect(url_for("certification.person", user_id=award.user_id))
+
+
+@bp.route("/assignments", methods=["GET", "POST"])
+def assignments():
+    form = AssignmentForm()
+    form.programme_id.choices = [(p.id, p.title) for p in _programmes()]
+    form.organisation_id.choices = [("", "Choose…")] + [(o.id, o.name) for o in _organisations()]
+    if form.validate_on_submit():
+        try:
+            _create_assignment(form)
+        except services.CertificationError as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash("Assigned. Agents see it on their home page now.", "success")
+            return redirect(url_for("certification.assignments"))
+    listing = db.session.scalars(select(Assignment).order_by(Assignment.created_at.desc())).all()
+    return render_template("certification/assignments.html", form=form, assignments=listing)
+
+
+def _create_assignment(form: AssignmentForm) -> None:
+    programme = db.session.get(Programme, form.programme_id.data)
+    if programme is None:
+        raise services.CertificationError("Choose a programme.")
+    user = None
+    organisation_id = None
+    if form.target.data == "agent":
+        email = (form.agent_email.data or "").strip().lower()
+        user = db.session.scalar(select(User).where(User.email == email, User.role == Role.AGENT))
+        if user is None:
+            form.agent_email.errors = [*form.agent_email.errors, "No agent has this e-mail address."]
+            raise services.CertificationError("No agent has this e-mail address.")
+    else:
+        organisation_id = form.organisation_id.data
+        if organisation_id is None:
+            raise services.CertificationError("Choose an organisation.")
+    due_at = due_days = None
+    if form.due_rule.data == "date":
+        if form.due_date.data is None or form.due_date.data <= now().date():
+            raise services.CertificationError("Choose a due date in the future.")
+        due_at = datetime.combine(form.due_date.data, time(23, 59), tzinfo=timezone.utc)
+    else:
+        due_days = form.due_days.data or 30
+    services.assign(current_user, programme, organisation_id=organisation_id, user=user, due_at=due_at,
+                    due_days=due_days)
