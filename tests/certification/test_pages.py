@@ -1,0 +1,140 @@
+"""Dashboard, CSV, assignments, revocation and the agent's home page."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from lms.accounts.models import Role
+from lms.audit.models import AuditEvent
+from lms.certification import services
+from lms.certification.models import Assignment, Award
+from lms.certification.reports import spreadsheet_safe
+from lms.extensions import db
+from tests import factories
+from tests.certification.conftest import START, make_programme
+from tests.certification.test_cycle import _read_course, _take_quiz
+from tests.assessment.conftest import best_form
+from tests.conftest import csrf_token, login
+
+
+def _world(at):
+    partner, other = factories.organisation("Lisboa CS"), factories.organisation("Atlas Care")
+    late = factories.user(Role.AGENT, partner, name="=HYPERLINK(\"http://evil\")")
+    fine = factories.user(Role.AGENT, partner, name="Inês Carvalho")
+    far = factories.user(Role.AGENT, other, name="Omar Tazi")
+    admin = factories.user(Role.ADMIN)
+    programme = make_programme()
+    services.assign(admin, programme, organisation_id=partner.id, due_days=7)
+    services.assign(admin, programme, organisation_id=other.id, due_days=60)
+    db.session.commit()
+    at(START + timedelta(days=10))
+    return {"partner": partner, "other": other, "late": late, "fine": fine, "far": far, "programme": programme}
+
+
+def test_dashboard_counts_filters_and_sorts(app, content, at, client, login_as):
+    w = _world(at)
+    trainer = factories.user(Role.TRAINER)
+    db.session.commit()
+    login_as(trainer)
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert "Counts by organisation" in html and "Lisboa CS" in html and "Atlas Care" in html
+    assert 'src="/dashboard/status.svg' in html
+    overdue = client.get(f"/dashboard?status=overdue&organisation={w['partner'].id}").get_data(as_text=True)
+    table = overdue[overdue.index("<tbody>", overdue.index("agents-heading")):]
+    assert "Inês Carvalho" in table and "Omar Tazi" not in table
+    by_name = client.get("/dashboard?sort=name&order=desc").get_data(as_text=True)
+    assert by_name.index("Omar Tazi") < by_name.index("Inês Carvalho")
+    assert "Omar Tazi" in client.get("/dashboard?q=tazi").get_data(as_text=True)
+
+
+def test_csv_is_safe_for_spreadsheets_and_follows_the_filters(app, content, at, client, login_as):
+    w = _world(at)
+    trainer = factories.user(Role.TRAINER)
+    db.session.commit()
+    login_as(trainer)
+    response = client.get(f"/dashboard.csv?organisation={w['partner'].id}")
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    body = response.get_data()
+    assert body.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert rows[0][:5] == ["Agent", "E-mail", "Organisation", "Programme", "Status"]
+    names = {row[0] for row in rows[1:]}
+    assert names == {"'=HYPERLINK(\"http://evil\")", "Inês Carvalho"}
+    assert all(row[4] == "Overdue" for row in rows[1:])
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "export.csv")).one()
+    assert event.actor_id == trainer.id
+
+
+def test_spreadsheet_safe():
+    for dangerous in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"):
+        assert spreadsheet_safe(dangerous).startswith("'")
+    assert spreadsheet_safe("Omar") == "Omar" and spreadsheet_safe(None) == ""
+
+
+def test_agent_home_shows_what_to_do_next(app, content, at, client, login_as):
+    w = _world(at)
+    login_as(w["fine"])
+    html = client.get("/").get_data(as_text=True)
+    assert "What you must do next" in html and "Overdue" in html
+    assert "0 of 2 requirements done" in html
+    assert 'href="/courses/recording-calls"' in html  # the next step is one click away
+
+
+def test_agent_home_after_certification(app, content, at, client, login_as):
+    w = _world(at)
+    _read_course(w["fine"])
+    db.session.commit()
+    _take_quiz(w["fine"], content, best_form)
+    login_as(w["fine"])
+    html = client.get("/").get_data(as_text=True)
+    award = db.session.scalars(select(Award)).one()
+    assert "Certified" in html and f"valid until {award.valid_until:%d %b %Y}" in html
+    assert award.verification_code in html
+
+
+def test_revoke_from_the_person_page(app, content, at, client, login_as):
+    w = _world(at)
+    _read_course(w["fine"])
+    db.session.commit()
+    _take_quiz(w["fine"], content, best_form)
+    trainer = factories.user(Role.TRAINER)
+    db.session.commit()
+    login_as(trainer)
+    award = db.session.scalars(select(Award)).one()
+    page = client.get(f"/people/{w['fine'].id}").get_data(as_text=True)
+    assert "Revoke this award" in page and "attempt #" in page
+    token = csrf_token(client, f"/people/{w['fine'].id}")
+    client.post(f"/awards/{award.id}/revoke", data={"reason": "", "csrf_token": token})
+    db.session.expire_all()
+    assert db.session.get(Award, award.id).revoked_at is None
+    client.post(f"/awards/{award.id}/revoke", data={"reason": "Answers shared", "csrf_token": token})
+    db.session.expire_all()
+    assert db.session.get(Award, award.id).revoke_reason == "Answers shared"
+    assert "Revoked" in client.get(f"/people/{w['fine'].id}").get_data(as_text=True)
+
+
+def test_assign_through_the_form(app, content, at, client, login_as):
+    org = factories.organisation("New Partner")
+    agent = factories.user(Role.AGENT, org)
+    programme = make_programme()
+    trainer = factories.user(Role.TRAINER)
+    db.session.commit()
+    login_as(trainer)
+    token = csrf_token(client, "/assignments")
+    bad = client.post("/assignments", data={"programme_id": programme.id, "target": "agent",
+                                            "agent_email": "nobody@example.org", "due_rule": "days",
+                                            "due_days": "10", "csrf_token": token})
+    assert "No agent has this e-mail address." in bad.get_data(as_text=True)
+    assert 'value="nobody@example.org"' in bad.get_data(as_text=True)
+    ok = client.post("/assignments", data={"programme_id": programme.id, "target": "organisation",
+                                           "organisation_id": org.id, "due_rule": "days", "due_days": "10",
+                                           "csrf_token": token})
+    assert ok.status_code == 302
+    assignment = db.session.scalars(select(Assignment)).one()
+    assert assignment.organisation_id == org.id and assignment.due_days == 10
+    agent_browser = app.test_client()
+    login(agent_browser, agent.email, factories.PASSWORD)
+    assert "Recorded lines certification" in agent_browser.get("/").get_data(as_text=True)
