@@ -193,3 +193,32 @@ def test_a_user_without_a_password_cannot_sign_in(app: Flask, client):
     db.session.commit()
     response = login(client, agent.email, "anything at all")
     assert response.status_code == 200 and GENERIC_LOGIN_ERROR in response.get_data(as_text=True)
+
+
+def test_sign_in_limits_hold_across_workers_with_redis(app: Flask):
+    """Two app instances (as two gunicorn workers) share the Redis counters."""
+    import redis
+
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        redis.Redis.from_url(url).flushdb()
+    except redis.exceptions.ConnectionError:
+        import os
+
+        if os.environ.get("CI") or os.environ.get("LMS_REQUIRE_BROWSER") == "1":
+            raise
+        import pytest
+
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    settings = dict(RATELIMIT_STORAGE_URI=url, LOGIN_LIMIT_PER_ACCOUNT="3 per minute", LOGIN_LIMIT_PER_IP="100 per minute",
+                    SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"])
+    first, second = make_app(**settings), make_app(**settings)
+    try:
+        codes = [login(first.test_client(), "someone@example.org", "wrong-password").status_code for _ in range(2)]
+        codes += [login(second.test_client(), "someone@example.org", "wrong-password").status_code for _ in range(2)]
+        assert codes == [200, 200, 200, 429]
+    finally:
+        redis.Redis.from_url(url).flushdb()
+        for instance in (first, second):
+            with instance.app_context():
+                db.engine.dispose()
