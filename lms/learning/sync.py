@@ -81,17 +81,24 @@ def _image_problems(tree: ContentTree) -> list[Problem]:
     ]
 
 
-def _sync_courses(tree: ContentTree, report: LoadReport) -> None:
-    rows = {c.slug: c for c in db.session.scalars(select(Course))}
-    for slug, course in tree.courses.items():
-        row = rows.get(slug) or Course(slug=slug)
+def _sync_versioned(kind: str, model, parent_key, items: dict, new_version, report: LoadReport) -> None:
+    """Point each course, quiz or programme at the version matching its content hash.
+
+    A hash seen before (content put back as it was) points at that old version
+    again; a new hash makes a new immutable version; a slug gone from disk is archived.
+    """
+    version_model = parent_key.class_
+    rows = {row.slug: row for row in db.session.scalars(select(model))}
+    for slug, item in items.items():
+        row = rows.get(slug) or model(slug=slug)
         db.session.add(row)
-        digest = course.content_hash
-        version = db.session.scalar(select(CourseVersion).where(
-            CourseVersion.course_id == row.id, CourseVersion.content_hash == digest)) if row.id else None
-        label = f"course {slug} {digest[:12]}"
+        digest = item.content_hash
+        version = db.session.scalar(select(version_model).where(
+            parent_key == row.id, version_model.content_hash == digest)) if row.id else None
+        label = f"{kind} {slug} {digest[:12]}"
         if version is None:
-            version = _new_course_version(row, course)
+            version = new_version(row, item)
+            db.session.add(version)
             report.created.append(label)
         elif row.current_version_id != version.id or row.archived_at is not None:
             report.restored.append(label)
@@ -100,9 +107,13 @@ def _sync_courses(tree: ContentTree, report: LoadReport) -> None:
         row.current_version = version
         row.archived_at = None
     for slug, row in rows.items():
-        if slug not in tree.courses and row.archived_at is None:
+        if slug not in items and row.archived_at is None:
             row.archived_at = now()
-            report.archived.append(f"course {slug}")
+            report.archived.append(f"{kind} {slug}")
+
+
+def _sync_courses(tree: ContentTree, report: LoadReport) -> None:
+    _sync_versioned("course", Course, CourseVersion.course_id, tree.courses, _new_course_version, report)
 
 
 def _new_course_version(row: Course, course: spec.Course) -> CourseVersion:
@@ -125,28 +136,9 @@ def _new_course_version(row: Course, course: spec.Course) -> CourseVersion:
 
 
 def _sync_quizzes(tree: ContentTree, report: LoadReport) -> None:
-    rows = {q.slug: q for q in db.session.scalars(select(Quiz))}
-    for slug, quiz in tree.quizzes.items():
-        row = rows.get(slug) or Quiz(slug=slug)
-        db.session.add(row)
-        digest = quiz.content_hash
-        version = db.session.scalar(select(QuizVersion).where(
-            QuizVersion.quiz_id == row.id, QuizVersion.content_hash == digest)) if row.id else None
-        label = f"quiz {slug} {digest[:12]}"
-        if version is None:
-            version = QuizVersion(quiz=row, content_hash=digest, title=quiz.title, spec=dict(quiz.source))
-            db.session.add(version)
-            report.created.append(label)
-        elif row.current_version_id != version.id or row.archived_at is not None:
-            report.restored.append(label)
-        else:
-            report.unchanged += 1
-        row.current_version = version
-        row.archived_at = None
-    for slug, row in rows.items():
-        if slug not in tree.quizzes and row.archived_at is None:
-            row.archived_at = now()
-            report.archived.append(f"quiz {slug}")
+    _sync_versioned("quiz", Quiz, QuizVersion.quiz_id, tree.quizzes,
+                    lambda row, quiz: QuizVersion(quiz=row, content_hash=quiz.content_hash, title=quiz.title,
+                                                  spec=dict(quiz.source)), report)
 
 
 def _sync_job_aids(tree: ContentTree, report: LoadReport) -> None:
@@ -172,26 +164,7 @@ def _sync_job_aids(tree: ContentTree, report: LoadReport) -> None:
 def _sync_programmes(tree: ContentTree, report: LoadReport) -> None:
     from lms.certification.models import Programme, ProgrammeVersion
 
-    rows = {p.slug: p for p in db.session.scalars(select(Programme))}
-    for slug, programme in tree.programmes.items():
-        row = rows.get(slug) or Programme(slug=slug)
-        db.session.add(row)
-        digest = programme.content_hash
-        version = db.session.scalar(select(ProgrammeVersion).where(
-            ProgrammeVersion.programme_id == row.id, ProgrammeVersion.content_hash == digest)) if row.id else None
-        label = f"programme {slug} {digest[:12]}"
-        if version is None:
-            version = ProgrammeVersion(programme=row, content_hash=digest, title=programme.title,
-                                       spec=dict(programme.source))
-            db.session.add(version)
-            report.created.append(label)
-        elif row.current_version_id != version.id or row.archived_at is not None:
-            report.restored.append(label)
-        else:
-            report.unchanged += 1
-        row.current_version = version
-        row.archived_at = None
-    for slug, row in rows.items():
-        if slug not in tree.programmes and row.archived_at is None:
-            row.archived_at = now()
-            report.archived.append(f"programme {slug}")
+    _sync_versioned("programme", Programme, ProgrammeVersion.programme_id, tree.programmes,
+                    lambda row, programme: ProgrammeVersion(programme=row, content_hash=programme.content_hash,
+                                                            title=programme.title, spec=dict(programme.source)),
+                    report)

@@ -1,5 +1,8 @@
 """Live server + Debian's Chromium driven by Playwright.
 
+The server runs the `app` fixture of tests/conftest.py (a file database, so the
+server's threads and the test share it) in a thread.
+
 Without Chromium the browser tests skip with a reason, unless LMS_REQUIRE_BROWSER=1
 (as in CI), where they fail instead.
 """
@@ -13,8 +16,6 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from lms.extensions import db, limiter
-from tests.conftest import POSTGRES_URL, _reset_postgres, _truncate_postgres, make_app
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -44,23 +45,6 @@ def browser():
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield browser
         browser.close()
-
-
-@pytest.fixture
-def app(tmp_path: Path):
-    """The app behind the live server: a file database the server thread can share."""
-    app = make_app(SQLALCHEMY_DATABASE_URI=POSTGRES_URL or f"sqlite:///{tmp_path / 'live.sqlite3'}")
-    with app.app_context():
-        if POSTGRES_URL:
-            _reset_postgres()
-        else:
-            db.create_all()
-        limiter.reset()
-        yield app
-        db.session.remove()
-        if POSTGRES_URL:
-            _truncate_postgres()
-        db.engine.dispose()
 
 
 @pytest.fixture
