@@ -99,9 +99,12 @@ def question(attempt_id: int, position: int):
             except services.AttemptClosed as exc:
                 db.session.commit()
                 return _closed(str(exc), attempt)
+        counted = None
         if has_answer:
             try:
                 services.save_answer(current_user, attempt, position, request.form)
+                # Counted before the commit, which would expire what this request has loaded.
+                counted = services.progress(attempt) if _wants_json() else None
                 db.session.commit()
             except services.AttemptClosed as exc:
                 db.session.commit()
@@ -110,7 +113,7 @@ def question(attempt_id: int, position: int):
                 db.session.rollback()
                 error = str(exc)
         if _wants_json():
-            answered, total = services.progress(attempt)
+            answered, total = counted or services.progress(attempt)
             return ({"saved": error is None, "error": error, "answered": answered, "total": total},
                     200 if error is None else 422)
         if error is None:
