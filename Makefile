@@ -6,7 +6,7 @@ FLASK  := $(VENV)/bin/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test install dev-install setup check-content lint clean
+.PHONY: run test bench install dev-install setup check-content clean
 
 run: setup  ## migrate, load content, create demo accounts, serve on http://127.0.0.1:5000
 	$(FLASK) run --host $(HOST) --port $(PORT)
@@ -19,6 +19,10 @@ setup: install
 
 test: dev-install  ## the whole suite (set TEST_DATABASE_URL to run it on PostgreSQL)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: dev-install  ## benchmarks against a bare baseline measured in the same run (see bench/README.md)
+	$(PY) bench/assessment.py
+	$(PY) bench/dashboard.py
 
 check-content: install
 	$(FLASK) lms content check

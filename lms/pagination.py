@@ -36,9 +36,13 @@ def paginate(query: Select, number: int, per_page: int = 25) -> Page:
     return Page(items, number, per_page, total)
 
 
-def paginate_rows(query: Select, number: int, per_page: int = 25) -> Page:
-    """Like paginate, for SELECTs of several columns: items are rows with named fields."""
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+def paginate_rows(query: Select, number: int, per_page: int = 25, total: int | None = None) -> Page:
+    """Like paginate, for SELECTs of several columns: items are rows with named fields.
+
+    Pass `total` when the caller already knows it, to save the COUNT query.
+    """
+    if total is None:
+        total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     number = min(max(1, number), max(1, -(-total // per_page)))
     items = list(db.session.execute(query.limit(per_page).offset((number - 1) * per_page)))
     return Page(items, number, per_page, total)

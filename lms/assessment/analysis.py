@@ -145,11 +145,12 @@ def phase_chart_svg(analysis: QuizAnalysis) -> str:
 
 def static_svg(chart) -> str:
     """Render a pygal chart without its <script> elements: pages and PDFs need no JavaScript."""
-    from xml.etree import ElementTree
+    # pygal builds its tree with lxml when that is installed, else with the standard library.
+    from pygal.etree import etree
 
     tree = chart.render_tree()
     for parent in list(tree.iter()):
         for child in list(parent):
             if str(child.tag).endswith("script"):
                 parent.remove(child)
-    return ElementTree.tostring(tree, encoding="unicode")
+    return etree.tostring(tree, encoding="unicode")

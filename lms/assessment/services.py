@@ -58,6 +58,10 @@ def availability(agent: User, quiz: Quiz, version: QuizVersion, at: datetime | N
     max_attempts = version.spec["attempts"].get("max")
     cooldown = timedelta(minutes=version.spec["attempts"].get("cooldown_minutes", 0))
     finished = [a for a in attempts if a.finished]
+    # The limit is on attempts to pass: a pass starts the count again, so an agent can
+    # recertify next cycle however many attempts the last cycle took.
+    last_pass = max((i for i, a in enumerate(attempts) if a.passed), default=-1)
+    attempts = attempts[last_pass + 1:]
     opens_at = None
     reason = ""
     if current is None and max_attempts is not None and len(attempts) >= max_attempts:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import Organisation, User
@@ -84,12 +84,25 @@ class Enrolment(db.Model):
     # A material change: awards issued before recert_after no longer count; due by recert_due_at.
     recert_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
     recert_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A copy of the current award's dates and code (the Award row stays the record). Status is
+    # computed from the enrolment row alone, so the dashboard counts 10,000 agents without
+    # joining the wide award table; services.refresh_snapshot() keeps the copy in step.
+    award_issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    award_valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    award_window_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    award_grace_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    award_revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    award_code: Mapped[str | None] = mapped_column(String(32))
+    # When the agent next has to act (the expiry of a counting award, else the due date):
+    # indexed, because the dashboard sorts and pages by it.
+    next_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
     programme: Mapped[Programme] = relationship()
     current_award: Mapped[Award | None] = relationship(foreign_keys=[current_award_id], post_update=True)
 
-    __table_args__ = (UniqueConstraint("user_id", "programme_id"),)
+    __table_args__ = (UniqueConstraint("user_id", "programme_id"),
+                      Index("ix_enrolment_next_due_at", "next_due_at", "id"))
 
 
 class Award(db.Model):

@@ -14,7 +14,7 @@ from sqlalchemy import Select, func, select
 
 from lms.accounts.models import Organisation, User
 from lms.certification.models import Enrolment, Programme, ProgrammeVersion
-from lms.certification.status import CurrentAward, Status, due_expression, status_expression
+from lms.certification.status import Status, due_expression, status_expression
 from lms.extensions import db
 from lms.policy import restrict_users
 
@@ -44,13 +44,12 @@ def status_rows(actor: User, filters: Filters, at: datetime) -> Select:
                User.email.label("email"), Organisation.id.label("organisation_id"),
                Organisation.name.label("organisation"), Programme.id.label("programme_id"),
                ProgrammeVersion.title.label("programme"), status, due,
-               CurrentAward.valid_until.label("valid_until"), CurrentAward.verification_code.label("code"),
+               Enrolment.award_valid_until.label("valid_until"), Enrolment.award_code.label("code"),
                Enrolment.mandatory.label("mandatory"))
         .join(User, User.id == Enrolment.user_id)
         .join(Organisation, Organisation.id == User.organisation_id)
         .join(Programme, Programme.id == Enrolment.programme_id)
         .join(ProgrammeVersion, ProgrammeVersion.id == Programme.current_version_id)
-        .outerjoin(CurrentAward, CurrentAward.id == Enrolment.current_award_id)
         .where(User.active.is_(True), Programme.archived_at.is_(None))
     )
     inner = restrict_users(actor, inner)
@@ -74,7 +73,8 @@ def status_rows(actor: User, filters: Filters, at: datetime) -> Select:
         query = query.where(rows.c.due >= filters.due_after)
     column = rows.c[SORTS.get(filters.sort, "due")]
     order = column.desc() if filters.descending else column.asc()
-    return query.order_by(order, rows.c.name, rows.c.enrolment_id)
+    # The enrolment id breaks ties, so the default order (next due date) walks the index.
+    return query.order_by(order, rows.c.enrolment_id)
 
 
 def counts_by_organisation(actor: User, filters: Filters, at: datetime) -> dict[str, dict[str, int]]:

@@ -78,10 +78,36 @@ def sync_enrolments() -> int:
             due = assignment.due_at or start + timedelta(days=assignment.due_days)
             rows.append({"user_id": agent.id, "programme_id": assignment.programme_id,
                          "assignment_id": assignment.id, "assigned_at": start, "due_at": due,
-                         "mandatory": assignment.mandatory})
+                         "mandatory": assignment.mandatory, **snapshot(None, due)})
     if rows:
         db.session.execute(Enrolment.__table__.insert(), rows)
     return len(rows)
+
+
+def snapshot(award, due_at: datetime, recert_due_at: datetime | None = None, recert_after=None) -> dict:
+    """The enrolment columns that mirror its current award, and when the agent next has to act.
+
+    A plain function of its inputs, so the demo generator's bulk rows and the services agree.
+    Accepts an Award or a dict with the same keys (the generator's rows).
+    """
+    get = (award.get if isinstance(award, dict) else lambda key: getattr(award, key)) if award else None
+    fields = {"award_issued_at": None, "award_valid_until": None, "award_window_opens_at": None,
+              "award_grace_until": None, "award_revoked_at": None, "award_code": None}
+    if get is not None:
+        fields.update(award_issued_at=get("issued_at"), award_valid_until=get("valid_until"),
+                      award_window_opens_at=get("window_opens_at"), award_grace_until=get("grace_until"),
+                      award_revoked_at=get("revoked_at"), award_code=get("verification_code"))
+    applies = get is not None and (recert_after is None or get("issued_at") >= recert_after)
+    counts = applies and get("revoked_at") is None
+    fields["next_due_at"] = get("valid_until") if counts else (recert_due_at or due_at)
+    return fields
+
+
+def refresh_snapshot(enrolment: Enrolment) -> None:
+    """Copy the current award's dates onto the enrolment (after an award, a revocation, a change)."""
+    for key, value in snapshot(enrolment.current_award, enrolment.due_at, enrolment.recert_due_at,
+                               enrolment.recert_after).items():
+        setattr(enrolment, key, value)
 
 
 # ---- activity and awards ---------------------------------------------------------------
@@ -193,6 +219,7 @@ def _issue(enrolment: Enrolment, states: list[RequirementState], at: datetime) -
     enrolment.current_award = award
     enrolment.started_at = None  # the next cycle starts afresh
     enrolment.recert_after = enrolment.recert_due_at = None
+    refresh_snapshot(enrolment)
     record("award.issued", actor=None, target=award, user_id=enrolment.user_id,
            programme=enrolment.programme.slug, valid_until=valid_until.isoformat(), evidence=award.evidence)
     return award
@@ -228,6 +255,8 @@ def revoke(actor: User, award: Award, reason: str) -> None:
     if award.revoked_at is not None:
         raise CertificationError("This award is already revoked.")
     award.revoked_at, award.revoked_by_id, award.revoke_reason = now(), actor.id, reason
+    for enrolment in db.session.scalars(select(Enrolment).where(Enrolment.current_award_id == award.id)):
+        refresh_snapshot(enrolment)
     record("award.revoked", actor=actor, target=award, user_id=award.user_id, reason=reason)
 
 
@@ -248,7 +277,7 @@ def require_recertification(actor: User | None, course_slug: str, required_by: d
                                        required_by=required_by, reason=reason, created_by_id=getattr(actor, "id", None)))
         affected += db.session.execute(
             update(Enrolment).where(Enrolment.programme_id == programme.id, Enrolment.current_award_id.is_not(None))
-            .values(recert_after=at, recert_due_at=required_by, started_at=None)
+            .values(recert_after=at, recert_due_at=required_by, started_at=None, next_due_at=required_by)
             .execution_options(synchronize_session=False)).rowcount
     record("recertification.required", actor=actor, course=course_slug, required_by=required_by.isoformat(),
            programmes=[p.slug for p in programmes], enrolments=affected, reason=reason)

@@ -1,7 +1,7 @@
 """Certification status for any date, as one SQL expression.
 
-Because status is an expression over Enrolment and its current Award (not a
-stored column), the dashboard filters, sorts, counts and pages by it in the
+Because status is an expression over the Enrolment row (which carries a copy of
+its current award's dates; not a stored status), the dashboard filters, sorts, counts and pages by it in the
 database, with a fixed number of queries whatever the number of agents.
 """
 from __future__ import annotations
@@ -10,10 +10,9 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import and_, case, func, literal, or_
-from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
-from lms.certification.models import Award, Enrolment
+from lms.certification.models import Enrolment
 
 
 class Status(str, enum.Enum):
@@ -35,25 +34,26 @@ class Status(str, enum.Enum):
                         Status.EXPIRED, Status.REVOKED)
 
 
-CurrentAward = aliased(Award, name="current_award")
-
-
 def effective_due(enrolment=Enrolment) -> ColumnElement:
     """The date the agent must be certified by: a recertification deadline, else the assignment's."""
     return func.coalesce(enrolment.recert_due_at, enrolment.due_at)
 
 
-def status_expression(at: datetime, enrolment=Enrolment, award=CurrentAward) -> ColumnElement:
-    """SQL CASE giving the Status value of an enrolment (outer-joined to its current award) at `at`."""
+def _award_applies(enrolment=Enrolment) -> ColumnElement:
+    """The enrolment has a current award that a material change has not overtaken."""
+    return and_(enrolment.award_issued_at.is_not(None),
+                or_(enrolment.recert_after.is_(None), enrolment.award_issued_at >= enrolment.recert_after))
+
+
+def status_expression(at: datetime, enrolment=Enrolment) -> ColumnElement:
+    """SQL CASE giving the Status value of an enrolment at `at` (from the enrolment row alone)."""
     at = literal(at, type_=Enrolment.due_at.type)
-    counts = and_(award.id.is_not(None), award.revoked_at.is_(None),
-                  or_(enrolment.recert_after.is_(None), award.issued_at >= enrolment.recert_after))
+    applies = _award_applies(enrolment)
+    counts = and_(applies, enrolment.award_revoked_at.is_(None))
     return case(
-        (and_(award.id.is_not(None), award.revoked_at.is_not(None),
-              or_(enrolment.recert_after.is_(None), award.issued_at >= enrolment.recert_after)),
-         Status.REVOKED.value),
-        (and_(counts, at < award.window_opens_at), Status.CERTIFIED.value),
-        (and_(counts, at < award.grace_until), Status.EXPIRING.value),
+        (and_(applies, enrolment.award_revoked_at.is_not(None)), Status.REVOKED.value),
+        (and_(counts, at < enrolment.award_window_opens_at), Status.CERTIFIED.value),
+        (and_(counts, at < enrolment.award_grace_until), Status.EXPIRING.value),
         (counts, Status.EXPIRED.value),
         (at > effective_due(enrolment), Status.OVERDUE.value),
         (enrolment.started_at.is_not(None), Status.IN_PROGRESS.value),
@@ -61,8 +61,6 @@ def status_expression(at: datetime, enrolment=Enrolment, award=CurrentAward) -> 
     )
 
 
-def due_expression(enrolment=Enrolment, award=CurrentAward) -> ColumnElement:
-    """When the agent next has to act: expiry of a counting award, else the due date."""
-    counts = and_(award.id.is_not(None), award.revoked_at.is_(None),
-                  or_(enrolment.recert_after.is_(None), award.issued_at >= enrolment.recert_after))
-    return case((counts, award.valid_until), else_=effective_due(enrolment))
+def due_expression(enrolment=Enrolment) -> ColumnElement:
+    """When the agent next has to act: the expiry of a counting award, else the due date."""
+    return enrolment.next_due_at

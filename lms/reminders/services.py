@@ -30,7 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from lms.accounts.models import Organisation, User
 from lms.audit.services import record
 from lms.certification.models import Enrolment, Programme, ProgrammeVersion
-from lms.certification.status import CurrentAward, Status, due_expression, status_expression
+from lms.certification.status import Status, due_expression, status_expression
 from lms.clock import now
 from lms.extensions import db
 from lms.reminders.mailer import DeliveryError, Mailer, mailer_for
@@ -85,12 +85,11 @@ def reminder_rows(at: datetime, horizon: datetime) -> Select:
                Organisation.id.label("organisation_id"), Organisation.name.label("organisation"),
                Organisation.contact_email.label("contact_email"), ProgrammeVersion.title.label("programme"),
                status_expression(at).label("status"), due_expression().label("due"),
-               CurrentAward.valid_until.label("valid_until"))
+               Enrolment.award_valid_until.label("valid_until"))
         .join(User, User.id == Enrolment.user_id)
         .join(Organisation, Organisation.id == User.organisation_id)
         .join(Programme, Programme.id == Enrolment.programme_id)
         .join(ProgrammeVersion, ProgrammeVersion.id == Programme.current_version_id)
-        .outerjoin(CurrentAward, CurrentAward.id == Enrolment.current_award_id)
         .where(User.active.is_(True), Programme.archived_at.is_(None))
     ).subquery("rows")
     return (select(inner)

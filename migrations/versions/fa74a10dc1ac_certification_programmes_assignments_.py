@@ -117,6 +117,13 @@ def upgrade():
     sa.Column('current_award_id', sa.Integer(), nullable=True),
     sa.Column('recert_after', lms.clock.UTCDateTime(), nullable=True),
     sa.Column('recert_due_at', lms.clock.UTCDateTime(), nullable=True),
+    sa.Column('award_issued_at', lms.clock.UTCDateTime(), nullable=True),
+    sa.Column('award_valid_until', lms.clock.UTCDateTime(), nullable=True),
+    sa.Column('award_window_opens_at', lms.clock.UTCDateTime(), nullable=True),
+    sa.Column('award_grace_until', lms.clock.UTCDateTime(), nullable=True),
+    sa.Column('award_revoked_at', lms.clock.UTCDateTime(), nullable=True),
+    sa.Column('award_code', sa.String(length=32), nullable=True),
+    sa.Column('next_due_at', lms.clock.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['assignment_id'], ['assignment.id'], name=op.f('fk_enrolment_assignment_id_assignment')),
     sa.ForeignKeyConstraint(['programme_id'], ['programme.id'], name=op.f('fk_enrolment_programme_id_programme')),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_enrolment_user_id_user')),
@@ -127,6 +134,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_enrolment_due_at'), ['due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_enrolment_programme_id'), ['programme_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_enrolment_user_id'), ['user_id'], unique=False)
+        batch_op.create_index('ix_enrolment_next_due_at', ['next_due_at', 'id'], unique=False)
 
     # Pointers that close cycles are added once both tables exist (see the first migration).
     with op.batch_alter_table('programme', schema=None) as batch_op:
@@ -144,6 +152,7 @@ def downgrade():
         batch_op.drop_constraint('fk_enrolment_current_award_id_award', type_='foreignkey')
     with op.batch_alter_table('enrolment', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_enrolment_user_id'))
+        batch_op.drop_index('ix_enrolment_next_due_at')
         batch_op.drop_index(batch_op.f('ix_enrolment_programme_id'))
         batch_op.drop_index(batch_op.f('ix_enrolment_due_at'))
 

@@ -268,3 +268,18 @@ def test_twenty_parallel_submits_grade_once(app: Flask, quiz, agent):
         thread.join()
     assert sorted(codes) == [200] + [409] * 19
     assert _actions(attempt.id).count("attempt.submitted") == 1
+
+
+def test_a_pass_starts_the_attempt_count_again(app, quiz, agent, client, login_as, monkeypatch):
+    """Recertification next cycle must not be blocked by the attempts this cycle took."""
+    moment = [services.now()]
+    monkeypatch.setattr(services, "now", lambda: moment[0])
+    login_as(agent)
+    for form_for in (worst_form, worst_form, best_form):
+        attempt = start(agent, quiz)
+        answer_all(client, attempt, form_for)
+        services.submit(agent, attempt)
+        db.session.commit()
+        moment[0] += timedelta(minutes=61)
+    state = services.availability(agent, quiz, quiz.current_version)
+    assert state.attempts_used == 0 and state.can_start

@@ -14,6 +14,7 @@ from aiosmtpd.controller import Controller
 from lms import clock
 from lms.accounts.models import Organisation, Role, User
 from lms.certification import services as certification
+from lms.certification.services import refresh_snapshot
 from lms.certification.models import Award, Enrolment, Programme, ProgrammeVersion
 from lms.extensions import db
 from tests import factories
@@ -128,6 +129,8 @@ def give_award(user: User, programme: Programme, valid_until: datetime) -> Award
                   verification_code=f"code-{user.id}-{programme.id}", evidence={})
     db.session.add(award)
     db.session.flush()
-    enrolment(user, programme).current_award_id = award.id
+    record = enrolment(user, programme)
+    record.current_award = award
+    refresh_snapshot(record)  # as services._issue does
     db.session.flush()
     return award
