@@ -90,7 +90,29 @@ def ensure_demo_accounts() -> list[User]:
             user.password_hash = demo_password_hash()
         users.append(user)
     db.session.flush()
+    _assign_demo_programmes(orgs)
     return users
+
+
+# Which loaded programmes each demo organisation must complete, due N days after assignment.
+DEMO_ASSIGNMENTS = [
+    ("agent-certification", "Northwind Utilities", 30), ("agent-certification", "Lisboa Contact Services", 30),
+    ("agent-certification", "Atlas Customer Care", 30), ("recording-and-payments", "Northwind Utilities", 45),
+    ("partner-onboarding", "Lisboa Contact Services", 21), ("partner-onboarding", "Atlas Customer Care", 21),
+]
+
+
+def _assign_demo_programmes(orgs: dict[str, Organisation]) -> None:
+    """Give the demo agents something to do; skipped for programmes not loaded, never duplicated."""
+    from lms.certification.models import Assignment, Programme
+    from lms.certification.services import assign
+
+    programmes = {p.slug: p for p in db.session.scalars(select(Programme).where(Programme.archived_at.is_(None)))}
+    done = set(db.session.execute(select(Assignment.programme_id, Assignment.organisation_id)).all())
+    for slug, org_name, days in DEMO_ASSIGNMENTS:
+        programme = programmes.get(slug)
+        if programme is not None and (programme.id, orgs[org_name].id) not in done:
+            assign(None, programme, organisation_id=orgs[org_name].id, due_days=days)
 
 
 # =====================================================================================
