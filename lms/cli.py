@@ -238,3 +238,37 @@ def reminders_send() -> None:
     click.echo(result.summary())
     if result.failed:
         click.echo(f"{result.failed} message(s) failed; see the outbox. They are retried on the next run.", err=True)
+
+
+@lms_cli.group("evidence")
+def evidence_group() -> None:
+    """Signed evidence: certificates and reports as PDFs."""
+
+
+@evidence_group.command("dev-key")
+@with_appcontext
+def evidence_dev_key() -> None:
+    """Create a self-signed signing key and certificate for development (once; never overwrites)."""
+    from lms.evidence.signing import SigningError, ensure_dev_key, load_signer
+
+    config = current_app.config
+    key_path, cert_path = Path(config["SIGNING_KEY_PATH"]), Path(config["SIGNING_CERT_PATH"])
+    passphrase = config["SIGNING_KEY_PASSPHRASE"]
+    passphrase = passphrase.encode() if passphrase else None
+    if config["ENV_NAME"] == "production":
+        raise click.ClickException("No development key in production: configure SIGNING_KEY_PATH and "
+                                   "SIGNING_CERT_PATH with a real key and certificate (see the README).")
+    try:
+        created = ensure_dev_key(key_path, cert_path, passphrase=passphrase)
+        signer = load_signer(key_path, cert_path, passphrase, key_id=config["SIGNING_KEY_ID"])
+    except SigningError as exc:
+        raise click.ClickException(str(exc)) from None
+    if created:
+        click.echo(f"Created: key {key_path} (mode 0600) and certificate {cert_path}.")
+    else:
+        click.echo(f"Already there, left unchanged: key {key_path} and certificate {cert_path}.")
+        if key_path.stat().st_mode & 0o077:
+            click.echo(f"Warning: {key_path} is readable by other users; run: chmod 600 {key_path}", err=True)
+    click.echo(f"Key id {signer.key_id}; {signer.subject}; valid until {signer.not_valid_after:%d %b %Y}.")
+    click.echo("For development only: the certificate is self-signed and no PDF reader trusts it. "
+               "In production, configure a real key (see the README).")

@@ -59,6 +59,8 @@ class BaseConfig:
     PROXY_COUNT = int(os.environ.get("LMS_PROXY_COUNT", "0"))
 
     SET_PASSWORD_TOKEN_HOURS = 72
+    # Dashboard counts by organisation are reused for this long (0: always recount).
+    DASHBOARD_COUNTS_SECONDS = int(os.environ.get("DASHBOARD_COUNTS_SECONDS", "30"))
     HSTS = False
 
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
@@ -73,6 +75,15 @@ class BaseConfig:
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
     REDIS_URL = os.environ.get("REDIS_URL", "")
 
+    # PAdES signing of issued PDFs (lms/evidence/signing.py). `flask lms evidence dev-key` makes a
+    # self-signed development pair at these paths; production points them at a real key. The key
+    # id written into each signature defaults to the first 16 hex digits of the certificate's
+    # SHA-256 fingerprint, so a new certificate gets a new id.
+    SIGNING_KEY_PATH = Path(os.environ.get("SIGNING_KEY_PATH", INSTANCE_DIR / "signing" / "key.pem"))
+    SIGNING_CERT_PATH = Path(os.environ.get("SIGNING_CERT_PATH", INSTANCE_DIR / "signing" / "cert.pem"))
+    SIGNING_KEY_PASSPHRASE = os.environ.get("SIGNING_KEY_PASSPHRASE") or None
+    SIGNING_KEY_ID = os.environ.get("SIGNING_KEY_ID") or None
+
 
 class DevelopmentConfig(BaseConfig):
     ENV_NAME = "development"
@@ -84,6 +95,7 @@ class TestConfig(BaseConfig):
     SECRET_KEY = "test-secret-key"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     RATELIMIT_STORAGE_URI = "memory://"
+    DASHBOARD_COUNTS_SECONDS = 0  # tests see every change at once; test_pages checks the cache
 
 
 class ProductionConfig(BaseConfig):

@@ -10,13 +10,14 @@ import io
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import Select, func, select
 
 from lms.accounts.models import Organisation, User
 from lms.certification.models import Enrolment, Programme, ProgrammeVersion
 from lms.certification.status import Status, due_expression, status_expression
 from lms.extensions import db
-from lms.policy import restrict_users
+from lms.policy import audit_scope, restrict_users
 
 SORTS = {"name": "name", "organisation": "organisation", "programme": "programme", "status": "status",
          "due": "due", "valid_until": "valid_until"}
@@ -35,59 +36,84 @@ class Filters:
     descending: bool = False
 
 
-def status_rows(actor: User, filters: Filters, at: datetime) -> Select:
-    """One row per enrolment the actor may see: agent, organisation, programme, status, due date."""
-    status = status_expression(at).label("status")
-    due = due_expression().label("due")
-    inner = (
-        select(Enrolment.id.label("enrolment_id"), User.id.label("user_id"), User.name.label("name"),
-               User.email.label("email"), Organisation.id.label("organisation_id"),
-               Organisation.name.label("organisation"), Programme.id.label("programme_id"),
-               ProgrammeVersion.title.label("programme"), status, due,
-               Enrolment.award_valid_until.label("valid_until"), Enrolment.award_code.label("code"),
-               Enrolment.mandatory.label("mandatory"))
-        .join(User, User.id == Enrolment.user_id)
-        .join(Organisation, Organisation.id == User.organisation_id)
-        .join(Programme, Programme.id == Enrolment.programme_id)
-        .join(ProgrammeVersion, ProgrammeVersion.id == Programme.current_version_id)
-        .where(User.active.is_(True), Programme.archived_at.is_(None))
-    )
-    inner = restrict_users(actor, inner)
+def _visible(actor: User, query: Select, filters: Filters) -> Select:
+    """The joins and filters every status query shares (a SELECT over Enrolment)."""
+    query = (query.join(User, User.id == Enrolment.user_id)
+             .join(Programme, Programme.id == Enrolment.programme_id)
+             .where(User.active.is_(True), Programme.archived_at.is_(None)))
+    query = restrict_users(actor, query)
     if filters.organisation_id:
-        inner = inner.where(User.organisation_id == filters.organisation_id)
+        query = query.where(User.organisation_id == filters.organisation_id)
     if filters.programme_id:
-        inner = inner.where(Enrolment.programme_id == filters.programme_id)
+        query = query.where(Enrolment.programme_id == filters.programme_id)
     if filters.user_id:
-        inner = inner.where(User.id == filters.user_id)
+        query = query.where(User.id == filters.user_id)
     if filters.q:
         like = f"%{filters.q.strip().lower()}%"
-        inner = inner.where(func.lower(User.name).like(like) | func.lower(User.email).like(like))
-    # Status and due are expressions: filter and sort on them through a subquery.
+        query = query.where(func.lower(User.name).like(like) | func.lower(User.email).like(like))
+    if filters.due_before:
+        query = query.where(Enrolment.next_due_at <= filters.due_before)
+    if filters.due_after:
+        query = query.where(Enrolment.next_due_at >= filters.due_after)
+    return query
+
+
+def status_rows(actor: User, filters: Filters, at: datetime) -> Select:
+    """One row per enrolment the actor may see: agent, organisation, programme, status, due date."""
+    inner = _visible(actor, select(
+        Enrolment.id.label("enrolment_id"), User.id.label("user_id"), User.name.label("name"),
+        User.email.label("email"), Organisation.id.label("organisation_id"),
+        Organisation.name.label("organisation"), Programme.id.label("programme_id"),
+        ProgrammeVersion.title.label("programme"), status_expression(at).label("status"),
+        due_expression().label("due"), Enrolment.award_valid_until.label("valid_until"),
+        Enrolment.award_code.label("code"), Enrolment.mandatory.label("mandatory"),
+    ).select_from(Enrolment), filters)
+    inner = (inner.join(Organisation, Organisation.id == User.organisation_id)
+             .join(ProgrammeVersion, ProgrammeVersion.id == Programme.current_version_id))
+    # Status is an expression: filter and sort on it through a subquery.
     rows = inner.subquery("rows")
     query = select(rows)
     if filters.status:
         query = query.where(rows.c.status == filters.status.value)
-    if filters.due_before:
-        query = query.where(rows.c.due <= filters.due_before)
-    if filters.due_after:
-        query = query.where(rows.c.due >= filters.due_after)
     column = rows.c[SORTS.get(filters.sort, "due")]
     order = column.desc() if filters.descending else column.asc()
     # The enrolment id breaks ties, so the default order (next due date) walks the index.
     return query.order_by(order, rows.c.enrolment_id)
 
 
+def cached_counts(actor: User, filters: Filters, at: datetime) -> tuple[dict[str, dict[str, int]], datetime]:
+    """counts_by_organisation, reused for DASHBOARD_COUNTS_SECONDS per scope and filters.
+
+    Counting every enrolment is the one part of the dashboard that grows with the number of
+    agents (about 50 ms at 10,000 on SQLite); a dashboard refreshed by several people every few
+    seconds does not need it recomputed each time. Returns the counts and when they were taken.
+    """
+    ttl = current_app.config.get("DASHBOARD_COUNTS_SECONDS", 0)
+    if not ttl:
+        return counts_by_organisation(actor, filters, at), at
+    cache: dict = current_app.extensions.setdefault("lms.dashboard_counts", {})
+    key = (audit_scope(actor), filters.organisation_id, filters.programme_id, filters.q,
+           filters.due_before, filters.due_after)
+    hit = cache.get(key)
+    if hit is not None and (at - hit[1]).total_seconds() < ttl:
+        return hit
+    if len(cache) > 256:  # many distinct searches: start again rather than grow
+        cache.clear()
+    cache[key] = (counts_by_organisation(actor, filters, at), at)
+    return cache[key]
+
+
 def counts_by_organisation(actor: User, filters: Filters, at: datetime) -> dict[str, dict[str, int]]:
-    """{organisation: {status: count}} for the filtered view, in one grouped query."""
-    rows = status_rows(actor, Filters(organisation_id=filters.organisation_id, programme_id=filters.programme_id,
-                                      q=filters.q, due_before=filters.due_before, due_after=filters.due_after),
-                       at).order_by(None).subquery("filtered")
-    result: dict[str, dict[str, int]] = {}
-    for org, status, count in db.session.execute(
-            select(rows.c.organisation, rows.c.status, func.count()).group_by(rows.c.organisation, rows.c.status)
-            .order_by(rows.c.organisation)):
-        result.setdefault(org, {})[status] = count
-    return result
+    """{organisation: {status: count}} for the filtered view (any status), in one grouped query
+    over the enrolment rows alone; organisation names come from a small second query."""
+    grouped = _visible(actor, select(User.organisation_id, status_expression(at).label("status"), func.count())
+                       .select_from(Enrolment), filters).group_by(User.organisation_id, "status")
+    counts: dict[int, dict[str, int]] = {}
+    for organisation_id, status, count in db.session.execute(grouped):
+        counts.setdefault(organisation_id, {})[status] = count
+    names = dict(db.session.execute(select(Organisation.id, Organisation.name)
+                                    .where(Organisation.id.in_(counts))).all()) if counts else {}
+    return {names[oid]: counts[oid] for oid in sorted(counts, key=names.__getitem__)}
 
 
 # Spreadsheet programs run cells that start with these as formulas (CSV injection).

@@ -138,3 +138,26 @@ def test_assign_through_the_form(app, content, at, client, login_as):
     agent_browser = app.test_client()
     login(agent_browser, agent.email, factories.PASSWORD)
     assert "Recorded lines certification" in agent_browser.get("/").get_data(as_text=True)
+
+
+def test_dashboard_counts_are_reused_briefly_then_recounted(app, content, at, client, login_as):
+    w = _world(at)
+    app.config["DASHBOARD_COUNTS_SECONDS"] = 30
+    trainer = factories.user(Role.TRAINER)
+    db.session.commit()
+    login_as(trainer)
+
+    def atlas_total(html: str) -> str:
+        row = html.split('<th scope="row">Atlas Care</th>')[1].split("</tr>")[0]
+        return row.rsplit("<td>", 1)[1].split("</td>")[0]
+
+    assert atlas_total(client.get("/dashboard").get_data(as_text=True)) == "1"
+    factories.user(Role.AGENT, w["other"], name="Zoe Newcomer")
+    services.sync_enrolments()
+    db.session.commit()
+    at(START + timedelta(days=10, seconds=5))
+    html = client.get("/dashboard?sort=name").get_data(as_text=True)
+    assert "Zoe Newcomer" in html  # the table is always live
+    assert atlas_total(html) == "1" and "Counted at" in html  # the counts are 5 seconds old
+    at(START + timedelta(days=10, seconds=31))
+    assert atlas_total(client.get("/dashboard").get_data(as_text=True)) == "2"  # recounted
