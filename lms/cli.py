@@ -272,3 +272,25 @@ def evidence_dev_key() -> None:
     click.echo(f"Key id {signer.key_id}; {signer.subject}; valid until {signer.not_valid_after:%d %b %Y}.")
     click.echo("For development only: the certificate is self-signed and no PDF reader trusts it. "
                "In production, configure a real key (see the README).")
+
+
+@evidence_group.command("verify")
+@click.argument("pdf_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def evidence_verify(pdf_file: Path) -> None:
+    """Check a certificate PDF: signature, fingerprint against ours, and current status."""
+    from lms.evidence.certificates import verify_file
+
+    result = verify_file(pdf_file.read_bytes())
+    signature = result.signature
+    click.echo(f"Signature: {'valid' if signature and signature.valid else 'NOT valid'}"
+               f"{'' if signature is None else ' (' + (signature.reason or signature.signer_subject) + ')'}")
+    if not result.found:
+        click.echo(f"Fingerprint: {result.sha256} matches no certificate we issued. {result.message}", err=True)
+        sys.exit(1)
+    award = result.award
+    click.echo(f"Fingerprint: matches the certificate issued {award.issued_at:%d %b %Y} "
+               f"for {award.programme_version.title} (code {award.verification_code}).")
+    click.echo(f"Status: {result.status}.")
+    if not (signature and signature.valid) or result.status != "valid":
+        sys.exit(1)

@@ -79,6 +79,13 @@ class BaseConfig:
     # self-signed development pair at these paths; production points them at a real key. The key
     # id written into each signature defaults to the first 16 hex digits of the certificate's
     # SHA-256 fingerprint, so a new certificate gets a new id.
+    # What certificates look like: admins set these per deployment.
+    BRANDING_COMPANY = os.environ.get("BRANDING_COMPANY", "Northwind Utilities")
+    BRANDING_COLOUR = os.environ.get("BRANDING_COLOUR", "#0f5c73")
+    BRANDING_SIGNATORY_NAME = os.environ.get("BRANDING_SIGNATORY_NAME", "Aoife Byrne")
+    BRANDING_SIGNATORY_TITLE = os.environ.get("BRANDING_SIGNATORY_TITLE", "Data Protection Officer")
+    BRANDING_LOGO = os.environ.get("BRANDING_LOGO", "")  # a file name inside static/pdf/
+
     SIGNING_KEY_PATH = Path(os.environ.get("SIGNING_KEY_PATH", INSTANCE_DIR / "signing" / "key.pem"))
     SIGNING_CERT_PATH = Path(os.environ.get("SIGNING_CERT_PATH", INSTANCE_DIR / "signing" / "cert.pem"))
     SIGNING_KEY_PASSPHRASE = os.environ.get("SIGNING_KEY_PASSPHRASE") or None

@@ -7,3 +7,4 @@ from lms.learning.models import (  # noqa: F401
 from lms.assessment.models import Answer, Attempt  # noqa: F401
 from lms.certification.models import Assignment, Award, Enrolment, Programme, ProgrammeVersion, Recertification  # noqa: F401,E501
 from lms.reminders.models import Message  # noqa: F401
+from lms.evidence.models import Certificate  # noqa: F401

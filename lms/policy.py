@@ -93,6 +93,9 @@ ENDPOINTS: Final[dict[str, Access | Permission]] = {
     "certification.person": Permission.VIEW_PEOPLE,
     "certification.revoke": Permission.MANAGE_CERTIFICATION,
     "certification.assignments": Permission.MANAGE_CERTIFICATION,
+    "evidence.certificate_pdf": SIGNED_IN,  # record rule: can_view_award
+    "evidence.verify_start": PUBLIC,
+    "evidence.verify": PUBLIC,
     "reminders.outbox": Permission.MANAGE_USERS,  # e-mails name agents and their status: admins only
 }
 
@@ -172,3 +175,10 @@ def restrict_attempts(actor: User, query: Select) -> Select:
     """Limit a SELECT that joins Attempt to User to the attempts the actor may analyse."""
     scope = audit_scope(actor)
     return query if scope is None else query.where(User.organisation_id == scope)
+
+
+def can_view_award(actor: User, award) -> bool:
+    """An award's certificate: its holder, and staff who may see the holder (auditors in scope)."""
+    if actor.id == award.user_id:
+        return True
+    return can(actor, Permission.VIEW_PEOPLE) and can_view_user(actor, award.user)

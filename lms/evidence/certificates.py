@@ -1,0 +1,120 @@
+"""Certificates: render once, sign, store; verify by code, by file, and from the command line.
+
+The verification page shows as little personal data as works: the programme, the
+status and dates, the content versions and the genuine file's SHA-256, and the
+holder's initials only. Whoever holds the PDF already has the name; the page's job
+is to say whether that file is genuine and still valid, not to reveal who trained.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from flask import current_app, url_for
+from sqlalchemy import select
+
+from lms.audit.services import record
+from lms.certification.models import Award
+from lms.clock import now
+from lms.evidence import pdf, signing
+from lms.evidence.models import Certificate
+from lms.extensions import db
+
+
+def certificate_data(award: Award) -> dict:
+    """What the certificate states, also embedded in the PDF as JSON."""
+    evidence = award.evidence
+    return {
+        "agent_name": award.user.name,
+        "organisation": award.user.organisation.name,
+        "programme": award.programme_version.title,
+        "courses": [{"title": c["title"], "version": c["version"]} for c in evidence.get("courses", [])],
+        "quizzes": [{"title": q["title"], "percent": q["percent"], "version": q["version"]}
+                    for q in evidence.get("quizzes", [])],
+        "issued_at": award.issued_at.date().isoformat(),
+        "valid_until": award.valid_until.date().isoformat(),
+        "verification_code": award.verification_code,
+        "verify_url": url_for("evidence.verify", code=award.verification_code, _external=True),
+    }
+
+
+def _branding() -> dict:
+    config = current_app.config
+    return {"company_name": config["BRANDING_COMPANY"], "primary_colour": config["BRANDING_COLOUR"],
+            "signatory_name": config["BRANDING_SIGNATORY_NAME"],
+            "signatory_title": config["BRANDING_SIGNATORY_TITLE"], "logo": config["BRANDING_LOGO"] or None}
+
+
+def certificate_for(award: Award, actor=None) -> Certificate:
+    """The award's certificate: rendered and signed the first time, the stored bytes after that."""
+    existing = db.session.scalar(select(Certificate).where(Certificate.award_id == award.id))
+    if existing is not None:
+        return existing
+    data = certificate_data(award)
+    # The JSON states dates as ISO text; the printed page wants dates.
+    html = pdf.certificate_html({**data, "issued_at": award.issued_at.date(), "valid_until": award.valid_until.date()},
+                                branding=_branding())
+    attachment = pdf.Attachment(name="certificate.json", data=json.dumps(data, indent=2).encode(),
+                                mime_type="application/json",
+                                description="The certificate's data, machine-readable")
+    signer = signing.signer_from_config(current_app.config)
+    signed = signing.sign_pdf(pdf.render_pdf(html, attachments=[attachment]), signer)
+    certificate = Certificate(award=award, pdf=signed, sha256=hashlib.sha256(signed).hexdigest(),
+                              key_id=signer.key_id)
+    db.session.add(certificate)
+    db.session.flush()
+    record("certificate.issued", actor=actor, target=certificate, award_id=award.id, sha256=certificate.sha256,
+           key_id=signer.key_id)
+    return certificate
+
+
+def award_status(award: Award, at: datetime | None = None) -> str:
+    """valid, expired or revoked, as a verifier needs it (expiring still counts as valid)."""
+    at = at or now()
+    if award.revoked_at is not None:
+        return "revoked"
+    return "valid" if at < award.grace_until else "expired"
+
+
+@dataclass(frozen=True)
+class Verification:
+    found: bool
+    award: Award | None = None
+    status: str = ""
+    sha256: str | None = None          # of the genuine PDF, once one was issued
+    file_matches: bool | None = None   # for an uploaded file
+    signature: signing.SignatureCheck | None = None
+    message: str = ""
+
+    @property
+    def initials(self) -> str:
+        return " ".join(f"{part[0]}." for part in self.award.user.name.split() if part) if self.award else ""
+
+
+def verify_code(code: str) -> Verification:
+    award = db.session.scalar(select(Award).where(Award.verification_code == code))
+    if award is None:
+        return Verification(False, message="No certificate has this code. Check it against the PDF.")
+    stored = db.session.scalar(select(Certificate.sha256).where(Certificate.award_id == award.id))
+    return Verification(True, award, award_status(award), stored)
+
+
+def verify_file(data: bytes) -> Verification:
+    """Is this the genuine, unaltered PDF of a certificate we issued, and is it still valid?"""
+    digest = hashlib.sha256(data).hexdigest()
+    certificate = db.session.scalar(select(Certificate).where(Certificate.sha256 == digest))
+    check = signing.verify_pdf_signature(data, [_trusted_certificate()])
+    if certificate is None:
+        return Verification(False, sha256=digest, file_matches=False, signature=check,
+                            message="This file is not a certificate we issued, or it has been altered "
+                                    "(its fingerprint matches none of ours).")
+    award = certificate.award
+    return Verification(True, award, award_status(award), certificate.sha256, True, check,
+                        "" if check.valid else f"The signature does not check out: {check.reason}")
+
+
+def _trusted_certificate() -> bytes:
+    return Path(current_app.config["SIGNING_CERT_PATH"]).read_bytes()

@@ -1,0 +1,67 @@
+"""Certificate downloads and the public verification page."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from lms.audit.services import record
+from lms.certification.models import Award
+from lms.evidence import certificates
+from lms.evidence.pdf import RenderError
+from lms.evidence.signing import SigningError
+from lms.extensions import db, limiter
+from lms.policy import can_view_award
+
+bp = Blueprint("evidence", __name__)
+
+MAX_UPLOAD = 10 * 1024 * 1024
+
+
+@bp.route("/awards/<int:award_id>/certificate.pdf")
+def certificate_pdf(award_id: int):
+    award = db.session.get(Award, award_id)
+    if award is None or not can_view_award(current_user, award):
+        abort(404)
+    try:
+        certificate = certificates.certificate_for(award, actor=current_user)
+    except (RenderError, SigningError) as exc:
+        db.session.rollback()
+        current_app.logger.error("certificate %s could not be produced: %s", award_id, exc)
+        return render_template("errors/error.html", code=503, title="The certificate could not be produced",
+                               text="Nothing was issued. Please try again in a minute; if it keeps failing, "
+                                    "tell your administrator."), 503
+    record("certificate.downloaded", actor=current_user, target=certificate, award_id=award.id)
+    db.session.commit()
+    name = f"certificate-{award.verification_code[:8]}.pdf"
+    response = Response(certificate.pdf, mimetype="application/pdf",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    response.headers["X-Content-SHA256"] = certificate.sha256
+    return response
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+@limiter.limit("30 per minute")
+def verify_start():
+    """Enter a code, or upload a PDF to learn whether it is genuine and still valid."""
+    result = None
+    error = None
+    code = request.args.get("code", "").strip()
+    if request.method == "GET" and code:
+        return redirect(url_for("evidence.verify", code=code))
+    if request.method == "POST":
+        upload = request.files.get("file")
+        data = upload.read(MAX_UPLOAD + 1) if upload else b""
+        if not data:
+            error = "Choose the certificate's PDF file."
+        elif len(data) > MAX_UPLOAD or not data.startswith(b"%PDF-"):
+            error = "That is not a PDF certificate (or it is larger than 10 MB)."
+        else:
+            result = certificates.verify_file(data)
+        db.session.rollback()  # the check writes nothing
+    return render_template("evidence/verify.html", result=result, error=error, code=code)
+
+
+@bp.route("/verify/<code>")
+@limiter.limit("30 per minute")
+def verify(code: str):
+    return render_template("evidence/verify.html", result=certificates.verify_code(code[:64]), error=None, code=code)
