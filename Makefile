@@ -15,6 +15,7 @@ setup: install
 	mkdir -p instance
 	$(FLASK) db upgrade
 	$(FLASK) lms content load
+	$(FLASK) lms evidence dev-key
 	$(FLASK) lms demo
 
 test: dev-install  ## the whole suite (set TEST_DATABASE_URL to run it on PostgreSQL)

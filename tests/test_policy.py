@@ -62,6 +62,9 @@ EXPECTED: dict[str, set[Role] | str] = {
     "certification.person": {Role.TRAINER, Role.AUDITOR, Role.ADMIN},
     "certification.revoke": {Role.TRAINER, Role.ADMIN},
     "certification.assignments": {Role.TRAINER, Role.ADMIN},
+    "evidence.certificate_pdf": EVERYONE,  # and then the record rule (tests/evidence)
+    "evidence.verify_start": "public",
+    "evidence.verify": "public",
     "reminders.outbox": {Role.ADMIN},
 }
 
@@ -131,6 +134,9 @@ def _urls(app: Flask, world) -> dict[str, list[tuple[str, str]]]:
         "certification.chart": [("GET", "/dashboard/status.svg")],
         "certification.export_csv": [("GET", "/dashboard.csv")],
         "certification.assignments": [("GET", "/assignments")],
+        "evidence.certificate_pdf": [("GET", "/awards/999999/certificate.pdf")],
+        "evidence.verify_start": [("GET", "/verify")],
+        "evidence.verify": [("GET", "/verify/unknown-code")],
         "certification.revoke": [("POST", "/awards/999999/revoke")],
         # The partner agent is visible to company-wide roles and to the partner's scoped
         # auditor; the other partner's agent is a 404 for that auditor (checked below).
