@@ -149,6 +149,7 @@ _RELATIONSHIPS = frozenset({"Source", "Data", "Alternative", "Supplement", "Unsp
 _STARTUP_TIMEOUT_S = 60.0  # importing WeasyPrint takes 1-2 s; a loaded machine may need more
 # A fresh process now and then returns what caches and fragmentation kept from earlier renders.
 _RENDERS_PER_PROCESS = 200
+_WATCH_INTERVAL_S = 0.05
 _MAX_FORWARDED_LOG_LINES = 20
 
 
@@ -244,6 +245,8 @@ class _Renderer:
     def render(self, job: dict[str, Any], payloads: list[bytes]) -> bytes:
         self.wait_ready()
         timeout_s, max_mb = job["timeout_s"], job["max_memory_mb"]
+        # Measured while the renderer idles: the budget is what the render adds on top.
+        memory_limit = self._address_space() + (max_mb << 20)
         try:
             self.conn.send_bytes(json.dumps(job).encode())
             for payload in payloads:
@@ -251,8 +254,14 @@ class _Renderer:
         except OSError as exc:
             raise self._fail(f"PDF renderer stopped unexpectedly ({exc!r})") from None
         deadline = time.monotonic() + timeout_s
-        if not self.conn.poll(timeout_s):
-            raise self._fail(f"PDF rendering took longer than {timeout_s:g} s")
+        # Watch the renderer's size from here and stop it at the budget. Its own RLIMIT_AS
+        # sits a little higher and only catches sudden spikes: a process that runs into it
+        # thrashes in MemoryErrors (some of which WeasyPrint swallows) for many seconds.
+        while not self.conn.poll(min(_WATCH_INTERVAL_S, max(deadline - time.monotonic(), 0))):
+            if time.monotonic() >= deadline:
+                raise self._fail(f"PDF rendering took longer than {timeout_s:g} s")
+            if self._address_space() > memory_limit:
+                raise self._fail(f"PDF rendering needed more than {max_mb} MB of memory")
         try:
             reply = json.loads(self.conn.recv_bytes(1 << 20))
             status = reply.get("status")
@@ -278,6 +287,13 @@ class _Renderer:
         if status == "memory":
             raise self._fail(f"PDF rendering needed more than {max_mb} MB of memory")
         raise self._fail(f"PDF rendering failed: {reply.get('message', 'unknown error')}")
+
+    def _address_space(self) -> int:
+        try:
+            with open(f"/proc/{self.process.pid}/statm") as f:
+                return int(f.read().split()[0]) * resource.getpagesize()
+        except (OSError, ValueError, IndexError):
+            return 0  # it has exited: the next poll sees the closed socket
 
     def _fail(self, message: str) -> RenderError:
         """Kill this renderer, start its replacement (it warms up meanwhile), return the error."""
@@ -356,15 +372,39 @@ def _forward_log(lines: list[list[Any]]) -> None:
 
 
 class _LogCollector(logging.Handler):
+    """Keeps WeasyPrint's warnings for the web worker's log, and notices swallowed MemoryErrors.
+
+    WeasyPrint catches exceptions around fonts, images and SVG and renders on without them;
+    out of memory there would give a "successful" certificate missing its QR code or fonts.
+    Every such place logs the exception (at least at debug level), so we look there.
+    """
+
     def __init__(self) -> None:
-        super().__init__(logging.WARNING)
+        super().__init__(logging.DEBUG)
         self.lines: list[tuple[int, str]] = []
+        self.out_of_memory = False
 
     def emit(self, record: logging.LogRecord) -> None:
+        causes = [record.exc_info[1] if record.exc_info else None,
+                  *(record.args if isinstance(record.args, tuple) else ())]
+        if any(_caused_by_memory_error(c) for c in causes):
+            self.out_of_memory = True
+        if record.levelno < logging.WARNING:
+            return
         if len(self.lines) <= _MAX_FORWARDED_LOG_LINES:
             self.lines.append((record.levelno, record.getMessage()[:500]))
         else:
             self.lines.append((record.levelno, ""))  # only counted
+
+
+def _caused_by_memory_error(value: Any) -> bool:
+    seen = 0
+    while isinstance(value, BaseException) and seen < 10:
+        # WeasyPrint's fetch() re-raises failures as URLFetchingError("MemoryError: ...").
+        if isinstance(value, MemoryError) or str(value).startswith("MemoryError"):
+            return True
+        value, seen = value.__cause__ or value.__context__, seen + 1
+    return False
 
 
 def _serve(fd: int) -> None:
@@ -377,38 +417,49 @@ def _serve(fd: int) -> None:
     collector = _LogCollector()
     weasyprint_log = logging.getLogger("weasyprint")
     weasyprint_log.addHandler(collector)
+    weasyprint_log.setLevel(logging.DEBUG)
     weasyprint_log.propagate = False
-    conn.send_bytes(b'{"status": "ready"}')
-    while True:
-        try:
-            job = json.loads(conn.recv_bytes())
-            html = conn.recv_bytes().decode("utf-8")
-            attachments = [Attachment(data=conn.recv_bytes(), **meta) for meta in job["attachments"]]
-        except EOFError:
-            return  # the web worker closed the pipe or exited
-        collector.lines = []
-        _limit_resources(job["max_memory_mb"], job["timeout_s"])
-        pdf = None
-        try:
-            pdf = _render_here(html, attachments, pdfa=job["pdfa"])
-            reply: dict[str, Any] = {"status": "ok"}
-        except MemoryError:
-            reply = {"status": "memory"}
-        except Exception as exc:  # any WeasyPrint failure is reported, then we start afresh
-            reply = {"status": "error", "message": f"{type(exc).__name__}: {exc}"[:500]}
-        reply["log"] = collector.lines
-        conn.send_bytes(json.dumps(reply).encode())
-        if pdf is None:
-            return
-        conn.send_bytes(pdf)
+    try:
+        conn.send_bytes(b'{"status": "ready"}')
+        while _serve_one(conn, collector):
+            pass
+    except (EOFError, BrokenPipeError, ConnectionResetError):
+        return  # the web worker closed the socket or exited: so do we
+
+
+def _serve_one(conn: Connection, collector: _LogCollector) -> bool:
+    """Render one job; True if this process may take another."""
+    job = json.loads(conn.recv_bytes())
+    html = conn.recv_bytes().decode("utf-8")
+    attachments = [Attachment(data=conn.recv_bytes(), **meta) for meta in job["attachments"]]
+    collector.lines, collector.out_of_memory = [], False
+    _limit_resources(job["max_memory_mb"], job["timeout_s"])
+    pdf = None
+    try:
+        pdf = _render_here(html, attachments, pdfa=job["pdfa"])
+        reply: dict[str, Any] = {"status": "ok"}
+    except MemoryError:
+        reply = {"status": "memory"}
+    except Exception as exc:  # any WeasyPrint failure is reported, then we start afresh
+        reply = {"status": "error", "message": f"{type(exc).__name__}: {exc}"[:500]}
+    if collector.out_of_memory:
+        pdf, reply = None, {"status": "memory"}
+    reply["log"] = collector.lines
+    conn.send_bytes(json.dumps(reply).encode())
+    if pdf is None:
+        return False
+    conn.send_bytes(pdf)
+    return True
 
 
 def _limit_resources(max_memory_mb: int, timeout_s: float) -> None:
     # Address space grows with the document; the baseline (interpreter, WeasyPrint, Pango,
-    # fonts) is mostly shared libraries, so the budget is counted on top of it.
+    # fonts) is mostly shared libraries, so the budget is counted on top of it. The web worker
+    # stops us at the budget itself; this limit, a quarter higher, stops what grows too fast
+    # for it to see.
     with open("/proc/self/statm") as f:
         baseline = int(f.read().split()[0]) * resource.getpagesize()
-    _set_soft_limit(resource.RLIMIT_AS, baseline + (max_memory_mb << 20))
+    _set_soft_limit(resource.RLIMIT_AS, baseline + (max_memory_mb << 20) * 5 // 4)
     # A backstop in case the web worker died mid-render and nobody is left to kill us.
     usage = resource.getrusage(resource.RUSAGE_SELF)
     _set_soft_limit(resource.RLIMIT_CPU, int(usage.ru_utime + usage.ru_stime + timeout_s) + 10)

@@ -245,7 +245,7 @@ def sign_pdf(pdf: bytes, signer: Signer, *, reason: str = DEFAULT_REASON,
             location=location,
             name=f"{_common_name(signer)} [key-id {signer.key_id}]",
         )
-        out = signers.PdfSigner(meta, signer=signer.backend).sign_pdf(writer, in_place=False)
+        out = _outside_event_loop(signers.PdfSigner(meta, signer=signer.backend).sign_pdf, writer, in_place=False)
     except (PdfError, PyHankoSigningError) as exc:
         raise SigningError(f"Cannot sign the document: {exc}") from exc
     return out.getvalue()
@@ -352,7 +352,7 @@ def verify_pdf_signature(pdf: bytes, trusted_certs: list[bytes]) -> SignatureChe
         context = ValidationContext(trust_roots=roots, allow_fetching=False)
         # No difference analysis: an update after signing fails the coverage check below whatever
         # it contains, and skipping it saves time and pyHanko's error logs on tampered uploads.
-        status = validate_pdf_signature(sig, context, skip_diff=True)
+        status = _outside_event_loop(validate_pdf_signature, sig, context, skip_diff=True)
     except (SignatureValidationError, PdfError, ValueError) as exc:
         return SignatureCheck(False, False, "", key_id, f"The signature cannot be checked: {exc}")
 
@@ -376,3 +376,20 @@ def verify_pdf_signature(pdf: bytes, trusted_certs: list[bytes]) -> SignatureChe
         return SignatureCheck(True, True, subject, key_id,
                               f"Signed by {common_name} with key {key_id}; unchanged since signing.")
     return SignatureCheck(False, intact, subject, key_id, reason)
+
+
+def _outside_event_loop(function, *args, **kwargs):
+    """Call one of pyHanko's synchronous helpers, which run their own asyncio loop.
+
+    They fail inside a thread that already runs a loop (an async server, or Playwright in
+    the test suite); there, the call goes to a short-lived thread of its own.
+    """
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return function(*args, **kwargs)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(function, *args, **kwargs).result()

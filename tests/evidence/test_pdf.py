@@ -7,6 +7,7 @@ qpdf), not with our own code.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import socket
 import subprocess
@@ -291,3 +292,27 @@ def test_a_document_over_its_memory_budget_fails_cleanly(tmp_path):
 
     path = save(render_pdf("<p>Still working</p>"), tmp_path)
     assert "Still working" in text_of(path)
+
+
+def test_a_memory_error_that_weasyprint_swallows_still_fails_the_render():
+    """WeasyPrint renders on without an image or font it failed to load; out of memory, that
+    would be a certificate without its QR code. The renderer watches WeasyPrint's log for it."""
+    from weasyprint.images import ImageLoadingError
+    from weasyprint.urls import URLFetchingError
+
+    def collected(*args, exc=None):
+        collector = pdf_module._LogCollector()
+        collector.handle(logging.LogRecord("weasyprint", logging.ERROR, __file__, 1,
+                                           "Failed to load image at %r: %s", args,
+                                           (type(exc), exc, None) if exc else None))
+        return collector
+
+    image_error = ImageLoadingError()
+    image_error.__cause__ = MemoryError()
+    assert collected("qr.svg", image_error).out_of_memory
+    assert collected("x", exc=image_error).out_of_memory
+    assert collected("font.ttf", URLFetchingError("MemoryError: ")).out_of_memory
+    refused = URLFetchingError("RefusedURL: PDF renderer refuses http URL 'http://x/MemoryError'")
+    ok = collected("http://x/MemoryError", refused)
+    assert not ok.out_of_memory
+    assert ok.lines == [(logging.ERROR, f"Failed to load image at 'http://x/MemoryError': {refused}")]
