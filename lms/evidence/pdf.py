@@ -5,10 +5,10 @@ security.md, "PDFs (WeasyPrint 70)", and architecture.md, "PDFs load nothing fro
 - `SafeFetcher` is the only way a render reaches a resource. It serves files under
   static/pdf/ (CSS, fonts, logo) and data: URIs, and refuses every other URL, so no render
   ever opens a connection or reads another file, whatever the HTML asks for.
-- `render_pdf` runs WeasyPrint in a separate, long-lived process with a memory limit
-  (RLIMIT_AS) and a deadline. A hostile or huge document costs a `RenderError` and a fresh
-  renderer process, never a web worker. Its output is PDF/A-3b, with attachments (e.g. the
-  certificate's record as JSON) embedded.
+- `render_pdf` runs WeasyPrint in a separate, long-lived process, under a memory budget
+  (watched from the web worker, with RLIMIT_AS behind it) and a deadline. A hostile or huge
+  document costs a `RenderError` and a fresh renderer process, never a web worker. Its
+  output is PDF/A-3b, with attachments (e.g. the certificate's record as JSON) embedded.
 - `certificate_html` fills templates/pdf/certificate.html (A4 landscape) from plain data,
   autoescaped: names are typed by users. `qr_svg_data_uri` draws the verification QR code
   as SVG, so it is embedded in the document rather than fetched.
@@ -419,6 +419,9 @@ def _serve(fd: int) -> None:
     weasyprint_log.addHandler(collector)
     weasyprint_log.setLevel(logging.DEBUG)
     weasyprint_log.propagate = False
+    # One throwaway render initialises Fontconfig, Pango and the PDF writer, which would
+    # otherwise make the first real render about half as slow again.
+    _render_here("<p>Ready</p>", [], pdfa=True)
     try:
         conn.send_bytes(b'{"status": "ready"}')
         while _serve_one(conn, collector):
@@ -518,10 +521,10 @@ def certificate_html(data: Mapping[str, Any], *, branding: Mapping[str, Any]) ->
     """The certificate of completion as HTML for `render_pdf` (A4 landscape).
 
     `data`: agent_name, organisation, programme, courses [{title, version}], quizzes
-    [{title, percent, version}], issued_at and valid_until (dates; valid_until may be None),
-    verification_code, verify_url. `branding`: company_name, primary_colour (hex; anything
-    else falls back to the default), signatory_name, signatory_title, and optionally logo, a
-    file name in static/pdf/. Every value is escaped by the template.
+    [{title, percent, version}], issued_at and valid_until (dates or ISO strings; valid_until
+    may be None), verification_code, verify_url. `branding`: company_name, primary_colour
+    (hex; anything else falls back to the default), signatory_name, signatory_title, and
+    optionally logo, a file name in static/pdf/. Every value is escaped by the template.
     """
     colour = str(branding.get("primary_colour") or "")
     if not _HEX_COLOUR.match(colour):
@@ -573,7 +576,9 @@ def _percent(value: Any) -> str:
     return f"{number:.0f} %" if number == int(number) else f"{number:.1f} %"
 
 
-def _long_date(value: date | datetime) -> str:
+def _long_date(value: date | datetime | str) -> str:
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10])  # the ISO form the JSON record carries
     if isinstance(value, datetime):
         value = value.date()
     return f"{value.day} {value:%B %Y}"

@@ -18,6 +18,8 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
+from weasyprint.images import ImageLoadingError
+from weasyprint.urls import URLFetchingError
 
 from lms.evidence import pdf as pdf_module
 from lms.evidence.pdf import (PROJECT_ROOT, STATIC_PDF_DIR, Attachment, RefusedURL, RenderError,
@@ -139,8 +141,9 @@ def test_branding_is_validated():
                                                            "logo": "logo.svg"})
     assert "--brand: #A1B2C3;" in html
 
-    html = certificate_html(certificate_data(valid_until=None, quizzes=[]), branding=BRANDING)
-    assert "No expiry date" in html and "Assessments passed" not in html
+    html = certificate_html(certificate_data(valid_until=None, quizzes=[], issued_at="2025-03-12"),
+                            branding=BRANDING)
+    assert "No expiry date" in html and "Assessments passed" not in html and "12 March 2025" in html
 
 
 def test_qr_code_is_an_svg_data_uri_of_the_url():
@@ -297,9 +300,6 @@ def test_a_document_over_its_memory_budget_fails_cleanly(tmp_path):
 def test_a_memory_error_that_weasyprint_swallows_still_fails_the_render():
     """WeasyPrint renders on without an image or font it failed to load; out of memory, that
     would be a certificate without its QR code. The renderer watches WeasyPrint's log for it."""
-    from weasyprint.images import ImageLoadingError
-    from weasyprint.urls import URLFetchingError
-
     def collected(*args, exc=None):
         collector = pdf_module._LogCollector()
         collector.handle(logging.LogRecord("weasyprint", logging.ERROR, __file__, 1,
@@ -310,7 +310,7 @@ def test_a_memory_error_that_weasyprint_swallows_still_fails_the_render():
     image_error = ImageLoadingError()
     image_error.__cause__ = MemoryError()
     assert collected("qr.svg", image_error).out_of_memory
-    assert collected("x", exc=image_error).out_of_memory
+    assert collected("qr.svg", "", exc=image_error).out_of_memory
     assert collected("font.ttf", URLFetchingError("MemoryError: ")).out_of_memory
     refused = URLFetchingError("RefusedURL: PDF renderer refuses http URL 'http://x/MemoryError'")
     ok = collected("http://x/MemoryError", refused)
