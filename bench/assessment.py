@@ -12,34 +12,29 @@ Everything listens on 127.0.0.1 and is torn down at the end, on error too.
 from __future__ import annotations
 
 import argparse
-import http.client
-import json
-import math
 import os
 import re
 import secrets
-import socket
-import subprocess
 import sys
-import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from contextlib import ExitStack
+from dataclasses import dataclass
 from functools import partial
-from html.parser import HTMLParser
-from http.cookies import SimpleCookie
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"
+if not __package__:  # run as a script: make `bench` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.harness import (
+    DATABASES, BenchError, Client, Form, Gunicorn, Response, Row, Stats, app_env, exit_status, format_table,
+    measure_interleaved, migrate_and_load_content, on_each_database, ratio_cell, read_form, run_command,
+    sign_in, timed,
+)
+
 QUIZ_SLUG = "gdpr-essentials"
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-PG_APP_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
 AGENT_EMAIL = "bench-agent-{n:03d}@bench.example"
 HTTP_TIMEOUT = 30.0
 COMMAND_TIMEOUT = 120.0
@@ -48,11 +43,7 @@ SUBMIT_WARMUP = 4  # attempts submitted, unmeasured, to warm the workers up
 INTERLEAVED_SLICES = 4  # the save measure alternates app and baseline this many times
 
 
-class BenchError(RuntimeError):
-    """A step of the benchmark did not get the response it needs."""
-
-
-# ---- settings and results ------------------------------------------------------------
+# ---- settings ----------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Settings:
@@ -67,146 +58,22 @@ class Settings:
     databases: tuple[str, ...]
 
 
-@dataclass
-class Stats:
-    """The outcome of a burst of requests: successes, failures, latencies and wall time."""
+# ---- pages -------------------------------------------------------------------------------
 
-    elapsed: float = 0.0
-    client_cpu: float = 0.0  # CPU seconds the load generator itself spent meanwhile
-    latencies: list[float] = field(default_factory=list)  # seconds, successful requests only
-    errors: int = 0
-    first_error: str = ""
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def add(self, latency: float, error: Exception | None) -> None:
-        """Record one request (thread-safe)."""
-        with self.lock:
-            if error is None:
-                self.latencies.append(latency)
-            else:
-                self.errors += 1
-                self.first_error = self.first_error or f"{type(error).__name__}: {error}"
-
-    @property
-    def ok(self) -> int:
-        """Successful requests."""
-        return len(self.latencies)
-
-    @property
-    def rps(self) -> float:
-        """Successful requests per second of wall time."""
-        return self.ok / self.elapsed if self.elapsed else 0.0
-
-    @property
-    def client_cores(self) -> float:
-        """How many cores the load generator kept busy (it shares the machine with the servers)."""
-        return self.client_cpu / self.elapsed if self.elapsed else 0.0
-
-    def percentile_ms(self, p: float) -> float:
-        """Nearest-rank percentile of the successful requests' latency, in milliseconds."""
-        if not self.latencies:
-            return math.nan
-        ordered = sorted(self.latencies)
-        return 1000 * ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
-
-
-@dataclass(frozen=True)
-class Row:
-    """One line of the final table: a measure on one database, against the baseline."""
-
-    database: str
-    measure: str
-    app: Stats
-    baseline: Stats
-
-
-# ---- HTTP client -----------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Response:
-    """What the bench keeps of an HTTP response."""
-
-    status: int
-    location: str
-    body: bytes
-
-    def json(self) -> Any:
-        """The body parsed as JSON (ValueError if it is not)."""
-        return json.loads(self.body)
-
-    def text(self) -> str:
-        """The body as text."""
-        return self.body.decode("utf-8", "replace")
-
-
-class Client:
-    """One browser: its own cookies; a new connection per request, like a real agent.
-
-    Real agents save an answer every few seconds at most, well past gunicorn's
-    2 s keep-alive, so each request opens a connection (and gunicorn balances
-    connections, not requests, across its workers).
-    """
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.cookies: dict[str, str] = {}
-
-    def get(self, path: str) -> Response:
-        """GET a page."""
-        return self.request("GET", path)
-
-    def post(self, path: str, fields: dict[str, str], *, want_json: bool = False) -> Response:
-        """POST a form, as a browser (or, with want_json, the autosave script) does."""
-        return self.request("POST", path, fields, want_json=want_json)
-
-    def request(self, method: str, path: str, fields: dict[str, str] | None = None, *,
-                want_json: bool = False) -> Response:
-        """Send one request on a new connection; keep the cookies the server sets or clears."""
-        headers = {"Connection": "close", "User-Agent": "callsafe-bench"}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
-        if want_json:
-            headers["Accept"] = "application/json"
-        body = None
-        if fields is not None:
-            body = urlencode(fields)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        conn = http.client.HTTPConnection(HOST, self.port, timeout=HTTP_TIMEOUT)
-        try:
-            conn.request(method, path, body=body, headers=headers)
-            raw = conn.getresponse()
-            data = raw.read()
-        finally:
-            conn.close()
-        for header in raw.headers.get_all("Set-Cookie") or []:
-            jar = SimpleCookie()
-            jar.load(header)
-            for name, morsel in jar.items():
-                if morsel["max-age"] == "0":
-                    self.cookies.pop(name, None)
-                else:
-                    self.cookies[name] = morsel.value
-        return Response(raw.status, raw.headers.get("Location", ""), data)
-
-
-class PageForm(HTMLParser):
+class PageForm(Form):
     """The CSRF token and the answer controls found on a page."""
 
     def __init__(self, html: str) -> None:
-        super().__init__()
-        self.csrf_token = ""
         self.options: list[str] = []  # radio or checkbox values named "option"
         self.positions: list[str] = []  # the selects of an ordering question
-        self.feed(html)
-        self.close()
+        super().__init__(html)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         """Collect the first CSRF token and the answer controls."""
+        super().handle_starttag(tag, attrs)
         attributes = dict(attrs)
         name = attributes.get("name") or ""
-        if tag == "input" and name == "csrf_token" and not self.csrf_token:
-            self.csrf_token = attributes.get("value") or ""
-        elif tag == "input" and name == "option":
+        if tag == "input" and name == "option":
             self.options.append(attributes.get("value") or "")
         elif tag == "select" and name.startswith("position-"):
             self.positions.append(name)
@@ -228,16 +95,6 @@ def expect_json(response: Response, key: str, what: str) -> None:
         ok = False
     if not ok:
         raise BenchError(f"{what}: HTTP {response.status} {response.text()[:200]!r}")
-
-
-def page_form(response: Response, what: str) -> PageForm:
-    """Parse a page that must be a 200 with a CSRF token in it."""
-    if response.status != 200:
-        raise BenchError(f"{what}: HTTP {response.status}")
-    form = PageForm(response.text())
-    if not form.csrf_token:
-        raise BenchError(f"{what}: no csrf_token on the page")
-    return form
 
 
 # ---- an agent taking the quiz ----------------------------------------------------------
@@ -266,12 +123,9 @@ class Agent:
 
 def sign_in_and_start(port: int, email: str, password: str) -> Agent:
     """Sign in, start the quiz, and save answers to the first questions (as the JS autosave does)."""
-    client = Client(port)
-    login = page_form(client.get("/login"), "sign-in page")
-    response = client.post("/login", {"email": email, "password": password, "csrf_token": login.csrf_token})
-    if response.status != 302:
-        raise BenchError(f"sign-in of {email}: HTTP {response.status} (expected a redirect)")
-    quiz = page_form(client.get(f"/quizzes/{QUIZ_SLUG}"), "quiz page")
+    client = Client(port, HTTP_TIMEOUT)
+    sign_in(client, email, password)
+    quiz = read_form(client.get(f"/quizzes/{QUIZ_SLUG}"), "quiz page", PageForm)
     response = client.post(f"/quizzes/{QUIZ_SLUG}/start", {"csrf_token": quiz.csrf_token})
     match = re.fullmatch(r"/attempts/(\d+)/questions/\d+", urlsplit(response.location).path)
     if response.status != 302 or match is None:
@@ -280,7 +134,8 @@ def sign_in_and_start(port: int, email: str, password: str) -> Agent:
     first_answers: list[dict[str, str]] = []
     csrf_token = quiz.csrf_token
     for position in range(1, ANSWERED_BEFORE_SUBMIT + 1):
-        page = page_form(client.get(f"/attempts/{attempt_id}/questions/{position}"), f"question {position}")
+        page = read_form(client.get(f"/attempts/{attempt_id}/questions/{position}"), f"question {position}",
+                         PageForm)
         csrf_token = page.csrf_token
         answers = page.answers()
         first_answers = first_answers or answers
@@ -291,42 +146,6 @@ def sign_in_and_start(port: int, email: str, password: str) -> Agent:
 
 
 # ---- load generation -------------------------------------------------------------------
-
-def timed(stats: Stats, action: Callable[[], None]) -> None:
-    """Run one request and record its latency, or its failure."""
-    start = time.perf_counter()
-    try:
-        action()
-    except Exception as exc:  # a failed request is a result, not a crash
-        stats.add(time.perf_counter() - start, exc)
-    else:
-        stats.add(time.perf_counter() - start, None)
-
-
-def run_for(seconds: float, actions: Sequence[Callable[[int], None]], stats: Stats | None = None) -> Stats:
-    """One thread per action, each calling it in a loop (with a counter) for `seconds`.
-
-    Adds to `stats` when given, so that interleaved slices make up one measure.
-    """
-    stats = stats if stats is not None else Stats()
-    deadline = time.perf_counter() + seconds
-
-    def loop(action: Callable[[int], None]) -> None:
-        n = 0
-        while time.perf_counter() < deadline:
-            timed(stats, partial(action, n))
-            n += 1
-
-    threads = [threading.Thread(target=loop, args=(action,)) for action in actions]
-    start, cpu = time.perf_counter(), time.process_time()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    stats.elapsed += time.perf_counter() - start
-    stats.client_cpu += time.process_time() - cpu
-    return stats
-
 
 def run_each(actions: Sequence[Callable[[], None]], concurrency: int) -> Stats:
     """Run every action once, `concurrency` at a time."""
@@ -343,149 +162,18 @@ def baseline_post(port: int) -> Callable[[int], None]:
     fields = {"csrf_token": "x" * 90, "option": "refuse-ask-fallback", "action": "save"}
 
     def post(_: int) -> None:
-        expect_json(Client(port).post("/answer", fields, want_json=True), "saved", "baseline")
+        expect_json(Client(port, HTTP_TIMEOUT).post("/answer", fields, want_json=True), "saved", "baseline")
 
     return post
 
 
-def measure_interleaved(app: Sequence[Callable[[int], None]], baseline: Sequence[Callable[[int], None]],
-                        settings: Settings) -> tuple[Stats, Stats]:
-    """Time the app and the baseline in alternating slices, `duration` seconds each in all.
-
-    Alternating spreads any outside load on the machine over both, which keeps
-    their ratio meaningful on a shared box.
-    """
-    run_for(settings.warmup, app)
-    run_for(settings.warmup, baseline)
-    app_stats, baseline_stats = Stats(), Stats()
-    for _ in range(INTERLEAVED_SLICES):
-        run_for(settings.duration / INTERLEAVED_SLICES, app, app_stats)
-        run_for(settings.duration / INTERLEAVED_SLICES, baseline, baseline_stats)
-    return app_stats, baseline_stats
-
-
-# ---- servers and databases --------------------------------------------------------------
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-class Gunicorn:
-    """A gunicorn serving `app_path` on a free local port, until stop()."""
-
-    def __init__(self, app_path: str, env: dict[str, str], settings: Settings, log_path: Path,
-                 ready_path: str) -> None:
-        self.port = free_port()
-        self.log_path = log_path
-        command = [sys.executable, "-m", "gunicorn", "--bind", f"{HOST}:{self.port}",
-                   "--workers", str(settings.workers), "--threads", str(settings.threads),
-                   "--log-level", "warning", "--graceful-timeout", "5", app_path]
-        with log_path.open("wb") as log:
-            self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            self._wait_ready(ready_path)
-        except BaseException:
-            self.stop()
-            raise
-
-    def _wait_ready(self, path: str, timeout: float = 30.0) -> None:
-        """Poll `path` until it answers 200; fail early if gunicorn exits."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise BenchError(f"gunicorn exited with {self.process.returncode}:\n{self.log_tail()}")
-            try:
-                if Client(self.port).get(path).status == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise BenchError(f"gunicorn did not answer {path} within {timeout:.0f} s:\n{self.log_tail()}")
-
-    def log_tail(self, lines: int = 20) -> str:
-        """The last lines gunicorn and the app wrote (tracebacks of failed requests)."""
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-    def stop(self) -> None:
-        """Graceful shutdown, killed after 10 s."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
-@contextmanager
-def served(app_path: str, env: dict[str, str], settings: Settings, log_path: Path,
-           ready_path: str) -> Iterator[Gunicorn]:
-    """A running Gunicorn for the duration of the block, stopped however the block ends."""
-    server = Gunicorn(app_path, env, settings, log_path, ready_path)
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@contextmanager
-def postgres_database() -> Iterator[str | None]:
-    """A new, empty database on the local server (dropped afterwards), or None if unreachable."""
-    try:
-        import psycopg
-        from psycopg import sql
-    except ImportError:
-        print("note: psycopg is not installed; PostgreSQL skipped.", flush=True)
-        yield None
-        return
-    name = f"callsafe_bench_{secrets.token_hex(4)}"
-    try:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    except psycopg.OperationalError as exc:
-        reason = str(exc).splitlines()[0]
-        print(f"note: PostgreSQL at {PG_ADMIN_URL} is unreachable ({reason}); PostgreSQL skipped.", flush=True)
-        yield None
-        return
-    try:
-        yield PG_APP_URL.format(name=name)
-    finally:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
-def app_env(database_url: str) -> dict[str, str]:
-    """The environment the LMS runs with: development profile, generous sign-in limits."""
-    env = dict(os.environ)
-    env.update({
-        "DATABASE_URL": database_url,
-        "LMS_ENV": "development",
-        "SECRET_KEY": secrets.token_urlsafe(36),  # 48 characters
-        "RATELIMIT_STORAGE_URI": "memory://",
-        "LOGIN_LIMIT_PER_ACCOUNT": "100000 per minute",
-        "LOGIN_LIMIT_PER_IP": "100000 per minute",
-    })
-    return env
-
-
-def run_command(args: list[str], env: dict[str, str]) -> None:
-    """Run a set-up command in the project directory; its output is shown only if it fails."""
-    result = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=COMMAND_TIMEOUT)
-    if result.returncode != 0:
-        raise BenchError(f"{' '.join(args[1:])} failed ({result.returncode}):\n{result.stdout}{result.stderr}")
-
+# ---- database -----------------------------------------------------------------------------
 
 def prepare_database(env: dict[str, str], agents: int, password: str) -> None:
     """Migrate, load the content and create the bench agents, as an operator would."""
-    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
-    run_command([*flask, "db", "upgrade"], env)
-    run_command([*flask, "lms", "content", "load"], env)
+    migrate_and_load_content(env, timeout=COMMAND_TIMEOUT)
     script = f"from bench.assessment import create_agents; create_agents({agents})"
-    run_command([sys.executable, "-c", script], {**env, "BENCH_AGENT_PASSWORD": password})
+    run_command([sys.executable, "-c", script], {**env, "BENCH_AGENT_PASSWORD": password}, timeout=COMMAND_TIMEOUT)
 
 
 def create_agents(count: int) -> None:
@@ -523,9 +211,10 @@ def bench_database(label: str, database_url: str, settings: Settings, workdir: P
     step(f"migrating, loading content, creating {settings.agents} agents")
     prepare_database(env, settings.agents, password)
     with ExitStack() as stack:
-        app = stack.enter_context(served("wsgi:app", env, settings, workdir / f"{label}-app.log", "/healthz"))
-        baseline = stack.enter_context(
-            served("bench.baseline_app:app", env, settings, workdir / f"{label}-baseline.log", "/"))
+        app = stack.enter_context(Gunicorn("wsgi:app", env, workdir / f"{label}-app.log", "/healthz",
+                                           workers=settings.workers, threads=settings.threads))
+        baseline = stack.enter_context(Gunicorn("bench.baseline_app:app", env, workdir / f"{label}-baseline.log", "/",
+                                                workers=settings.workers, threads=settings.threads))
         try:
             step("signing agents in and starting their attempts")
             with ThreadPoolExecutor(settings.concurrency) as pool:
@@ -535,7 +224,9 @@ def bench_database(label: str, database_url: str, settings: Settings, workdir: P
             step(f"saving answers ({settings.concurrency} agents) and the baseline POST "
                  f"({settings.concurrency} clients), {settings.duration:.0f} s each, interleaved")
             save, bare = measure_interleaved([agent.save_first_answer for agent in agents[:settings.concurrency]],
-                                             [baseline_post(baseline.port)] * settings.concurrency, settings)
+                                             [baseline_post(baseline.port)] * settings.concurrency,
+                                             duration=settings.duration, warmup=settings.warmup,
+                                             slices=INTERLEAVED_SLICES)
 
             step(f"submitting {len(agents) - SUBMIT_WARMUP} attempts, {settings.concurrency} at a time")
             run_each([agent.submit for agent in agents[:SUBMIT_WARMUP]], settings.concurrency)
@@ -555,21 +246,17 @@ COLUMNS = ("database", "measure", "app rps", "app p50 ms", "app p95 ms", "baseli
 
 def table(rows: Sequence[Row]) -> str:
     """The results as an aligned text table."""
-    lines = [COLUMNS]
+    lines: list[tuple[str, ...]] = [COLUMNS]
     for row in rows:
         app, bare = row.app, row.baseline
         lines.append((
             row.database, row.measure,
             f"{app.rps:.1f}", f"{app.percentile_ms(50):.1f}", f"{app.percentile_ms(95):.1f}",
             f"{bare.rps:.1f}", f"{bare.percentile_ms(50):.1f}", f"{bare.percentile_ms(95):.1f}",
-            f"{app.rps / bare.rps:.2f}" if bare.rps else "n/a",
-            f"{app.percentile_ms(95) / bare.percentile_ms(95):.1f}" if bare.ok else "n/a",
+            ratio_cell(row.rps_ratio, ".2f"), ratio_cell(row.p95_ratio, ".1f"),
             str(app.ok + app.errors), str(app.errors),
         ))
-    widths = [max(len(line[i]) for line in lines) for i in range(len(COLUMNS))]
-    return "\n".join("  ".join(cell.ljust(width) if i < 2 else cell.rjust(width)
-                               for i, (cell, width) in enumerate(zip(line, widths, strict=True))).rstrip()
-                     for line in lines)
+    return format_table(lines)
 
 
 def verdicts(rows: Sequence[Row]) -> list[str]:
@@ -577,7 +264,7 @@ def verdicts(rows: Sequence[Row]) -> list[str]:
     notes = []
     for row in rows:
         if row.measure == "save answer":
-            ratio = row.app.rps / row.baseline.rps if row.baseline.rps else 0.0
+            ratio = row.rps_ratio or 0.0
             notes.append(f"{row.database}: save answer at {ratio:.2f} of the baseline throughput: "
                          f"{'meets' if ratio >= 1 / 3 else 'MISSES'} the 1/3 target")
             notes.append(f"{row.database}: the load generator used {row.app.client_cores:.2f} cores while "
@@ -602,14 +289,14 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
     parser.add_argument("--threads", type=int, default=1,
                         help="threads per worker; 1 = sync workers (default 1, see README)")
-    parser.add_argument("--database", choices=("sqlite", "postgresql"), action="append", dest="databases",
+    parser.add_argument("--database", choices=DATABASES, action="append", dest="databases",
                         help="only this database (repeatable; default both)")
     args = parser.parse_args(argv)
     if args.agents < max(args.concurrency, SUBMIT_WARMUP + 1):
         parser.error(f"--agents must be at least --concurrency and more than {SUBMIT_WARMUP}")
     return Settings(agents=args.agents, concurrency=args.concurrency, duration=args.duration, warmup=args.warmup,
                     workers=args.workers, threads=args.threads,
-                    databases=tuple(args.databases or ("sqlite", "postgresql")))
+                    databases=tuple(args.databases or DATABASES))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -617,27 +304,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = parse_args(argv)
     print(f"gunicorn: {settings.workers} workers x {settings.threads} thread(s); "
           f"{settings.concurrency} concurrent clients; {settings.agents} agents per database", flush=True)
-    rows: list[Row] = []
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="callsafe-bench-") as tmp:
-        workdir = Path(tmp)
-        try:
-            if "sqlite" in settings.databases:
-                rows += bench_database("sqlite", f"sqlite:///{workdir / 'bench.sqlite3'}", settings, workdir)
-            if "postgresql" in settings.databases:
-                with postgres_database() as url:
-                    if url is not None:
-                        rows += bench_database("postgresql", url, settings, workdir)
-        except BenchError as exc:
-            print(f"bench failed: {exc}", file=sys.stderr)
-            return 2
+    results = on_each_database(settings.databases, "callsafe-bench-", "callsafe_bench_",
+                               lambda label, url, workdir: bench_database(label, url, settings, workdir))
+    if results is None:
+        return 2
+    rows = [row for database_rows in results.values() for row in database_rows]
     print()
     print(table(rows))
     print()
     for note in verdicts(rows):
         print(note)
     print(f"(whole run: {time.monotonic() - started:.0f} s)")
-    return 1 if any(row.app.errors or row.baseline.errors for row in rows) else 0
+    return exit_status(rows)
 
 
 if __name__ == "__main__":
