@@ -1,41 +1,21 @@
 """Validation: every rule of docs/content-format.md, as exact `path:line: message` strings."""
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from lms.content import check_tree, parse_tree
+from tests.content.tree import FIXTURES, VALID, copy_valid, edit, problems
+
+from lms.content import parse_tree
 from lms.content.__main__ import main
 from lms.content.model import CallSimulation, SimulationChoice, SimulationNode
 from lms.content.validate import max_path_score
 
-FIXTURES = Path(__file__).parent / "fixtures"
-VALID = FIXTURES / "valid"
 BROKEN = FIXTURES / "broken"
 COURSE = "courses/recording-calls"
 LESSON_1 = f"{COURSE}/01-choosing-the-basis.md"
 LESSON_2 = f"{COURSE}/02-telling-callers.md"
 QUIZ = "quizzes/recording-calls.yaml"
-
-
-def copy_valid(tmp_path: Path) -> Path:
-    """A writable copy of the valid fixture tree."""
-    root = tmp_path / "content"
-    shutil.copytree(VALID, root)
-    return root
-
-
-def edit(root: Path, rel: str, old: str, new: str) -> None:
-    """Replace the one occurrence of `old` in a file (fails if there is not exactly one)."""
-    path = root / rel
-    text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times in {rel}"
-    path.write_text(text.replace(old, new), encoding="utf-8")
-
-
-def problems(root: Path) -> list[str]:
-    return [str(problem) for problem in check_tree(root)]
 
 
 def problems_after(tmp_path: Path, rel: str, old: str, new: str) -> list[str]:
