@@ -75,6 +75,7 @@ def _register_blueprints(app: Flask) -> None:
     from lms import main
     from lms.accounts.views import bp as accounts_bp
     from lms.audit.views import bp as audit_bp
+    from lms.authoring.views import bp as authoring_bp
     from lms.assessment.analysis_views import bp as analysis_bp
     from lms.assessment.views import bp as assessment_bp
     from lms.certification.views import bp as certification_bp
@@ -84,6 +85,6 @@ def _register_blueprints(app: Flask) -> None:
     from lms.policy import Permission, can
 
     for blueprint in (main.bp, accounts_bp, audit_bp, learning_bp, assessment_bp, analysis_bp,
-                      certification_bp, reminders_bp, evidence_bp):
+                      certification_bp, reminders_bp, evidence_bp, authoring_bp):
         app.register_blueprint(blueprint)
     app.jinja_env.globals.update(can=can, Permission=Permission)

@@ -31,6 +31,7 @@ class Permission(str, enum.Enum):
     MANAGE_ORGANISATIONS = "manage_organisations"
     VIEW_AUDIT_LOG = "view_audit_log"
     VIEW_PEOPLE = "view_people"
+    AUTHOR_CONTENT = "author_content"  # drafts, publishing, version history, export and import
 
 
 class Access(str, enum.Enum):
@@ -52,6 +53,7 @@ GRANTS: Final[dict[Permission, frozenset[Role]]] = {
     Permission.MANAGE_ORGANISATIONS: frozenset({Role.ADMIN}),
     Permission.VIEW_AUDIT_LOG: frozenset({Role.ADMIN, Role.AUDITOR}),
     Permission.VIEW_PEOPLE: frozenset({Role.ADMIN, Role.TRAINER, Role.AUDITOR}),
+    Permission.AUTHOR_CONTENT: frozenset({Role.TRAINER, Role.ADMIN}),
 }
 
 ENDPOINTS: Final[dict[str, Access | Permission]] = {

@@ -53,6 +53,9 @@ class Lesson(db.Model):
     course_version_id: Mapped[int] = mapped_column(ForeignKey("course_version.id"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     key: Mapped[str] = mapped_column(String(100))
+    # The lesson's file name in the course folder: part of the content hash, so an export needs it.
+    # None only on rows loaded before it was kept.
+    file: Mapped[str | None] = mapped_column(String(255))
     title: Mapped[str] = mapped_column(String(200))
     phase: Mapped[str] = mapped_column(String(10))
     minutes: Mapped[int] = mapped_column(Integer)

@@ -87,29 +87,54 @@ def _sync_versioned(kind: str, model, parent_key, items: dict, new_version, repo
     A hash seen before (content put back as it was) points at that old version
     again; a new hash makes a new immutable version; a slug gone from disk is archived.
     """
-    version_model = parent_key.class_
     rows = {row.slug: row for row in db.session.scalars(select(model))}
     for slug, item in items.items():
-        row = rows.get(slug) or model(slug=slug)
-        db.session.add(row)
-        digest = item.content_hash
-        version = db.session.scalar(select(version_model).where(
-            parent_key == row.id, version_model.content_hash == digest)) if row.id else None
-        label = f"{kind} {slug} {digest[:12]}"
-        if version is None:
-            version = new_version(row, item)
-            db.session.add(version)
-            report.created.append(label)
-        elif row.current_version_id != version.id or row.archived_at is not None:
-            report.restored.append(label)
-        else:
-            report.unchanged += 1
-        row.current_version = version
-        row.archived_at = None
+        _sync_one(kind, rows.get(slug) or model(slug=slug), parent_key, item, new_version, report)
     for slug, row in rows.items():
         if slug not in items and row.archived_at is None:
             row.archived_at = now()
             report.archived.append(f"{kind} {slug}")
+
+
+def _sync_one(kind: str, row, parent_key, item, new_version, report: LoadReport):
+    """Point one course, quiz or programme row at the version of `item`'s hash; return that version."""
+    version_model = parent_key.class_
+    db.session.add(row)
+    digest = item.content_hash
+    version = db.session.scalar(select(version_model).where(
+        parent_key == row.id, version_model.content_hash == digest)) if row.id else None
+    label = f"{kind} {row.slug} {digest[:12]}"
+    if version is None:
+        version = new_version(row, item)
+        db.session.add(version)
+        report.created.append(label)
+    elif row.current_version_id != version.id or row.archived_at is not None:
+        report.restored.append(label)
+    else:
+        report.unchanged += 1
+    row.current_version = version
+    row.archived_at = None
+    return version
+
+
+def sync_item(kind: str, item) -> tuple[object, LoadReport]:
+    """Sync ONE validated course, quiz or programme (authoring's publish); flush only.
+
+    Unlike `load_content` nothing else is touched: no other item is archived,
+    whatever is or is not on disk. Returns the item's current version and what happened.
+    """
+    from lms.certification.models import Programme, ProgrammeVersion
+
+    model, parent_key, new_version = {
+        "course": (Course, CourseVersion.course_id, _new_course_version),
+        "quiz": (Quiz, QuizVersion.quiz_id, _new_quiz_version),
+        "programme": (Programme, ProgrammeVersion.programme_id, _new_programme_version),
+    }[kind]
+    report = LoadReport()
+    row = db.session.scalar(select(model).where(model.slug == item.slug)) or model(slug=item.slug)
+    version = _sync_one(kind, row, parent_key, item, new_version, report)
+    db.session.flush()
+    return version, report
 
 
 def _sync_courses(tree: ContentTree, report: LoadReport) -> None:
@@ -125,9 +150,9 @@ def _new_course_version(row: Course, course: spec.Course) -> CourseVersion:
     db.session.add(version)
     for position, lesson in enumerate(course.lessons, start=1):
         db.session.add(Lesson(
-            course_version=version, position=position, key=lesson.id, title=lesson.title, phase=lesson.phase,
-            minutes=lesson.minutes, references=list(lesson.references), key_points=list(lesson.key_points),
-            body=lesson.body,
+            course_version=version, position=position, key=lesson.id, file=lesson.file, title=lesson.title,
+            phase=lesson.phase, minutes=lesson.minutes, references=list(lesson.references),
+            key_points=list(lesson.key_points), body=lesson.body,
         ))
     for path, data in course.images.items():
         db.session.add(CourseAsset(course_version=version, path=path, media_type=_media_type(data),
@@ -136,9 +161,11 @@ def _new_course_version(row: Course, course: spec.Course) -> CourseVersion:
 
 
 def _sync_quizzes(tree: ContentTree, report: LoadReport) -> None:
-    _sync_versioned("quiz", Quiz, QuizVersion.quiz_id, tree.quizzes,
-                    lambda row, quiz: QuizVersion(quiz=row, content_hash=quiz.content_hash, title=quiz.title,
-                                                  spec=dict(quiz.source)), report)
+    _sync_versioned("quiz", Quiz, QuizVersion.quiz_id, tree.quizzes, _new_quiz_version, report)
+
+
+def _new_quiz_version(row: Quiz, quiz: spec.Quiz) -> QuizVersion:
+    return QuizVersion(quiz=row, content_hash=quiz.content_hash, title=quiz.title, spec=dict(quiz.source))
 
 
 def _sync_job_aids(tree: ContentTree, report: LoadReport) -> None:
@@ -165,6 +192,11 @@ def _sync_programmes(tree: ContentTree, report: LoadReport) -> None:
     from lms.certification.models import Programme, ProgrammeVersion
 
     _sync_versioned("programme", Programme, ProgrammeVersion.programme_id, tree.programmes,
-                    lambda row, programme: ProgrammeVersion(programme=row, content_hash=programme.content_hash,
-                                                            title=programme.title, spec=dict(programme.source)),
-                    report)
+                    _new_programme_version, report)
+
+
+def _new_programme_version(row, programme: spec.Programme):
+    from lms.certification.models import ProgrammeVersion
+
+    return ProgrammeVersion(programme=row, content_hash=programme.content_hash, title=programme.title,
+                            spec=dict(programme.source))

@@ -1,0 +1,103 @@
+"""Lesson images: PNG and JPEG only, checked by content, re-encoded, stored under generated names."""
+from __future__ import annotations
+
+import hashlib
+import io
+import secrets
+import warnings
+
+from PIL import Image, UnidentifiedImageError
+
+from lms.accounts.models import User
+from lms.audit.services import record
+from lms.authoring.models import Draft, DraftImage
+from lms.extensions import db
+
+MAX_IMAGE_BYTES = 2 * 1024 * 1024
+MAX_DIMENSION = 4000          # pixels, either side
+MAX_PIXELS = 12_000_000       # refused before decoding: a small file can claim a huge canvas
+SIGNATURES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
+FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG"}
+
+
+class ImageRefused(ValueError):
+    """The upload is not an image we accept; the message says why, for the trainer."""
+
+
+def media_type_of(data: bytes) -> str | None:
+    """image/png or image/jpeg from the file's first bytes, else None."""
+    return next((kind for magic, kind in SIGNATURES.items() if data.startswith(magic)), None)
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def verify_image(data: bytes) -> tuple[str, Image.Image]:
+    """(media type, decoded image) of a PNG or JPEG; ImageRefused for anything else.
+
+    The first bytes must say PNG or JPEG and Pillow must agree and decode the
+    whole picture: a renamed text file, a GIF or a truncated file is refused.
+    """
+    if len(data) > MAX_IMAGE_BYTES:
+        raise ImageRefused(f"The image is larger than {MAX_IMAGE_BYTES // (1024 * 1024)} MB.")
+    media_type = media_type_of(data)
+    if media_type is None:
+        raise ImageRefused("Only PNG and JPEG images can be used (this file is neither).")
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns (and we run with warnings as errors) on decompression bombs.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            if image.format != FORMATS[media_type]:
+                raise ImageRefused("The file's contents do not match a PNG or JPEG image.")
+            width, height = image.size
+            if width > MAX_DIMENSION or height > MAX_DIMENSION or width * height > MAX_PIXELS:
+                raise ImageRefused(f"The image is {width}×{height} pixels; at most "
+                                   f"{MAX_DIMENSION}×{MAX_DIMENSION} is allowed.")
+            image.load()
+    except ImageRefused:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombWarning,
+            Image.DecompressionBombError):
+        raise ImageRefused("The image could not be read: the file is damaged or not a PNG or JPEG.") from None
+    return media_type, image
+
+
+def reencode(media_type: str, image: Image.Image) -> bytes:
+    """The picture written afresh by Pillow: metadata, comments and trailing bytes are dropped."""
+    out = io.BytesIO()
+    if media_type == "image/png":
+        image = image if image.mode in ("RGB", "RGBA", "L", "LA", "P") else image.convert("RGBA")
+        image.save(out, "PNG", optimize=True)
+    else:
+        image = image if image.mode in ("RGB", "L") else image.convert("RGB")
+        image.save(out, "JPEG", quality=88, optimize=True)
+    return out.getvalue()
+
+
+def add_image(draft: Draft, data: bytes, actor: User) -> DraftImage:
+    """Check and re-encode an uploaded image and store it in a course draft under a generated name.
+
+    The draft's revision does not move: an image is added beside the text, so a
+    trainer who uploads while editing a lesson does not conflict with themselves.
+    """
+    if draft.kind != "course":
+        raise ImageRefused("Only courses have images.")
+    media_type, image = verify_image(data)
+    clean = reencode(media_type, image)
+    extension = "png" if media_type == "image/png" else "jpg"
+    row = DraftImage(path=f"courses/{draft.slug}/img/{secrets.token_hex(8)}.{extension}",
+                     media_type=media_type, sha256=sha256_of(clean), data=clean)
+    draft.images.append(row)
+    db.session.flush()
+    record("draft.image_added", actor=actor, target=draft, path=row.path, sha256=row.sha256)
+    return row
+
+
+def add_verified_image(draft: Draft, path: str, data: bytes) -> DraftImage:
+    """Store an imported image as it is, after the same checks, so an export imports to the same hash."""
+    media_type, _ = verify_image(data)
+    row = DraftImage(path=path, media_type=media_type, sha256=sha256_of(data), data=data)
+    draft.images.append(row)
+    return row
