@@ -79,12 +79,15 @@ def _register_blueprints(app: Flask) -> None:
     from lms.assessment.analysis_views import bp as analysis_bp
     from lms.assessment.views import bp as assessment_bp
     from lms.certification.views import bp as certification_bp
+    from lms.evidence.branding_views import bp as branding_bp
     from lms.evidence.views import bp as evidence_bp
+    from lms.jobs.views import bp as jobs_bp
     from lms.learning.views import bp as learning_bp
     from lms.reminders.views import bp as reminders_bp
     from lms.policy import Permission, can
 
     for blueprint in (main.bp, accounts_bp, audit_bp, learning_bp, assessment_bp, analysis_bp,
-                      certification_bp, reminders_bp, evidence_bp, authoring_bp):
+                      certification_bp, reminders_bp, evidence_bp, authoring_bp,
+                      branding_bp, jobs_bp):
         app.register_blueprint(blueprint)
     app.jinja_env.globals.update(can=can, Permission=Permission)

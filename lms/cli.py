@@ -294,3 +294,27 @@ def evidence_verify(pdf_file: Path) -> None:
     click.echo(f"Status: {result.status}.")
     if not (signature and signature.valid) or result.status != "valid":
         sys.exit(1)
+
+
+@lms_cli.group("jobs")
+def jobs_group() -> None:
+    """Background jobs (exports)."""
+
+
+@jobs_group.command("run-pending")
+@with_appcontext
+def jobs_run_pending() -> None:
+    """Run every queued job here, one after another: what a separate worker process does
+    (JOBS_RUNNER=external). Running jobs whose worker stopped are marked failed first."""
+    from lms.jobs import services
+    from lms.jobs.runner import run_in_context
+
+    interrupted = services.fail_interrupted()
+    if interrupted:
+        click.echo(f"{interrupted} interrupted job(s) marked failed; they can be retried.")
+    app = current_app._get_current_object()
+    job_ids = services.queued_job_ids()
+    for job_id in job_ids:
+        state = run_in_context(app, job_id)
+        click.echo(f"Job {job_id}: {state.value if state else 'taken by another worker'}.")
+    click.echo(f"{len(job_ids)} queued job(s) run.")

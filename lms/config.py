@@ -86,6 +86,14 @@ class BaseConfig:
     BRANDING_SIGNATORY_TITLE = os.environ.get("BRANDING_SIGNATORY_TITLE", "Data Protection Officer")
     BRANDING_LOGO = os.environ.get("BRANDING_LOGO", "")  # a file name inside static/pdf/
 
+    # Background jobs (lms/jobs/runner.py): "thread" runs them in worker threads of the web
+    # process; "external" leaves them queued for `flask lms jobs run-pending` in a separate
+    # process; "eager" runs them at once in the request (tests). A queued or running job with no
+    # progress for JOBS_STALE_SECONDS is shown as interrupted and may be retried.
+    JOBS_RUNNER = os.environ.get("JOBS_RUNNER", "thread")
+    JOBS_THREADS = int(os.environ.get("JOBS_THREADS", "2"))
+    JOBS_STALE_SECONDS = int(os.environ.get("JOBS_STALE_SECONDS", "900"))
+
     SIGNING_KEY_PATH = Path(os.environ.get("SIGNING_KEY_PATH", INSTANCE_DIR / "signing" / "key.pem"))
     SIGNING_CERT_PATH = Path(os.environ.get("SIGNING_CERT_PATH", INSTANCE_DIR / "signing" / "cert.pem"))
     SIGNING_KEY_PASSPHRASE = os.environ.get("SIGNING_KEY_PASSPHRASE") or None
@@ -103,6 +111,7 @@ class TestConfig(BaseConfig):
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     RATELIMIT_STORAGE_URI = "memory://"
     DASHBOARD_COUNTS_SECONDS = 0  # tests see every change at once; test_pages checks the cache
+    JOBS_RUNNER = "eager"  # tests that need the worker thread set "thread" themselves
 
 
 class ProductionConfig(BaseConfig):

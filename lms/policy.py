@@ -32,6 +32,8 @@ class Permission(str, enum.Enum):
     VIEW_AUDIT_LOG = "view_audit_log"
     VIEW_PEOPLE = "view_people"
     AUTHOR_CONTENT = "author_content"  # drafts, publishing, version history, export and import
+    EXPORT_EVIDENCE = "export_evidence"  # bulk exports (certificate ZIPs, evidence packs) run as jobs
+    MANAGE_BRANDING = "manage_branding"  # what newly rendered certificates look like
 
 
 class Access(str, enum.Enum):
@@ -54,6 +56,9 @@ GRANTS: Final[dict[Permission, frozenset[Role]]] = {
     Permission.VIEW_AUDIT_LOG: frozenset({Role.ADMIN, Role.AUDITOR}),
     Permission.VIEW_PEOPLE: frozenset({Role.ADMIN, Role.TRAINER, Role.AUDITOR}),
     Permission.AUTHOR_CONTENT: frozenset({Role.TRAINER, Role.ADMIN}),
+    # An export writes only a job row and its files: auditors may export what they may read.
+    Permission.EXPORT_EVIDENCE: frozenset({Role.ADMIN, Role.TRAINER, Role.AUDITOR}),
+    Permission.MANAGE_BRANDING: frozenset({Role.ADMIN}),
 }
 
 ENDPOINTS: Final[dict[str, Access | Permission]] = {
@@ -98,6 +103,12 @@ ENDPOINTS: Final[dict[str, Access | Permission]] = {
     "evidence.certificate_pdf": SIGNED_IN,  # record rule: can_view_award
     "evidence.verify_start": PUBLIC,
     "evidence.verify": PUBLIC,
+    "jobs.export_list": Permission.EXPORT_EVIDENCE,  # record rules: restrict_jobs, exportable organisations
+    "jobs.export_detail": Permission.EXPORT_EVIDENCE,
+    "jobs.export_status": Permission.EXPORT_EVIDENCE,
+    "jobs.export_file": Permission.EXPORT_EVIDENCE,
+    "jobs.export_retry": Permission.EXPORT_EVIDENCE,
+    "branding.edit": Permission.MANAGE_BRANDING,
     "reminders.outbox": Permission.MANAGE_USERS,  # e-mails name agents and their status: admins only
 }
 
@@ -184,3 +195,15 @@ def can_view_award(actor: User, award) -> bool:
     if actor.id == award.user_id:
         return True
     return can(actor, Permission.VIEW_PEOPLE) and can_view_user(actor, award.user)
+
+
+def restrict_jobs(actor: User, query: Select) -> Select:
+    """Limit a SELECT over Job: admins see every job, everyone else their own, and a scoped
+    auditor only those within their current scope (a job from before a scope change is gone)."""
+    from lms.jobs.models import Job
+
+    if actor.role is Role.ADMIN:
+        return query
+    query = query.where(Job.requested_by_id == actor.id)
+    scope = audit_scope(actor)
+    return query if scope is None else query.where(Job.organisation_id == scope)

@@ -66,6 +66,13 @@ EXPECTED: dict[str, set[Role] | str] = {
     "evidence.verify_start": "public",
     "evidence.verify": "public",
     "reminders.outbox": {Role.ADMIN},
+    # Exports: then the record rules (own jobs, scoped auditor's partner only; tests/jobs).
+    "jobs.export_list": {Role.TRAINER, Role.AUDITOR, Role.ADMIN},
+    "jobs.export_detail": {Role.TRAINER, Role.AUDITOR, Role.ADMIN},
+    "jobs.export_status": {Role.TRAINER, Role.AUDITOR, Role.ADMIN},
+    "jobs.export_file": {Role.TRAINER, Role.AUDITOR, Role.ADMIN},
+    "jobs.export_retry": {Role.TRAINER, Role.AUDITOR, Role.ADMIN},
+    "branding.edit": {Role.ADMIN},
 }
 
 
@@ -142,6 +149,13 @@ def _urls(app: Flask, world) -> dict[str, list[tuple[str, str]]]:
         # auditor; the other partner's agent is a 404 for that auditor (checked below).
         "certification.person": [("GET", f"/people/{p['partner_agent'].id}")],
         "reminders.outbox": [("GET", "/admin/outbox")],
+        # A POST for no organisation (or one out of scope) is a 404; tests/jobs covers the rest.
+        "jobs.export_list": [("GET", "/exports"), ("POST", "/exports")],
+        "jobs.export_detail": [("GET", "/exports/999999")],
+        "jobs.export_status": [("GET", "/exports/999999/status")],
+        "jobs.export_file": [("GET", "/exports/999999/files/x.zip")],
+        "jobs.export_retry": [("POST", "/exports/999999/retry")],
+        "branding.edit": [("GET", "/admin/branding")],
     }
     # Attempts of an agent in the same organisation and of one in another: nobody but
     # their owner reaches them (tests/assessment covers the owner's own).

@@ -42,10 +42,13 @@ def certificate_data(award: Award) -> dict:
 
 
 def _branding() -> dict:
-    config = current_app.config
-    return {"company_name": config["BRANDING_COMPANY"], "primary_colour": config["BRANDING_COLOUR"],
-            "signatory_name": config["BRANDING_SIGNATORY_NAME"],
-            "signatory_title": config["BRANDING_SIGNATORY_TITLE"], "logo": config["BRANDING_LOGO"] or None}
+    # What an admin saved on /admin/branding, else the BRANDING_* settings.
+    from lms.evidence.branding import current_branding
+
+    values = current_branding()
+    return {"company_name": values.company_name, "primary_colour": values.primary_colour,
+            "signatory_name": values.signatory_name, "signatory_title": values.signatory_title,
+            "logo": values.logo or None}
 
 
 def certificate_for(award: Award, actor=None) -> Certificate:

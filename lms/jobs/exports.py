@@ -1,0 +1,117 @@
+"""Export job kinds: every certificate of an organisation as a ZIP, and the evidence pack.
+
+Both run through a JobContext only (see lms/jobs/context.py), so they work in the web
+app's worker thread and in a separate worker process alike.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import tempfile
+import unicodedata
+import zipfile
+from datetime import date
+
+from sqlalchemy import select
+
+from lms.accounts.models import Organisation, User
+from lms.certification.models import Award, Enrolment
+from lms.certification.reports import spreadsheet_safe
+from lms.evidence.certificates import certificate_for
+from lms.extensions import db
+from lms.jobs.context import JobContext, JobFailed, OutputFile
+
+CERTIFICATES_ZIP = "certificates_zip"
+EVIDENCE_PACK = "evidence_pack"
+EXPORT_KINDS = (CERTIFICATES_ZIP, EVIDENCE_PACK)
+
+MANIFEST_COLUMNS = ("file", "certificate_code", "agent", "programme", "issued_at", "valid_until", "sha256")
+# A ZIP that grows past this is written to disk while it is built, not kept in memory.
+_SPOOL_BYTES = 32 * 1024 * 1024
+
+
+def _organisation(ctx: JobContext) -> Organisation:
+    organisation = db.session.get(Organisation, ctx.organisation_id) if ctx.organisation_id else None
+    if organisation is None:
+        raise JobFailed("The organisation of this export no longer exists.")
+    return organisation
+
+
+def slug(text: str, limit: int = 40) -> str:
+    """ASCII, lower case, hyphens: a file-name part that every ZIP tool and file system accepts."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:limit].rstrip("-") or "x"
+
+
+def current_awards(organisation_id: int) -> list[Award]:
+    """Each agent's current award per programme in the organisation, revoked ones left out."""
+    query = (select(Award).join(Enrolment, Enrolment.current_award_id == Award.id)
+             .join(User, User.id == Award.user_id)
+             .where(User.organisation_id == organisation_id, Award.revoked_at.is_(None))
+             .order_by(User.name, Award.id))
+    return list(db.session.scalars(query))
+
+
+def certificates_zip(ctx: JobContext) -> list[OutputFile]:
+    """One signed PDF per current award (rendered now if it never was), plus manifest.csv and .json.
+
+    A certificate rendered here is issued for good (it is committed with the progress report), so a
+    retry after a failure reuses it instead of rendering it again.
+    """
+    organisation = _organisation(ctx)
+    actor = db.session.get(User, ctx.requested_by_id)
+    awards = current_awards(organisation.id)
+    total = len(awards)
+    ctx.report_progress(0, total)
+    manifest: list[dict[str, str]] = []
+    with tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES) as spool:
+        with zipfile.ZipFile(spool, "w") as archive:
+            for done, award in enumerate(awards, start=1):
+                certificate = certificate_for(award, actor=actor)
+                name = (f"{slug(award.user.name)}-{slug(award.programme_version.title)}-"
+                        f"{award.verification_code[:12]}.pdf")
+                # PDFs are compressed already: store them as they are.
+                archive.writestr(name, certificate.pdf, compress_type=zipfile.ZIP_STORED)
+                manifest.append({"file": name, "certificate_code": award.verification_code,
+                                 "agent": award.user.name, "programme": award.programme_version.title,
+                                 "issued_at": award.issued_at.date().isoformat(),
+                                 "valid_until": award.valid_until.date().isoformat(),
+                                 "sha256": certificate.sha256})
+                ctx.report_progress(done, total)
+            archive.writestr("manifest.csv", _manifest_csv(manifest), compress_type=zipfile.ZIP_DEFLATED)
+            archive.writestr("manifest.json", json.dumps(
+                {"organisation": organisation.name, "certificates": manifest}, indent=2, ensure_ascii=False),
+                compress_type=zipfile.ZIP_DEFLATED)
+        spool.seek(0)
+        data = spool.read()
+    return [OutputFile(f"certificates-{slug(organisation.name)}.zip", "application/zip", data)]
+
+
+def _manifest_csv(rows: list[dict[str, str]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(MANIFEST_COLUMNS)
+    for row in rows:
+        writer.writerow([spreadsheet_safe(row[column]) for column in MANIFEST_COLUMNS])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # the BOM tells Excel it is UTF-8
+
+
+def evidence_pack(ctx: JobContext) -> list[OutputFile]:
+    """The organisation's evidence pack (lms/evidence/pack.py) as its PDF and its data files."""
+    from lms.evidence.pack import build_pack
+
+    organisation = _organisation(ctx)
+    pack = build_pack(organisation.id, generated_by_id=ctx.requested_by_id,
+                      date_from=_date(ctx.params.get("date_from")), date_to=_date(ctx.params.get("date_to")),
+                      progress=ctx.report_progress)
+    return [OutputFile("evidence-pack.pdf", "application/pdf", pack.pdf),
+            OutputFile("evidence-pack.json", "application/json", pack.json),
+            OutputFile("roster.csv", "text/csv", pack.csv)]
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+

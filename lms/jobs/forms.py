@@ -1,0 +1,23 @@
+"""The form that starts an export."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, RadioField, SelectField
+from wtforms.validators import InputRequired, Optional, ValidationError
+
+
+class ExportForm(FlaskForm):
+    kind = RadioField("What to export", validators=[InputRequired()])
+    organisation_id = SelectField("Organisation", coerce=int, validators=[InputRequired()])
+    date_from = DateField("From", validators=[Optional()],
+                          description="Evidence pack only: activity on or after this date (optional).")
+    date_to = DateField("Until", validators=[Optional()],
+                        description="Evidence pack only: activity up to this date (optional).")
+
+    def validate_date_to(self, field: DateField) -> None:
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError("The end date is before the start date.")
+
+
+class RetryForm(FlaskForm):
+    """Only the CSRF token: retrying changes state, so it is a POST."""

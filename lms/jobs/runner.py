@@ -1,0 +1,110 @@
+"""Who runs jobs: the one interface is `submit(job_id)`, called after the job's row is committed.
+
+- "thread" (default): a small pool of worker threads inside the web process. Each run
+  gets its own app context and therefore its own database session.
+- "eager": runs at once in the calling thread (still in a fresh context and session),
+  for tests and one-off scripts.
+- "external": does nothing at submit; a separate worker process runs queued jobs with
+  `flask --app wsgi lms jobs run-pending`. A distributed queue would replace this
+  runner, and job code (lms/jobs/exports.py) would not change.
+
+Jobs run inside a request context built from BASE_URL, so links they write (a
+certificate's verification address) point at the public site, as e-mails do.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from typing import Protocol
+
+from flask import Flask, current_app
+
+from lms.config import ConfigError
+from lms.jobs.models import JobState
+
+log = logging.getLogger(__name__)
+_EXTENSION_KEY = "lms_jobs_runner"
+_create_lock = threading.Lock()  # two first requests at once must not start two pools
+
+
+class Runner(Protocol):
+    def submit(self, job_id: int) -> None: ...
+
+
+def run_in_context(app: Flask, job_id: int) -> JobState | None:
+    """Run one job the way any worker must: a fresh context and session, URLs from BASE_URL.
+
+    Returns the job's final state, or None if it was not claimable (another worker took it).
+    """
+    from lms.jobs.services import run_job
+
+    # REMOTE_ADDR empty: audit events written by a job record no client address.
+    with app.test_request_context("/", base_url=app.config["BASE_URL"], environ_base={"REMOTE_ADDR": ""}):
+        return run_job(job_id)
+
+
+class EagerRunner:
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def submit(self, job_id: int) -> None:
+        run_in_context(self.app, job_id)
+
+
+class ExternalRunner:
+    """Leaves the job queued for `flask lms jobs run-pending` in another process."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def submit(self, job_id: int) -> None:
+        log.info("job %s queued for an external worker", job_id)
+
+
+class ThreadRunner:
+    def __init__(self, app: Flask, threads: int) -> None:
+        self.app = app
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="lms-job")
+        self._futures: set[Future] = set()
+
+    def submit(self, job_id: int) -> None:
+        future = self._pool.submit(run_in_context, self.app, job_id)
+        self._futures.add(future)
+        future.add_done_callback(self._done)
+
+    def _done(self, future: Future) -> None:
+        self._futures.discard(future)
+        if future.exception() is not None:  # run_job records job failures itself; this is the runner failing
+            log.error("job runner thread failed", exc_info=future.exception())
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until every submitted job has finished (tests, shutdown); True if they all did."""
+        _, pending = wait(list(self._futures), timeout=timeout)
+        return not pending
+
+
+def runner_for(app: Flask) -> Runner:
+    """The app's runner, created on first use (create_app starts no threads)."""
+    with _create_lock:
+        return app.extensions.get(_EXTENSION_KEY) or _create(app)
+
+
+def _create(app: Flask) -> Runner:
+    name = app.config["JOBS_RUNNER"]
+    runner: Runner
+    if name == "thread":
+        runner = ThreadRunner(app, app.config["JOBS_THREADS"])
+    elif name == "eager":
+        runner = EagerRunner(app)
+    elif name == "external":
+        runner = ExternalRunner(app)
+    else:
+        raise ConfigError(f"JOBS_RUNNER={name!r} is not one of thread, eager, external")
+    app.extensions[_EXTENSION_KEY] = runner
+    return runner
+
+
+def submit(job_id: int) -> None:
+    """Hand a committed job to the configured runner."""
+    runner_for(current_app._get_current_object()).submit(job_id)

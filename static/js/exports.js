@@ -1,0 +1,45 @@
+// Export progress: polls the job's status (state and counts only) and moves the <progress> bar.
+// When the job finishes the page reloads, so the files or the error and Retry button come from
+// the server. Without JavaScript a <noscript> meta refresh reloads the page instead.
+(function () {
+  "use strict";
+  var section = document.getElementById("job");
+  var bar = document.getElementById("job-progress");
+  var counts = document.getElementById("job-counts");
+  if (!section || !bar) { return; }
+  var url = section.getAttribute("data-status-url");
+  var refresh = document.getElementById("job-refresh");
+  if (refresh) { refresh.hidden = true; }  // the page updates itself
+
+  function show(status) {
+    if (status.total > 0) {
+      bar.value = status.percent;
+      bar.textContent = status.percent + " %";
+      counts.textContent = status.done + " of " + status.total + " done.";
+    }
+  }
+
+  function poll() {
+    fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) { throw new Error("status " + response.status); }
+        return response.json();
+      })
+      .then(function (status) {
+        show(status);
+        if (status.state === "succeeded" || status.state === "failed") {
+          bar.value = status.state === "succeeded" ? 100 : bar.value;
+          window.location.reload();
+        } else {
+          window.setTimeout(poll, 1000);
+        }
+      })
+      .catch(function () {
+        // A network blip or a restart: show the manual link and keep trying, more slowly.
+        if (refresh) { refresh.hidden = false; }
+        window.setTimeout(poll, 5000);
+      });
+  }
+
+  window.setTimeout(poll, 500);
+})();
