@@ -83,6 +83,10 @@ class ThreadRunner:
         _, pending = wait(list(self._futures), timeout=timeout)
         return not pending
 
+    def shutdown(self) -> None:
+        """Finish the running jobs and stop the threads (queued ones stay queued for a later run)."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
 
 def runner_for(app: Flask) -> Runner:
     """The app's runner, created on first use (create_app starts no threads)."""
