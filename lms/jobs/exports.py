@@ -39,9 +39,14 @@ def _organisation(ctx: JobContext) -> Organisation:
     return organisation
 
 
+# Letters that Unicode does not decompose into an ASCII base letter.
+_LATIN = str.maketrans({"ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ß": "ss", "ł": "l",
+                        "Ł": "L", "đ": "d", "Đ": "D", "þ": "th", "Þ": "Th", "ı": "i"})
+
+
 def slug(text: str, limit: int = 40) -> str:
     """ASCII, lower case, hyphens: a file-name part that every ZIP tool and file system accepts."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    ascii_text = unicodedata.normalize("NFKD", text.translate(_LATIN)).encode("ascii", "ignore").decode("ascii")
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:limit].rstrip("-") or "x"
 
 
