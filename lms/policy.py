@@ -101,6 +101,7 @@ ENDPOINTS: Final[dict[str, Access | Permission]] = {
     "certification.revoke": Permission.MANAGE_CERTIFICATION,
     "certification.assignments": Permission.MANAGE_CERTIFICATION,
     "evidence.certificate_pdf": SIGNED_IN,  # record rule: can_view_award
+    "evidence.transcript_pdf": SIGNED_IN,  # record rule: can_view_user (an agent: their own)
     "evidence.verify_start": PUBLIC,
     "evidence.verify": PUBLIC,
     "jobs.export_list": Permission.EXPORT_EVIDENCE,  # record rules: restrict_jobs, exportable organisations

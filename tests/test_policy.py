@@ -63,6 +63,7 @@ EXPECTED: dict[str, set[Role] | str] = {
     "certification.revoke": {Role.TRAINER, Role.ADMIN},
     "certification.assignments": {Role.TRAINER, Role.ADMIN},
     "evidence.certificate_pdf": EVERYONE,  # and then the record rule (tests/evidence)
+    "evidence.transcript_pdf": EVERYONE,  # and then the record rule (tests/evidence)
     "evidence.verify_start": "public",
     "evidence.verify": "public",
     "reminders.outbox": {Role.ADMIN},
@@ -142,6 +143,7 @@ def _urls(app: Flask, world) -> dict[str, list[tuple[str, str]]]:
         "certification.export_csv": [("GET", "/dashboard.csv")],
         "certification.assignments": [("GET", "/assignments")],
         "evidence.certificate_pdf": [("GET", "/awards/999999/certificate.pdf")],
+        "evidence.transcript_pdf": [("GET", "/people/999999/transcript.pdf")],
         "evidence.verify_start": [("GET", "/verify")],
         "evidence.verify": [("GET", "/verify/unknown-code")],
         "certification.revoke": [("POST", "/awards/999999/revoke")],

@@ -1,16 +1,20 @@
-"""Certificate downloads and the public verification page."""
+"""Certificate and transcript downloads and the public verification page."""
 from __future__ import annotations
+
+import hashlib
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from lms.accounts.models import User
 from lms.audit.services import record
 from lms.certification.models import Award
-from lms.evidence import certificates
+from lms.clock import now
+from lms.evidence import certificates, transcript
 from lms.evidence.pdf import RenderError
 from lms.evidence.signing import SigningError
 from lms.extensions import db, limiter
-from lms.policy import can_view_award
+from lms.policy import can_view_award, can_view_user
 
 bp = Blueprint("evidence", __name__)
 
@@ -36,6 +40,33 @@ def certificate_pdf(award_id: int):
     response = Response(certificate.pdf, mimetype="application/pdf",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
     response.headers["X-Content-SHA256"] = certificate.sha256
+    return response
+
+
+@bp.route("/people/<int:user_id>/transcript.pdf")
+def transcript_pdf(user_id: int):
+    """An agent's transcript: their own, or anyone's the policy lets the user see (404 otherwise)."""
+    person = db.session.get(User, user_id)
+    if person is None or not can_view_user(current_user, person):
+        abort(404)
+    at = now()
+    try:
+        data = transcript.transcript_data(person, generated_by=current_user, at=at)
+        document = transcript.render_transcript(data)
+    except (RenderError, SigningError) as exc:
+        db.session.rollback()
+        current_app.logger.error("transcript of user %s could not be produced: %s", user_id, exc)
+        return render_template("errors/error.html", code=503, title="The transcript could not be produced",
+                               text="Please try again in a minute; if it keeps failing, tell your administrator."), 503
+    sha256 = hashlib.sha256(document).hexdigest()
+    # The file is not stored: the event keeps its fingerprint and the chain head it states.
+    record("transcript.exported", actor=current_user, target=person, sha256=sha256,
+           chain_head_seq=data["audit_chain_head"]["seq"])
+    db.session.commit()
+    name = f"transcript-{person.id}-{at:%Y%m%d-%H%M}.pdf"
+    response = Response(document, mimetype="application/pdf",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    response.headers["X-Content-SHA256"] = sha256
     return response
 
 
