@@ -11,7 +11,12 @@
   var refresh = document.getElementById("job-refresh");
   if (refresh) { refresh.hidden = true; }  // the page updates itself
 
+  var badge = document.querySelector("#job-state .badge");
+
   function show(status) {
+    if (status.state === "running" && badge) {
+      badge.textContent = status.total > 0 ? "Running · " + status.percent + " %" : "Running";
+    }
     if (status.total > 0) {
       bar.value = status.percent;
       bar.textContent = status.percent + " %";
