@@ -219,3 +219,15 @@ def test_the_chain_head_is_the_one_at_export_time(app, certified):
     trainer = factories.user(Role.TRAINER)
     seq, digest = head()
     assert transcript_data(certified["agent"], generated_by=trainer)["audit_chain_head"] == {"seq": seq, "hash": digest}
+
+
+def test_the_agent_home_and_the_person_page_link_to_the_transcript(app, certified, client, login_as):
+    agent = certified["agent"]
+    link = f'href="/people/{agent.id}/transcript.pdf">Download transcript (PDF)'
+    login_as(agent)
+    assert link in client.get("/").get_data(as_text=True)
+    trainer = factories.user(Role.TRAINER)
+    db.session.commit()
+    staff = app.test_client()
+    login(staff, trainer.email, factories.PASSWORD)
+    assert link in staff.get(f"/people/{agent.id}").get_data(as_text=True)
