@@ -39,8 +39,10 @@ def run_in_context(app: Flask, job_id: int) -> JobState | None:
     """
     from lms.jobs.services import run_job
 
+    # A new app context always (a request context would reuse the caller's, and its session);
     # REMOTE_ADDR empty: audit events written by a job record no client address.
-    with app.test_request_context("/", base_url=app.config["BASE_URL"], environ_base={"REMOTE_ADDR": ""}):
+    with app.app_context(), app.test_request_context("/", base_url=app.config["BASE_URL"],
+                                                     environ_base={"REMOTE_ADDR": ""}):
         return run_job(job_id)
 
 

@@ -27,7 +27,7 @@ def export_list():
     form = ExportForm()
     form.kind.choices = [(k.name, k.label) for k in kinds.export_kinds()]
     form.organisation_id.choices = [(o.id, o.name) for o in services.exportable_organisations(current_user)]
-    if not form.kind.data and form.kind.choices:
+    if request.method == "GET" and form.kind.choices:
         form.kind.data = form.kind.choices[0][0]
     allowed = {choice[0] for choice in form.organisation_id.choices}
     if request.method == "POST" and request.form.get("organisation_id", type=int) not in allowed:

@@ -12,8 +12,9 @@ from lms.audit.models import AuditEvent
 from lms.clock import now
 from lms.extensions import db
 from lms.jobs import services
-from lms.jobs.context import JobFailed
+from lms.jobs.context import JobFailed, OutputFile
 from lms.jobs.models import Job, JobFile, JobState
+from lms.jobs.runner import submit
 from tests import factories
 from tests.conftest import csrf_token, login
 
@@ -140,8 +141,6 @@ def test_the_eager_runner_runs_in_the_calling_thread(app, people, script):
     assert app.config["JOBS_RUNNER"] == "eager"
     job = services.request_export(people["admin"], "test_kind", people["other"].id)
     db.session.commit()
-    from lms.jobs.runner import submit
-
     submit(job.id)
     assert script.threads == [threading.get_ident()]
     assert _job(job.id).state is JobState.SUCCEEDED
@@ -185,8 +184,6 @@ def test_a_superseded_run_cannot_finish_the_newer_one(app, people):
     db.session.commit()
     second = services.claim(job.id)
     assert (first, second) == (1, 2)
-    from lms.jobs.context import OutputFile
-
     assert services._finish_succeeded(job.id, first, [OutputFile("x.zip", "application/zip", b"old")]) is None
     assert _job(job.id).state is JobState.RUNNING and _job(job.id).files == []
 
@@ -253,3 +250,12 @@ def test_the_form_refuses_an_end_before_the_start(app, people, script):
     assert response.status_code == 200 and "The end date is before the start date." in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Job)) == 0
 
+
+
+def test_the_eager_runner_uses_a_session_of_its_own(app, people, script):
+    sessions = []
+    script.seen.append(lambda ctx: sessions.append(db.session()))
+    job = services.request_export(people["admin"], "test_kind", people["other"].id)
+    db.session.commit()
+    submit(job.id)
+    assert sessions and all(s is not db.session() for s in sessions)
