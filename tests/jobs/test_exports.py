@@ -140,3 +140,25 @@ def test_branding_changes_new_certificates_and_leaves_issued_ones_alone(app, cer
     assert "Maria Okafor" in after and "Head of Compliance" in after and "Aoife Byrne" not in after
     again = _client(app, certified["agents"][0]).get(f"/awards/{first.id}/certificate.pdf").data
     assert again == before and "Aoife Byrne" in _text(again, tmp_path, "again.pdf")
+
+
+def test_the_evidence_pack_job_stores_its_pdf_json_and_roster(app, certified):
+    trainer = factories.user(Role.TRAINER)
+    db.session.commit()
+    client = _client(app, trainer)
+    token = csrf_token(client, "/exports")
+    response = client.post("/exports", data={"kind": "evidence_pack", "organisation_id": certified["partner"].id,
+                                              "date_from": "2026-01-01", "date_to": "2026-01-31",
+                                              "csrf_token": token})
+    job = db.session.get(Job, int(response.location.split("/")[-1]))
+    assert job.state is JobState.SUCCEEDED, job.error
+    assert job.params == {"date_from": "2026-01-01", "date_to": "2026-01-31"}
+    assert job.progress_total > 0 and job.progress_done == job.progress_total
+    files = {f.name: f for f in job.files}
+    assert {name: f.media_type for name, f in files.items()} == {
+        "evidence-pack.pdf": "application/pdf", "evidence-pack.json": "application/json", "roster.csv": "text/csv"}
+    assert files["evidence-pack.pdf"].data.startswith(b"%PDF-")
+    json.loads(files["evidence-pack.json"].data)
+    roster = client.get(f"/exports/{job.id}/files/roster.csv")
+    assert roster.status_code == 200 and roster.headers["X-Content-SHA256"] == files["roster.csv"].sha256
+    assert all(agent.name in roster.data.decode("utf-8-sig") for agent in certified["agents"][:2])
