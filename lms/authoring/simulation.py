@@ -8,6 +8,7 @@ and uses these findings to mark the drawing.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
@@ -213,8 +214,11 @@ def _layout(result: Analysis) -> dict[str, tuple[float, float]]:
     return spots
 
 
-def render_svg(item: dict, result: Analysis | None = None, *, title_id: str = "sim-tree") -> str:
+def render_svg(item: dict, result: Analysis | None = None, *, title_id: str = "sim-tree",
+               href: Callable[[str], str] | None = None) -> str:
     """The whole tree as an SVG element: every text escaped, faults marked in words.
+
+    `href(node_id)`, when given, makes each node a link (to its form, in the editor).
 
     Presentation attributes only (no style attribute or element), so the page's
     Content-Security-Policy without 'unsafe-inline' styles still applies to it.
@@ -242,7 +246,8 @@ def render_svg(item: dict, result: Analysis | None = None, *, title_id: str = "s
                 f'<text x="{lx:.0f}" y="{ly:.0f}" font-size="11" text-anchor="middle" '
                 f'fill="#1f2933" stroke="#ffffff" stroke-width="3" paint-order="stroke">'
                 f'{escape(label)}</text></g>')
-        boxes.append(_box(node_id, node, x, y, result))
+        box = _box(node_id, node, x, y, result)
+        boxes.append(f"<a href={quoteattr(href(node_id))}>{box}</a>" if href else box)
     description = f"{len(result.nodes)} nodes, {len(result.paths)} paths from the start to an ending"
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="sim-tree" role="img" '

@@ -139,3 +139,272 @@ def test_a_copy_of_a_repository_file_loads_through_the_content_loader(tmp_path):
         update_quiz_text(source.read_text(encoding="utf-8"), data), encoding="utf-8")
     tree, problems = parse_tree(root)
     assert problems == [] and tree.quizzes["handling-requests"].questions[0].difficulty == "hard"
+
+
+# -- the editor's pages ---------------------------------------------------------------------------
+
+from html.parser import HTMLParser  # noqa: E402
+
+from sqlalchemy import func, select  # noqa: E402
+
+from lms.accounts.models import Role  # noqa: E402
+from lms.assessment.models import Attempt  # noqa: E402
+from lms.audit.models import AuditEvent  # noqa: E402
+from lms.authoring.models import Draft  # noqa: E402
+from lms.extensions import db  # noqa: E402
+from lms.learning.sync import load_content  # noqa: E402
+from tests import factories  # noqa: E402
+
+FIXTURE = ROOT / "tests" / "content" / "fixtures" / "valid"
+QUIZ_PATH = "quizzes/recording-calls.yaml"
+BASE = "/authoring/quizzes/recording-calls"
+
+
+class _Fields(HTMLParser):
+    """What a browser would submit from the first form holding `marker` (a field name)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[list[tuple[str, str]]] = []
+        self._select: str | None = None
+        self._textarea: str | None = None
+        self._select_first: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form":
+            self.forms.append([])
+        elif not self.forms:
+            return
+        elif tag == "input" and a.get("name") and a.get("type") not in ("submit", "button"):
+            if a.get("type") in ("checkbox", "radio") and "checked" not in a:
+                return
+            self.forms[-1].append((a["name"], a.get("value", "y" if a.get("type") == "checkbox" else "")))
+        elif tag == "textarea":
+            self._textarea = a["name"]
+            self.forms[-1].append((a["name"], ""))
+        elif tag == "select":
+            self._select, self._select_first = a["name"], None
+        elif tag == "option" and self._select:
+            if self._select_first is None:
+                self._select_first = a.get("value", "")
+            if "selected" in a:
+                self.forms[-1].append((self._select, a.get("value", "")))
+                self._select = None
+
+    def handle_endtag(self, tag):
+        if tag == "select" and self._select:
+            self.forms[-1].append((self._select, self._select_first or ""))
+            self._select = None
+        if tag == "textarea":
+            self._textarea = None
+
+    def handle_data(self, data):
+        if self._textarea and self.forms:
+            name, value = self.forms[-1][-1]
+            # A browser drops one line break right after <textarea>.
+            if not value:
+                data = data.removeprefix("\r\n") if data.startswith("\r\n") else data.removeprefix("\n")
+            self.forms[-1][-1] = (name, value + data)
+
+
+def form_data(html: str, marker: str) -> dict[str, str]:
+    parser = _Fields()
+    parser.feed(html)
+    form = next(f for f in parser.forms if any(name == marker for name, _ in f))
+    return dict(form)
+
+
+@pytest.fixture
+def trainer(app, login_as):
+    person = factories.user(Role.TRAINER)
+    load_content(FIXTURE)
+    db.session.commit()
+    login_as(person)
+    return person
+
+
+def _draft_data() -> dict:
+    db.session.expire_all()
+    draft = db.session.scalar(select(Draft).where(Draft.slug == "recording-calls"))
+    return load_quiz(draft.files[QUIZ_PATH])
+
+
+def test_pages_only_read_until_the_first_save(client, trainer):
+    events = db.session.scalar(select(func.count()).select_from(AuditEvent))
+    page = client.get(BASE)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    for item_id in ("verbal-sar", "what-to-say", "basis-first", "order-of-steps", "sim-impostor"):
+        assert f'id="question-{item_id}"' in html
+    assert client.get(f"{BASE}/questions/verbal-sar").status_code == 200
+    assert client.get(f"{BASE}/simulations/sim-impostor").status_code == 200
+    assert client.get(f"{BASE}/simulations/sim-impostor/nodes/n2").status_code == 200
+    assert client.get(f"{BASE}/questions/new/ordering").status_code == 200
+    assert db.session.scalar(select(func.count()).select_from(Draft)) == 0
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == events
+
+
+def test_saving_a_question_changes_only_that_question(client, trainer):
+    before = load_quiz(client.get(BASE) and _published_text())
+    data = form_data(client.get(f"{BASE}/questions/verbal-sar").get_data(as_text=True), "prompt")
+    assert data["revision"] == "0" and data["options-1-correct"] == "y"
+    data["prompt"] = "The caller says: “give me everything”. Straße, ça va."
+    response = client.post(f"{BASE}/questions/verbal-sar", data=data)
+    assert response.status_code == 302
+    after = _draft_data()
+    assert after["questions"][0]["prompt"] == data["prompt"]
+    assert after["questions"][0]["options"] == before["questions"][0]["options"]
+    assert after["questions"][1:] == before["questions"][1:]
+    assert {k: v for k, v in after.items() if k != "questions"} == \
+        {k: v for k, v in before.items() if k != "questions"}
+
+
+def _published_text() -> str:
+    from lms.authoring.export import published_item, version_files
+
+    return version_files("quiz", published_item("quiz", "recording-calls").current_version)[QUIZ_PATH]
+
+
+def test_a_form_with_errors_keeps_everything_typed_and_points_at_the_field(client, trainer):
+    data = form_data(client.get(f"{BASE}/questions/verbal-sar").get_data(as_text=True), "prompt")
+    data.update({"prompt": "Typed <b>prompt</b> kept", "explanation": "No citation here",
+                 "options-0-text": "Typed option text", "options-1-correct": "", "id": "Bad Id"})
+    response = client.post(f"{BASE}/questions/verbal-sar", data=data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Typed &lt;b&gt;prompt&lt;/b&gt; kept" in html and "Typed option text" in html
+    assert "No citation here" in html
+    assert 'href="#explanation"' in html and 'href="#id"' in html and 'href="#options-0-correct"' in html
+    assert 'id="explanation" name="explanation" aria-describedby="explanation-help explanation-error" ' \
+           'aria-invalid="true"' in html.replace("\n", " ") or \
+        ('aria-describedby="explanation-help explanation-error"' in html and 'aria-invalid="true"' in html)
+    assert "Tick exactly one option as correct." in html
+    assert db.session.scalar(select(func.count()).select_from(Draft)) == 0
+
+
+def test_a_stale_save_is_a_conflict_that_overwrites_nothing(client, trainer):
+    page = f"{BASE}/questions/basis-first"
+    stale = form_data(client.get(page).get_data(as_text=True), "prompt")
+    first = dict(stale, prompt="Saved first by another trainer.")
+    assert client.post(page, data=first).status_code == 302
+    stale["prompt"] = "Typed second, on the old revision."
+    response = client.post(page, data=stale)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "saved this draft" in html and "Nothing was overwritten" in html
+    assert "Saved first by another trainer." in html           # what changed, in the diff
+    assert "Typed second, on the old revision." in html        # what they typed, still in the form
+    assert _draft_data()["questions"][2]["prompt"] == "Saved first by another trainer."
+    # Knowing what changed, saving again (now on the current revision) is deliberate and lands.
+    again = form_data(html, "prompt")
+    assert client.post(page, data=again).status_code == 302
+    assert _draft_data()["questions"][2]["prompt"] == "Typed second, on the old revision."
+
+
+def test_adding_a_question_of_each_form_type(client, trainer):
+    page = f"{BASE}/questions/new/true_false"
+    data = form_data(client.get(page).get_data(as_text=True), "prompt")
+    data.update({"id": "new-tf", "phase": "after", "difficulty": "easy", "prompt": "Callers may ask twice.",
+                 "correct": "true", "feedback_true": "Yes.", "feedback_false": "No.",
+                 "explanation": "Art. 12(5) allows repeated requests.", "references": "Art. 12(5)"})
+    assert client.post(page, data=data).status_code == 302
+    page = f"{BASE}/questions/new/ordering"
+    data = form_data(client.get(page).get_data(as_text=True), "prompt")
+    data.update({"id": "new-order", "phase": "after", "difficulty": "hard", "prompt": "Order these.",
+                 "options-0-id": "one", "options-0-text": "First", "options-0-feedback": "1st", "options-0-position": "2",
+                 "options-1-id": "two", "options-1-text": "Second", "options-1-feedback": "2nd", "options-1-position": "1",
+                 "explanation": "Art. 5(2) accountability.", "references": "Art. 5(2)\nEDPB Guidelines 01/2022"})
+    assert client.post(page, data=data).status_code == 302
+    added = {q["id"]: q for q in _draft_data()["questions"]}
+    assert added["new-tf"]["correct"] is True
+    assert added["new-order"]["correct"] == ["two", "one"]
+    assert added["new-order"]["references"] == ["Art. 5(2)", "EDPB Guidelines 01/2022"]
+    assert "points" not in added["new-order"]
+
+
+def test_moving_and_deleting_questions(client, trainer):
+    html = client.get(BASE).get_data(as_text=True)
+    token = form_data(html, "revision")
+    assert client.post(f"{BASE}/questions/what-to-say/move", data={**token, "direction": "up"}).status_code == 302
+    assert [q["id"] for q in _draft_data()["questions"]][:2] == ["what-to-say", "verbal-sar"]
+    token = form_data(client.get(BASE).get_data(as_text=True), "revision")
+    assert client.post(f"{BASE}/questions/basis-first/delete", data=token).status_code == 302
+    assert "basis-first" not in [q["id"] for q in _draft_data()["questions"]]
+    # A button from a page opened before those saves is stale: nothing happens.
+    assert client.post(f"{BASE}/questions/verbal-sar/delete", data={**token, "revision": "1"}).status_code == 302
+    assert "verbal-sar" in [q["id"] for q in _draft_data()["questions"]]
+
+
+def test_simulation_page_draws_the_tree_and_flags_problems_until_fixed(client, trainer):
+    page = f"{BASE}/simulations/sim-impostor"
+    html = client.get(page).get_data(as_text=True)
+    assert "<svg" in html and html.count('class="sim-node') == 6 and "⚠" not in html.split("<svg")[1].split("</svg>")[0]
+    data = form_data(html, "id")   # the first form with an id field: "Add a node"
+    data.update({"id": "n5"})
+    assert client.post(f"{page}/nodes", data=data).status_code == 302
+    html = client.get(page).get_data(as_text=True)
+    # A node nothing leads to, with no reply and no ending: content check's words, linked to the node.
+    assert "node &#39;n5&#39;: never reached from the start node &#39;n1&#39;" in html
+    assert "node &#39;n5&#39;: has neither choices nor &#39;end: true&#39;" in html
+    assert f'href="{page}/nodes/n5"' in html and "⚠ DEAD END, UNREACHABLE" in html
+    node = form_data(client.get(f"{page}/nodes/n5").get_data(as_text=True), "caller")
+    node.update({"caller": "<script>alert('x')</script> Goodbye.", "end": "y"})
+    assert client.post(f"{page}/nodes/n5", data=node).status_code == 302
+    node = form_data(client.get(f"{page}/nodes/n4").get_data(as_text=True), "caller")
+    node.update({"choices-1-next": "n5"})
+    assert client.post(f"{page}/nodes/n4", data=node).status_code == 302
+    html = client.get(page).get_data(as_text=True)
+    assert "never reached" not in html and "⚠" not in html.split("<svg")[1].split("</svg>")[0]
+    assert "<script>alert" not in html and "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
+    sim = next(q for q in _draft_data()["questions"] if q["id"] == "sim-impostor")
+    assert sim["nodes"][-1] == {"id": "n5", "caller": "<script>alert('x')</script> Goodbye.", "end": True}
+
+
+def test_renaming_a_node_follows_its_replies(client, trainer):
+    page = f"{BASE}/simulations/sim-impostor/nodes/n2"
+    node = form_data(client.get(page).get_data(as_text=True), "caller")
+    assert client.post(page, data=dict(node, id="sarah-there")).status_code == 302
+    sim = next(q for q in _draft_data()["questions"] if q["id"] == "sim-impostor")
+    assert sim["nodes"][0]["choices"][1]["next"] == "sarah-there"
+
+
+def test_preview_counts_nowhere_and_shows_no_key_before_answering(client, trainer):
+    events = db.session.scalar(select(func.count()).select_from(AuditEvent))
+    assert "Start the preview" in client.get(f"{BASE}/preview").get_data(as_text=True)
+    token = form_data(client.get(f"{BASE}/preview").get_data(as_text=True), "csrf_token")
+    assert client.post(f"{BASE}/preview", data={**token, "action": "start"}).status_code == 302
+    quiz = load_quiz(_published_text())
+    items = {q["id"]: q for q in quiz["questions"]}
+    secrets_ = {o["feedback"] for q in quiz["questions"] for o in q.get("options", [])}
+    secrets_ |= {c["feedback"] for n in items["sim-impostor"]["nodes"] for c in n.get("choices", [])}
+    secrets_ |= {items["basis-first"]["feedback_true"], items["basis-first"]["feedback_false"]}
+    secrets_ |= {q["explanation"] for q in quiz["questions"]}
+    for position in range(1, 6):
+        html = client.get(f"{BASE}/preview?position={position}").get_data(as_text=True)
+        assert "Preview" in html
+        for secret in secrets_:
+            assert secret.strip() not in html, (position, secret)
+        assert "correct" not in html.lower().replace("correct the highlighted", "")
+        assert "score" not in html.lower().replace("no score", "")
+        fields = form_data(html, "position")
+        if 'name="option" value="b"' in html and "Sarah" in html:    # the call: say the best replies
+            for _ in range(4):
+                page = client.get(f"{BASE}/preview?position={position}").get_data(as_text=True)
+                if "The call has ended" in page:
+                    break
+                choice = "a" if "Hello, this is Sarah" in page or "Can my husband" in page else "b"
+                client.post(f"{BASE}/preview", data={**fields, "option": choice, "action": "say"})
+        elif 'name="position-' in html:
+            ids = [name.split("-", 1)[1] for name in fields if name.startswith("position-")]
+            client.post(f"{BASE}/preview", data={**fields, **{f"position-{i}": str(n + 1) for n, i in enumerate(ids)},
+                                                 "action": "next"})
+        else:
+            option = "true" if 'value="true"' in html else "b"
+            client.post(f"{BASE}/preview", data={**fields, "option": option, "action": "next"})
+    result = client.post(f"{BASE}/preview", data={**token, "action": "finish", "position": "1"})
+    html = result.get_data(as_text=True)
+    assert result.status_code == 200 and "Score by moment of the call" in html
+    assert "During the call" in html or "during" in html.lower()
+    assert db.session.scalar(select(func.count()).select_from(Attempt)) == 0
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == events

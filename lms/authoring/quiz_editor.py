@@ -1,0 +1,546 @@
+"""The quiz and call-simulation editor, and the preview of a draft quiz (issue #7).
+
+Routes on the authoring blueprint. Every page reads the quiz draft's file through quiz_yaml
+and every save writes the whole file back through `drafts.save_files` with the revision the
+form was based on, so a stale form gets a conflict instead of overwriting someone's work.
+Pages only read: a quiz without a draft is shown from its published version, and the draft
+is opened by the first save.
+
+The preview draws and grades with the assessment code (`draw_items`, the question-type
+registry) but keeps its state in the signed session cookie: no Attempt, no audit event, no
+certification. Like a real attempt it sends no key, score or feedback before an answer.
+"""
+from __future__ import annotations
+
+import random
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from lms.assessment.question_types import REGISTRY, Grade, ResponseError, question_type
+from lms.assessment.services import PHASES, draw_items
+from lms.authoring import quiz_yaml
+from lms.authoring.drafts import (
+    DraftConflict, DraftError, check_draft, find_draft, main_path, new_draft, open_draft, save_files,
+)
+from lms.authoring.export import published_item, version_files
+from lms.authoring.models import Draft
+from lms.authoring.quiz_forms import (
+    MAX_OPTIONS, TYPE_LABELS, NewNodeForm, NewQuizForm, NodeForm, QuestionForm, QuizSettingsForm,
+    SimulationForm, fail, question_form,
+)
+from lms.authoring.simulation import analyse, render_svg
+from lms.authoring.views import EDITORS, bp
+from lms.content import Problem
+from lms.content import yaml_lines
+from lms.extensions import db
+
+PREVIEW_KEY = "quiz_preview"
+EDITORS["quiz"] = "authoring.quiz_edit"  # the authoring list links a quiz draft here
+
+
+@dataclass
+class Working:
+    """The quiz as the editor sees it: the draft's file, or the published one before a draft exists."""
+
+    slug: str
+    draft: Draft | None
+    text: str
+    data: dict
+    revision: int          # 0 while there is no draft: the form was based on the published version
+
+    @property
+    def questions(self) -> list[dict]:
+        questions = self.data.get("questions")
+        return [q for q in questions if isinstance(q, dict)] if isinstance(questions, list) else []
+
+    def index_of(self, item_id: str) -> int:
+        """Position of the item in the file's question list; 404 when there is none."""
+        for index, item in enumerate(self.data.get("questions") or []):
+            if isinstance(item, dict) and item.get("id") == item_id:
+                return index
+        abort(404)
+
+
+def _working(slug: str) -> Working:
+    draft = find_draft("quiz", slug)
+    if draft is not None:
+        text = draft.files.get(main_path("quiz", slug), "")
+        revision = draft.revision
+    else:
+        item = published_item("quiz", slug)
+        if item is None or item.current_version is None:
+            abort(404)
+        text, revision = version_files("quiz", item.current_version)[main_path("quiz", slug)], 0
+    try:
+        data = quiz_yaml.load_quiz(text)
+    except quiz_yaml.QuizTextError as error:
+        # Only an imported or hand-edited file can be this broken; the forms cannot show it.
+        flash(f"The draft of this quiz is not a readable quiz file ({error}). "
+              "Replace it by importing a corrected file.", "error")
+        abort(409)
+    return Working(slug, draft, text, data, revision)
+
+
+def _revision(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1  # matches no draft: a form without its revision is treated as stale
+
+
+def _save(work: Working, data: dict, form_revision: Any) -> Draft:
+    """Write `data` into the draft (opening it on the first save); raises DraftConflict."""
+    expected = _revision(form_revision)
+    draft = work.draft
+    if draft is None:
+        draft = find_draft("quiz", work.slug) or open_draft("quiz", work.slug, current_user)
+        # A form based on the published version is current if nobody has saved the draft since.
+        if expected == 0 and draft.revision == 1 and \
+                draft.files.get(main_path("quiz", work.slug)) == work.text:
+            expected = 1
+    text = quiz_yaml.update_quiz_text(work.text, data)
+    return save_files(draft, {main_path("quiz", work.slug): text}, expected, current_user)
+
+
+def _problems(work: Working) -> list[Problem]:
+    """What content check says about the draft (a published quiz has passed it already)."""
+    return check_draft(work.draft) if work.draft is not None else []
+
+
+def _question_of_line(text: str, line: int) -> str | None:
+    """The id of the question whose lines include `line`, for linking a problem to its form."""
+    try:
+        data, _ = yaml_lines.load(text)
+    except Exception:  # noqa: BLE001 - an unreadable file has no questions to point at
+        return None
+    questions = data.get("questions") if isinstance(data, dict) else None
+    if not isinstance(questions, list):
+        return None
+    found = None
+    for index, item in enumerate(questions):
+        if questions.line_of(index) <= line and isinstance(item, dict):
+            found = item.get("id") if isinstance(item.get("id"), str) else None
+    return found
+
+
+def _problem_rows(work: Working, problems: list[Problem]) -> list[dict]:
+    rows = []
+    types = {q.get("id"): q.get("type") for q in work.questions}
+    for problem in problems:
+        item_id = _question_of_line(work.text, problem.line) if problem.line else None
+        link = None
+        if item_id in types:
+            endpoint = "authoring.quiz_simulation" if types[item_id] == "call_simulation" \
+                else "authoring.quiz_question"
+            link = url_for(endpoint, slug=work.slug, item_id=item_id)
+            node = re.search(r"node '([^']+)'", problem.message)
+            if types[item_id] == "call_simulation" and node:
+                link = url_for("authoring.quiz_simulation_node", slug=work.slug, item_id=item_id,
+                               node_id=node.group(1))
+        rows.append({"problem": problem, "link": link, "item_id": item_id})
+    return rows
+
+
+def _stale(error: DraftConflict) -> None:
+    """For the small POST buttons: nothing saved, say why (forms show the full diff instead)."""
+    db.session.rollback()
+    flash(f"Not saved: {error} Nothing was overwritten; here is the draft as it is now.", "warning")
+
+
+def _committed(message: str) -> None:
+    db.session.commit()
+    flash(message, "success")
+
+
+# -- quizzes -----------------------------------------------------------------------------------
+
+@bp.route("/quizzes/new", methods=["GET", "POST"])
+def quiz_new():
+    form = NewQuizForm()
+    if form.validate_on_submit():
+        slug = form.slug.data
+        data = {"title": form.title.data.strip(), "pass_mark": 80, "time_limit_minutes": None,
+                "attempts": {"max": None, "cooldown_minutes": 0}, "review": "immediate",
+                "draw": [], "questions": []}
+        try:
+            new_draft("quiz", slug, current_user, {main_path("quiz", slug): quiz_yaml.dump_quiz(data)})
+        except DraftError as error:
+            fail(form.slug, str(error))
+        else:
+            _committed(f"Draft quiz {slug} created. Add questions, then the draw rules.")
+            return redirect(url_for("authoring.quiz_edit", slug=slug))
+    return render_template("authoring/quiz_new.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/quizzes/<slug>", methods=["GET", "POST"])
+def quiz_edit(slug: str):
+    work = _working(slug)
+    form = QuizSettingsForm()
+    conflict = None
+    if request.method == "GET":
+        form.from_data(work.data)
+        form.draw.append_entry()  # a blank rule to add one without scripts
+        form.revision.data = work.revision
+    elif request.form.get("action") == "add_rule":
+        form.draw.append_entry()
+    elif form.validate():
+        try:
+            _save(work, form.to_data(work.data), form.revision.data)
+        except DraftConflict as error:
+            conflict = error
+            form.revision.data = error.current.revision
+        else:
+            _committed("Quiz settings saved to the draft.")
+            return redirect(url_for("authoring.quiz_edit", slug=slug))
+    rows = [{"item": item, "analysis": analyse(item) if item.get("type") == "call_simulation" else None}
+            for item in work.questions]
+    status = 409 if conflict else 422 if form.errors else 200
+    return render_template("authoring/quiz_edit.html", work=work, form=form, rows=rows, conflict=conflict,
+                           problems=_problem_rows(work, _problems(work)), types=TYPE_LABELS), status
+
+
+def _edit_url(slug: str, item: dict) -> str:
+    endpoint = "authoring.quiz_simulation" if item.get("type") == "call_simulation" else "authoring.quiz_question"
+    return url_for(endpoint, slug=slug, item_id=item["id"])
+
+
+def _id_taken(work: Working, item_id: str, own_index: int | None) -> bool:
+    return any(q.get("id") == item_id for i, q in enumerate(work.data.get("questions") or [])
+               if isinstance(q, dict) and i != own_index)
+
+
+def _question_page(work: Working, form: QuestionForm, item: dict | None, conflict: DraftConflict | None):
+    """The form of one question; a simulation's page also draws its tree."""
+    problems = [row for row in _problem_rows(work, _problems(work))
+                if item is not None and row["item_id"] == item.get("id")]
+    context: dict[str, Any] = {}
+    template = "authoring/quiz_question.html"
+    if form.kind == "call_simulation" and item is not None:
+        result = analyse(item)
+        node_form = NewNodeForm(formdata=None)
+        node_form.revision.data = work.revision
+        template = "authoring/simulation.html"
+        svg = render_svg(item, result, href=lambda node_id: url_for(
+            "authoring.quiz_simulation_node", slug=work.slug, item_id=item["id"], node_id=node_id))
+        context = {"analysis": result, "svg": svg, "node_form": node_form}
+    status = 409 if conflict else 422 if form.errors else 200
+    return render_template(template, work=work, form=form, item=item, conflict=conflict, types=TYPE_LABELS,
+                           problems=problems, max_options=MAX_OPTIONS, **context), status
+
+
+def _edit_question(slug: str, item_id: str | None, kind: str | None):
+    """Shared by a new question of `kind` and an existing one (`item_id`)."""
+    work = _working(slug)
+    index = work.index_of(item_id) if item_id is not None else None
+    item = work.data["questions"][index] if index is not None else None
+    kind = item.get("type") if item is not None else kind
+    if kind not in TYPE_LABELS:
+        abort(404)
+    form = question_form(kind)
+    conflict = None
+    nodes = [n.get("id") for n in (item or {}).get("nodes") or [] if isinstance(n, dict)]
+    if isinstance(form, SimulationForm):
+        form.set_nodes(nodes, (item or {}).get("start"))
+    if request.method == "GET":
+        if item is not None:
+            form.from_data(item)
+        if hasattr(form, "options") and len(form.options) < MAX_OPTIONS:
+            form.options.append_entry()  # a blank option to add one without scripts
+        form.revision.data = work.revision
+    elif request.form.get("action") == "add_option" and hasattr(form, "options"):
+        if len(form.options) < MAX_OPTIONS:
+            form.options.append_entry()
+    elif form.validate():
+        new_item = form.to_data(item or {})
+        if _id_taken(work, new_item["id"], index):
+            fail(form.id, f"Another question already has the id '{new_item['id']}'.")
+        else:
+            data = dict(work.data)
+            questions = list(data.get("questions") or [])
+            if index is None:
+                questions.append(new_item)
+            else:
+                questions[index] = new_item
+            data["questions"] = questions
+            try:
+                _save(work, data, form.revision.data)
+            except DraftConflict as error:
+                conflict = error
+                form.revision.data = error.current.revision
+            else:
+                _committed(f"Question {new_item['id']} saved to the draft.")
+                if kind == "call_simulation" or index is not None:
+                    return redirect(_edit_url(slug, new_item))
+                return redirect(url_for("authoring.quiz_edit", slug=slug))
+    return _question_page(work, form, item, conflict)
+
+
+@bp.route("/quizzes/<slug>/questions/new/<kind>", methods=["GET", "POST"])
+def quiz_question_new(slug: str, kind: str):
+    return _edit_question(slug, None, kind)
+
+
+@bp.route("/quizzes/<slug>/questions/<item_id>", methods=["GET", "POST"])
+def quiz_question(slug: str, item_id: str):
+    return _edit_question(slug, item_id, None)
+
+
+@bp.route("/quizzes/<slug>/simulations/<item_id>", methods=["GET", "POST"])
+def quiz_simulation(slug: str, item_id: str):
+    return _edit_question(slug, item_id, None)
+
+
+def _structure_change(slug: str, change) -> Response:
+    """Apply `change(work, questions) -> message` to the question list and save; for small POSTs."""
+    work = _working(slug)
+    questions = list(work.data.get("questions") or [])
+    message = change(work, questions)
+    try:
+        _save(work, {**work.data, "questions": questions}, request.form.get("revision"))
+    except DraftConflict as error:
+        _stale(error)
+    else:
+        _committed(message)
+    return redirect(url_for("authoring.quiz_edit", slug=slug))
+
+
+@bp.route("/quizzes/<slug>/questions/<item_id>/delete", methods=["POST"])
+def quiz_question_delete(slug: str, item_id: str):
+    def change(work: Working, questions: list) -> str:
+        del questions[work.index_of(item_id)]
+        return f"Question {item_id} deleted from the draft."
+    return _structure_change(slug, change)
+
+
+@bp.route("/quizzes/<slug>/questions/<item_id>/move", methods=["POST"])
+def quiz_question_move(slug: str, item_id: str):
+    def change(work: Working, questions: list) -> str:
+        index = work.index_of(item_id)
+        other = index - 1 if request.form.get("direction") == "up" else index + 1
+        if 0 <= other < len(questions):
+            questions[index], questions[other] = questions[other], questions[index]
+        return f"Question {item_id} moved {'up' if other < index else 'down'}."
+    return _structure_change(slug, change)
+
+
+# -- simulation nodes --------------------------------------------------------------------------
+
+def _simulation(work: Working, item_id: str) -> tuple[int, dict]:
+    index = work.index_of(item_id)
+    item = work.data["questions"][index]
+    if item.get("type") != "call_simulation":
+        abort(404)
+    return index, item
+
+
+def _with_item(work: Working, index: int, item: dict) -> dict:
+    questions = list(work.data["questions"])
+    questions[index] = item
+    return {**work.data, "questions": questions}
+
+
+@bp.route("/quizzes/<slug>/simulations/<item_id>/nodes/<node_id>", methods=["GET", "POST"])
+def quiz_simulation_node(slug: str, item_id: str, node_id: str):
+    work = _working(slug)
+    index, item = _simulation(work, item_id)
+    nodes = [n for n in item.get("nodes") or [] if isinstance(n, dict)]
+    position = next((i for i, n in enumerate(nodes) if n.get("id") == node_id), None)
+    if position is None:
+        abort(404)
+    node = nodes[position]
+    form = NodeForm()
+    conflict = None
+    if request.method == "GET":
+        form.from_data(node)
+        form.choices.append_entry()  # a blank reply to add one without scripts
+        form.revision.data = work.revision
+    elif request.form.get("action") == "add_reply":
+        form.choices.append_entry()
+    elif form.validate():
+        new_node = form.to_data(node)
+        new_id = new_node["id"]
+        if new_id != node_id and any(n.get("id") == new_id for n in nodes):
+            fail(form.id, f"Another node already has the id '{new_id}'.")
+        else:
+            new_nodes = [_renamed(n, node_id, new_id) for n in nodes]
+            new_nodes[position] = _renamed(new_node, node_id, new_id)
+            new_item = {**item, "nodes": new_nodes}
+            if item.get("start") == node_id:
+                new_item["start"] = new_id
+            try:
+                _save(work, _with_item(work, index, new_item), form.revision.data)
+            except DraftConflict as error:
+                conflict = error
+                form.revision.data = error.current.revision
+            else:
+                _committed(f"Node {new_id} saved to the draft.")
+                return redirect(url_for("authoring.quiz_simulation", slug=slug, item_id=item_id) + f"#node-{new_id}")
+    form.set_nodes([n.get("id") for n in nodes])
+    result = analyse(item)
+    status = 409 if conflict else 422 if form.errors else 200
+    return render_template("authoring/simulation_node.html", work=work, item=item, node=node, form=form,
+                           conflict=conflict, findings=[f for f in result.findings if f.node == node_id]), status
+
+
+def _renamed(node: dict, old: str, new: str) -> dict:
+    """A node whose replies follow a renamed node."""
+    if old == new or not isinstance(node.get("choices"), list):
+        return node
+    choices = [{**c, "next": new} if isinstance(c, dict) and c.get("next") == old else c
+               for c in node["choices"]]
+    return {**node, "choices": choices}
+
+
+@bp.route("/quizzes/<slug>/simulations/<item_id>/nodes", methods=["POST"])
+def quiz_simulation_node_add(slug: str, item_id: str):
+    work = _working(slug)
+    index, item = _simulation(work, item_id)
+    form = NewNodeForm()
+    nodes = [n for n in item.get("nodes") or [] if isinstance(n, dict)]
+    back = url_for("authoring.quiz_simulation", slug=slug, item_id=item_id)
+    if not form.validate():
+        flash("New node: " + " ".join(e for errors in form.errors.values() for e in errors), "error")
+        return redirect(back)
+    if any(n.get("id") == form.id.data for n in nodes):
+        flash(f"There is already a node called {form.id.data}.", "error")
+        return redirect(back)
+    node: dict[str, Any] = {"id": form.id.data, "caller": ""}
+    if form.end.data:
+        node["end"] = True
+    try:
+        _save(work, _with_item(work, index, {**item, "nodes": list(item.get("nodes") or []) + [node]}),
+              form.revision.data)
+    except DraftConflict as error:
+        _stale(error)
+        return redirect(back)
+    _committed(f"Node {form.id.data} added: write what the caller says.")
+    return redirect(url_for("authoring.quiz_simulation_node", slug=slug, item_id=item_id, node_id=form.id.data))
+
+
+@bp.route("/quizzes/<slug>/simulations/<item_id>/nodes/<node_id>/delete", methods=["POST"])
+def quiz_simulation_node_delete(slug: str, item_id: str, node_id: str):
+    work = _working(slug)
+    index, item = _simulation(work, item_id)
+    nodes = [n for n in item.get("nodes") or [] if not (isinstance(n, dict) and n.get("id") == node_id)]
+    back = url_for("authoring.quiz_simulation", slug=slug, item_id=item_id)
+    if len(nodes) == len(item.get("nodes") or []):
+        abort(404)
+    try:
+        _save(work, _with_item(work, index, {**item, "nodes": nodes}), request.form.get("revision"))
+    except DraftConflict as error:
+        _stale(error)
+        return redirect(back)
+    _committed(f"Node {node_id} deleted; replies that led to it are flagged until they lead elsewhere.")
+    return redirect(back)
+
+
+# -- preview -----------------------------------------------------------------------------------
+
+def _preview_state(work: Working) -> dict | None:
+    """This quiz's preview in the session, if it was drawn from the draft as it is now."""
+    state = session.get(PREVIEW_KEY)
+    if not state or state.get("slug") != work.slug or state.get("hash") != quiz_yaml.content_hash(work.data):
+        return None
+    return state
+
+
+def _shown_options(item: dict, shown: dict) -> list[dict]:
+    """Options as the agent sees them: id and text only, never the key or feedback."""
+    if item["type"] == "true_false":
+        return [{"id": "true", "text": "True"}, {"id": "false", "text": "False"}]
+    by_id = {option["id"]: option for option in item.get("options", [])}
+    return [{"id": oid, "text": by_id[oid]["text"]} for oid in shown.get("order", [])]
+
+
+def _shown_call(item: dict, shown: dict, response: Any) -> dict | None:
+    """The conversation so far and the replies on offer now (text only, no scores or feedback)."""
+    if item["type"] != "call_simulation":
+        return None
+    steps, node = REGISTRY["call_simulation"].walk(item, list(response or []))
+    by_id = {choice["id"]: choice for choice in node.get("choices", [])}
+    return {"transcript": [{"caller": n["caller"], "agent": c["text"]} for n, c in steps],
+            "caller": node["caller"], "ended": bool(node.get("end")),
+            "choices": [{"id": cid, "text": by_id[cid]["text"]} for cid in shown["choices"].get(node["id"], [])]}
+
+
+def _preview_grade(spec: dict, state: dict) -> dict:
+    """Per-item grades and per-phase totals, with the same registry as a real attempt."""
+    items = {item["id"]: item for item in spec["questions"]}
+    phases = {phase: [0.0, 0.0] for phase in PHASES}
+    rows = []
+    for position, entry in enumerate(state["draw"], start=1):
+        item = items[entry["item"]]
+        response = state["answers"].get(str(position))
+        qtype = question_type(item)
+        grade = qtype.grade(item, response, spec) if response is not None and qtype.answered(item, response) \
+            else Grade(0, item.get("points", 1))
+        phases[item["phase"]][0] += grade.earned
+        phases[item["phase"]][1] += grade.possible
+        rows.append({"position": position, "item": item, "response": response, "grade": grade,
+                     "steps": qtype.walk(item, list(response or []))[0] if item["type"] == "call_simulation" else []})
+    earned, possible = sum(e for e, _ in phases.values()), sum(p for _, p in phases.values())
+    percent = round(100 * earned / possible, 1) if possible else 0.0
+    return {"rows": rows, "percent": percent, "passed": percent >= spec["pass_mark"],
+            "earned": round(earned, 4), "possible": possible,
+            "phases": [(phase, round(e, 4), p, round(100 * e / p, 1)) for phase, (e, p) in phases.items() if p]}
+
+
+@bp.route("/quizzes/<slug>/preview", methods=["GET", "POST"])
+def quiz_preview(slug: str):
+    work = _working(slug)
+    problems = _problems(work)
+    if problems:
+        # Only content that would publish can be drawn and graded safely.
+        return render_template("authoring/preview_quiz.html", work=work, problems=_problem_rows(work, problems),
+                               state=None), 200
+    state = _preview_state(work)
+    action = request.form.get("action") if request.method == "POST" else None
+    if action in ("start", "restart"):
+        draw = draw_items(work.data, random.Random(secrets.randbits(64)))
+        session[PREVIEW_KEY] = {"slug": slug, "hash": quiz_yaml.content_hash(work.data), "draw": draw,
+                                "answers": {}, "done": False}
+        return redirect(url_for("authoring.quiz_preview", slug=slug, position=1))
+    if state is None:
+        if request.method == "POST":
+            flash("The draft changed since this preview started: start it again.", "warning")
+        return render_template("authoring/preview_quiz.html", work=work, problems=[], state=None)
+    if action == "finish" or state["done"]:
+        state["done"] = True
+        session[PREVIEW_KEY] = state
+        return render_template("authoring/preview_quiz_result.html", work=work,
+                               result=_preview_grade(work.data, state))
+    total = len(state["draw"])
+    position = request.args.get("position", type=int) or request.form.get("position", type=int) or 1
+    if not 1 <= position <= total:
+        abort(404)
+    entry = state["draw"][position - 1]
+    item = next(q for q in work.data["questions"] if q["id"] == entry["item"])
+    response = state["answers"].get(str(position))
+    error = None
+    if request.method == "POST":
+        has_answer = bool(request.form.getlist("option")) or any(
+            value for key, value in request.form.items() if key.startswith("position-"))
+        if has_answer:
+            try:
+                response = question_type(item).parse(item, entry["shown"], request.form, response)
+            except ResponseError as exc:
+                error = str(exc)
+            else:
+                state["answers"][str(position)] = response
+                session[PREVIEW_KEY] = state
+        elif action == "say":
+            error = "Choose what you say next."
+        if error is None:
+            target = {"back": position - 1, "next": position + 1, "say": position}.get(action or "", position)
+            return redirect(url_for("authoring.quiz_preview", slug=slug, position=max(1, min(total, target))))
+    return render_template(
+        "authoring/preview_quiz.html", work=work, problems=[], state=state, item=item, shown=entry["shown"],
+        position=position, total=total, answer=response, error=error, qtype=question_type(item),
+        options=_shown_options(item, entry["shown"]), simulation=_shown_call(item, entry["shown"], response),
+    ), 422 if error else 200

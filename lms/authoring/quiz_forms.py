@@ -1,0 +1,422 @@
+"""Forms of the quiz editor: settings, a question of each type, a simulation and its nodes.
+
+Each form checks what it can see on its own (the field rules of docs/content-format.md) and
+points at the field; rules that need the whole quiz (draw rules against the bank, the
+simulation graph) are content check's, shown next to the form and enforced at publishing.
+`to_data` / `from_data` convert between a form and the plain dicts of quiz_yaml, leaving
+out empty optional fields so a round trip through the form does not change the file.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField, FieldList, Form, FormField, HiddenField, IntegerField, RadioField, SelectField,
+    SelectMultipleField, StringField, TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from lms.content.model import DIFFICULTIES, MULTIPLE_RESPONSE_SCORING, PHASES, QUESTION_TYPES, REVIEW_MODES
+from lms.content.validate import ARTICLE
+
+SLUG_RULE = Regexp(r"^[a-z0-9][a-z0-9-]*$",
+                   message="Use lowercase letters, digits and hyphens, starting with a letter or digit.")
+PHASE_CHOICES = [(p, {"before": "Before the call", "during": "During the call",
+                      "after": "After the call"}[p]) for p in PHASES]
+DIFFICULTY_CHOICES = [(d, d.capitalize()) for d in DIFFICULTIES]
+REVIEW_CHOICES = [("immediate", "Right after the attempt"), ("after_pass", "Once the agent has passed"),
+                  ("never", "Never")]
+SCORING_CHOICES = [("all_or_nothing", "All or nothing"), ("partial", "Partial credit")]
+TYPE_LABELS = {"single_choice": "Single choice", "multiple_response": "Multiple response",
+               "true_false": "True or false", "ordering": "Ordering", "call_simulation": "Call simulation"}
+assert set(TYPE_LABELS) == set(QUESTION_TYPES) and {c for c, _ in REVIEW_CHOICES} == set(REVIEW_MODES)
+assert {c for c, _ in SCORING_CHOICES} == set(MULTIPLE_RESPONSE_SCORING)
+MAX_OPTIONS = 8
+
+
+def _cites_article(form: Form, field: Any) -> None:
+    if field.data and not ARTICLE.search(field.data):
+        raise ValidationError("Cite an article, for example '(Art. 12(3))'.")
+
+
+def _references_rule(form: Form, field: Any) -> None:
+    lines = references_list(field.data)
+    if not lines:
+        raise ValidationError("Give at least one reference, one per line.")
+    if len(set(lines)) != len(lines):
+        raise ValidationError("Each reference once, please.")
+    if not any(ARTICLE.search(line) for line in lines):
+        raise ValidationError("At least one reference must name an article, such as 'Art. 15'.")
+
+
+def references_list(text: str | None) -> list[str]:
+    """References typed one per line, blank lines left out."""
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def text_value(value: str | None) -> str:
+    """Typed text as stored: CRLF from browsers becomes LF, surrounding blank space goes."""
+    return (value or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def fail(field: Any, message: str) -> bool:
+    """Add an error to a field after validation (for rules that need several fields)."""
+    field.errors = list(field.errors) + [message]
+    return False
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+# -- quiz settings ---------------------------------------------------------------------------
+
+class DrawRuleForm(Form):
+    phase = SelectField("Phase", choices=PHASE_CHOICES)
+    count = IntegerField("How many", validators=[Optional(), NumberRange(min=1, max=100)],
+                         description="Leave empty to remove this rule.")
+    types = MultiCheckboxField("Only these types", choices=list(TYPE_LABELS.items()),
+                               description="None ticked: any type.")
+
+
+class QuizSettingsForm(FlaskForm):
+    revision = HiddenField()
+    title = StringField("Title", validators=[InputRequired(), Length(max=200)])
+    description = TextAreaField("Description", validators=[Optional(), Length(max=2000)],
+                                description="Shown to agents before they start.")
+    pass_mark = IntegerField("Pass mark (%)", validators=[InputRequired(), NumberRange(1, 100)])
+    time_limit_minutes = IntegerField("Time limit (minutes)", validators=[Optional(), NumberRange(1, 600)],
+                                      description="Leave empty for no limit.")
+    max_attempts = IntegerField("Attempts allowed", validators=[Optional(), NumberRange(min=1, max=1000)],
+                                description="Leave empty for unlimited attempts.")
+    cooldown_minutes = IntegerField("Minutes between attempts", validators=[InputRequired(), NumberRange(0, 100000)])
+    review = SelectField("Agents see answers and explanations", choices=REVIEW_CHOICES)
+    multiple_response_scoring = SelectField("Multiple-response scoring", choices=SCORING_CHOICES)
+    draw = FieldList(FormField(DrawRuleForm), min_entries=1, max_entries=20)
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if not any(rule.form.count.data for rule in self.draw):
+            ok = fail(self.draw[0].form.count, "An attempt needs at least one draw rule with a count.")
+            self.draw.errors = [rule.errors for rule in self.draw]
+        return ok
+
+    def from_data(self, data: dict) -> None:
+        attempts = data.get("attempts") if isinstance(data.get("attempts"), dict) else {}
+        for name in ("title", "description", "pass_mark", "time_limit_minutes", "review"):
+            getattr(self, name).data = data.get(name)
+        self.max_attempts.data = attempts.get("max")
+        self.cooldown_minutes.data = attempts.get("cooldown_minutes")
+        self.multiple_response_scoring.data = data.get("multiple_response_scoring", "all_or_nothing")
+        rules = [r for r in data.get("draw") or [] if isinstance(r, dict)]
+        while len(self.draw) < len(rules):
+            self.draw.append_entry()
+        for entry, rule in zip(self.draw, rules):
+            entry.form.phase.data, entry.form.count.data = rule.get("phase"), rule.get("count")
+            entry.form.types.data = list(rule.get("types") or [])
+
+    def to_data(self, data: dict) -> dict:
+        """`data` with these settings applied (its questions untouched)."""
+        new = dict(data)
+        new["title"] = text_value(self.title.data)
+        description = text_value(self.description.data)
+        if description:
+            new["description"] = description
+        else:
+            new.pop("description", None)
+        new["pass_mark"] = self.pass_mark.data
+        new["time_limit_minutes"] = self.time_limit_minutes.data
+        new["attempts"] = {"max": self.max_attempts.data, "cooldown_minutes": self.cooldown_minutes.data}
+        new["review"] = self.review.data
+        # An unset field and the default mean the same; keep whichever the file had.
+        if self.multiple_response_scoring.data != "all_or_nothing" or "multiple_response_scoring" in data:
+            new["multiple_response_scoring"] = self.multiple_response_scoring.data
+        new["draw"] = []
+        for entry in self.draw:
+            if entry.form.count.data:
+                rule = {"phase": entry.form.phase.data, "count": entry.form.count.data}
+                if entry.form.types.data:
+                    rule["types"] = list(entry.form.types.data)
+                new["draw"].append(rule)
+        ordered = {key: new[key] for key in ("title", "description", "pass_mark", "time_limit_minutes",
+                                             "attempts", "review", "multiple_response_scoring", "draw")
+                   if key in new}
+        return {**ordered, **{k: v for k, v in new.items() if k not in ordered}}
+
+
+# -- questions --------------------------------------------------------------------------------
+
+class QuestionForm(FlaskForm):
+    """The fields every item has."""
+
+    revision = HiddenField()
+    id = StringField("Question id", validators=[InputRequired(), Length(max=100), SLUG_RULE],
+                     description="Stable across versions: results and analysis follow it.")
+    phase = SelectField("Moment of the call", choices=PHASE_CHOICES)
+    difficulty = SelectField("Difficulty", choices=DIFFICULTY_CHOICES)
+    points = IntegerField("Points", validators=[Optional(), NumberRange(1, 10)],
+                          description="Leave empty for 1.")
+    explanation = TextAreaField("Explanation", validators=[InputRequired(), _cites_article],
+                                description="Why the right answer is right; cite an article.")
+    references = TextAreaField("References", validators=[_references_rule],
+                               description="One per line, e.g. Art. 15, EDPB Guidelines 01/2022.")
+
+    kind = ""
+    type_fields: tuple[str, ...] = ()
+
+    def from_data(self, item: dict) -> None:
+        self.id.data, self.phase.data = item.get("id"), item.get("phase")
+        self.difficulty.data, self.points.data = item.get("difficulty"), item.get("points")
+        self.explanation.data = item.get("explanation")
+        self.references.data = "\n".join(r for r in item.get("references") or [] if isinstance(r, str))
+
+    def common_data(self, item: dict) -> dict:
+        data: dict[str, Any] = {"id": self.id.data.strip(), "type": self.kind, "phase": self.phase.data,
+                                "difficulty": self.difficulty.data}
+        if self.points.data is not None:
+            data["points"] = self.points.data
+        return data
+
+    def to_data(self, item: dict) -> dict:
+        """The item as this form says, keeping fields the form does not edit."""
+        new = self.common_data(item)
+        new.update(self.type_data())
+        new["explanation"] = text_value(self.explanation.data)
+        new["references"] = references_list(self.references.data)
+        known = set(new) | {"points"} | set(self.type_fields)
+        return {**new, **{k: v for k, v in item.items() if k not in known}}
+
+    def type_data(self) -> dict:
+        raise NotImplementedError
+
+
+class OptionForm(Form):
+    id = StringField("Option id", validators=[Optional(), Length(max=100), SLUG_RULE])
+    text = TextAreaField("Answer text", render_kw={"rows": 2})
+    feedback = TextAreaField("Feedback", render_kw={"rows": 2},
+                             description="Why this answer is right or wrong.")
+    correct = BooleanField("Correct")
+    position = IntegerField("Place in the right order", validators=[Optional(), NumberRange(1, MAX_OPTIONS)])
+
+    def blank(self) -> bool:
+        return not any(text_value(field.data) for field in (self.id, self.text, self.feedback))
+
+
+class ChoiceQuestionForm(QuestionForm):
+    """single_choice, multiple_response and ordering: a prompt, options and the key."""
+
+    prompt = TextAreaField("Prompt", validators=[InputRequired()],
+                           description="The situation, often in the caller's own words.")
+    options = FieldList(FormField(OptionForm), min_entries=2, max_entries=MAX_OPTIONS)
+    type_fields = ("prompt", "options", "correct")
+
+    def __init__(self, *args: Any, kind: str = "single_choice", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+
+    def filled(self) -> list[OptionForm]:
+        return [entry.form for entry in self.options if not entry.form.blank()]
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        options = self.filled()
+        seen: set[str] = set()
+        for option in options:
+            for name in ("id", "text", "feedback"):
+                if not text_value(getattr(option, name).data):
+                    ok = fail(getattr(option, name), "Fill this in, or empty the whole option to remove it.")
+            if option.id.data in seen:
+                ok = fail(option.id, f"Another option already has the id '{option.id.data}'.")
+            seen.add(option.id.data)
+        first = self.options[0].form
+        if len(options) < 2:
+            ok = fail(first.text, "A question needs at least two options.")
+        elif self.kind == "single_choice" and sum(o.correct.data for o in options) != 1:
+            ok = fail(first.correct, "Tick exactly one option as correct.")
+        elif self.kind == "multiple_response" and not any(o.correct.data for o in options):
+            ok = fail(first.correct, "Tick at least one option as correct.")
+        elif self.kind == "ordering":
+            places = [o.position.data for o in options]
+            if sorted(p or 0 for p in places) != list(range(1, len(options) + 1)):
+                target = next((o for o in options if not o.position.data), first)
+                ok = fail(target.position, f"Give each option its place, 1 to {len(options)}, each once.")
+        self.options.errors = [entry.errors for entry in self.options]
+        return ok
+
+    def from_data(self, item: dict) -> None:
+        super().from_data(item)
+        self.prompt.data = item.get("prompt")
+        options = [o for o in item.get("options") or [] if isinstance(o, dict)]
+        correct = item.get("correct")
+        key = [correct] if isinstance(correct, str) else list(correct) if isinstance(correct, list) else []
+        while len(self.options) < len(options):
+            self.options.append_entry()
+        for entry, option in zip(self.options, options):
+            form = entry.form
+            form.id.data, form.text.data, form.feedback.data = option.get("id"), option.get("text"), option.get("feedback")
+            form.correct.data = option.get("id") in key
+            form.position.data = key.index(option["id"]) + 1 if self.kind == "ordering" and option.get("id") in key else None
+
+    def type_data(self) -> dict:
+        options = self.filled()
+        data: dict[str, Any] = {"prompt": text_value(self.prompt.data), "options": [
+            {"id": o.id.data.strip(), "text": text_value(o.text.data), "feedback": text_value(o.feedback.data)}
+            for o in options]}
+        if self.kind == "single_choice":
+            data["correct"] = next((o.id.data.strip() for o in options if o.correct.data), "")
+        elif self.kind == "multiple_response":
+            data["correct"] = [o.id.data.strip() for o in options if o.correct.data]
+        else:
+            data["correct"] = [o.id.data.strip() for o in sorted(options, key=lambda o: o.position.data or 0)]
+        return data
+
+
+class TrueFalseForm(QuestionForm):
+    prompt = TextAreaField("Statement", validators=[InputRequired()])
+    correct = RadioField("The statement is", choices=[("true", "True"), ("false", "False")],
+                         validators=[InputRequired(message="Say whether the statement is true or false.")])
+    feedback_true = TextAreaField("Feedback for an agent who answers True", validators=[InputRequired()])
+    feedback_false = TextAreaField("Feedback for an agent who answers False", validators=[InputRequired()])
+    kind = "true_false"
+    type_fields = ("prompt", "correct", "feedback_true", "feedback_false")
+
+    def from_data(self, item: dict) -> None:
+        super().from_data(item)
+        self.prompt.data = item.get("prompt")
+        correct = item.get("correct")
+        self.correct.data = "true" if correct is True else "false" if correct is False else None
+        self.feedback_true.data, self.feedback_false.data = item.get("feedback_true"), item.get("feedback_false")
+
+    def type_data(self) -> dict:
+        return {"prompt": text_value(self.prompt.data), "correct": self.correct.data == "true",
+                "feedback_true": text_value(self.feedback_true.data),
+                "feedback_false": text_value(self.feedback_false.data)}
+
+
+class SimulationForm(QuestionForm):
+    """The simulation as a whole; its nodes have a form each (NodeForm)."""
+
+    title = StringField("Title", validators=[InputRequired(), Length(max=200)])
+    scenario = TextAreaField("Scenario", validators=[InputRequired()],
+                             description="What the agent reads before the call starts.")
+    start = SelectField("First node", validate_choice=False)
+    opening = TextAreaField("The caller's first line", validators=[Optional()],
+                            description="Becomes the first node, n1.")
+    kind = "call_simulation"
+    type_fields = ("title", "scenario", "start", "nodes")
+
+    def from_data(self, item: dict) -> None:
+        super().from_data(item)
+        self.title.data, self.scenario.data, self.start.data = item.get("title"), item.get("scenario"), item.get("start")
+
+    def set_nodes(self, node_ids: list[str], current: str | None) -> None:
+        self.start.choices = [(n, n) for n in node_ids]
+        if current and current not in node_ids:
+            self.start.choices.append((current, f"{current} (no such node)"))
+
+    def type_data(self) -> dict:
+        return {"title": text_value(self.title.data), "scenario": text_value(self.scenario.data),
+                "start": self.start.data or ""}
+
+    def to_data(self, item: dict) -> dict:
+        new = super().to_data(item)
+        new["nodes"] = item.get("nodes") or [{"id": "n1", "caller": text_value(self.opening.data)}]
+        if not new["start"]:
+            new["start"] = new["nodes"][0].get("id", "n1")
+        order = ("id", "type", "phase", "difficulty", "points", "title", "scenario", "start", "nodes")
+        return {**{k: new[k] for k in order if k in new}, **{k: v for k, v in new.items() if k not in order}}
+
+
+class ReplyForm(Form):
+    id = StringField("Reply id", validators=[Optional(), Length(max=100), SLUG_RULE])
+    text = TextAreaField("What the agent says", render_kw={"rows": 2})
+    feedback = TextAreaField("Feedback", render_kw={"rows": 2})
+    score = SelectField("Score", choices=[("3", "3 · best practice"), ("2", "2 · acceptable"),
+                                          ("1", "1 · acceptable"), ("0", "0 · harmful")], default="3")
+    next = SelectField("Goes to node", validate_choice=False)
+
+    def blank(self) -> bool:
+        return not any(text_value(field.data) for field in (self.id, self.text, self.feedback))
+
+
+class NodeForm(FlaskForm):
+    revision = HiddenField()
+    id = StringField("Node id", validators=[InputRequired(), Length(max=100), SLUG_RULE])
+    caller = TextAreaField("What the caller says", validators=[InputRequired()])
+    end = BooleanField("The call ends here (no replies)")
+    choices = FieldList(FormField(ReplyForm), min_entries=0, max_entries=12)
+
+    def set_nodes(self, node_ids: list[str]) -> None:
+        for entry in self.choices:
+            current = entry.form.next.data
+            entry.form.next.choices = [("", "Choose a node…")] + [(n, n) for n in node_ids]
+            if current and current not in node_ids:
+                entry.form.next.choices.append((current, f"{current} (no such node)"))
+
+    def filled(self) -> list[ReplyForm]:
+        return [entry.form for entry in self.choices if not entry.form.blank()]
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        seen: set[str] = set()
+        replies = self.filled()
+        for reply in replies:
+            for name in ("id", "text", "feedback", "next"):
+                if not text_value(getattr(reply, name).data):
+                    ok = fail(getattr(reply, name), "Fill this in, or empty the whole reply to remove it.")
+            if reply.id.data in seen:
+                ok = fail(reply.id, f"Another reply already has the id '{reply.id.data}'.")
+            seen.add(reply.id.data)
+        if self.end.data and replies:
+            ok = fail(self.end, "An ending has no replies: empty them, or untick this.")
+        self.choices.errors = [entry.errors for entry in self.choices]
+        return ok
+
+    def from_data(self, node: dict) -> None:
+        self.id.data, self.caller.data, self.end.data = node.get("id"), node.get("caller"), node.get("end") is True
+        choices = [c for c in node.get("choices") or [] if isinstance(c, dict)]
+        while len(self.choices) < len(choices):
+            self.choices.append_entry()
+        for entry, choice in zip(self.choices, choices):
+            form = entry.form
+            form.id.data, form.text.data, form.feedback.data = choice.get("id"), choice.get("text"), choice.get("feedback")
+            form.score.data, form.next.data = str(choice.get("score", 3)), choice.get("next")
+
+    def to_data(self, node: dict) -> dict:
+        new: dict[str, Any] = {"id": self.id.data.strip(), "caller": text_value(self.caller.data)}
+        replies = self.filled()
+        if self.end.data:
+            new["end"] = True
+        elif replies or "choices" in node:
+            new["choices"] = [{"id": r.id.data.strip(), "text": text_value(r.text.data),
+                               "feedback": text_value(r.feedback.data), "score": int(r.score.data),
+                               "next": r.next.data} for r in replies]
+        return {**new, **{k: v for k, v in node.items() if k not in ("id", "caller", "end", "choices")}}
+
+
+class NewNodeForm(FlaskForm):
+    revision = HiddenField()
+    id = StringField("New node id", validators=[InputRequired(), Length(max=100), SLUG_RULE])
+    end = BooleanField("It is an ending")
+
+
+class NewQuizForm(FlaskForm):
+    slug = StringField("Quiz slug", validators=[InputRequired(), Length(max=100), SLUG_RULE],
+                       description="The file name in quizzes/ and the address of the quiz.")
+    title = StringField("Title", validators=[InputRequired(), Length(max=200)])
+
+
+def question_form(kind: str, **kwargs: Any) -> QuestionForm:
+    """The form for an item of this type."""
+    if kind in ("single_choice", "multiple_response", "ordering"):
+        return ChoiceQuestionForm(kind=kind, **kwargs)
+    return {"true_false": TrueFalseForm, "call_simulation": SimulationForm}[kind](**kwargs)
+
+
+def slugify(text: str) -> str:
+    """A slug from free text (for suggested ids)."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "item"
