@@ -159,7 +159,9 @@ def friendly_error(exc: Exception) -> str:
     if isinstance(exc, JobFailed):
         return str(exc)
     if isinstance(exc, (RenderError, SigningError)):
-        return f"A certificate could not be produced or signed ({exc}). Retrying may help; if not, tell your administrator."
+        # Their messages name server paths and settings: for the log and the administrator only.
+        return ("A PDF could not be produced or signed on the server. Retrying may help; if it keeps failing, "
+                "tell your administrator (the server log has the details).")
     return (f"The export stopped because of an unexpected error ({type(exc).__name__}). "
             "The details are in the server log; retrying may help.")
 

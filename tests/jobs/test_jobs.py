@@ -10,6 +10,7 @@ from sqlalchemy import create_engine, func, select, update
 
 from lms.audit.models import AuditEvent
 from lms.clock import now
+from lms.evidence.signing import SigningError
 from lms.extensions import db
 from lms.jobs import services
 from lms.jobs.context import JobFailed, OutputFile
@@ -115,6 +116,15 @@ def test_an_unexpected_error_is_told_without_internals_and_logged_in_full(app, p
     assert job.state is JobState.FAILED and job.files == []
     assert "unexpected error (KeyError)" in job.error and "secret.py" not in job.error
     assert "secret.py" in caplog.text and "Traceback" in caplog.text
+
+
+def test_a_pdf_that_cannot_be_signed_is_told_without_the_servers_paths(app, people, script):
+    script.fail_with = SigningError("Cannot read the signing key: /srv/keys/key.pem")
+    client = _client(app, people["scoped"])
+    job = _job(_job_id(_start(client, people["partner"].id)))
+    assert job.state is JobState.FAILED and "could not be produced or signed" in job.error
+    assert "/srv/keys" not in job.error
+    assert "/srv/keys" not in client.get(f"/exports/{job.id}").get_data(as_text=True)
 
 
 def test_progress_moves_while_the_thread_runner_works_in_another_thread(app, people, script, thread_runner):
