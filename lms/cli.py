@@ -144,6 +144,38 @@ def content_load(path: Path | None) -> None:
     click.echo(report.summary())
 
 
+@content_group.command("export")
+@click.argument("slug")
+@click.option("--kind", type=click.Choice(["course", "quiz", "programme"]), default=None,
+              help="Only this kind (default: every course, quiz and programme with that slug).")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=Path("export"),
+              show_default=True, help="Content root to write into (courses/, quizzes/, programmes/).")
+@with_appcontext
+def content_export(slug: str, kind: str | None, out: Path) -> None:
+    """Write the published version of SLUG as content files, in the exact format content load reads."""
+    from lms.audit.services import record
+    from lms.authoring.export import published_item, version_files
+
+    written = []
+    for each in [kind] if kind else ["course", "quiz", "programme"]:
+        item = published_item(each, slug)
+        if item is None or item.current_version is None:
+            continue
+        for path, data in version_files(each, item.current_version).items():
+            target = out / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+            written.append(path)
+        record("content.exported", target=item.current_version, kind=each, slug=slug,
+               content_hash=item.current_version.content_hash)
+    if not written:
+        raise click.ClickException(f"Nothing published is called {slug!r}.")
+    db.session.commit()
+    for path in written:
+        click.echo(f"  {out / path}")
+    click.echo(f"Exported {len(written)} file(s) to {out}.")
+
+
 @lms_cli.group("attempts")
 def attempts_group() -> None:
     """Quiz attempts."""

@@ -75,11 +75,13 @@ def _problem_is_ours(draft: Draft, path: str) -> bool:
     return path == main_path(draft.kind, draft.slug)
 
 
-def _check_kind_and_slug(kind: str, slug: str) -> None:
+def check_kind_and_slug(kind: str, slug: str) -> None:
     if kind not in KINDS:
         raise DraftError(f"Unknown kind of content: {kind!r}.")
-    if not SLUG.match(slug) or len(slug) > 100 or (kind == "course" and slug.startswith("_")):
+    if not SLUG.match(slug) or len(slug) > 100:
         raise DraftError("A slug uses lowercase letters, digits and hyphens, starting with a letter or digit.")
+    if slug == "new":  # /authoring/<kind>/new is the page that creates one
+        raise DraftError("'new' cannot be a slug; choose another.")
 
 
 def _check_paths(draft: Draft, paths) -> None:
@@ -98,7 +100,7 @@ def open_draft(kind: str, slug: str, actor: User) -> Draft:
 
     Raises LookupError when there is neither a draft nor a published item.
     """
-    _check_kind_and_slug(kind, slug)
+    check_kind_and_slug(kind, slug)
     draft = find_draft(kind, slug)
     if draft is not None:
         return draft
@@ -123,7 +125,7 @@ def open_draft(kind: str, slug: str, actor: User) -> Draft:
 
 def new_draft(kind: str, slug: str, actor: User, files: dict[str, str]) -> Draft:
     """A draft of a new item; DraftError when the slug is taken by a draft or a published item."""
-    _check_kind_and_slug(kind, slug)
+    check_kind_and_slug(kind, slug)
     if find_draft(kind, slug) is not None or published_item(kind, slug) is not None:
         raise DraftError(f"There is already a {kind} called {slug!r}.")
     draft = Draft(kind=kind, slug=slug, revision=1, base_hash=None, files={},

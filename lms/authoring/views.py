@@ -1,9 +1,176 @@
-"""Authoring pages under /authoring: drafts, the course and lesson editor, publishing, history.
+"""Authoring pages under /authoring: the list, drafts, raw files, import; see course_views and
+publish_views for the course editor and for publishing, history, diff and export.
 
-The quiz and simulation editor (lms/authoring/quiz_editor.py) registers its routes on this blueprint.
+The quiz and simulation editor (lms/authoring/quiz_editor.py) registers its routes on this
+blueprint and may set EDITORS["quiz"] to the endpoint of its draft page.
 """
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from lms.authoring import drafts
+from lms.authoring.export import UploadError, item_models, read_zip
+from lms.authoring.forms import FileForm, ImportForm, NewProgrammeForm
+from lms.authoring.imports import import_files, single_yaml_path
+from lms.authoring.models import KINDS, Draft
+from lms.extensions import db
 
 bp = Blueprint("authoring", __name__, url_prefix="/authoring")
+
+# The page where a draft of each kind is edited (takes `slug`); file_edit takes `kind`, `slug` too.
+EDITORS: dict[str, str] = {"course": "authoring.course_edit", "quiz": "authoring.file_edit",
+                           "programme": "authoring.file_edit"}
+KIND_LABELS = {"course": "Course", "quiz": "Quiz", "programme": "Programme"}
+
+PROGRAMME_SKELETON = """title: {title}
+description: >
+  Who it is for and what it takes, in plain words.
+validity_months: 12
+recertification_window_days: 60
+grace_days: 14
+requirements:
+  - course: {course}
+"""
+
+
+def editor_url(kind: str, slug: str) -> str:
+    """Where the draft of this item is edited."""
+    endpoint = EDITORS.get(kind, "authoring.file_edit")
+    if endpoint == "authoring.file_edit":
+        return url_for(endpoint, kind=kind, slug=slug)
+    return url_for(endpoint, slug=slug)
+
+
+def draft_or_404(kind: str, slug: str) -> Draft:
+    if kind not in KINDS:
+        abort(404)
+    draft = drafts.find_draft(kind, slug)
+    if draft is None:
+        abort(404)
+    return draft
+
+
+def revision_of(form) -> int:
+    """The revision a submitted form was based on (-1 when missing or garbled: always a conflict)."""
+    try:
+        return int(form.revision.data)
+    except (TypeError, ValueError):
+        return -1
+
+
+@bp.app_template_global("authoring_editor_url")
+def _editor_url_global(kind: str, slug: str) -> str:
+    return editor_url(kind, slug)
+
+
+@bp.route("/")
+def index():
+    """Every course, quiz and programme with its draft state, and the ways to start one."""
+    open_drafts = {(d.kind, d.slug): d for d in db.session.scalars(select(Draft))}
+    sections = []
+    for kind in KINDS:
+        model, _ = item_models(kind)
+        rows = []
+        published = {item.slug: item for item in db.session.scalars(select(model).order_by(model.slug))}
+        for slug in sorted(published.keys() | {s for k, s in open_drafts if k == kind}):
+            item = published.get(slug)
+            rows.append({"slug": slug, "item": item, "draft": open_drafts.get((kind, slug)),
+                         "title": item.current_version.title if item and item.current_version else slug})
+        sections.append((kind, rows))
+    return render_template("authoring/index.html", sections=sections, import_form=ImportForm(),
+                           programme_form=NewProgrammeForm(), labels=KIND_LABELS)
+
+
+@bp.route("/<any(course,quiz,programme):kind>/<slug>/open", methods=["POST"])
+def draft_open(kind: str, slug: str):
+    """Start (or go back to) the draft of a published item."""
+    try:
+        drafts.open_draft(kind, slug, current_user)
+    except (LookupError, drafts.DraftError):
+        abort(404)
+    db.session.commit()
+    return redirect(editor_url(kind, slug))
+
+
+@bp.route("/<any(course,quiz,programme):kind>/<slug>/discard", methods=["POST"])
+def draft_discard(kind: str, slug: str):
+    drafts.discard(draft_or_404(kind, slug), current_user)
+    db.session.commit()
+    flash(f"The draft of {slug} was discarded. The published version is unchanged.", "success")
+    return redirect(url_for("authoring.index"))
+
+
+@bp.route("/programme/new", methods=["GET", "POST"])
+def programme_new():
+    form = NewProgrammeForm()
+    if form.validate_on_submit():
+        slug = form.slug.data
+        course = next(iter(db.session.scalars(select(item_models("course")[0].slug).limit(1))), "course-slug")
+        try:
+            drafts.new_draft("programme", slug, current_user, {
+                drafts.main_path("programme", slug): PROGRAMME_SKELETON.format(title=slug.replace("-", " ").capitalize(),
+                                                                              course=course)})
+        except drafts.DraftError as exc:
+            form.slug.errors.append(str(exc))
+        else:
+            db.session.commit()
+            return redirect(editor_url("programme", slug))
+    return render_template("authoring/programme_new.html", form=form)
+
+
+@bp.route("/<any(course,quiz,programme):kind>/<slug>/file", methods=["GET", "POST"])
+def file_edit(kind: str, slug: str):
+    """One draft file as text: the YAML of a programme or quiz, or any text file of a course."""
+    draft = draft_or_404(kind, slug)
+    path = request.args.get("path") or drafts.main_path(kind, slug)
+    if not drafts.owns_path(kind, slug, path):
+        abort(404)
+    form = FileForm()
+    conflict = None
+    if form.validate_on_submit():
+        try:
+            drafts.save_files(draft, {path: form.text.data}, revision_of(form), current_user)
+        except drafts.DraftConflict as exc:
+            conflict = exc
+            form.revision.data = str(exc.current.revision)
+        else:
+            db.session.commit()
+            flash(f"Saved {path}.", "success")
+            return redirect(url_for("authoring.file_edit", kind=kind, slug=slug, path=path))
+    elif request.method == "GET":
+        form.text.data = draft.files.get(path, "")
+        form.revision.data = str(draft.revision)
+    problems = [p for p in drafts.check_draft(draft) if p.path == path] if request.method == "GET" else []
+    return render_template("authoring/file_edit.html", draft=draft, path=path, form=form, conflict=conflict,
+                           problems=problems, labels=KIND_LABELS)
+
+
+@bp.route("/import", methods=["POST"])
+def import_upload():
+    """A ZIP of content files, or one quiz or programme YAML, into a new draft; then its check."""
+    form = ImportForm()
+    if not form.validate_on_submit():
+        flash("Choose a ZIP or YAML file to import.", "error")
+        return redirect(url_for("authoring.index"))
+    upload = form.upload.data
+    data = upload.read()
+    name = upload.filename or ""
+    try:
+        if name.lower().endswith((".yaml", ".yml")):
+            files = {single_yaml_path(name, data): data}
+        else:
+            files = read_zip(data)
+        draft = import_files(files, current_user)
+    except (UploadError, drafts.DraftError) as exc:
+        flash(f"Nothing was imported: {exc}", "error")
+        return redirect(url_for("authoring.index"))
+    db.session.commit()
+    flash(f"Imported {len(files)} file(s) into a draft of {draft.kind} {draft.slug}. "
+          "Here is what content check says about it.", "success")
+    return redirect(url_for("authoring.publish", kind=draft.kind, slug=draft.slug))
+
+
+# Routes of the course editor and of publishing live in their own modules, on this blueprint.
+from lms.authoring import course_views, publish_views  # noqa: E402,F401

@@ -1,0 +1,89 @@
+"""Import content files (an exported ZIP, or one YAML file) into a new draft."""
+from __future__ import annotations
+
+import re
+
+import yaml
+
+from lms.accounts.models import User
+from lms.audit.services import record
+from lms.authoring.drafts import (
+    DraftError, check_kind_and_slug, find_draft, image_path_ok, main_path, owns_path,
+)
+from lms.authoring.export import UploadError, published_item
+from lms.authoring.images import ImageRefused, add_verified_image
+from lms.authoring.models import Draft
+from lms.clock import now
+from lms.extensions import db
+
+_ITEM = re.compile(r"^(?:courses/(?P<course>[^/]+)/.+|quizzes/(?P<quiz>[^/]+)\.yaml|programmes/(?P<programme>[^/]+)\.yaml)$")
+ROOTS = ("courses", "quizzes", "programmes")
+
+
+def single_yaml_path(file_name: str, data: bytes) -> str:
+    """Where one uploaded YAML file belongs: a programme when it lists requirements, else a quiz."""
+    slug = file_name.replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    try:
+        parsed = yaml.safe_load(data)
+    except yaml.YAMLError:
+        parsed = None  # the draft's check reports the YAML error at its line
+    kind = "programmes" if isinstance(parsed, dict) and "requirements" in parsed else "quizzes"
+    return f"{kind}/{slug}.yaml"
+
+
+def _strip_common_folder(files: dict[str, bytes]) -> dict[str, bytes]:
+    # A ZIP made by zipping a folder puts everything under that folder's name.
+    firsts = {path.split("/", 1)[0] for path in files}
+    if len(firsts) == 1 and not firsts & set(ROOTS) and all("/" in path for path in files):
+        return {path.split("/", 1)[1]: data for path, data in files.items()}
+    return files
+
+
+def import_files(files: dict[str, bytes], actor: User) -> Draft:
+    """A new draft holding exactly these files of ONE course, quiz or programme.
+
+    Images are kept byte for byte (after the same checks as uploads) so that an
+    export imports to the same content hash. Raises UploadError or DraftError.
+    """
+    files = _strip_common_folder(files)
+    items = set()
+    for path in files:
+        match = _ITEM.match(path)
+        if match is None:
+            raise UploadError(f"{path} is not a content file (courses/…, quizzes/….yaml, programmes/….yaml).")
+        items |= {(kind, slug) for kind, slug in match.groupdict().items() if slug}
+    if len(items) != 1:
+        raise UploadError("Import one course, quiz or programme at a time; this upload holds "
+                          f"{', '.join(f'{k} {s}' for k, s in sorted(items)) or 'nothing'}.")
+    (kind, slug), = items
+    check_kind_and_slug(kind, slug)
+    if find_draft(kind, slug) is not None:
+        raise DraftError(f"A draft of {kind} {slug} is already open: publish or discard it first.")
+    item = published_item(kind, slug)
+    draft = Draft(kind=kind, slug=slug, revision=1, files={},
+                  base_hash=item.current_version.content_hash if item and item.current_version else None,
+                  created_by_id=actor.id, updated_by_id=actor.id, created_at=now(), updated_at=now())
+    texts: dict[str, str] = {}
+    for path, data in sorted(files.items()):
+        if kind == "course" and path.lower().endswith((".png", ".jpg", ".jpeg")):
+            if not image_path_ok(slug, path):
+                raise UploadError(f"{path}: image names use letters, digits, '.', '_' and '-'.")
+            try:
+                add_verified_image(draft, path, data)
+            except ImageRefused as exc:
+                raise UploadError(f"{path}: {exc}") from None
+            continue
+        if not owns_path(kind, slug, path):
+            raise UploadError(f"{path} is not a file of {kind} {slug} (lesson files are named like 01-intro.md).")
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise UploadError(f"{path} is not UTF-8 text.") from None
+        texts[path] = text.replace("\r\n", "\n").replace("\r", "\n")
+    if main_path(kind, slug) not in texts:
+        raise UploadError(f"The upload has no {main_path(kind, slug)}.")
+    draft.files = texts
+    db.session.add(draft)
+    db.session.flush()
+    record("content.imported", actor=actor, target=draft, kind=kind, slug=slug, files=sorted(files))
+    return draft

@@ -1,0 +1,192 @@
+"""Check and publish a draft, version history, diffs between versions, and ZIP export."""
+from __future__ import annotations
+
+from datetime import datetime, time, timezone
+
+import yaml
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from lms.audit.models import AuditEvent
+from lms.audit.services import record
+from lms.authoring import drafts
+from lms.authoring.diff import diff_files
+from lms.authoring.export import (
+    item_models, published_item, version_by_hash, version_files, versions_of, zip_files,
+)
+from lms.authoring.forms import PublishForm
+from lms.authoring.models import KINDS, Draft
+from lms.authoring.views import EDITORS, KIND_LABELS, bp, draft_or_404, editor_url
+from lms.certification.services import CertificationError, require_recertification
+from lms.content import Problem
+from lms.content.yaml_lines import load as load_yaml
+from lms.extensions import db
+from lms.learning.sync import ContentInvalid
+
+COURSE_FIELDS = ("title", "summary", "audience", "estimated_minutes", "phases", "lessons", "quiz", "key_points")
+LESSON_FIELDS = ("id", "title", "phase", "minutes", "references", "key_points")
+
+
+def draft_files(draft: Draft) -> dict[str, str | bytes]:
+    """A draft's text files and images, keyed like an export."""
+    return {**draft.files, **{image.path: image.data for image in draft.images}}
+
+
+def _key_at(yaml_text: str, line: int) -> str | None:
+    """The top-level key written on `line`, or the last one before it."""
+    try:
+        data, _ = load_yaml(yaml_text)
+    except yaml.YAMLError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    before = [(key_line, key) for key, key_line in data.key_lines.items() if key_line <= line]
+    return max(before)[1] if before else None
+
+
+def problem_link(draft: Draft, problem: Problem) -> str:
+    """Where to fix a problem: the form field it concerns when there is one, else the file's text."""
+    slug, path = draft.slug, problem.path
+    text = draft.files.get(path)
+    if draft.kind == "course" and text is not None and problem.line:
+        if path == drafts.main_path("course", slug):
+            key = _key_at(text, problem.line)
+            if key in COURSE_FIELDS:
+                return url_for("authoring.course_edit", slug=slug, _anchor=key)
+        else:
+            file = path.rsplit("/", 1)[1]
+            parts = text.split("\n")
+            close = next((i for i in range(1, len(parts)) if parts[i].rstrip() == "---"), None)
+            if parts[0].rstrip() == "---" and close is not None:
+                if problem.line > close + 1:
+                    return url_for("authoring.lesson_edit", slug=slug, file=file, _anchor="body")
+                key = _key_at("\n" + "\n".join(parts[1:close]), problem.line)
+                if key in LESSON_FIELDS:
+                    return url_for("authoring.lesson_edit", slug=slug, file=file, _anchor=key)
+    if EDITORS.get(draft.kind) != "authoring.file_edit" and path == drafts.main_path(draft.kind, slug):
+        return editor_url(draft.kind, slug)
+    if drafts.owns_path(draft.kind, slug, path) and path in draft.files:
+        return url_for("authoring.file_edit", kind=draft.kind, slug=slug, path=path, _anchor="text")
+    return editor_url(draft.kind, slug)
+
+
+def _end_of_day(day) -> datetime:
+    return datetime.combine(day, time(23, 59), tzinfo=timezone.utc)
+
+
+@bp.route("/<any(course,quiz,programme):kind>/<slug>/publish", methods=["GET", "POST"])
+def publish(kind: str, slug: str):
+    """Content check of the draft, what changed since the published version, and the publish button."""
+    draft = draft_or_404(kind, slug)
+    item = published_item(kind, slug)
+    current = item.current_version if item else None
+    form = PublishForm()
+    problems = drafts.check_draft(draft)
+    if form.validate_on_submit():
+        material = bool(form.material_change.data)
+        if material and kind == "course" and not form.required_by.data:
+            form.required_by.errors = ["Give the date by which holders must recertify."]
+        elif problems:
+            flash("Nothing was published: fix the problems below first.", "error")
+        else:
+            try:
+                version = drafts.publish(draft, current_user, material_change=material)
+            except ContentInvalid as exc:
+                problems = exc.problems
+            else:
+                message = f"Published {KIND_LABELS[kind].lower()} {slug} as version {version.content_hash[:12]}."
+                if material and kind == "course":
+                    try:
+                        affected = require_recertification(
+                            current_user, slug, _end_of_day(form.required_by.data),
+                            form.reason.data.strip() or f"Material change to the course {slug}")
+                    except CertificationError as exc:
+                        message += f" No recertification was required: {exc}"
+                    else:
+                        message += (f" {affected} certified agent(s) must recertify by "
+                                    f"{form.required_by.data:%d %b %Y}.")
+                db.session.commit()
+                flash(message, "success")
+                return redirect(url_for("authoring.history", kind=kind, slug=slug))
+    changes = diff_files(version_files(kind, current) if current else {}, draft_files(draft))
+    moved = current is not None and draft.base_hash is not None and current.content_hash != draft.base_hash
+    return render_template("authoring/publish.html", draft=draft, kind=kind, form=form, problems=problems,
+                           links={p: problem_link(draft, p) for p in problems}, changes=changes,
+                           current=current, moved=moved, labels=KIND_LABELS)
+
+
+def _item_or_404(kind: str, slug: str):
+    if kind not in KINDS:
+        abort(404)
+    item = published_item(kind, slug)
+    if item is None:
+        abort(404)
+    return item
+
+
+def _publications(kind: str, versions: list) -> dict[int, AuditEvent]:
+    """The latest "content.published" event per version id: who published it, and when."""
+    _, version_model = item_models(kind)
+    ids = [str(v.id) for v in versions]
+    events = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "content.published", AuditEvent.target_type == version_model.__name__.lower(),
+        AuditEvent.target_id.in_(ids)).order_by(AuditEvent.seq))
+    return {int(event.target_id): event for event in events}
+
+
+@bp.route("/<any(course,quiz,programme):kind>/<slug>/versions")
+def history(kind: str, slug: str):
+    """Every published version, newest first, with who published it (or that it came from the files)."""
+    item = _item_or_404(kind, slug)
+    versions = versions_of(kind, item)
+    return render_template("authoring/history.html", kind=kind, item=item, versions=versions,
+                           published=_publications(kind, versions), draft=drafts.find_draft(kind, slug),
+                           labels=KIND_LABELS)
+
+
+@bp.route("/<any(course,quiz,programme):kind>/<slug>/diff")
+def diff(kind: str, slug: str):
+    """A line diff between two versions (from= and to= are content hashes; to=draft for the draft)."""
+    item = _item_or_404(kind, slug)
+    versions = versions_of(kind, item)
+    if not versions:
+        abort(404)
+    new_arg = request.args.get("to", "")
+    old_arg = request.args.get("from", "")
+    if new_arg == "draft":
+        draft = draft_or_404(kind, slug)
+        new, new_label = draft_files(draft), f"draft (revision {draft.revision})"
+    else:
+        new_version = version_by_hash(kind, item, new_arg) if new_arg else versions[0]
+        if new_version is None:
+            abort(404)
+        new, new_label = version_files(kind, new_version), new_version.content_hash[:12]
+    if old_arg:
+        old_version = version_by_hash(kind, item, old_arg)
+        if old_version is None:
+            abort(404)
+    else:
+        old_version = versions[1] if len(versions) > 1 and new_arg != "draft" else versions[0]
+    old = version_files(kind, old_version)
+    return render_template("authoring/diff.html", kind=kind, item=item, versions=versions,
+                           changes=diff_files(old, new), old_label=old_version.content_hash[:12],
+                           new_label=new_label, old_arg=old_version.content_hash[:12],
+                           new_arg=new_arg or versions[0].content_hash[:12], labels=KIND_LABELS)
+
+
+@bp.route("/<any(course,quiz,programme):kind>/<slug>/export.zip")
+def export_zip(kind: str, slug: str):
+    """A published version (the current one unless ?version=<hash>) as a ZIP in the content format."""
+    item = _item_or_404(kind, slug)
+    wanted = request.args.get("version")
+    version = version_by_hash(kind, item, wanted) if wanted else item.current_version
+    if version is None:
+        abort(404)
+    data = zip_files(version_files(kind, version))
+    record("content.exported", actor=current_user, target=version, kind=kind, slug=slug,
+           content_hash=version.content_hash)
+    db.session.commit()
+    response = Response(data, mimetype="application/zip")
+    response.headers["Content-Disposition"] = f'attachment; filename="{kind}-{slug}-{version.content_hash[:12]}.zip"'
+    return response

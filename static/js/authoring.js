@@ -1,0 +1,105 @@
+// Lesson editor: EasyMDE on the Markdown textarea, a live preview rendered by the SERVER's
+// sanitiser (never by the browser's Markdown library), and image uploads that insert Markdown.
+(function () {
+  "use strict";
+
+  var textarea = document.querySelector("textarea[data-markdown-editor]");
+  if (!textarea || typeof EasyMDE === "undefined") { return; }
+  var form = textarea.form;
+  var csrf = form.querySelector("input[name=csrf_token]").value;
+  var target = document.getElementById(textarea.dataset.previewTarget);
+
+  // Ask the server for the sanitised HTML; the newest request wins.
+  var sequence = 0;
+  function renderOnServer(markdown, callback) {
+    var mine = ++sequence;
+    var body = new FormData();
+    body.append("markdown", markdown);
+    fetch(textarea.dataset.previewUrl, {
+      method: "POST", body: body, credentials: "same-origin",
+      headers: {"X-CSRFToken": csrf, "Accept": "application/json"}
+    }).then(function (response) {
+      if (!response.ok) { throw new Error("HTTP " + response.status); }
+      return response.json();
+    }).then(function (data) {
+      if (mine === sequence) { callback(data.html); }
+    }).catch(function () {
+      if (mine === sequence) { callback("<p><strong>The preview could not be loaded; your text is unaffected.</strong></p>"); }
+    });
+  }
+
+  function button(name, action, text, title) {
+    return {name: name, action: action, text: text, title: title};
+  }
+
+  var editor = new EasyMDE({
+    element: textarea,
+    forceSync: true,               // the textarea always holds the text, so the form posts it
+    spellChecker: false,           // its dictionaries come from a CDN; the browser's own checker is used
+    nativeSpellcheck: true,
+    autoDownloadFontAwesome: false,
+    status: ["lines", "words"],
+    minHeight: "320px",
+    toolbar: [
+      button("heading-2", EasyMDE.toggleHeading2, "H2", "Section heading"),
+      button("bold", EasyMDE.toggleBold, "B", "Bold"),
+      button("italic", EasyMDE.toggleItalic, "I", "Italic"),
+      "|",
+      button("unordered-list", EasyMDE.toggleUnorderedList, "• List", "Bulleted list"),
+      button("ordered-list", EasyMDE.toggleOrderedList, "1. List", "Numbered list"),
+      button("quote", EasyMDE.toggleBlockquote, "❝", "Quote"),
+      button("link", EasyMDE.drawLink, "Link", "Link"),
+      button("table", EasyMDE.drawTable, "Table", "Table"),
+      "|",
+      button("preview", EasyMDE.togglePreview, "Preview", "Toggle preview")
+    ],
+    previewRender: function (markdown, preview) {
+      renderOnServer(markdown, function (html) { preview.innerHTML = html; });
+      return preview.innerHTML || "<p>Rendering…</p>";
+    }
+  });
+  // CodeMirror's own input gets the textarea's label and description.
+  var input = editor.codemirror.getInputField();
+  var label = document.querySelector("label[for='" + textarea.id + "']");
+  if (label) { input.setAttribute("aria-label", label.textContent.replace("*", "").trim()); }
+  if (textarea.getAttribute("aria-describedby")) {
+    input.setAttribute("aria-describedby", textarea.getAttribute("aria-describedby"));
+  }
+
+  var timer = null;
+  function refresh() {
+    renderOnServer(editor.value(), function (html) { target.innerHTML = html; });
+  }
+  editor.codemirror.on("change", function () {
+    clearTimeout(timer);
+    timer = setTimeout(refresh, 300);
+  });
+  refresh();
+
+  // Image upload without leaving the page: the server checks and re-encodes the image and
+  // answers with the Markdown line, inserted at the cursor.
+  var imageForm = document.querySelector("form[data-image-upload]");
+  if (imageForm) {
+    var status = document.getElementById("image-status");
+    imageForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      status.textContent = "Uploading…";
+      fetch(imageForm.action, {
+        method: "POST", body: new FormData(imageForm), credentials: "same-origin",
+        headers: {"Accept": "application/json"}
+      }).then(function (response) {
+        return response.json().then(function (data) { return {ok: response.ok, data: data}; });
+      }).then(function (result) {
+        if (!result.ok) {
+          status.textContent = "Not added: " + result.data.error;
+          return;
+        }
+        editor.codemirror.replaceSelection("\n" + result.data.markdown + "\n");
+        status.textContent = "Image added to the text: " + result.data.markdown + ". Save the lesson to keep it.";
+        imageForm.reset();
+      }).catch(function () {
+        status.textContent = "The upload failed; try again.";
+      });
+    });
+  }
+})();
