@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from lms.accounts.models import (
     LoginSession,
@@ -74,14 +74,15 @@ def load_session_user(token: str) -> User | None:
     Flask-Login checks `is_active` only at login; this runs on every request, so
     deactivation and sign-out take effect on the very next one.
     """
-    row = db.session.execute(
-        select(LoginSession, User)
-        .join(User, User.id == LoginSession.user_id)
-        .where(LoginSession.token_hash == _digest(token), LoginSession.revoked_at.is_(None))
-    ).first()
-    if row is None or not row.User.active:
-        return None
-    return row.User
+    return db.session.scalar(_SESSION_USER, {"token_hash": _digest(token)})
+
+
+# Built once, because it runs on every request and building a SELECT is a good part of its cost.
+_SESSION_USER = (
+    select(User)
+    .join(LoginSession, LoginSession.user_id == User.id)
+    .where(LoginSession.token_hash == bindparam("token_hash"), LoginSession.revoked_at.is_(None), User.active)
+)
 
 
 def end_session(token: str, user: User) -> None:

@@ -7,19 +7,22 @@ conditional UPDATE so that only one of many parallel submits grades it.
 """
 from __future__ import annotations
 
+import functools
 import random
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import JSON, TextClause, bindparam, select, text, update
 from werkzeug.datastructures import MultiDict
 
 from lms.accounts.models import User
 from lms.assessment.models import Answer, Attempt, AttemptStatus
 from lms.assessment.question_types import Grade, question_type
 from lms.audit.services import record
-from lms.clock import now
+from lms.clock import UTCDateTime, now
 from lms.extensions import db
 from lms.learning.models import Quiz, QuizVersion
 
@@ -90,6 +93,29 @@ def items_by_id(spec: dict) -> dict[str, dict]:
     return {item["id"]: item for item in spec["questions"]}
 
 
+@dataclass(frozen=True)
+class PublishedQuiz:
+    """A quiz version's spec and its items by id. Shared between requests: read, never change."""
+
+    spec: dict
+    items: dict[str, dict]
+
+
+# A published version never changes and is named by the hash of its content, so its
+# decoded spec can be kept for the life of the process: saving an answer then needs
+# neither the 30 kB spec from the database nor its JSON decoded. A few hundred
+# versions at most, so no eviction.
+_PUBLISHED: dict[str, PublishedQuiz] = {}
+
+
+def published(version: QuizVersion) -> PublishedQuiz:
+    """The version's spec, decoded once per process (load versions with the spec deferred)."""
+    quiz = _PUBLISHED.get(version.content_hash)
+    if quiz is None:
+        quiz = _PUBLISHED[version.content_hash] = PublishedQuiz(version.spec, items_by_id(version.spec))
+    return quiz
+
+
 def draw_items(spec: dict, rng: random.Random) -> list[dict]:
     """Apply the draw rules in order, without replacement; record what each item shows."""
     drawn: list[dict] = []
@@ -136,7 +162,7 @@ def item_at(attempt: Attempt, position: int) -> tuple[dict, dict]:
     if not 1 <= position <= len(attempt.draw):
         raise LookupError(position)
     entry = attempt.draw[position - 1]
-    return items_by_id(attempt.quiz_version.spec)[entry["item"]], entry["shown"]
+    return published(attempt.quiz_version).items[entry["item"]], entry["shown"]
 
 
 def answers_by_position(attempt: Attempt) -> dict[int, Answer]:
@@ -179,28 +205,79 @@ def clear_answer(agent: User, attempt: Attempt, position: int) -> None:
         db.session.flush()
 
 
-def save_answer(agent: User, attempt: Attempt, position: int, form: MultiDict) -> Answer:
-    """Store the answer to one item now, while the attempt is open and before its deadline."""
-    _claim_open_attempt(attempt)
+def save_answer(agent: User, attempt: Attempt, position: int, form: MultiDict) -> int:
+    """Store the answer to one item now, while the attempt is open and before its deadline.
+
+    Returns how many items are answered, so an autosave can report progress without
+    another query. This runs on every change an agent makes, so it is one read and one
+    conditional write: the write inserts or replaces the answer only while the attempt
+    is still in progress and inside its deadline, which makes the check and the change
+    one atomic statement (on PostgreSQL it also locks the attempt row, so a parallel
+    submit waits for it and then grades it, or wins and the save changes nothing).
+    """
+    if close_if_overdue(attempt):
+        raise AttemptClosed("Time is up. Your attempt was closed with the answers saved before the deadline.")
     item, shown = item_at(attempt, position)
-    answer = answers_by_position(attempt).get(position)
-    response = question_type(item).parse(item, shown, form, answer.response if answer else None)
-    if answer is None:
-        answer = Answer(attempt=attempt, position=position, item_id=item["id"])
-        db.session.add(answer)
-    answer.response = response
-    answer.saved_at = now()
-    db.session.flush()
-    return answer
+    saved = {row.position: row for row in db.session.execute(
+        select(Answer.position, Answer.item_id, Answer.response).where(Answer.attempt_id == attempt.id))}
+    previous = saved[position].response if position in saved else None
+    response = question_type(item).parse(item, shown, form, previous)
+    if not _write_answer(attempt, position, item["id"], response):
+        db.session.refresh(attempt)
+        if close_if_overdue(attempt):
+            raise AttemptClosed("Time is up. Your attempt was closed with the answers saved before the deadline.")
+        raise AttemptClosed("This attempt has already been submitted, so the answer was not changed.")
+    _forget_loaded_answers(attempt)
+    now_saved = {pos: (row.item_id, row.response) for pos, row in saved.items()} | {position: (item["id"], response)}
+    return _count_answered(published(attempt.quiz_version).items, now_saved.values())
+
+
+def _write_answer(attempt: Attempt, position: int, item_id: str, response: Any) -> bool:
+    """Insert or replace one answer if the attempt is open; False if it no longer is."""
+    statement = _answer_upsert(db.session.get_bind().dialect.name)
+    result = db.session.execute(statement, {"attempt_id": attempt.id, "position": position, "item_id": item_id,
+                                            "response": response, "saved_at": now(),
+                                            "in_progress": AttemptStatus.IN_PROGRESS})
+    return result.rowcount == 1
+
+
+def _forget_loaded_answers(attempt: Attempt) -> None:
+    """The write bypassed the ORM: make it reload the answers it holds when next asked."""
+    if "answers" in attempt.__dict__:
+        for answer in attempt.answers:
+            db.session.expire(answer)
+        db.session.expire(attempt, ["answers"])
+
+
+@functools.cache
+def _answer_upsert(dialect: str) -> TextClause:
+    """INSERT .. SELECT FROM the open attempt .. ON CONFLICT UPDATE, built once per dialect.
+
+    Plain SQL because SQLAlchemy does not cache its dialect-specific upsert constructs,
+    and this statement runs on every answer an agent gives. Both databases speak this
+    upsert; PostgreSQL also locks the attempt row (FOR UPDATE) and wants the JSON cast.
+    """
+    postgres = dialect == "postgresql"
+    response = "CAST(:response AS JSON)" if postgres else ":response"
+    return text(
+        "INSERT INTO answer (attempt_id, position, item_id, response, saved_at) "
+        f"SELECT id, :position, :item_id, {response}, :saved_at FROM attempt "
+        "WHERE id = :attempt_id AND status = :in_progress AND (deadline IS NULL OR deadline >= :saved_at)"
+        f"{' FOR UPDATE' if postgres else ''} "
+        "ON CONFLICT (attempt_id, position) DO UPDATE SET response = excluded.response, saved_at = excluded.saved_at"
+    ).bindparams(bindparam("response", type_=JSON), bindparam("saved_at", type_=UTCDateTime),
+                 bindparam("in_progress", type_=Attempt.__table__.c.status.type))
 
 
 def progress(attempt: Attempt) -> tuple[int, int]:
     """(items answered, items in the attempt)."""
-    items = items_by_id(attempt.quiz_version.spec)
-    answered = sum(
-        1 for answer in attempt.answers
-        if question_type(items[answer.item_id]).answered(items[answer.item_id], answer.response))
-    return answered, len(attempt.draw)
+    saved = ((answer.item_id, answer.response) for answer in attempt.answers)
+    return _count_answered(published(attempt.quiz_version).items, saved), len(attempt.draw)
+
+
+def _count_answered(items: dict[str, dict], saved: Iterable[tuple[str, Any]]) -> int:
+    """How many of these (item id, response) pairs count as answered for their question type."""
+    return sum(1 for item_id, response in saved if question_type(items[item_id]).answered(items[item_id], response))
 
 
 # ---- submitting and grading -------------------------------------------------------------
@@ -244,13 +321,13 @@ class AttemptGrade:
 
 def compute_grade(attempt: Attempt, version: QuizVersion) -> AttemptGrade:
     """Grade the attempt's saved answers with a version's key (items matched by id)."""
-    spec = version.spec
-    items = items_by_id(spec)
+    quiz = published(version)
+    spec, items = quiz.spec, quiz.items
     saved = answers_by_position(attempt)
     grades: dict[int, Grade] = {}
     phases = {phase: [0.0, 0.0] for phase in PHASES}
     for position, entry in enumerate(attempt.draw, start=1):
-        item = items.get(entry["item"]) or items_by_id(attempt.quiz_version.spec)[entry["item"]]
+        item = items.get(entry["item"]) or published(attempt.quiz_version).items[entry["item"]]
         answer = saved.get(position)
         if answer is None or answer.response is None:
             grade = Grade(0, item.get("points", 1))
@@ -297,6 +374,6 @@ def attempts_for(agent: User, quiz: Quiz) -> list[Attempt]:
 
 def may_review(attempt: Attempt) -> bool:
     """The quiz's review policy: answers and explanations immediately, after passing, or never."""
-    policy = attempt.quiz_version.spec["review"]
+    policy = published(attempt.quiz_version).spec["review"]
     return attempt.finished and (policy == "immediate" or (policy == "after_pass" and bool(attempt.passed)))
 

@@ -5,13 +5,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from lms.assessment import services
 from lms.assessment.models import Attempt
 from lms.assessment.question_types import REGISTRY, ResponseError, question_type
 from lms.clock import now
 from lms.extensions import db
-from lms.learning.models import Course, CourseVersion, Quiz
+from lms.learning.models import Course, CourseVersion, Quiz, QuizVersion
 from lms.policy import own_attempt_query
 
 bp = Blueprint("assessment", __name__)
@@ -26,7 +27,9 @@ def _quiz(slug: str) -> Quiz:
 
 def _own_attempt(attempt_id: int) -> Attempt:
     """The signed-in agent's own attempt; anyone else's is a 404, for reading and for writing."""
-    attempt = db.session.scalar(own_attempt_query(current_user, attempt_id))
+    # Every page of an attempt needs its quiz version: load both in one query.
+    attempt = db.session.scalar(own_attempt_query(current_user, attempt_id)
+                                .options(joinedload(Attempt.quiz_version).defer(QuizVersion.spec)))
     if attempt is None:
         abort(404)
     return attempt
@@ -102,9 +105,8 @@ def question(attempt_id: int, position: int):
         counted = None
         if has_answer:
             try:
-                services.save_answer(current_user, attempt, position, request.form)
-                # Counted before the commit, which would expire what this request has loaded.
-                counted = services.progress(attempt) if _wants_json() else None
+                counted = (services.save_answer(current_user, attempt, position, request.form),
+                           len(attempt.draw))
                 db.session.commit()
             except services.AttemptClosed as exc:
                 db.session.commit()
@@ -173,7 +175,7 @@ def review(attempt_id: int):
         db.session.commit()
     if attempt.finished:
         return redirect(url_for("assessment.result", attempt_id=attempt.id))
-    items = services.items_by_id(attempt.quiz_version.spec)
+    items = services.published(attempt.quiz_version).items
     saved = services.answers_by_position(attempt)
     rows = []
     for position, entry in enumerate(attempt.draw, start=1):
@@ -209,8 +211,8 @@ def result(attempt_id: int):
         db.session.commit()
     if not attempt.finished:
         return redirect(url_for("assessment.review", attempt_id=attempt.id))
-    spec = attempt.quiz_version.spec
-    items = services.items_by_id(spec)
+    quiz = services.published(attempt.quiz_version)
+    spec, items = quiz.spec, quiz.items
     saved = services.answers_by_position(attempt)
     review_rows = []
     for position, entry in enumerate(attempt.draw, start=1):
