@@ -131,6 +131,18 @@ ENDPOINTS: Final[dict[str, Access | Permission]] = {
     "jobs.export_retry": Permission.EXPORT_EVIDENCE,
     "branding.edit": Permission.MANAGE_BRANDING,
     "reminders.outbox": Permission.MANAGE_USERS,  # e-mails name agents and their status: admins only
+    # The quiz and call-simulation editor, and the preview of a draft quiz.
+    "authoring.quiz_new": Permission.AUTHOR_CONTENT,
+    "authoring.quiz_edit": Permission.AUTHOR_CONTENT,
+    "authoring.quiz_question_new": Permission.AUTHOR_CONTENT,
+    "authoring.quiz_question": Permission.AUTHOR_CONTENT,
+    "authoring.quiz_question_delete": Permission.AUTHOR_CONTENT,
+    "authoring.quiz_question_move": Permission.AUTHOR_CONTENT,
+    "authoring.quiz_simulation": Permission.AUTHOR_CONTENT,
+    "authoring.quiz_simulation_node": Permission.AUTHOR_CONTENT,
+    "authoring.quiz_simulation_node_add": Permission.AUTHOR_CONTENT,
+    "authoring.quiz_simulation_node_delete": Permission.AUTHOR_CONTENT,
+    "authoring.quiz_preview": Permission.AUTHOR_CONTENT,
 }
 
 

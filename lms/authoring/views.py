@@ -174,3 +174,4 @@ def import_upload():
 
 # Routes of the course editor and of publishing live in their own modules, on this blueprint.
 from lms.authoring import course_views, publish_views  # noqa: E402,F401
+from lms.authoring import quiz_editor  # noqa: E402,F401
