@@ -18,6 +18,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+import yaml
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -36,8 +37,7 @@ from lms.authoring.quiz_forms import (
 )
 from lms.authoring.simulation import analyse, render_svg
 from lms.authoring.views import EDITORS, bp
-from lms.content import Problem
-from lms.content import yaml_lines
+from lms.content import Problem, yaml_lines
 from lms.extensions import db
 
 PREVIEW_KEY = "quiz_preview"
@@ -113,32 +113,29 @@ def _problems(work: Working) -> list[Problem]:
     return check_draft(work.draft) if work.draft is not None else []
 
 
-def _question_of_line(text: str, line: int) -> str | None:
-    """The id of the question whose lines include `line`, for linking a problem to its form."""
+def _question_starts(text: str) -> list[tuple[int, str | None]]:
+    """(first line, id) of each question in the file, to tell which question a line is in."""
     try:
         data, _ = yaml_lines.load(text)
-    except Exception:  # noqa: BLE001 - an unreadable file has no questions to point at
-        return None
+    except yaml.YAMLError:
+        return []
     questions = data.get("questions") if isinstance(data, dict) else None
     if not isinstance(questions, list):
-        return None
-    found = None
-    for index, item in enumerate(questions):
-        if questions.line_of(index) <= line and isinstance(item, dict):
-            found = item.get("id") if isinstance(item.get("id"), str) else None
-    return found
+        return []
+    return [(questions.line_of(index), item.get("id") if isinstance(item, dict) else None)
+            for index, item in enumerate(questions)]
 
 
 def _problem_rows(work: Working, problems: list[Problem]) -> list[dict]:
-    rows = []
+    """Problems with the question they are in and a link to the form that fixes them."""
+    starts = _question_starts(work.text)
     types = {q.get("id"): q.get("type") for q in work.questions}
+    rows = []
     for problem in problems:
-        item_id = _question_of_line(work.text, problem.line) if problem.line else None
+        item_id = next((i for line, i in reversed(starts) if problem.line and line <= problem.line), None)
         link = None
-        if item_id in types:
-            endpoint = "authoring.quiz_simulation" if types[item_id] == "call_simulation" \
-                else "authoring.quiz_question"
-            link = url_for(endpoint, slug=work.slug, item_id=item_id)
+        if isinstance(item_id, str) and item_id in types:
+            link = _edit_url(work.slug, {"id": item_id, "type": types[item_id]})
             node = re.search(r"node '([^']+)'", problem.message)
             if types[item_id] == "call_simulation" and node:
                 link = url_for("authoring.quiz_simulation_node", slug=work.slug, item_id=item_id,
@@ -185,10 +182,12 @@ def quiz_edit(slug: str):
     conflict = None
     if request.method == "GET":
         form.from_data(work.data)
-        form.draw.append_entry()  # a blank rule to add one without scripts
+        if len(form.draw) < form.draw.max_entries:
+            form.draw.append_entry()  # a blank rule to add one without scripts
         form.revision.data = work.revision
     elif request.form.get("action") == "add_rule":
-        form.draw.append_entry()
+        if len(form.draw) < form.draw.max_entries:
+            form.draw.append_entry()
     elif form.validate():
         try:
             _save(work, form.to_data(work.data), form.revision.data)
@@ -358,10 +357,12 @@ def quiz_simulation_node(slug: str, item_id: str, node_id: str):
     conflict = None
     if request.method == "GET":
         form.from_data(node)
-        form.choices.append_entry()  # a blank reply to add one without scripts
+        if len(form.choices) < form.choices.max_entries:
+            form.choices.append_entry()  # a blank reply to add one without scripts
         form.revision.data = work.revision
     elif request.form.get("action") == "add_reply":
-        form.choices.append_entry()
+        if len(form.choices) < form.choices.max_entries:
+            form.choices.append_entry()
     elif form.validate():
         new_node = form.to_data(node)
         new_id = new_node["id"]

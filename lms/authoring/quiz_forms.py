@@ -8,7 +8,6 @@ out empty optional fields so a round trip through the form does not change the f
 """
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -19,7 +18,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from lms.content.model import DIFFICULTIES, MULTIPLE_RESPONSE_SCORING, PHASES, QUESTION_TYPES, REVIEW_MODES
+from lms.content.model import DIFFICULTIES, PHASES
 from lms.content.validate import ARTICLE
 
 SLUG_RULE = Regexp(r"^[a-z0-9][a-z0-9-]*$",
@@ -32,8 +31,6 @@ REVIEW_CHOICES = [("immediate", "Right after the attempt"), ("after_pass", "Once
 SCORING_CHOICES = [("all_or_nothing", "All or nothing"), ("partial", "Partial credit")]
 TYPE_LABELS = {"single_choice": "Single choice", "multiple_response": "Multiple response",
                "true_false": "True or false", "ordering": "Ordering", "call_simulation": "Call simulation"}
-assert set(TYPE_LABELS) == set(QUESTION_TYPES) and {c for c, _ in REVIEW_CHOICES} == set(REVIEW_MODES)
-assert {c for c, _ in SCORING_CHOICES} == set(MULTIPLE_RESPONSE_SCORING)
 MAX_OPTIONS = 8
 
 
@@ -416,7 +413,3 @@ def question_form(kind: str, **kwargs: Any) -> QuestionForm:
         return ChoiceQuestionForm(kind=kind, **kwargs)
     return {"true_false": TrueFalseForm, "call_simulation": SimulationForm}[kind](**kwargs)
 
-
-def slugify(text: str) -> str:
-    """A slug from free text (for suggested ids)."""
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "item"
