@@ -40,8 +40,9 @@
     autoDownloadFontAwesome: false,
     status: ["lines", "words"],
     minHeight: "320px",
+    maxHeight: "560px",            // the editor scrolls beside its preview instead of growing the page
     toolbar: [
-      button("heading-2", EasyMDE.toggleHeading2, "H2", "Section heading"),
+      button("heading-2", EasyMDE.toggleHeading2, "H", "Section heading (##)"),
       button("bold", EasyMDE.toggleBold, "B", "Bold"),
       button("italic", EasyMDE.toggleItalic, "I", "Italic"),
       "|",
