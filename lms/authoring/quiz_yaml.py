@@ -193,19 +193,19 @@ def _mapping(data: dict, keys: Iterable[str], indent: int, first_prefix: str = "
     for key, value in _ordered(data, keys):
         lead = first_prefix if not lines else " " * len(first_prefix)
         lead = " " * indent + lead
-        lines += _entry(lead, key, value, indent + len(first_prefix), data)
+        lines += _entry(lead, key, value, indent + len(first_prefix))
     if not lines:  # an empty mapping still needs to say so
         lines.append(" " * indent + first_prefix + "{}")
     return lines
 
 
-def _entry(lead: str, key: str, value: Any, indent: int, parent: dict) -> list[str]:
+def _entry(lead: str, key: str, value: Any, indent: int) -> list[str]:
     head = f"{lead}{key}:"
     if isinstance(value, str):
         body = _string(value, indent + 2, len(head) + 1)
         return [f"{head} {body[0]}"] + body[1:]
     if isinstance(value, dict):
-        if key in ("attempts",) and _is_flat(value):
+        if key == "attempts" and _is_flat(value):
             return [f"{head} {_flow(dict(_ordered(value, ATTEMPTS_KEYS)))}"]
         return [head] + _mapping(value, (), indent + 2)
     if isinstance(value, list):
@@ -264,7 +264,7 @@ def dump_quiz(data: dict) -> str:
                     "\n".join(_sequence(key, [item], QUESTION_INDENT)) + "\n"
                 lines.append(block.rstrip("\n"))
         else:
-            lines += _entry("", key, value, 0, data)
+            lines += _entry("", key, value, 0)
     text = "\n".join(lines) + "\n"
     if load_quiz(text) != data:
         # Never expected; it keeps the promise that a save writes exactly what was meant.

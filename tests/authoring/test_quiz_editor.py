@@ -3,12 +3,21 @@ from __future__ import annotations
 
 import difflib
 import shutil
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
+from lms.accounts.models import Role
+from lms.assessment.models import Attempt
+from lms.audit.models import AuditEvent
+from lms.authoring.models import Draft
 from lms.authoring.quiz_yaml import content_hash, dump_quiz, load_quiz, update_quiz_text
 from lms.content import parse_tree
+from lms.extensions import db
+from lms.learning.sync import load_content
+from tests import factories
 
 ROOT = Path(__file__).resolve().parents[2]
 REPO_QUIZZES = sorted((ROOT / "quizzes").glob("*.yaml"))
@@ -143,25 +152,13 @@ def test_a_copy_of_a_repository_file_loads_through_the_content_loader(tmp_path):
 
 # -- the editor's pages ---------------------------------------------------------------------------
 
-from html.parser import HTMLParser  # noqa: E402
-
-from sqlalchemy import func, select  # noqa: E402
-
-from lms.accounts.models import Role  # noqa: E402
-from lms.assessment.models import Attempt  # noqa: E402
-from lms.audit.models import AuditEvent  # noqa: E402
-from lms.authoring.models import Draft  # noqa: E402
-from lms.extensions import db  # noqa: E402
-from lms.learning.sync import load_content  # noqa: E402
-from tests import factories  # noqa: E402
-
 FIXTURE = ROOT / "tests" / "content" / "fixtures" / "valid"
 QUIZ_PATH = "quizzes/recording-calls.yaml"
 BASE = "/authoring/quizzes/recording-calls"
 
 
 class _Fields(HTMLParser):
-    """What a browser would submit from the first form holding `marker` (a field name)."""
+    """The fields of every form on a page, as a browser would submit them (buttons left out)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -209,6 +206,7 @@ class _Fields(HTMLParser):
 
 
 def form_data(html: str, marker: str) -> dict[str, str]:
+    """What the first form with a field named `marker` submits."""
     parser = _Fields()
     parser.feed(html)
     form = next(f for f in parser.forms if any(name == marker for name, _ in f))
@@ -216,7 +214,8 @@ def form_data(html: str, marker: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def trainer(app, login_as):
+def editor(app, login_as):
+    """A signed-in trainer, with the fixture quiz published (no draft yet)."""
     person = factories.user(Role.TRAINER)
     load_content(FIXTURE)
     db.session.commit()
@@ -240,7 +239,7 @@ def test_the_editor_offers_every_registered_type_and_setting():
     assert [c for c, _ in SCORING_CHOICES] == list(MULTIPLE_RESPONSE_SCORING)
 
 
-def test_pages_only_read_until_the_first_save(client, trainer):
+def test_pages_only_read_until_the_first_save(client, editor):
     events = db.session.scalar(select(func.count()).select_from(AuditEvent))
     page = client.get(BASE)
     html = page.get_data(as_text=True)
@@ -255,8 +254,8 @@ def test_pages_only_read_until_the_first_save(client, trainer):
     assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == events
 
 
-def test_saving_a_question_changes_only_that_question(client, trainer):
-    before = load_quiz(client.get(BASE) and _published_text())
+def test_saving_a_question_changes_only_that_question(client, editor):
+    before = load_quiz(_published_text())
     data = form_data(client.get(f"{BASE}/questions/verbal-sar").get_data(as_text=True), "prompt")
     assert data["revision"] == "0" and data["options-1-correct"] == "y"
     data["prompt"] = "The caller says: “give me everything”. Straße, ça va."
@@ -276,7 +275,7 @@ def _published_text() -> str:
     return version_files("quiz", published_item("quiz", "recording-calls").current_version)[QUIZ_PATH]
 
 
-def test_a_form_with_errors_keeps_everything_typed_and_points_at_the_field(client, trainer):
+def test_a_form_with_errors_keeps_everything_typed_and_points_at_the_field(client, editor):
     data = form_data(client.get(f"{BASE}/questions/verbal-sar").get_data(as_text=True), "prompt")
     data.update({"prompt": "Typed <b>prompt</b> kept", "explanation": "No citation here",
                  "options-0-text": "Typed option text", "options-1-correct": "", "id": "Bad Id"})
@@ -292,7 +291,7 @@ def test_a_form_with_errors_keeps_everything_typed_and_points_at_the_field(clien
     assert db.session.scalar(select(func.count()).select_from(Draft)) == 0
 
 
-def test_a_stale_save_is_a_conflict_that_overwrites_nothing(client, trainer):
+def test_a_stale_save_is_a_conflict_that_overwrites_nothing(client, editor):
     page = f"{BASE}/questions/basis-first"
     stale = form_data(client.get(page).get_data(as_text=True), "prompt")
     first = dict(stale, prompt="Saved first by another trainer.")
@@ -311,7 +310,7 @@ def test_a_stale_save_is_a_conflict_that_overwrites_nothing(client, trainer):
     assert _draft_data()["questions"][2]["prompt"] == "Typed second, on the old revision."
 
 
-def test_adding_a_question_of_each_form_type(client, trainer):
+def test_adding_a_question_of_each_form_type(client, editor):
     page = f"{BASE}/questions/new/true_false"
     data = form_data(client.get(page).get_data(as_text=True), "prompt")
     data.update({"id": "new-tf", "phase": "after", "difficulty": "easy", "prompt": "Callers may ask twice.",
@@ -332,7 +331,7 @@ def test_adding_a_question_of_each_form_type(client, trainer):
     assert "points" not in added["new-order"]
 
 
-def test_moving_and_deleting_questions(client, trainer):
+def test_moving_and_deleting_questions(client, editor):
     html = client.get(BASE).get_data(as_text=True)
     token = form_data(html, "revision")
     assert client.post(f"{BASE}/questions/what-to-say/move", data={**token, "direction": "up"}).status_code == 302
@@ -345,7 +344,7 @@ def test_moving_and_deleting_questions(client, trainer):
     assert "verbal-sar" in [q["id"] for q in _draft_data()["questions"]]
 
 
-def test_simulation_page_draws_the_tree_and_flags_problems_until_fixed(client, trainer):
+def test_simulation_page_draws_the_tree_and_flags_problems_until_fixed(client, editor):
     page = f"{BASE}/simulations/sim-impostor"
     html = client.get(page).get_data(as_text=True)
     assert "<svg" in html and html.count('class="sim-node') == 6 and "⚠" not in html.split("<svg")[1].split("</svg>")[0]
@@ -370,7 +369,7 @@ def test_simulation_page_draws_the_tree_and_flags_problems_until_fixed(client, t
     assert sim["nodes"][-1] == {"id": "n5", "caller": "<script>alert('x')</script> Goodbye.", "end": True}
 
 
-def test_renaming_a_node_follows_its_replies(client, trainer):
+def test_renaming_a_node_follows_its_replies(client, editor):
     page = f"{BASE}/simulations/sim-impostor/nodes/n2"
     node = form_data(client.get(page).get_data(as_text=True), "caller")
     assert client.post(page, data=dict(node, id="sarah-there")).status_code == 302
@@ -378,7 +377,7 @@ def test_renaming_a_node_follows_its_replies(client, trainer):
     assert sim["nodes"][0]["choices"][1]["next"] == "sarah-there"
 
 
-def test_preview_counts_nowhere_and_shows_no_key_before_answering(client, trainer):
+def test_preview_counts_nowhere_and_shows_no_key_before_answering(client, editor):
     events = db.session.scalar(select(func.count()).select_from(AuditEvent))
     assert "Start the preview" in client.get(f"{BASE}/preview").get_data(as_text=True)
     token = form_data(client.get(f"{BASE}/preview").get_data(as_text=True), "csrf_token")
@@ -419,7 +418,7 @@ def test_preview_counts_nowhere_and_shows_no_key_before_answering(client, traine
     assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == events
 
 
-def test_node_and_settings_forms_keep_what_was_typed_on_error(client, trainer):
+def test_node_and_settings_forms_keep_what_was_typed_on_error(client, editor):
     page = f"{BASE}/simulations/sim-impostor/nodes/n3"
     node = form_data(client.get(page).get_data(as_text=True), "caller")
     node.update({"caller": "Typed caller line", "choices-2-id": "c", "choices-2-text": "A third reply typed",
