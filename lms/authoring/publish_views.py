@@ -1,6 +1,7 @@
 """Check and publish a draft, version history, diffs between versions, and ZIP export."""
 from __future__ import annotations
 
+import posixpath
 from datetime import datetime, time, timezone
 
 import yaml
@@ -20,6 +21,7 @@ from lms.authoring.models import KINDS, Draft
 from lms.authoring.views import EDITORS, KIND_LABELS, bp, draft_or_404, editor_url
 from lms.certification.services import CertificationError, require_recertification
 from lms.content import Problem
+from lms.content.markdown import image_sources, parse_tokens
 from lms.content.yaml_lines import load as load_yaml
 from lms.extensions import db
 from lms.learning.sync import ContentInvalid
@@ -29,8 +31,18 @@ LESSON_FIELDS = ("id", "title", "phase", "minutes", "references", "key_points")
 
 
 def draft_files(draft: Draft) -> dict[str, str | bytes]:
-    """A draft's text files and images, keyed like an export."""
-    return {**draft.files, **{image.path: image.data for image in draft.images}}
+    """A draft's text files and the images its lessons show, keyed like an export.
+
+    An uploaded image no lesson uses is left out, as the parser leaves it out of
+    the published version.
+    """
+    used: set[str] = set()
+    for path, text in draft.files.items():
+        if path.endswith(".md"):
+            body = text.split("\n---\n", 1)[-1]
+            used |= {posixpath.normpath(f"{posixpath.dirname(path)}/{src}")
+                     for _, src in image_sources(parse_tokens(body))}
+    return {**draft.files, **{image.path: image.data for image in draft.images if image.path in used}}
 
 
 def _key_at(yaml_text: str, line: int) -> str | None:

@@ -237,3 +237,23 @@ def test_programme_file_editor_shows_errors_by_line_and_links_assignments(app, c
     line = bad.split("\n").index("validity_months: 99") + 1
     assert f"programmes/recorded-lines.yaml:{line}: " in saved
     assert "validity_months: 99" in saved  # the text as typed stays in the editor
+
+
+def test_an_uploaded_image_no_lesson_uses_is_not_part_of_the_change(app, content, author):
+    _open(author)
+    token = form_token(author, LESSON_URL)
+    response = author.post("/authoring/course/recording-calls/images", headers={"Accept": "application/json"},
+                           data={"csrf_token": token, "alt": "Unused", "image": (io.BytesIO(_png()), "x.png")},
+                           content_type="multipart/form-data")
+    unused = response.json["path"]
+    page = author.get("/authoring/course/recording-calls/publish").get_data(as_text=True)
+    assert unused not in page and "No differences." in page
+
+
+def test_the_editor_is_served_from_vendor_without_inline_script(app, content, author):
+    _open(author)
+    html = author.get(LESSON_URL).get_data(as_text=True)
+    assert '/static/vendor/easymde/easymde.min.js' in html and '/static/js/authoring.js' in html
+    assert "cdn" not in html.lower()
+    assert not re.search(r"<script(?![^>]*\bsrc=)", html)  # the CSP allows no inline script
+    assert author.get("/static/vendor/easymde/easymde.min.js").status_code == 200
