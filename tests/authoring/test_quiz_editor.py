@@ -18,6 +18,7 @@ from lms.content import parse_tree
 from lms.extensions import db
 from lms.learning.sync import load_content
 from tests import factories
+from tests.conftest import login
 
 ROOT = Path(__file__).resolve().parents[2]
 REPO_QUIZZES = sorted((ROOT / "quizzes").glob("*.yaml"))
@@ -291,16 +292,20 @@ def test_a_form_with_errors_keeps_everything_typed_and_points_at_the_field(clien
     assert db.session.scalar(select(func.count()).select_from(Draft)) == 0
 
 
-def test_a_stale_save_is_a_conflict_that_overwrites_nothing(client, editor):
+def test_a_stale_save_is_a_conflict_that_overwrites_nothing(app, client, editor):
     page = f"{BASE}/questions/basis-first"
     stale = form_data(client.get(page).get_data(as_text=True), "prompt")
-    first = dict(stale, prompt="Saved first by another trainer.")
-    assert client.post(page, data=first).status_code == 302
+    other_trainer = factories.user(Role.TRAINER, name="Other Trainer")
+    db.session.commit()
+    other = app.test_client()
+    login(other, other_trainer.email, factories.PASSWORD)
+    first = dict(form_data(other.get(page).get_data(as_text=True), "prompt"), prompt="Saved first by another trainer.")
+    assert other.post(page, data=first).status_code == 302
     stale["prompt"] = "Typed second, on the old revision."
     response = client.post(page, data=stale)
     html = response.get_data(as_text=True)
     assert response.status_code == 409
-    assert "saved this draft" in html and "Nothing was overwritten" in html
+    assert "Other Trainer saved this draft" in html and "Nothing was overwritten" in html
     assert "Saved first by another trainer." in html           # what changed, in the diff
     assert "Typed second, on the old revision." in html        # what they typed, still in the form
     assert _draft_data()["questions"][2]["prompt"] == "Saved first by another trainer."
@@ -378,18 +383,23 @@ def test_renaming_a_node_follows_its_replies(client, editor):
 
 
 def test_preview_counts_nowhere_and_shows_no_key_before_answering(client, editor):
+    # The preview shows the draft as it is now, not the published version.
+    edit = form_data(client.get(f"{BASE}/questions/verbal-sar").get_data(as_text=True), "prompt")
+    assert client.post(f"{BASE}/questions/verbal-sar", data=dict(edit, prompt="Edited in the draft?")).status_code == 302
     events = db.session.scalar(select(func.count()).select_from(AuditEvent))
     assert "Start the preview" in client.get(f"{BASE}/preview").get_data(as_text=True)
     token = form_data(client.get(f"{BASE}/preview").get_data(as_text=True), "csrf_token")
     assert client.post(f"{BASE}/preview", data={**token, "action": "start"}).status_code == 302
-    quiz = load_quiz(_published_text())
+    quiz = _draft_data()
     items = {q["id"]: q for q in quiz["questions"]}
+    pages = []
     secrets_ = {o["feedback"] for q in quiz["questions"] for o in q.get("options", [])}
     secrets_ |= {c["feedback"] for n in items["sim-impostor"]["nodes"] for c in n.get("choices", [])}
     secrets_ |= {items["basis-first"]["feedback_true"], items["basis-first"]["feedback_false"]}
     secrets_ |= {q["explanation"] for q in quiz["questions"]}
     for position in range(1, 6):
         html = client.get(f"{BASE}/preview?position={position}").get_data(as_text=True)
+        pages.append(html)
         assert "Preview" in html
         for secret in secrets_:
             assert secret.strip() not in html, (position, secret)
@@ -410,6 +420,7 @@ def test_preview_counts_nowhere_and_shows_no_key_before_answering(client, editor
         else:
             option = "true" if 'value="true"' in html else "b"
             client.post(f"{BASE}/preview", data={**fields, "option": option, "action": "next"})
+    assert any("Edited in the draft?" in html for html in pages)
     result = client.post(f"{BASE}/preview", data={**token, "action": "finish", "position": "1"})
     html = result.get_data(as_text=True)
     assert result.status_code == 200 and "Score by moment of the call" in html
