@@ -22,6 +22,7 @@ from lms import clock
 from lms.accounts.models import Organisation, Role, User
 from lms.audit.models import AuditEvent
 from lms.certification import services
+from lms.certification.reports import spreadsheet_safe
 from lms.certification.status import Status
 from lms.demo import generate_bulk
 from lms.evidence.pack import PackFiles, build_pack
@@ -108,7 +109,8 @@ def test_the_pack_shows_the_roster_and_carries_the_same_data(app, company, signi
     lines = list(csv.reader(io.StringIO(files.csv.decode("utf-8-sig"))))
     assert lines[0][:4] == ["Agent", "E-mail", "Organisation", "Programme"]
     assert [(line[0], line[3], line[4], line[7]) for line in lines[1:]] == \
-        [(r["agent"], r["programme"], Status(r["status"]).label, r["certificate_code"] or "") for r in roster]
+        [(spreadsheet_safe(r["agent"]), r["programme"], Status(r["status"]).label,
+          spreadsheet_safe(r["certificate_code"])) for r in roster]
     # Both are attached to the PDF as they were returned.
     listed = run("qpdf", "--list-attachments", str(path)).stdout
     assert "pack.json" in listed and "roster.csv" in listed
