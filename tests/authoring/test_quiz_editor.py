@@ -447,3 +447,30 @@ def test_node_and_settings_forms_keep_what_was_typed_on_error(client, editor):
     assert response.status_code == 422 and 'value="Typed title"' in html and 'value="150"' in html
     assert 'href="#pass_mark"' in html
     assert db.session.scalar(select(func.count()).select_from(Draft)) == 0
+
+
+def test_what_the_editor_flags_publishing_refuses_and_what_it_fixes_publishes(client, editor):
+    from lms.authoring.drafts import publish
+    from lms.learning.sync import ContentInvalid
+
+    page = f"{BASE}/simulations/sim-impostor"
+    assert client.post(f"{page}/nodes", data=dict(form_data(client.get(page).get_data(as_text=True), "id"),
+                                                  id="n9")).status_code == 302
+    db.session.expire_all()
+    draft = db.session.scalar(select(Draft).where(Draft.slug == "recording-calls"))
+    with pytest.raises(ContentInvalid) as refused:
+        publish(draft, editor)
+    flagged = {row.split(": ", 1)[1] for row in map(str, refused.value.problems)}
+    assert flagged == {"question 'sim-impostor', node 'n9': has neither choices nor 'end: true'",
+                       "question 'sim-impostor', node 'n9': never reached from the start node 'n1'",
+                       "question 'sim-impostor', node 'n9': 'caller' must not be empty"}
+    html = client.get(page).get_data(as_text=True)
+    for message in flagged:   # the editor listed each of them before anyone tried to publish
+        assert message.replace("'", "&#39;") in html
+    db.session.rollback()
+    token = form_data(client.get(page).get_data(as_text=True), "revision")
+    assert client.post(f"{page}/nodes/n9/delete", data=token).status_code == 302
+    db.session.expire_all()
+    draft = db.session.scalar(select(Draft).where(Draft.slug == "recording-calls"))
+    expected = content_hash(load_quiz(draft.files[QUIZ_PATH]))
+    assert publish(draft, editor).content_hash == expected

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from lms.accounts.models import Role
 from lms.assessment.models import Attempt
+from lms.authoring.drafts import check_draft
 from lms.authoring.models import Draft
 from lms.authoring.quiz_yaml import load_quiz
 from lms.extensions import db
@@ -175,4 +176,5 @@ def test_trainer_builds_a_quiz_with_a_call_fixes_a_dead_end_and_previews_it(page
     quiz = load_quiz(draft.files[f"quizzes/{SLUG}.yaml"])
     assert [q["id"] for q in quiz["questions"]] == ["who-calls", "dob-enough", "steps", "sim-balance"]
     assert quiz["questions"][3]["scenario"] == "An inbound call <on the billing line>."
+    assert check_draft(draft) == []      # what the editor built is what publishing accepts
     assert db.session.scalar(select(func.count()).select_from(Attempt)) == 0
