@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from lms.authoring import drafts
 from lms.authoring.export import UploadError, item_models, read_zip
@@ -88,9 +89,11 @@ def draft_open(kind: str, slug: str):
     """Start (or go back to) the draft of a published item."""
     try:
         drafts.open_draft(kind, slug, current_user)
+        db.session.commit()
     except (LookupError, drafts.DraftError):
         abort(404)
-    db.session.commit()
+    except IntegrityError:
+        db.session.rollback()  # another trainer opened it at the same moment: theirs is the draft
     return redirect(editor_url(kind, slug))
 
 
