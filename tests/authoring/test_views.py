@@ -257,3 +257,21 @@ def test_the_editor_is_served_from_vendor_without_inline_script(app, content, au
     assert "cdn" not in html.lower()
     assert not re.search(r"<script(?![^>]*\bsrc=)", html)  # the CSP allows no inline script
     assert author.get("/static/vendor/easymde/easymde.min.js").status_code == 200
+
+
+def test_lessons_move_and_are_removed_under_the_revision_lock(app, content, author):
+    _open(author)
+    page = author.get("/authoring/course/recording-calls").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    second = "/authoring/course/recording-calls/lessons/02-telling-callers.md"
+    assert author.post(f"{second}/move", data={"csrf_token": token, "revision": "1", "direction": "up"}).status_code == 302
+    draft = drafts.find_draft("course", "recording-calls")
+    db.session.refresh(draft)
+    assert draft.files["courses/recording-calls/course.yaml"].index("02-telling") < \
+        draft.files["courses/recording-calls/course.yaml"].index("01-choosing")
+    stale = author.post(f"{second}/delete", data={"csrf_token": token, "revision": "1"}, follow_redirects=True)
+    assert "Nothing changed" in stale.get_data(as_text=True)
+    assert author.post(f"{second}/delete", data={"csrf_token": token, "revision": "2"}).status_code == 302
+    db.session.refresh(draft)
+    assert "courses/recording-calls/02-telling-callers.md" not in draft.files
+    assert "02-telling" not in draft.files["courses/recording-calls/course.yaml"]
