@@ -33,7 +33,7 @@ from lms.authoring.export import published_item, version_files
 from lms.authoring.models import Draft
 from lms.authoring.quiz_forms import (
     MAX_OPTIONS, TYPE_LABELS, NewNodeForm, NewQuizForm, NodeForm, QuestionForm, QuizSettingsForm,
-    SimulationForm, fail, question_form,
+    SimulationForm, fail, question_form, text_value,
 )
 from lms.authoring.simulation import analyse, render_svg
 from lms.authoring.views import EDITORS, bp
@@ -222,7 +222,7 @@ def _question_page(work: Working, form: QuestionForm, item: dict | None, conflic
     template = "authoring/quiz_question.html"
     if form.kind == "call_simulation" and item is not None:
         result = analyse(item)
-        node_form = NewNodeForm(formdata=None)
+        node_form = NewNodeForm(formdata=None, prefix="node")
         node_form.revision.data = work.revision
         template = "authoring/simulation.html"
         svg = render_svg(item, result, href=lambda node_id: url_for(
@@ -402,7 +402,7 @@ def _renamed(node: dict, old: str, new: str) -> dict:
 def quiz_simulation_node_add(slug: str, item_id: str):
     work = _working(slug)
     index, item = _simulation(work, item_id)
-    form = NewNodeForm()
+    form = NewNodeForm(prefix="node")
     nodes = [n for n in item.get("nodes") or [] if isinstance(n, dict)]
     back = url_for("authoring.quiz_simulation", slug=slug, item_id=item_id)
     if not form.validate():
@@ -411,7 +411,7 @@ def quiz_simulation_node_add(slug: str, item_id: str):
     if any(n.get("id") == form.id.data for n in nodes):
         flash(f"There is already a node called {form.id.data}.", "error")
         return redirect(back)
-    node: dict[str, Any] = {"id": form.id.data, "caller": ""}
+    node: dict[str, Any] = {"id": form.id.data, "caller": text_value(form.caller.data)}
     if form.end.data:
         node["end"] = True
     try:
@@ -420,7 +420,10 @@ def quiz_simulation_node_add(slug: str, item_id: str):
     except DraftConflict as error:
         _stale(error)
         return redirect(back)
-    _committed(f"Node {form.id.data} added: write what the caller says.")
+    if form.end.data:
+        _committed(f"Ending {form.id.data} added: make a reply lead to it.")
+        return redirect(back + f"#node-{form.id.data}")
+    _committed(f"Node {form.id.data} added: give it the replies the agent can choose.")
     return redirect(url_for("authoring.quiz_simulation_node", slug=slug, item_id=item_id, node_id=form.id.data))
 
 

@@ -396,8 +396,12 @@ class NodeForm(FlaskForm):
 
 
 class NewNodeForm(FlaskForm):
+    """Made with prefix="node": it shares its page with the simulation's own form."""
+
     revision = HiddenField()
     id = StringField("New node id", validators=[InputRequired(), Length(max=100), SLUG_RULE])
+    caller = TextAreaField("What the caller says at the new node", validators=[InputRequired()],
+                           render_kw={"rows": 2})
     end = BooleanField("It is an ending")
 
 

@@ -353,8 +353,9 @@ def test_simulation_page_draws_the_tree_and_flags_problems_until_fixed(client, e
     page = f"{BASE}/simulations/sim-impostor"
     html = client.get(page).get_data(as_text=True)
     assert "<svg" in html and html.count('class="sim-node') == 6 and "⚠" not in html.split("<svg")[1].split("</svg>")[0]
-    data = form_data(html, "id")   # the first form with an id field: "Add a node"
-    data.update({"id": "n5"})
+    assert html.count(' id="id"') == 1   # the add-node form's fields are prefixed, so labels stay unique
+    data = form_data(html, "node-id")
+    data.update({"node-id": "n5", "node-caller": "Are you still there?"})
     assert client.post(f"{page}/nodes", data=data).status_code == 302
     html = client.get(page).get_data(as_text=True)
     # A node nothing leads to, with no reply and no ending: content check's words, linked to the node.
@@ -454,16 +455,15 @@ def test_what_the_editor_flags_publishing_refuses_and_what_it_fixes_publishes(cl
     from lms.learning.sync import ContentInvalid
 
     page = f"{BASE}/simulations/sim-impostor"
-    assert client.post(f"{page}/nodes", data=dict(form_data(client.get(page).get_data(as_text=True), "id"),
-                                                  id="n9")).status_code == 302
+    new_node = form_data(client.get(page).get_data(as_text=True), "node-id")
+    assert client.post(f"{page}/nodes", data={**new_node, "node-id": "n9", "node-caller": "Hello?"}).status_code == 302
     db.session.expire_all()
     draft = db.session.scalar(select(Draft).where(Draft.slug == "recording-calls"))
     with pytest.raises(ContentInvalid) as refused:
         publish(draft, editor)
     flagged = {row.split(": ", 1)[1] for row in map(str, refused.value.problems)}
     assert flagged == {"question 'sim-impostor', node 'n9': has neither choices nor 'end: true'",
-                       "question 'sim-impostor', node 'n9': never reached from the start node 'n1'",
-                       "question 'sim-impostor', node 'n9': 'caller' must not be empty"}
+                       "question 'sim-impostor', node 'n9': never reached from the start node 'n1'"}
     html = client.get(page).get_data(as_text=True)
     for message in flagged:   # the editor listed each of them before anyone tried to publish
         assert message.replace("'", "&#39;") in html

@@ -128,10 +128,9 @@ def test_trainer_builds_a_quiz_with_a_call_fixes_a_dead_end_and_previews_it(page
 
     for node_id, caller in [("end-good", "Thanks for checking."), ("end-bad", "Ha, got it.")]:
         page.get_by_label("New node id").fill(node_id)
+        page.get_by_label("What the caller says at the new node").fill(caller)
         page.get_by_label("It is an ending").check()
         save(page, "Add node")
-        page.get_by_label("What the caller says").fill(caller)
-        save(page, "Save node")
     expect(tree.locator('[data-node="end-good"]')).to_contain_text("UNREACHABLE")
 
     # Fix the dead end from the problem list: two replies, to the two endings.
