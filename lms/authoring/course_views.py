@@ -105,7 +105,7 @@ def _fill_course_form(form: CourseForm, data: dict) -> None:
 @bp.route("/course/new", methods=["GET", "POST"])
 def course_new():
     form = NewCourseForm()
-    form.quiz.choices = _quiz_choices(form.quiz.data)
+    form.quiz.choices = _quiz_choices(None)
     if form.validate_on_submit():
         try:
             drafts.new_draft("course", form.slug.data, current_user,
@@ -127,7 +127,7 @@ def course_edit(slug: str):
         flash("course.yaml is not a YAML mapping the form can show: edit it as text.", "warning")
         return redirect(url_for("authoring.file_edit", kind="course", slug=slug))
     form = CourseForm()
-    form.quiz.choices = _quiz_choices(data.get("quiz") if request.method == "GET" else form.quiz.data)
+    form.quiz.choices = _quiz_choices(data.get("quiz"))
     conflict = None
     if form.validate_on_submit():
         try:

@@ -17,11 +17,7 @@ from sqlalchemy import select
 
 from lms.content.yaml_lines import LineDict, LineList
 from lms.extensions import db
-from lms.learning.models import Course, CourseVersion, Quiz, QuizVersion
-
-# A ZIP upload is read into memory: bound what it may expand to.
-MAX_ZIP_FILES = 200
-MAX_ZIP_BYTES = 20 * 1024 * 1024
+from lms.learning.models import Course, CourseAsset, CourseVersion, Quiz, QuizVersion
 
 
 class _Dumper(yaml.SafeDumper):
@@ -57,8 +53,6 @@ def lesson_file_name(lesson) -> str:
 
 def course_files(version: CourseVersion) -> dict[str, str | bytes]:
     """course.yaml, every lesson file and every image of a published course version."""
-    from lms.learning.models import CourseAsset
-
     slug = version.course.slug
     folder = f"courses/{slug}"
     course: dict[str, Any] = {
@@ -131,29 +125,3 @@ def zip_files(files: dict[str, str | bytes]) -> bytes:
             data = files[path]
             archive.writestr(path, data.encode("utf-8") if isinstance(data, str) else data)
     return buffer.getvalue()
-
-
-class UploadError(ValueError):
-    """An uploaded file is not a content ZIP or YAML file we can read."""
-
-
-def read_zip(data: bytes) -> dict[str, bytes]:
-    """The files in an uploaded ZIP (folders skipped), refusing bombs and odd paths."""
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        raise UploadError("The upload is not a ZIP file.") from None
-    members = [info for info in archive.infolist() if not info.is_dir()]
-    if len(members) > MAX_ZIP_FILES:
-        raise UploadError(f"The ZIP holds more than {MAX_ZIP_FILES} files.")
-    if sum(info.file_size for info in members) > MAX_ZIP_BYTES:
-        raise UploadError(f"The ZIP expands to more than {MAX_ZIP_BYTES // (1024 * 1024)} MB.")
-    files: dict[str, bytes] = {}
-    for info in members:
-        name = info.filename
-        if name.startswith("__MACOSX/") or posixpath.basename(name).startswith("."):
-            continue  # metadata some archivers add
-        if name.startswith("/") or ".." in name.split("/") or "\\" in name:
-            raise UploadError(f"The ZIP holds a file outside its folder: {name}")
-        files[name] = archive.read(info)
-    return files

@@ -95,10 +95,6 @@ class PublishForm(FlaskForm):
     reason = TextAreaField("Reason", validators=[Optional(), Length(max=1000)],
                            description="Recorded with the recertification and in the audit log.")
 
-    def validate_required_by(self, field) -> None:
-        if self.material_change.data and self.reason.data and not field.data:
-            raise ValidationError("Give the date by which holders must recertify.")
-
 
 class ImageForm(FlaskForm):
     image = FileField("Image (PNG or JPEG, at most 2 MB)", validators=[FileRequired()])

@@ -1,7 +1,10 @@
 """Import content files (an exported ZIP, or one YAML file) into a new draft."""
 from __future__ import annotations
 
+import io
+import posixpath
 import re
+import zipfile
 
 import yaml
 
@@ -10,7 +13,7 @@ from lms.audit.services import record
 from lms.authoring.drafts import (
     DraftError, check_kind_and_slug, find_draft, image_path_ok, main_path, owns_path,
 )
-from lms.authoring.export import UploadError, published_item
+from lms.authoring.export import published_item
 from lms.authoring.images import ImageRefused, add_verified_image
 from lms.authoring.models import Draft
 from lms.clock import now
@@ -18,6 +21,35 @@ from lms.extensions import db
 
 _ITEM = re.compile(r"^(?:courses/(?P<course>[^/]+)/.+|quizzes/(?P<quiz>[^/]+)\.yaml|programmes/(?P<programme>[^/]+)\.yaml)$")
 ROOTS = ("courses", "quizzes", "programmes")
+# A ZIP upload is read into memory: bound what it may expand to.
+MAX_ZIP_FILES = 200
+MAX_ZIP_BYTES = 20 * 1024 * 1024
+
+
+class UploadError(ValueError):
+    """An uploaded file is not a content ZIP or YAML file we can read."""
+
+
+def read_zip(data: bytes) -> dict[str, bytes]:
+    """The files in an uploaded ZIP (folders skipped), refusing bombs and odd paths."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise UploadError("The upload is not a ZIP file.") from None
+    members = [info for info in archive.infolist() if not info.is_dir()]
+    if len(members) > MAX_ZIP_FILES:
+        raise UploadError(f"The ZIP holds more than {MAX_ZIP_FILES} files.")
+    if sum(info.file_size for info in members) > MAX_ZIP_BYTES:
+        raise UploadError(f"The ZIP expands to more than {MAX_ZIP_BYTES // (1024 * 1024)} MB.")
+    files: dict[str, bytes] = {}
+    for info in members:
+        name = info.filename
+        if name.startswith("__MACOSX/") or posixpath.basename(name).startswith("."):
+            continue  # metadata some archivers add
+        if name.startswith("/") or ".." in name.split("/") or "\\" in name:
+            raise UploadError(f"The ZIP holds a file outside its folder: {name}")
+        files[name] = archive.read(info)
+    return files
 
 
 def single_yaml_path(file_name: str, data: bytes) -> str:

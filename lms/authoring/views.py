@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from lms.authoring import drafts
-from lms.authoring.export import UploadError, item_models, read_zip
+from lms.authoring.export import item_models
 from lms.authoring.forms import FileForm, ImportForm, NewProgrammeForm
-from lms.authoring.imports import import_files, single_yaml_path
+from lms.authoring.imports import UploadError, import_files, read_zip, single_yaml_path
 from lms.authoring.models import KINDS, Draft
 from lms.extensions import db
 
