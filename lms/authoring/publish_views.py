@@ -20,6 +20,7 @@ from lms.authoring.forms import PublishForm
 from lms.authoring.models import KINDS, Draft
 from lms.authoring.views import EDITORS, KIND_LABELS, bp, draft_or_404, editor_url
 from lms.certification.services import CertificationError, require_recertification
+from lms.clock import now
 from lms.content import Problem
 from lms.content.markdown import image_sources, parse_tokens
 from lms.content.yaml_lines import load as load_yaml
@@ -99,6 +100,8 @@ def publish(kind: str, slug: str):
         material = bool(form.material_change.data)
         if material and kind == "course" and not form.required_by.data:
             form.required_by.errors = ["Give the date by which holders must recertify."]
+        elif material and kind == "course" and _end_of_day(form.required_by.data) <= now():
+            form.required_by.errors = ["The date must be in the future."]
         elif problems:
             flash("Nothing was published: fix the problems below first.", "error")
         else:

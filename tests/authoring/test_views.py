@@ -275,3 +275,15 @@ def test_lessons_move_and_are_removed_under_the_revision_lock(app, content, auth
     db.session.refresh(draft)
     assert "courses/recording-calls/02-telling-callers.md" not in draft.files
     assert "02-telling" not in draft.files["courses/recording-calls/course.yaml"]
+
+
+def test_a_material_change_with_a_past_date_publishes_nothing(app, content, author):
+    _open(author)
+    token = form_token(author, "/authoring/course/recording-calls/publish")
+    response = author.post("/authoring/course/recording-calls/publish", data={
+        "csrf_token": token, "material_change": "y", "required_by": "2001-01-31", "reason": "Too late"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "The date must be in the future." in html
+    assert 'aria-describedby="required_by-help required_by-error"' in html
+    assert drafts.find_draft("course", "recording-calls") is not None
+    assert db.session.scalar(select(func.count()).select_from(Recertification)) == 0
