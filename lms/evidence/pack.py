@@ -244,7 +244,8 @@ def _activity(actor: User, organisation_id: int, start: datetime | None, end: da
         .order_by(Award.revoked_at, Award.id))))
     return {"awards_issued": issued, "revocations": [
         {"agent": r.name, "programme": r.title, "certificate_code": r.verification_code,
-         "revoked_at": r.revoked_at.isoformat(), "revoked_by": r.revoked_by or "system", "reason": r.revoke_reason or ""}
+         "revoked_at": r.revoked_at.isoformat(), "revoked_by": r.revoked_by or "system",
+         "reason": r.revoke_reason or ""}
         for r in rows]}
 
 

@@ -96,7 +96,7 @@ def _completed_courses(user_id: int) -> list[dict[str, Any]]:
         select(CourseVersion.id, CourseVersion.course_id, CourseVersion.title, CourseVersion.content_hash,
                Lesson.key)
         .join(Lesson, Lesson.course_version_id == CourseVersion.id)
-        .where(CourseVersion.id.in_({row.course_version_id for row in progress})))
+        .where(CourseVersion.id.in_(sorted({row.course_version_id for row in progress}))))
     for row in rows:
         version = versions.setdefault(row.id, {"course_id": row.course_id, "title": row.title,
                                                "hash": row.content_hash, "keys": set()})
