@@ -24,6 +24,7 @@ test: dev-install  ## the whole suite (set TEST_DATABASE_URL to run it on Postgr
 bench: dev-install  ## benchmarks against a bare baseline measured in the same run (see bench/README.md)
 	$(PY) bench/assessment.py
 	$(PY) bench/dashboard.py
+	$(PY) bench/evidence.py
 
 check-content: install
 	$(FLASK) lms content check

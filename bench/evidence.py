@@ -12,7 +12,7 @@ In one run it measures:
    certificate by its signed-in holder through the LMS served by gunicorn, against a bare
    Flask endpoint (`baseline_app` below) returning the same bytes, in alternating slices.
 3. pack: `build_pack` for an organisation of about 1,000 active agents with 18 months of
-   history (`lms demo --agents 1100`, then every bulk agent moved into one partner), in a
+   history (`lms demo --agents 1260`, then every bulk agent moved into one partner), in a
    child process: wall time, the child's peak RSS and the renderer's.
 
 Run from anywhere: `python bench/evidence.py` (see bench/README.md).
@@ -377,8 +377,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
                         help="certificate renders of each kind per trial (default 5)")
     parser.add_argument("--trials", type=int, default=5,
                         help="fresh processes for the certificate renders, each with its first render (default 5)")
-    parser.add_argument("--agents", type=int, default=1100,
-                        help="demo agents; the active ones are all in the pack (default 1100: about 1,000 active)")
+    parser.add_argument("--agents", type=int, default=1260,
+                        help="demo agents; the active ones are all in the pack (default 1260: about 1,000 active)")
     parser.add_argument("--clients", type=int, default=4, help="concurrent download clients (default 4)")
     parser.add_argument("--duration", type=float, default=8.0,
                         help="seconds of timed downloads, per server (default 8)")
