@@ -77,7 +77,12 @@ def test_the_pack_shows_the_roster_and_carries_the_same_data(app, company, signi
     trainer = db.session.scalar(select(User).where(User.email == TRAINER))
     events = db.session.scalar(select(func.count(AuditEvent.id)))
     calls: list[tuple[int, int]] = []
-    files = build_pack(organisation.id, generated_by_id=trainer.id, progress=lambda d, t: calls.append((d, t)))
+
+    def progress(done: int, total: int) -> None:
+        calls.append((done, total))
+        db.session.commit()  # as the job runner's progress report does, mid-build
+
+    files = build_pack(organisation.id, generated_by_id=trainer.id, progress=progress)
     path = save(files, tmp_path)
 
     data = json.loads(files.json)
