@@ -17,6 +17,8 @@ counts them): status for every enrolment comes from the dashboard's one SQL expr
 """
 from __future__ import annotations
 
+import csv
+import io
 import json
 import textwrap
 from base64 import b64encode
@@ -128,7 +130,7 @@ def build_pack(organisation_id: int, *, generated_by_id: int, date_from: date | 
     done += 1
     report(done, total)
 
-    csv_bytes = "".join(reports.csv_chunks(query)).encode("utf-8")
+    csv_bytes = _roster_csv(rows)
     json_bytes = json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8")
     done += 1
     report(done, total)
@@ -151,6 +153,24 @@ def build_pack(organisation_id: int, *, generated_by_id: int, date_from: date | 
 
 
 # --- the data -----------------------------------------------------------------------------------
+
+
+def _roster_csv(rows: list) -> bytes:
+    """The dashboard's CSV (same columns, spreadsheet-safe cells, BOM) of the rows already read.
+
+    Not reports.csv_chunks: that runs the query again, and the CSV must hold exactly the rows
+    that the PDF and the JSON show, whatever changed in between.
+    """
+    buffer = io.StringIO()
+    buffer.write("\ufeff")  # tells Excel the file is UTF-8
+    writer = csv.writer(buffer)
+    writer.writerow([label for _, label in reports.CSV_COLUMNS])
+    for row in rows:
+        values = row._mapping
+        writer.writerow([reports.spreadsheet_safe(
+            values[key].strftime("%Y-%m-%d") if isinstance(values[key], datetime) else
+            Status(values[key]).label if key == "status" else values[key]) for key, _ in reports.CSV_COLUMNS])
+    return buffer.getvalue().encode("utf-8")
 
 
 def _scope_text(name: str, start: datetime | None, end: datetime | None) -> str:

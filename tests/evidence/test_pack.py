@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from lms import clock
 from lms.accounts.models import Organisation, Role, User
 from lms.audit.models import AuditEvent
-from lms.certification import services
+from lms.certification import reports, services
 from lms.certification.reports import spreadsheet_safe
 from lms.certification.status import Status
 from lms.demo import generate_bulk
@@ -116,6 +116,10 @@ def test_the_pack_shows_the_roster_and_carries_the_same_data(app, company, signi
     assert [(line[0], line[3], line[4], line[7]) for line in lines[1:]] == \
         [(spreadsheet_safe(r["agent"]), r["programme"], Status(r["status"]).label,
           spreadsheet_safe(r["certificate_code"])) for r in roster]
+    # ... and byte for byte what the dashboard's CSV export gives for this organisation.
+    dashboard = reports.status_rows(trainer, reports.Filters(organisation_id=organisation.id, sort="name"),
+                                    datetime.fromisoformat(data["status_as_at"]))
+    assert files.csv == "".join(reports.csv_chunks(dashboard)).encode("utf-8")
     # Both are attached to the PDF as they were returned.
     listed = run("qpdf", "--list-attachments", str(path)).stdout
     assert "pack.json" in listed and "roster.csv" in listed
