@@ -143,7 +143,7 @@ def build_pack(organisation_id: int, *, generated_by_id: int, date_from: date | 
                        description="The roster: agent, programme, status, dates and certificate code"),
     ]
     rendered = pdf.render_pdf(html, attachments=attachments, timeout_s=RENDER_TIMEOUT_S,
-                              max_memory_mb=RENDER_MEMORY_MB)
+                              max_memory_mb=RENDER_MEMORY_MB, lane=pdf.BACKGROUND)
     done += len(rows) + 1
     report(done, total)
     signed = signing.sign_pdf(rendered, signing.signer_from_config(current_app.config),

@@ -151,10 +151,13 @@ _STARTUP_TIMEOUT_S = 60.0  # importing WeasyPrint takes 1-2 s; a loaded machine 
 _RENDERS_PER_PROCESS = 200
 _WATCH_INTERVAL_S = 0.05
 _MAX_FORWARDED_LOG_LINES = 20
+# Render lanes: what people wait for, and what background jobs produce.
+INTERACTIVE = "interactive"
+BACKGROUND = "background"
 
 
 def render_pdf(html: str, *, attachments: Sequence[Attachment] = (), timeout_s: float = 20,
-               max_memory_mb: int = 512, pdfa: bool = True) -> bytes:
+               max_memory_mb: int = 512, pdfa: bool = True, lane: str = INTERACTIVE) -> bytes:
     """Render `html` to PDF (PDF/A-3b unless `pdfa` is False) with `attachments` embedded.
 
     Relative URLs resolve against static/pdf/; `SafeFetcher` refuses anything else. The render
@@ -162,8 +165,10 @@ def render_pdf(html: str, *, attachments: Sequence[Attachment] = (), timeout_s: 
     one-off start-up), `max_memory_mb` the memory it may allocate on top of the loaded
     renderer (about 300 MB of address space, mostly shared libraries). Exceeding either, or
     any failure inside WeasyPrint, raises `RenderError` and replaces the renderer process.
-    Renders from one web process run one at a time: a call waits up to `timeout_s` for a busy
-    renderer (then raises `RenderError`) before its own `timeout_s` starts.
+    Renders in one `lane` of a process run one at a time: a call waits up to `timeout_s` for a
+    busy renderer (then raises `RenderError`) before its own `timeout_s` starts. Each lane has
+    its own renderer process, so a long BACKGROUND render (an evidence pack in a job) never
+    holds up the INTERACTIVE renders people wait for (a certificate download).
     """
     if timeout_s <= 0 or max_memory_mb <= 0:
         raise ValueError("timeout_s and max_memory_mb must be positive")
@@ -174,22 +179,30 @@ def render_pdf(html: str, *, attachments: Sequence[Attachment] = (), timeout_s: 
         "attachments": [_attachment_meta(a) for a in attachments],
     }
     payloads = [html.encode("utf-8"), *(bytes(a.data) for a in attachments)]
-    if not _lock.acquire(timeout=timeout_s):
+    slot = _lanes[lane]
+    if not slot.lock.acquire(timeout=timeout_s):
         raise RenderError(f"PDF renderer was busy for longer than {timeout_s:g} s")
     try:
-        return _renderer().render(job, payloads)
+        return slot.renderer().render(job, payloads)
     finally:
-        _lock.release()
+        slot.lock.release()
 
 
-def start_renderer() -> None:
-    """Start the renderer process now (e.g. when a worker boots), not at the first PDF.
+def start_renderer(lane: str = INTERACTIVE) -> None:
+    """Start the lane's renderer process now (e.g. when a worker boots), not at the first PDF.
 
     Starting it costs about as much as importing WeasyPrint (1-2 s), which the first
     `render_pdf` otherwise pays on top of its render.
     """
-    with _lock:
-        _renderer().wait_ready()
+    slot = _lanes[lane]
+    with slot.lock:
+        slot.renderer().wait_ready()
+
+
+def renderer_pid(lane: str = INTERACTIVE) -> int | None:
+    """The process id of the lane's renderer, if it runs (benchmarks read its peak memory)."""
+    current = _lanes[lane].current
+    return current.process.pid if current is not None else None
 
 
 def _attachment_meta(attachment: Attachment) -> dict[str, str]:
@@ -301,9 +314,10 @@ class _Renderer:
         return RenderError(message)
 
     def _replace(self, *, kill: bool = False) -> None:
-        global _current
         self.stop(kill=kill)
-        _current = _Renderer()
+        for slot in _lanes.values():
+            if slot.current is self:
+                slot.current = _Renderer()
 
     def stop(self, *, kill: bool = False) -> None:
         if kill:
@@ -325,35 +339,41 @@ _BOOTSTRAP = (
     "module._serve(int(sys.argv[2]))\n"
 )
 
-_lock = threading.Lock()
-_current: _Renderer | None = None
+class _Lane:
+    """One renderer process and the lock that lets one render at a time use it."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.current: _Renderer | None = None
+
+    def renderer(self) -> _Renderer:
+        if self.current is not None and self.current.process.poll() is not None:
+            # It died while idle (the OOM killer, an operator): no job was lost, start another.
+            self.current.stop()
+            self.current = None
+        if self.current is None:
+            self.current = _Renderer()
+        return self.current
+
+
+_lanes: dict[str, _Lane] = {INTERACTIVE: _Lane(), BACKGROUND: _Lane()}
 _inherited: list[_Renderer] = []
 
 
-def _renderer() -> _Renderer:
-    global _current
-    if _current is not None and _current.process.poll() is not None:
-        # It died while idle (the OOM killer, an operator): no job was lost, start another.
-        _current.stop()
-        _current = None
-    if _current is None:
-        _current = _Renderer()
-    return _current
-
-
 def _forget_renderer_after_fork() -> None:
-    """A forked web worker (e.g. gunicorn --preload) must not share its parent's renderer."""
-    global _current, _lock
-    if _current is not None:
-        _current.conn.close()
-        # Kept, not dropped: collecting its Popen would warn about a process still running.
-        _inherited.append(_current)
-    _current, _lock = None, threading.Lock()
+    """A forked web worker (e.g. gunicorn --preload) must not share its parent's renderers."""
+    for name, slot in _lanes.items():
+        if slot.current is not None:
+            slot.current.conn.close()
+            # Kept, not dropped: collecting its Popen would warn about a process still running.
+            _inherited.append(slot.current)
+        _lanes[name] = _Lane()
 
 
 def _stop_renderer_at_exit() -> None:
-    if _current is not None and _current.owner_pid == os.getpid():
-        _current.stop()
+    for slot in _lanes.values():
+        if slot.current is not None and slot.current.owner_pid == os.getpid():
+            slot.current.stop()
 
 
 os.register_at_fork(after_in_child=_forget_renderer_after_fork)

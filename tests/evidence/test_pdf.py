@@ -288,6 +288,29 @@ def test_a_huge_document_times_out_and_the_next_render_works(tmp_path):
     assert "Jane Agent" in text_of(path)
 
 
+def test_a_long_background_render_does_not_hold_up_a_certificate(tmp_path):
+    """An evidence pack rendering in a job must not make a certificate download wait or fail."""
+    pdf_module.start_renderer(pdf_module.BACKGROUND)
+    pdf_module.start_renderer()
+    outcome: list[str] = []
+
+    def long_background_render() -> None:
+        try:
+            render_pdf(huge_html(), timeout_s=4, lane=pdf_module.BACKGROUND)
+        except RenderError as exc:
+            outcome.append(str(exc))
+
+    background = threading.Thread(target=long_background_render)
+    background.start()
+    time.sleep(0.5)  # the background lane is busy now
+    started = time.monotonic()
+    path = save(render_pdf(certificate_html(certificate_data(), branding=BRANDING), timeout_s=2), tmp_path)
+    assert time.monotonic() - started < 3 and background.is_alive()
+    assert "Jane Agent" in text_of(path)
+    background.join()
+    assert outcome and "took longer than 4 s" in outcome[0]
+
+
 def test_a_document_over_its_memory_budget_fails_cleanly(tmp_path):
     pdf_module.start_renderer()
     with pytest.raises(RenderError, match="more than 64 MB"):
