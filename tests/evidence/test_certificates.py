@@ -58,6 +58,14 @@ def test_the_holder_downloads_the_same_signed_bytes_every_time(app, certified, c
     assert actions == ["certificate.issued", "certificate.downloaded", "certificate.downloaded"]
 
 
+def test_the_agent_home_links_each_current_award_to_its_certificate(app, certified, client, login_as):
+    login_as(certified["agent"])
+    home = client.get("/").get_data(as_text=True)
+    link = f'href="/awards/{certified["award"].id}/certificate.pdf">Certificate (PDF)'
+    assert link in home
+    assert _download(client, certified["award"].id).status_code == 200
+
+
 def test_downloads_follow_scope(app, certified):
     other_partner = factories.organisation("Lisboa CS")
     people = {
