@@ -93,6 +93,7 @@ class BaseConfig:
     JOBS_RUNNER = os.environ.get("JOBS_RUNNER", "thread")
     JOBS_THREADS = int(os.environ.get("JOBS_THREADS", "2"))
     JOBS_STALE_SECONDS = int(os.environ.get("JOBS_STALE_SECONDS", "900"))
+    JOBS_REDIS_QUEUE = os.environ.get("JOBS_REDIS_QUEUE", "lms:jobs")  # the list JOBS_RUNNER=redis uses
 
     SIGNING_KEY_PATH = Path(os.environ.get("SIGNING_KEY_PATH", INSTANCE_DIR / "signing" / "key.pem"))
     SIGNING_CERT_PATH = Path(os.environ.get("SIGNING_CERT_PATH", INSTANCE_DIR / "signing" / "cert.pem"))

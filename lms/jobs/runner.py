@@ -4,9 +4,14 @@
   gets its own app context and therefore its own database session.
 - "eager": runs at once in the calling thread (still in a fresh context and session),
   for tests and one-off scripts.
+- "redis": pushes the job's id onto a Redis list (REDIS_URL); worker processes on any
+  machine run `flask --app wsgi lms jobs worker`, which pops ids and runs them. The
+  job's row stays the truth: claiming it is a conditional update, so an id delivered
+  twice runs once, and `lms jobs run-pending` can always catch up from the table.
 - "external": does nothing at submit; a separate worker process runs queued jobs with
-  `flask --app wsgi lms jobs run-pending`. A distributed queue would replace this
-  runner, and job code (lms/jobs/exports.py) would not change.
+  `flask --app wsgi lms jobs run-pending` (from cron, say).
+
+Job code (lms/jobs/exports.py) is the same whichever runner runs it.
 
 Jobs run inside a request context built from BASE_URL, so links they write (a
 certificate's verification address) point at the public site, as e-mails do.
@@ -64,6 +69,39 @@ class ExternalRunner:
         log.info("job %s queued for an external worker", job_id)
 
 
+class RedisRunner:
+    """Queues job ids on a Redis list for `lms jobs worker` processes (see `work`)."""
+
+    def __init__(self, app: Flask) -> None:
+        import redis
+
+        if not app.config["REDIS_URL"]:
+            raise ConfigError("JOBS_RUNNER=redis needs REDIS_URL (e.g. redis://127.0.0.1:6379/0)")
+        self.app = app
+        self.queue = app.config["JOBS_REDIS_QUEUE"]
+        self.redis = redis.Redis.from_url(app.config["REDIS_URL"])
+
+    def submit(self, job_id: int) -> None:
+        self.redis.rpush(self.queue, job_id)
+
+    def work(self, *, max_jobs: int | None = None, idle_timeout: float = 5,
+             stop: threading.Event | None = None) -> int:
+        """Pop job ids and run them until `stop` is set (or `max_jobs` ran); how many ran.
+
+        Blocks at most `idle_timeout` seconds at a time, so a stop request is noticed.
+        """
+        ran = 0
+        while (stop is None or not stop.is_set()) and (max_jobs is None or ran < max_jobs):
+            popped = self.redis.blpop([self.queue], timeout=idle_timeout)
+            if popped is None:
+                continue
+            job_id = int(popped[1])
+            state = run_in_context(self.app, job_id)
+            log.info("job %s: %s", job_id, state.value if state else "taken by another worker")
+            ran += 1
+        return ran
+
+
 class ThreadRunner:
     def __init__(self, app: Flask, threads: int) -> None:
         self.app = app
@@ -105,8 +143,10 @@ def _create(app: Flask) -> Runner:
         runner = EagerRunner(app)
     elif name == "external":
         runner = ExternalRunner(app)
+    elif name == "redis":
+        runner = RedisRunner(app)
     else:
-        raise ConfigError(f"JOBS_RUNNER={name!r} is not one of thread, eager, external")
+        raise ConfigError(f"JOBS_RUNNER={name!r} is not one of thread, eager, redis, external")
     app.extensions[_EXTENSION_KEY] = runner
     return runner
 
