@@ -62,6 +62,7 @@ def test_every_authoring_page_renders_for_a_trainer(app, content, author):
         assert author.get(url).status_code == 200, url
     index = author.get("/authoring/").get_data(as_text=True)
     assert "Recording calls lawfully" in index and "Edit draft" in index and "New course" in index
+    assert 'href="/authoring/quizzes/new">New quiz' in index
 
 
 def test_a_bad_form_keeps_everything_typed_and_points_at_the_field(app, content, author):
