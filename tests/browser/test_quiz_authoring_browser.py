@@ -69,6 +69,11 @@ def answer_current_question(page) -> None:
 
 
 def test_trainer_builds_a_quiz_with_a_call_fixes_a_dead_end_and_previews_it(page, live_server, trainer):
+    build_and_preview_quiz(page, trainer)
+
+
+def build_and_preview_quiz(page, trainer) -> None:
+    """The trainer builds the four-item quiz in the editor and previews it (asserting as it goes)."""
     sign_in(page, trainer.email, factories.PASSWORD)
     page.goto("/authoring/quizzes/new")
     page.get_by_label("Quiz slug").fill(SLUG)
@@ -177,3 +182,76 @@ def test_trainer_builds_a_quiz_with_a_call_fixes_a_dead_end_and_previews_it(page
     assert quiz["questions"][3]["scenario"] == "An inbound call <on the billing line>."
     assert check_draft(draft) == []      # what the editor built is what publishing accepts
     assert db.session.scalar(select(func.count()).select_from(Attempt)) == 0
+
+
+PROGRAMME = """title: Phone basics certificate
+description: >
+  Verifying callers before disclosing anything, on the phone.
+validity_months: 12
+recertification_window_days: 30
+grace_days: 0
+requirements:
+  - {quiz: phone-basics, min_score: 50}
+"""
+
+
+def publish(page, kind: str, slug: str) -> None:
+    page.goto(f"/authoring/{kind}/{slug}/publish")
+    expect(page.locator(".problems")).to_have_count(0)
+    save(page, "Publish new version")
+    expect(page.locator(".flash").first).to_contain_text("Published")
+
+
+def test_a_built_quiz_is_published_assigned_taken_edited_and_diffed(page, live_server, trainer):
+    """The whole loop of the authoring issue, in the browser: build, publish, assign through a
+    programme, an agent takes it for real, the trainer fixes a question and sees the diff."""
+    build_and_preview_quiz(page, trainer)
+    publish(page, "quiz", SLUG)
+
+    # A programme that requires the quiz, written in the file editor, published and assigned.
+    page.goto("/authoring/programme/new")
+    page.get_by_label("Programme slug").fill("phone-basics-cert")
+    save(page, "Create draft")
+    page.locator("textarea").first.fill(PROGRAMME)
+    save(page, "Save")
+    publish(page, "programme", "phone-basics-cert")
+    agent = factories.user(Role.AGENT, trainer.organisation, name="Nora Agent")
+    db.session.commit()
+    page.goto("/assignments")
+    page.get_by_label("Programme", exact=True).select_option(label="Phone basics certificate")
+    page.get_by_label("Every agent of an organisation, now and later").check()
+    page.get_by_label("Organisation", exact=True).select_option(label=trainer.organisation.name)
+    save(page, "Assign")
+    expect(page.get_by_role("table").last).to_contain_text("Phone basics certificate")
+
+    # The agent sees it on their home page and takes the real quiz: an attempt that counts.
+    page.context.clear_cookies()
+    sign_in(page, agent.email, factories.PASSWORD)
+    expect(page.locator("main")).to_contain_text("Phone basics certificate")
+    page.goto(f"/quizzes/{SLUG}")
+    save(page, "Start the quiz")
+    for position in range(1, 5):
+        answer_current_question(page)
+        save(page, "Save and next →" if position < 4 else "Save and review answers")
+    save(page, "Submit my answers")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("%")
+    db.session.expire_all()
+    attempt = db.session.scalars(select(Attempt).where(Attempt.user_id == agent.id)).one()
+    assert attempt.percent is not None and len(attempt.draw) == 4
+
+    # The trainer rewords a question and publishes a second version; the history shows the change.
+    page.context.clear_cookies()
+    sign_in(page, trainer.email, factories.PASSWORD)
+    page.goto(f"/authoring/quizzes/{SLUG}/questions/dob-enough")
+    page.locator("#prompt").fill("A date of birth alone proves who the caller is.")
+    save(page, "Save question")
+    publish(page, "quiz", SLUG)
+    page.goto(f"/authoring/quiz/{SLUG}/versions")
+    expect(page.locator("tbody tr")).to_have_count(2)
+    save(page, "Show the differences")
+    diff = page.locator("main")
+    expect(diff).to_contain_text("A date of birth proves who the caller is.")
+    expect(diff).to_contain_text("A date of birth alone proves who the caller is.")
+    # The agent's attempt still points at the version it was taken on.
+    db.session.expire_all()
+    assert db.session.get(Attempt, attempt.id).quiz_version_id == attempt.quiz_version_id
