@@ -10,6 +10,7 @@ import redis
 from flask import Flask
 
 from lms.config import ConfigError
+from lms.extensions import db
 from lms.jobs.models import JobState
 from lms.jobs.runner import RedisRunner, runner_for
 from tests.conftest import make_app
@@ -44,6 +45,8 @@ def test_a_worker_process_runs_what_the_web_app_queued(app: Flask, people, scrip
     thread = threading.Thread(target=lambda: ran.append(worker.work(max_jobs=1, idle_timeout=1)))
     thread.start()
     thread.join(30)
+    with worker_app.app_context():
+        db.engine.dispose()  # the worker's own connections, closed now rather than by the collector
     assert ran == [1] and script.threads and script.threads[0] == thread.ident
 
     job = _job(job_id)
