@@ -17,7 +17,7 @@ from typing import Final
 
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import Select, false, select
+from sqlalchemy import Select, bindparam, false, select
 
 from lms.accounts.models import Role, User
 
@@ -210,11 +210,19 @@ def restrict_audit_events(actor: User, query: Select) -> Select:
     return query.join(User, User.id == AuditEvent.actor_id).where(User.organisation_id == scope)
 
 
-def own_attempt_query(actor: User, attempt_id: int) -> Select:
-    """An attempt is taken, read and reviewed by its owner alone; for anyone else it does not exist."""
+def own_attempt_query() -> Select:
+    """An attempt is taken, read and reviewed by its owner alone; for anyone else it does not exist.
+
+    Run it with `own_attempt_params(actor, attempt_id)`. It takes its values as parameters so
+    that the attempt pages, which run on every answer an agent saves, can build it once.
+    """
     from lms.assessment.models import Attempt
 
-    return select(Attempt).where(Attempt.id == attempt_id, Attempt.user_id == actor.id)
+    return select(Attempt).where(Attempt.id == bindparam("attempt_id"), Attempt.user_id == bindparam("owner_id"))
+
+
+def own_attempt_params(actor: User, attempt_id: int) -> dict[str, int]:
+    return {"attempt_id": attempt_id, "owner_id": actor.id}
 
 
 def restrict_attempts(actor: User, query: Select) -> Select:

@@ -218,8 +218,7 @@ def save_answer(agent: User, attempt: Attempt, position: int, form: MultiDict) -
     if close_if_overdue(attempt):
         raise AttemptClosed("Time is up. Your attempt was closed with the answers saved before the deadline.")
     item, shown = item_at(attempt, position)
-    saved = {row.position: row for row in db.session.execute(
-        select(Answer.position, Answer.item_id, Answer.response).where(Answer.attempt_id == attempt.id))}
+    saved = {row.position: row for row in db.session.execute(_SAVED_ANSWERS, {"attempt_id": attempt.id})}
     previous = saved[position].response if position in saved else None
     response = question_type(item).parse(item, shown, form, previous)
     if not _write_answer(attempt, position, item["id"], response):
@@ -230,6 +229,10 @@ def save_answer(agent: User, attempt: Attempt, position: int, form: MultiDict) -
     _forget_loaded_answers(attempt)
     now_saved = {pos: (row.item_id, row.response) for pos, row in saved.items()} | {position: (item["id"], response)}
     return _count_answered(published(attempt.quiz_version).items, now_saved.values())
+
+
+_SAVED_ANSWERS = select(Answer.position, Answer.item_id, Answer.response).where(
+    Answer.attempt_id == bindparam("attempt_id"))
 
 
 def _write_answer(attempt: Attempt, position: int, item_id: str, response: Any) -> bool:

@@ -13,7 +13,7 @@ from lms.assessment.question_types import REGISTRY, ResponseError, question_type
 from lms.clock import now
 from lms.extensions import db
 from lms.learning.models import Course, CourseVersion, Quiz, QuizVersion
-from lms.policy import own_attempt_query
+from lms.policy import own_attempt_params, own_attempt_query
 
 bp = Blueprint("assessment", __name__)
 
@@ -27,12 +27,15 @@ def _quiz(slug: str) -> Quiz:
 
 def _own_attempt(attempt_id: int) -> Attempt:
     """The signed-in agent's own attempt; anyone else's is a 404, for reading and for writing."""
-    # Every page of an attempt needs its quiz version: load both in one query.
-    attempt = db.session.scalar(own_attempt_query(current_user, attempt_id)
-                                .options(joinedload(Attempt.quiz_version).defer(QuizVersion.spec)))
+    attempt = db.session.scalar(_OWN_ATTEMPT, own_attempt_params(current_user, attempt_id))
     if attempt is None:
         abort(404)
     return attempt
+
+
+# Every page of an attempt needs its quiz version: load both in one query, without the spec
+# (services.published keeps it decoded). Built once: this runs on every answer saved.
+_OWN_ATTEMPT = own_attempt_query().options(joinedload(Attempt.quiz_version).defer(QuizVersion.spec))
 
 
 def _course_for(quiz: Quiz) -> CourseVersion | None:
