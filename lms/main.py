@@ -7,7 +7,7 @@ from sqlalchemy import func, select, text
 
 from lms.accounts.models import Organisation, Role, User
 from lms.certification import reports, services
-from lms.certification.models import Award, Enrolment
+from lms.certification.models import Award
 from lms.clock import now
 from lms.extensions import db
 from lms.policy import restrict_users
@@ -30,10 +30,12 @@ def index():
 def _agent_home():
     """What I must do next: each programme with its status, due date, progress and next step."""
     rows = db.session.execute(reports.status_rows(current_user, reports.Filters(user_id=current_user.id), now())).all()
-    enrolments = {e.id: e for e in db.session.scalars(select(Enrolment).where(Enrolment.user_id == current_user.id))}
+    enrolments = [e for e in db.session.scalars(services.agent_enrolments(current_user.id))
+                  if e.programme.current_version is not None]
+    by_enrolment = services.requirement_states_for(enrolments)
     todo = []
     for row in rows:
-        states = services.requirement_states(enrolments[row.enrolment_id])
+        states = by_enrolment.get(row.enrolment_id, [])
         todo.append({"row": row, "states": states, "next": next((s for s in states if not s.met), None)})
     awards = db.session.scalars(select(Award).where(Award.user_id == current_user.id)
                                 .order_by(Award.issued_at.desc())).all()

@@ -6,10 +6,12 @@ read, by the assessment and learning services. They flush; callers commit.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.orm import joinedload, selectinload
 
 from lms.accounts.models import Role, User
 from lms.assessment.models import Attempt, AttemptStatus
@@ -17,7 +19,7 @@ from lms.audit.services import record
 from lms.certification.models import Assignment, Award, Enrolment, Programme, Recertification
 from lms.clock import now
 from lms.extensions import db
-from lms.learning.models import Course, CourseVersion, LessonProgress, Quiz
+from lms.learning.models import Course, CourseVersion, LessonProgress, Quiz, QuizVersion
 
 MONTH = timedelta(days=30.4375)  # an average month, so 12 months is a year
 
@@ -137,40 +139,71 @@ def cycle_start(enrolment: Enrolment) -> datetime | None:
 
 def requirement_states(enrolment: Enrolment) -> list[RequirementState]:
     """Each requirement of the programme and whether the agent has met it in the current cycle."""
-    since = cycle_start(enrolment)
-    states = []
-    for requirement in _requirements(enrolment):
-        if "course" in requirement:
-            states.append(_course_state(enrolment.user_id, requirement["course"], since))
-        else:
-            states.append(_quiz_state(enrolment.user_id, requirement["quiz"], requirement["min_score"], since))
+    return requirement_states_for([enrolment])[enrolment.id]
+
+
+def requirement_states_for(enrolments: Sequence[Enrolment]) -> dict[int, list[RequirementState]]:
+    """`requirement_states` of several enrolments (one agent's, usually), by enrolment id.
+
+    A fixed number of queries however many programmes and requirements there are: the
+    courses, lessons, reading, quizzes and finished attempts involved are each read once,
+    and every enrolment's own cycle start is applied here.
+    """
+    wanted = {e.id: _requirements(e) for e in enrolments}
+    user_ids = {e.user_id for e in enrolments}
+    course_slugs = {r["course"] for reqs in wanted.values() for r in reqs if "course" in r}
+    quiz_slugs = {r["quiz"] for reqs in wanted.values() for r in reqs if "quiz" in r}
+
+    courses = {version.course.slug: version for version in db.session.scalars(
+        select(CourseVersion).join(Course, Course.current_version_id == CourseVersion.id)
+        .where(Course.slug.in_(course_slugs))
+        .options(selectinload(CourseVersion.lessons), joinedload(CourseVersion.course)))} if course_slugs else {}
+    reading: dict[tuple[int, int], list[tuple[str, datetime]]] = {}
+    if courses:
+        for row in db.session.execute(select(LessonProgress.user_id, LessonProgress.course_id,
+                                             LessonProgress.lesson_key, LessonProgress.completed_at)
+                                      .where(LessonProgress.user_id.in_(user_ids),
+                                             LessonProgress.course_id.in_({v.course_id for v in courses.values()}))):
+            reading.setdefault((row.user_id, row.course_id), []).append((row.lesson_key, row.completed_at))
+    quiz_titles: dict[str, str] = {}
+    scores: dict[tuple[int, str], list[tuple[float, datetime]]] = {}
+    if quiz_slugs:
+        for quiz in db.session.scalars(select(Quiz).where(Quiz.slug.in_(quiz_slugs))
+                                       .options(joinedload(Quiz.current_version).defer(QuizVersion.spec))):
+            quiz_titles[quiz.slug] = quiz.current_version.title if quiz.current_version else quiz.slug
+        for row in db.session.execute(select(Attempt.user_id, Quiz.slug, Attempt.percent, Attempt.finished_at)
+                                      .join(Quiz, Quiz.id == Attempt.quiz_id)
+                                      .where(Quiz.slug.in_(quiz_slugs), Attempt.user_id.in_(user_ids),
+                                             Attempt.status != AttemptStatus.IN_PROGRESS)):
+            scores.setdefault((row.user_id, row.slug), []).append((row.percent, row.finished_at))
+
+    states: dict[int, list[RequirementState]] = {}
+    for enrolment in enrolments:
+        since = cycle_start(enrolment)
+        states[enrolment.id] = []
+        for requirement in wanted[enrolment.id]:
+            if "course" in requirement:
+                slug = requirement["course"]
+                version = courses.get(slug)
+                if version is None:
+                    states[enrolment.id].append(RequirementState("course", slug, slug, False, "course not published"))
+                    continue
+                keys = {lesson.key for lesson in version.lessons}
+                read = keys & {key for key, at in reading.get((enrolment.user_id, version.course_id), []) if _in_cycle(at, since)}
+                states[enrolment.id].append(RequirementState("course", slug, version.title, read == keys,
+                                                             f"{len(read)} of {len(keys)} lessons read"))
+            else:
+                slug, min_score = requirement["quiz"], requirement["min_score"]
+                best = max((percent for percent, at in scores.get((enrolment.user_id, slug), []) if _in_cycle(at, since)),
+                           default=None)
+                detail = "not taken yet" if best is None else f"best score {best:g}% (needs {min_score}%)"
+                states[enrolment.id].append(RequirementState("quiz", slug, quiz_titles.get(slug, slug),
+                                                             best is not None and best >= min_score, detail))
     return states
 
 
-def _course_state(user_id: int, slug: str, since: datetime | None) -> RequirementState:
-    version = db.session.scalar(select(CourseVersion).join(Course, Course.current_version_id == CourseVersion.id)
-                                .where(Course.slug == slug))
-    if version is None:
-        return RequirementState("course", slug, slug, False, "course not published")
-    keys = {lesson.key for lesson in version.lessons}
-    query = select(LessonProgress.lesson_key).where(
-        LessonProgress.user_id == user_id, LessonProgress.course_id == version.course_id)
-    if since is not None:
-        query = query.where(LessonProgress.completed_at >= since)
-    read = keys & set(db.session.scalars(query))
-    return RequirementState("course", slug, version.title, read == keys, f"{len(read)} of {len(keys)} lessons read")
-
-
-def _quiz_state(user_id: int, slug: str, min_score: int, since: datetime | None) -> RequirementState:
-    quiz = db.session.scalar(select(Quiz).where(Quiz.slug == slug))
-    query = select(func.max(Attempt.percent)).join(Quiz, Quiz.id == Attempt.quiz_id).where(
-        Quiz.slug == slug, Attempt.user_id == user_id, Attempt.status != AttemptStatus.IN_PROGRESS)
-    if since is not None:
-        query = query.where(Attempt.finished_at >= since)
-    best = db.session.scalar(query)
-    title = quiz.current_version.title if quiz and quiz.current_version else slug
-    detail = "not taken yet" if best is None else f"best score {best:g}% (needs {min_score}%)"
-    return RequirementState("quiz", slug, title, best is not None and best >= min_score, detail)
+def _in_cycle(at: datetime, since: datetime | None) -> bool:
+    return since is None or at >= since
 
 
 def note_activity(agent: User, *, course: str | None = None, quiz: str | None = None) -> None:
@@ -187,13 +220,19 @@ def evaluate(agent: User) -> list[Award]:
     """Issue an award for every enrolment whose requirements are now met in the current cycle."""
     at = now()
     issued = []
-    for enrolment in db.session.scalars(select(Enrolment).where(Enrolment.user_id == agent.id)):
-        if enrolment.programme.current_version is None or _holds_valid_award(enrolment, at):
-            continue
-        states = requirement_states(enrolment)
+    candidates = [enrolment for enrolment in db.session.scalars(agent_enrolments(agent.id))
+                  if enrolment.programme.current_version is not None and not _holds_valid_award(enrolment, at)]
+    for enrolment, states in zip(candidates, requirement_states_for(candidates).values()):
         if states and all(state.met for state in states):
             issued.append(_issue(enrolment, states, at))
     return issued
+
+
+def agent_enrolments(user_id: int) -> Select:
+    """An agent's enrolments with their programme's current version (which says what is required)."""
+    return (select(Enrolment).where(Enrolment.user_id == user_id).order_by(Enrolment.id)
+            .options(joinedload(Enrolment.programme).joinedload(Programme.current_version),
+                     joinedload(Enrolment.current_award)))
 
 
 def _holds_valid_award(enrolment: Enrolment, at: datetime) -> bool:

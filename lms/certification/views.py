@@ -91,13 +91,14 @@ def person(user_id: int):
     person = db.session.get(User, user_id)
     if person is None or not can_view_user(current_user, person):
         abort(404)
-    enrolments = db.session.scalars(select(Enrolment).where(Enrolment.user_id == person.id)).all()
+    enrolments = [e for e in db.session.scalars(services.agent_enrolments(person.id))
+                  if e.programme.current_version is not None]
     rows = db.session.execute(reports.status_rows(current_user, reports.Filters(user_id=person.id), now())).all()
     awards = db.session.scalars(select(Award).where(Award.user_id == person.id).order_by(Award.issued_at.desc())).all()
     attempts = db.session.scalars(select(Attempt).where(Attempt.user_id == person.id)
                                   .order_by(Attempt.started_at.desc())).all()
-    states = {e.programme_id: services.requirement_states(e) for e in enrolments
-              if e.programme.current_version is not None}
+    by_enrolment = services.requirement_states_for(enrolments)
+    states = {e.programme_id: by_enrolment[e.id] for e in enrolments}
     return render_template("certification/person.html", person=person, rows=rows, awards=awards, attempts=attempts,
                            states=states, revoke_form=RevokeForm())
 

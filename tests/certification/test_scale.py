@@ -101,3 +101,5 @@ def test_pages_run_the_same_queries_at_100_and_1000_agents(app, monkeypatch):
     small, large = (measure(app, agents, monkeypatch) for agents in SIZES)
     grown = {page: (small[page], large[page]) for page in small if small[page] != large[page]}
     assert not grown, f"queries grow with the number of agents ({SIZES[0]} -> {SIZES[1]}): {grown}"
+    # The agent's home reads each programme requirement's data once, not per requirement.
+    assert large["<agent> GET /"] <= 15, large
