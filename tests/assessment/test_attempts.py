@@ -58,6 +58,25 @@ def test_pass_with_per_phase_scores_and_review(app, quiz, agent, client, login_a
     assert _actions(attempt.id) == ["attempt.started", "attempt.submitted"]
 
 
+def test_the_review_gives_the_feedback_written_for_the_answer_given(app, quiz, agent, client, login_as):
+    """A true/false item answered wrongly shows the feedback for that (wrong) answer, not for the key."""
+    import random
+
+    spec = quiz.current_version.spec
+    seed = next(seed for seed in range(100) if "basis-first" in
+                {entry["item"] for entry in services.draw_items(spec, random.Random(seed))})
+    attempt = start(agent, quiz, seed)
+    login_as(agent)
+    answer_all(client, attempt, lambda item, shown, previous: (worst_form if item["id"] == "basis-first"
+                                                                 else best_form)(item, shown, previous))
+    client.post(f"/attempts/{attempt.id}/submit", data={"csrf_token": csrf_token(client, f"/attempts/{attempt.id}/review")})
+    html = client.get(f"/attempts/{attempt.id}").get_data(as_text=True)
+    assert "Passed" in html and "The lawful basis must be chosen before recording starts." in html
+    assert "Your answer: <strong>False</strong>. Correct: <strong>True</strong>." in html
+    assert "The basis is fixed before processing begins." in html        # feedback_false: what they said
+    assert "Right; the basis cannot be picked afterwards." not in html   # feedback_true: not theirs
+
+
 def test_fail_hides_review_after_pass_policy_and_shows_cooldown(app, quiz, agent, client, login_as):
     login_as(agent)
     attempt = start(agent, quiz)
