@@ -42,7 +42,7 @@ from lms.certification.status import Status
 from lms.clock import now
 from lms.evidence import pdf, signing
 from lms.evidence.branding import current_branding
-from lms.evidence.transcript import FORMATTERS, PHASE_ORDER, document_brand, format_date
+from lms.evidence.transcript import FORMATTERS, PHASE_ORDER, format_date
 from lms.extensions import db
 from lms.learning.models import Quiz, QuizVersion
 from lms.policy import restrict_users
@@ -313,8 +313,8 @@ def _html(data: dict[str, Any]) -> str:
     for entry in data["roster"]:
         roster_by_programme.setdefault(entry["programme"], []).append(entry)
     roster = {programme: (len(entries), _roster_blocks(entries)) for programme, entries in roster_by_programme.items()}
-    return pdf._jinja_env().get_template("pdf/pack.html").render(
+    return pdf.render_document("pdf/pack.html", dict(
         asset_base=pdf.STATIC_PDF_DIR.as_uri() + "/", data=data, statuses=list(Status),
         chart=f"data:image/svg+xml;base64,{b64encode(chart.encode('utf-8')).decode('ascii')}" if chart else None,
         roster=roster, roster_header=_roster_header(), phases=phases,
-        brand=document_brand(branding.company_name, branding.primary_colour, branding.logo), **FORMATTERS)
+        brand=pdf.document_brand(branding.company_name, branding.primary_colour, branding.logo), **FORMATTERS))

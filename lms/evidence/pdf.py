@@ -546,9 +546,6 @@ def certificate_html(data: Mapping[str, Any], *, branding: Mapping[str, Any]) ->
     (hex; anything else falls back to the default), signatory_name, signatory_title, and
     optionally logo, a file name in static/pdf/. Every value is escaped by the template.
     """
-    colour = str(branding.get("primary_colour") or "")
-    if not _HEX_COLOUR.match(colour):
-        colour = DEFAULT_BRAND_COLOUR
     verify_url = str(data["verify_url"])
     context = {
         "asset_base": STATIC_PDF_DIR.as_uri() + "/",
@@ -567,15 +564,26 @@ def certificate_html(data: Mapping[str, Any], *, branding: Mapping[str, Any]) ->
         "verify_link": verify_url if urlsplit(verify_url).scheme in ("http", "https") else None,
         "qr": qr_svg_data_uri(verify_url),
         "brand": {
-            "company_name": str(branding.get("company_name") or ""),
-            "colour": colour,
-            "tint": _tint(colour),
+            **document_brand(branding.get("company_name"), branding.get("primary_colour"), branding.get("logo")),
             "signatory_name": str(branding.get("signatory_name") or ""),
             "signatory_title": str(branding.get("signatory_title") or ""),
-            "logo": _logo(branding.get("logo")),
         },
     }
-    return _jinja_env().get_template("pdf/certificate.html").render(context)
+    return render_document("pdf/certificate.html", context)
+
+
+def document_brand(company_name: Any, colour: Any, logo: Any) -> dict[str, str]:
+    """The brand as every document prints it: the company, a valid colour (else the default),
+    its tint for table stripes, and a logo that is a file in static/pdf/ (else the default)."""
+    colour = str(colour or "")
+    if not _HEX_COLOUR.match(colour):
+        colour = DEFAULT_BRAND_COLOUR
+    return {"company_name": str(company_name or ""), "colour": colour, "tint": _tint(colour), "logo": _logo(logo)}
+
+
+def render_document(template: str, context: Mapping[str, Any]) -> str:
+    """A template of templates/pdf/ rendered to HTML for `render_pdf`, every value escaped."""
+    return _jinja_env().get_template(template).render(context)
 
 
 @lru_cache(maxsize=1)

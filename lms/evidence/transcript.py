@@ -60,9 +60,9 @@ def transcript_data(person: User, *, generated_by: User, at: datetime | None = N
 def render_transcript(data: dict[str, Any]) -> bytes:
     """The transcript of `transcript_data` as a signed PDF/A-3b with the data attached as JSON."""
     branding = current_branding()
-    html = pdf._jinja_env().get_template("pdf/transcript.html").render(
+    html = pdf.render_document("pdf/transcript.html", dict(
         asset_base=pdf.STATIC_PDF_DIR.as_uri() + "/", data=data, phases=_phases(data["attempts"]),
-        brand=document_brand(branding.company_name, branding.primary_colour, branding.logo), **FORMATTERS)
+        brand=pdf.document_brand(branding.company_name, branding.primary_colour, branding.logo), **FORMATTERS))
     attachment = pdf.Attachment(name="transcript.json", data=json.dumps(data, indent=2).encode("utf-8"),
                                 mime_type="application/json",
                                 description="The transcript's data, machine-readable")
@@ -173,13 +173,6 @@ def _phases(attempts: list[dict[str, Any]]) -> list[str]:
 
 
 # --- presentation, shared with the evidence pack -------------------------------------------------
-
-
-def document_brand(company_name: str, colour: str, logo: str) -> dict[str, str]:
-    """The brand as documents use it: a valid colour, its tint for stripes, a logo in static/pdf/."""
-    if not pdf._HEX_COLOUR.match(colour or ""):
-        colour = pdf.DEFAULT_BRAND_COLOUR
-    return {"company_name": company_name, "colour": colour, "tint": pdf._tint(colour), "logo": pdf._logo(logo)}
 
 
 def format_date(value: str | None) -> str:
