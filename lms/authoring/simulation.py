@@ -230,22 +230,26 @@ def render_svg(item: dict, result: Analysis | None = None, *, title_id: str = "s
     edges, boxes = [], []
     for node_id, node in result.nodes.items():
         x, y = spots[node_id]
+        # Replies that lead to the same node share one line, their labels stacked on it.
+        by_target: dict[str, list[str]] = {}
         for choice in _choices(node):
             target = _text(choice.get("next"))
-            if target not in spots:
-                continue
+            if target in spots:
+                by_target.setdefault(target, []).append(f"{_text(choice.get('id'))} · {_score(choice)}")
+        for target, labels in by_target.items():
             tx, ty = spots[target]
             x1, y1, x2, y2 = x + NODE_W / 2, y + NODE_H, tx + NODE_W / 2, ty
             if ty <= y:  # a loop back up: leave from the side so the line is visible
                 x1, y1 = x + NODE_W, y + NODE_H / 2
-            label = f"{_text(choice.get('id'))} · {_score(choice)}"
-            lx, ly = x1 + (x2 - x1) * 0.55, y1 + (y2 - y1) * 0.55
+            lx, ly = x1 + (x2 - x1) * 0.55, y1 + (y2 - y1) * 0.55 - 6.5 * (len(labels) - 1)
+            lines = "".join(f'<tspan x="{lx:.0f}" dy="{0 if i == 0 else 13}">{escape(label)}</tspan>'
+                            for i, label in enumerate(labels))
             edges.append(
                 f'<g class="sim-edge"><line x1="{x1:.0f}" y1="{y1:.0f}" x2="{x2:.0f}" y2="{y2:.0f}" '
                 f'stroke="#5b6470" stroke-width="1.5" marker-end="url(#{title_id}-arrow)"/>'
                 f'<text x="{lx:.0f}" y="{ly:.0f}" font-size="11" text-anchor="middle" '
                 f'fill="#1f2933" stroke="#ffffff" stroke-width="3" paint-order="stroke">'
-                f'{escape(label)}</text></g>')
+                f'{lines}</text></g>')
         box = _box(node_id, node, x, y, result)
         boxes.append(f"<a href={quoteattr(href(node_id))}>{box}</a>" if href else box)
     description = f"{len(result.nodes)} nodes, {len(result.paths)} paths from the start to an ending"
