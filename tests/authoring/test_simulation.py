@@ -115,7 +115,7 @@ def test_replies_to_the_same_node_share_one_line_with_their_labels_stacked():
     item = handmade()
     item["nodes"][0]["choices"].append(_choice("d", "n2", 1))  # a second reply from n1 to n2
     svg = render_svg(item)
-    n1_to_n2 = [edge for edge in re.findall(r'<g class="sim-edge">.*?</g>', svg) if "a · 3" in edge]
+    n1_to_n2 = [edge for edge in re.findall(r'<g class="sim-edge">.*?</g>', svg) if "d · 1" in edge]
     assert len(n1_to_n2) == 1 and n1_to_n2[0].count("<line") == 1
     assert re.search(r'<tspan [^>]*dy="0">a · 3</tspan><tspan [^>]*dy="13">d · 1</tspan>', n1_to_n2[0])
 
