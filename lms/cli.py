@@ -126,14 +126,16 @@ def content_check(path: Path | None) -> None:
 
 @content_group.command("load")
 @click.argument("path", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--files-win", is_flag=True,
+              help="Replace what was published in the browser with the files (by default it is kept and listed).")
 @with_appcontext
-def content_load(path: Path | None) -> None:
+def content_load(path: Path | None, files_win: bool) -> None:
     """Load the content into the database: all of it, or nothing when any file is bad."""
     from lms.learning.sync import ContentInvalid, load_content
 
     root = path or current_app.config["CONTENT_ROOT"]
     try:
-        report = load_content(root)
+        report = load_content(root, files_win=files_win)
     except ContentInvalid as exc:
         db.session.rollback()
         for problem in exc.problems:

@@ -35,6 +35,7 @@ class LoadReport:
     created: list[str] = field(default_factory=list)    # "course gdpr-essentials 1a2b3c4d5e6f"
     restored: list[str] = field(default_factory=list)   # pointed back at an earlier version
     archived: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)       # published in the browser; the files differ
     unchanged: int = 0
 
     @property
@@ -47,25 +48,45 @@ class LoadReport:
         lines += [f"  new      {item}" for item in self.created]
         lines += [f"  restored {item}" for item in self.restored]
         lines += [f"  archived {item}" for item in self.archived]
+        if self.kept:
+            lines.append(f"Kept {len(self.kept)} item(s) as published in the browser, where the files differ "
+                         "(`lms content export SLUG --out .` writes them into the files; "
+                         "`lms content load --files-win` replaces them with the files):")
+            lines += [f"  kept     {item}" for item in self.kept]
         return "\n".join(lines)
 
 
-def load_content(root: Path, actor=None) -> LoadReport:
-    """Validate everything under `root`, then sync it; flush only, the caller commits."""
+def load_content(root: Path, actor=None, *, files_win: bool = False) -> LoadReport:
+    """Validate everything under `root`, then sync it; flush only, the caller commits.
+
+    The files and the browser (lms/authoring) are two doors to the same content. An item
+    whose current version was published in the browser is kept as it is when the files
+    differ or lack it, and listed in the report, unless `files_win`: a deployment that
+    loads the files must not silently undo a trainer's published work.
+    """
     problems = check_tree(root)
     tree, _ = parse_tree(root)
     problems += _image_problems(tree)
     if problems:
         raise ContentInvalid(sorted(problems, key=lambda p: (p.path, p.line)))
     report = LoadReport()
-    _sync_courses(tree, report)
-    _sync_quizzes(tree, report)
+    keep = set() if files_win else _published_in_browser()
+    _sync_courses(tree, report, keep)
+    _sync_quizzes(tree, report, keep)
     _sync_job_aids(tree, report)
-    _sync_programmes(tree, report)
+    _sync_programmes(tree, report, keep)
     db.session.flush()
     record("content.loaded", actor=actor, created=report.created, restored=report.restored,
-           archived=report.archived, unchanged=report.unchanged)
+           archived=report.archived, kept=report.kept, unchanged=report.unchanged, files_win=files_win)
     return report
+
+
+def _published_in_browser() -> set[tuple[str, str, str]]:
+    """(kind, slug, content hash) of every version published in the browser, from the audit log."""
+    from lms.audit.models import AuditEvent
+
+    return {(event.data.get("kind"), event.data.get("slug"), event.data.get("content_hash"))
+            for event in db.session.scalars(select(AuditEvent).where(AuditEvent.action == "content.published"))}
 
 
 def _media_type(data: bytes) -> str | None:
@@ -81,17 +102,31 @@ def _image_problems(tree: ContentTree) -> list[Problem]:
     ]
 
 
-def _sync_versioned(kind: str, model, parent_key, items: dict, new_version, report: LoadReport) -> None:
+def _sync_versioned(kind: str, model, parent_key, items: dict, new_version, report: LoadReport,
+                    keep: set[tuple[str, str, str]]) -> None:
     """Point each course, quiz or programme at the version matching its content hash.
 
     A hash seen before (content put back as it was) points at that old version
     again; a new hash makes a new immutable version; a slug gone from disk is archived.
+    Items whose current version is in `keep` (published in the browser) stay as they are.
     """
     rows = {row.slug: row for row in db.session.scalars(select(model))}
+
+    def kept(row, item) -> bool:
+        current = row.current_version if row is not None and row.archived_at is None else None
+        if current is None or (kind, row.slug, current.content_hash) not in keep:
+            return False
+        if item is not None and item.content_hash == current.content_hash:
+            return False  # the files have caught up with the browser
+        report.kept.append(f"{kind} {row.slug} {current.content_hash[:12]}"
+                           + (" (not in the files)" if item is None else " (the files differ)"))
+        return True
+
     for slug, item in items.items():
-        _sync_one(kind, rows.get(slug) or model(slug=slug), parent_key, item, new_version, report)
+        if not kept(rows.get(slug), item):
+            _sync_one(kind, rows.get(slug) or model(slug=slug), parent_key, item, new_version, report)
     for slug, row in rows.items():
-        if slug not in items and row.archived_at is None:
+        if slug not in items and row.archived_at is None and not kept(row, None):
             row.archived_at = now()
             report.archived.append(f"{kind} {slug}")
 
@@ -137,8 +172,8 @@ def sync_item(kind: str, item) -> tuple[object, LoadReport]:
     return version, report
 
 
-def _sync_courses(tree: ContentTree, report: LoadReport) -> None:
-    _sync_versioned("course", Course, CourseVersion.course_id, tree.courses, _new_course_version, report)
+def _sync_courses(tree: ContentTree, report: LoadReport, keep: set[tuple[str, str, str]]) -> None:
+    _sync_versioned("course", Course, CourseVersion.course_id, tree.courses, _new_course_version, report, keep)
 
 
 def _new_course_version(row: Course, course: spec.Course) -> CourseVersion:
@@ -160,8 +195,8 @@ def _new_course_version(row: Course, course: spec.Course) -> CourseVersion:
     return version
 
 
-def _sync_quizzes(tree: ContentTree, report: LoadReport) -> None:
-    _sync_versioned("quiz", Quiz, QuizVersion.quiz_id, tree.quizzes, _new_quiz_version, report)
+def _sync_quizzes(tree: ContentTree, report: LoadReport, keep: set[tuple[str, str, str]]) -> None:
+    _sync_versioned("quiz", Quiz, QuizVersion.quiz_id, tree.quizzes, _new_quiz_version, report, keep)
 
 
 def _new_quiz_version(row: Quiz, quiz: spec.Quiz) -> QuizVersion:
@@ -188,11 +223,11 @@ def _sync_job_aids(tree: ContentTree, report: LoadReport) -> None:
             report.archived.append(f"job aid {slug}")
 
 
-def _sync_programmes(tree: ContentTree, report: LoadReport) -> None:
+def _sync_programmes(tree: ContentTree, report: LoadReport, keep: set[tuple[str, str, str]]) -> None:
     from lms.certification.models import Programme, ProgrammeVersion
 
     _sync_versioned("programme", Programme, ProgrammeVersion.programme_id, tree.programmes,
-                    _new_programme_version, report)
+                    _new_programme_version, report, keep)
 
 
 def _new_programme_version(row, programme: spec.Programme):

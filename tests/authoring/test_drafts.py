@@ -100,3 +100,38 @@ def test_a_new_course_is_checked_against_published_quizzes(app, content, trainer
     messages = [str(p) for p in drafts.check_draft(draft)]
     assert any("courses/fresh/course.yaml:1: " in m and "summary" in m for m in messages)
     assert all(m.startswith("courses/fresh/") for m in messages)  # the published content is not reported
+
+
+def test_loading_the_files_keeps_what_was_published_in_the_browser(app, trainer, runner):
+    """The files and the browser are two doors: a deployment's `content load` must not silently
+    archive a course created in the browser or undo an edit published there."""
+    load_content(REPO)
+    db.session.commit()
+    edited = drafts.open_draft("course", "recording-calls", trainer)
+    text = edited.files[COURSE_YAML].replace("estimated_minutes: ", "estimated_minutes: 1", 1)
+    drafts.save_files(edited, {COURSE_YAML: text}, 1, trainer)
+    edited_version = drafts.publish(edited, trainer)
+    created = drafts.new_draft("course", "browser-only", trainer, {
+        path.replace("recording-calls", "browser-only"): body for path, body in
+        drafts.open_draft("course", "recording-calls", trainer).files.items()})
+    created_version = drafts.publish(created, trainer)
+    db.session.commit()
+
+    result = runner.invoke(args=["lms", "content", "load", str(REPO)])
+    assert result.exit_code == 0, result.output
+    assert "Kept 2 item(s) as published in the browser" in result.output
+    assert f"kept     course recording-calls {edited_version.content_hash[:12]} (the files differ)" in result.output
+    assert "kept     course browser-only" in result.output and "(not in the files)" in result.output
+    db.session.expire_all()
+    courses = {c.slug: c for c in db.session.scalars(select(Course))}
+    assert courses["recording-calls"].current_version_id == edited_version.id
+    assert courses["browser-only"].archived_at is None
+    assert courses["browser-only"].current_version_id == created_version.id
+
+    # Asked to, the files win: the edit is replaced and the browser-only course archived (never deleted).
+    result = runner.invoke(args=["lms", "content", "load", str(REPO), "--files-win"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    courses = {c.slug: c for c in db.session.scalars(select(Course))}
+    assert courses["recording-calls"].current_version_id != edited_version.id
+    assert courses["browser-only"].archived_at is not None
