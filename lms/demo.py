@@ -23,7 +23,6 @@ import heapq
 import itertools
 import json
 import random
-import secrets
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
@@ -35,7 +34,7 @@ from lms.accounts import services as accounts
 from lms.accounts.models import Organisation, OrganisationKind, Role, User
 from lms.accounts.passwords import hash_password
 from lms.assessment.models import AttemptStatus
-from lms.certification.services import snapshot
+from lms.certification.services import new_verification_code, snapshot
 from lms.clock import UTCDateTime
 from lms.extensions import db
 
@@ -505,7 +504,7 @@ class _Simulator:
         award = {"id": self.ids.take("award"), "user_id": agent.id, "programme_id": programme.id,
                  "programme_version_id": programme.version_id, "issued_at": t, "valid_until": valid_until,
                  "window_opens_at": valid_until - programme.window, "grace_until": valid_until + programme.grace,
-                 "verification_code": secrets.token_urlsafe(16), "evidence": evidence,
+                 "verification_code": new_verification_code(), "evidence": evidence,
                  "revoked_at": None, "revoked_by_id": None, "revoke_reason": None}
         self.award_rows.append(award)
         enrolment.award = award

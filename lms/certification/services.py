@@ -228,6 +228,19 @@ def evaluate(agent: User) -> list[Award]:
     return issued
 
 
+def new_verification_code() -> str:
+    """128 random bits, URL-safe, starting with a letter or digit.
+
+    A code starting with "-" would be escaped in CSV exports (a spreadsheet reads a leading
+    "-" as a formula) and would look like an option on a command line; redrawing those
+    costs under a tenth of a bit.
+    """
+    while True:
+        code = secrets.token_urlsafe(16)
+        if code[0].isalnum():
+            return code
+
+
 def agent_enrolments(user_id: int) -> Select:
     """An agent's enrolments with their programme's current version (which says what is required)."""
     return (select(Enrolment).where(Enrolment.user_id == user_id).order_by(Enrolment.id)
@@ -250,7 +263,7 @@ def _issue(enrolment: Enrolment, states: list[RequirementState], at: datetime) -
         issued_at=at, valid_until=valid_until,
         window_opens_at=valid_until - timedelta(days=spec["recertification_window_days"]),
         grace_until=valid_until + timedelta(days=spec.get("grace_days", 0)),
-        verification_code=secrets.token_urlsafe(16),  # 128 random bits
+        verification_code=new_verification_code(),
         evidence=_evidence(enrolment.user_id, states, cycle_start(enrolment)),
     )
     db.session.add(award)

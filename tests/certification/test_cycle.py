@@ -168,3 +168,10 @@ def test_scoped_auditor_sees_only_their_organisation(app, content, at):
     assert {r.user_id for r in rows} == {mine.id}
     assert set(reports.counts_by_organisation(auditor, reports.Filters(), now())) == {"Partner A"}
     assert theirs.id in {r.user_id for r in db.session.execute(reports.status_rows(admin, reports.Filters(), now()))}
+
+
+def test_verification_codes_are_128_random_bits_that_never_start_with_a_dash():
+    """A leading "-" would be escaped in CSV manifests and read as an option on a command line."""
+    codes = {services.new_verification_code() for _ in range(2000)}
+    assert len(codes) == 2000
+    assert all(len(code) == 22 and code[0].isalnum() for code in codes)
