@@ -59,6 +59,8 @@
       return preview.innerHTML || "<p>Rendering…</p>";
     }
   });
+  // EasyMDE takes its toolbar buttons out of the tab order; keyboard users need them too.
+  editor.gui.toolbar.querySelectorAll("button").forEach(function (b) { b.tabIndex = 0; });
   // CodeMirror's own input gets the textarea's label and description.
   var input = editor.codemirror.getInputField();
   var label = document.querySelector("label[for='" + textarea.id + "']");

@@ -55,6 +55,10 @@ def test_a_trainer_writes_and_publishes_a_course_with_an_image(app, page):
     page.get_by_label("Minutes").fill("5")
     page.get_by_label("References").fill("Art. 32(1)\nArt. 5(1)(c)")
     page.get_by_label("Key points").fill("Never let the card number reach the recording.")
+    buttons = page.get_by_role("toolbar").get_by_role("button")
+    assert buttons.count() >= 8
+    for index in range(buttons.count()):  # every toolbar button is reachable with Tab
+        assert buttons.nth(index).get_attribute("tabindex") == "0"
     editor = page.locator(".CodeMirror")
     editor.click()
     page.keyboard.press("Control+A")
