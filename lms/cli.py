@@ -87,19 +87,40 @@ def audit_group() -> None:
     """The hash-chained audit log."""
 
 
+def _head(value: str) -> tuple[int, str]:
+    seq, _, digest = value.partition(":")
+    if not seq.isdigit() or len(digest) < 12 or any(c not in "0123456789abcdefABCDEF" for c in digest):
+        raise click.BadParameter(f"{value!r}: give SEQ:HASH, e.g. 99:6d5b6294572f (at least 12 hex digits)")
+    return int(seq), digest
+
+
 @audit_group.command("verify")
+@click.option("--head", "heads", multiple=True, metavar="SEQ:HASH",
+              help="A head recorded outside the database (printed in every transcript and evidence pack, "
+                   "or by `lms audit head`): it must still be in the chain. Repeatable.")
 @with_appcontext
-def audit_verify() -> None:
+def audit_verify(heads: tuple[str, ...]) -> None:
     """Recompute the chain; exit 1 naming the first broken event."""
     from lms.audit.services import verify_chain
 
-    result = verify_chain()
+    result = verify_chain(heads=dict(_head(value) for value in heads))
     if result.ok:
-        click.echo(f"Audit chain intact: {result.checked} events checked.")
+        click.echo(f"Audit chain intact: {result.checked} events checked"
+                   + (f", {len(heads)} recorded head(s) found unchanged." if heads else "."))
         return
     click.echo(f"Audit chain broken at event #{result.broken_seq}: {result.reason}. "
                f"{result.checked} events before it are intact.", err=True)
     sys.exit(1)
+
+
+@audit_group.command("head")
+@with_appcontext
+def audit_head() -> None:
+    """Print the chain's head as SEQ:HASH, to keep outside the database (for `verify --head`)."""
+    from lms.audit.services import head
+
+    seq, digest = head()
+    click.echo(f"{seq}:{digest}")
 
 
 @lms_cli.group("content")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,8 +107,15 @@ class VerifyResult:
         return self.broken_seq is None
 
 
-def verify_chain(batch_size: int = 5000) -> VerifyResult:
-    """Walk the chain in order and name the first event whose link or hash is wrong."""
+def verify_chain(batch_size: int = 5000, heads: Mapping[int, str] | None = None) -> VerifyResult:
+    """Walk the chain in order and name the first event whose link or hash is wrong.
+
+    A chain checks only against itself: removing its newest events, or rewriting it from some
+    event on with fresh hashes, leaves a valid chain. `heads` ({seq: hash or hash prefix})
+    are heads recorded outside the database, such as the "audit chain head" printed in every
+    signed transcript and evidence pack; each must still be in the chain, unchanged.
+    """
+    heads = dict(heads or {})
     expected_prev, expected_seq, checked = GENESIS, 1, 0
     query = select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch_size)
     events = db.session.scalars(query)
@@ -121,9 +129,17 @@ def verify_chain(batch_size: int = 5000) -> VerifyResult:
                                     "its link to the previous event does not match (deleted, inserted or swapped rows)")
             if chain_hash(event.prev_hash, event) != event.hash:
                 return VerifyResult(checked, event.seq, "its content does not match its hash (edited)")
+            recorded = heads.pop(event.seq, None)
+            if recorded is not None and not event.hash.startswith(recorded.lower()):
+                return VerifyResult(checked, event.seq, f"its hash is not the {recorded[:12]}… recorded outside "
+                                                        "the database (the log was rewritten from here or before)")
             expected_prev, expected_seq, checked = event.hash, event.seq + 1, checked + 1
     finally:
         events.close()
+    if heads:
+        missing = min(heads)
+        return VerifyResult(checked, missing, f"the log ends at event #{expected_seq - 1}, but event #{missing} "
+                                              "was recorded outside the database (events were removed from the end)")
     return VerifyResult(checked)
 
 

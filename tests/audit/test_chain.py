@@ -80,3 +80,44 @@ def test_audit_page_shows_events_to_admins(app, chain, client, login_as):
     login_as(admin)
     html = client.get("/audit/?action=test.").get_data(as_text=True)
     assert html.count("test.event") == 5 and "Chain head: event #6" in html
+
+
+def test_removing_the_newest_events_is_caught_against_a_recorded_head(app, chain, runner):
+    """On its own a shortened chain is still valid; a head recorded outside the database
+    (`lms audit head`, or the head printed in a signed transcript or pack) catches it."""
+    recorded = runner.invoke(args=["lms", "audit", "head"]).output.strip()
+    assert recorded.startswith("5:") and len(recorded) == 2 + 64
+    assert runner.invoke(args=["lms", "audit", "verify", "--head", recorded]).exit_code == 0
+
+    db.session.execute(text("DELETE FROM audit_event WHERE seq >= 4"))
+    db.session.commit()
+    assert _verify_cli(runner).exit_code == 0  # the chain alone cannot tell
+    result = runner.invoke(args=["lms", "audit", "verify", "--head", recorded[:14]])
+    assert result.exit_code == 1
+    assert "the log ends at event #3, but event #5 was recorded outside the database" in result.output
+
+
+def test_a_rewritten_chain_is_caught_against_a_recorded_head(app, chain, runner):
+    """Editing an event and recomputing every hash after it makes a valid chain, but not the recorded one."""
+    from lms.audit.services import chain_hash
+
+    recorded = runner.invoke(args=["lms", "audit", "head"]).output.strip()
+    db.session.execute(text("UPDATE audit_event SET target_id = '99' WHERE seq = 2"))
+    db.session.commit()
+    db.session.expire_all()
+    previous = GENESIS
+    for event in db.session.scalars(db.select(AuditEvent).order_by(AuditEvent.seq)).all():
+        digest = chain_hash(previous, event)
+        db.session.execute(text("UPDATE audit_event SET prev_hash = :p, hash = :h WHERE seq = :s"),
+                           {"p": previous, "h": digest, "s": event.seq})
+        previous = digest
+    db.session.commit()
+    db.session.expire_all()
+    assert _verify_cli(runner).exit_code == 0
+    result = runner.invoke(args=["lms", "audit", "verify", "--head", recorded])
+    assert result.exit_code == 1 and "event #5" in result.output and "rewritten" in result.output
+
+
+def test_a_malformed_head_is_refused(app, chain, runner):
+    result = runner.invoke(args=["lms", "audit", "verify", "--head", "five:abc"])
+    assert result.exit_code == 2 and "SEQ:HASH" in result.output

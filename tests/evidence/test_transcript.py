@@ -19,7 +19,7 @@ from sqlalchemy import select
 from lms.accounts.models import Role
 from lms.assessment.models import Attempt, AttemptStatus
 from lms.audit.models import AuditEvent
-from lms.audit.services import head
+from lms.audit.services import head, verify_chain
 from lms.certification import services
 from lms.certification.models import Award
 from lms.clock import now
@@ -105,6 +105,10 @@ def test_the_agent_downloads_a_signed_transcript_of_their_record(app, certified,
     assert data["awards"][0]["status"] == "valid" and data["awards"][0]["revocation"] is None
     assert data["generated_by"]["email"] == agent.email
     assert data["audit_chain_head"]["hash"] in text.replace(" ", "")
+    # The transcript says how to check its head later, and that command passes.
+    printed = f'{data["audit_chain_head"]["seq"]}:{data["audit_chain_head"]["hash"][:16]}'
+    assert f"lms audit verify --head {printed}" in text
+    assert verify_chain(heads={data["audit_chain_head"]["seq"]: data["audit_chain_head"]["hash"][:16]}).ok
 
     assert run("qpdf", "--check", str(path)).returncode == 0
     check = verify_pdf_signature(response.data, [certified["cert"].read_bytes()])
