@@ -188,7 +188,8 @@ class QuestionForm(FlaskForm):
         return {**new, **{k: v for k, v in item.items() if k not in known}}
 
     def type_data(self) -> dict:
-        raise NotImplementedError
+        """The fields of this question type (each type's form overrides this; the base has none)."""
+        raise NotImplementedError(f"{type(self).__name__} must say what its question type stores")
 
 
 class OptionForm(Form):
