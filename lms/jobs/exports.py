@@ -15,6 +15,7 @@ import zipfile
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from lms.accounts.models import Organisation, User
 from lms.certification.models import Award, Enrolment
@@ -55,7 +56,9 @@ def current_awards(organisation_id: int) -> list[Award]:
     query = (select(Award).join(Enrolment, Enrolment.current_award_id == Award.id)
              .join(User, User.id == Award.user_id)
              .where(User.organisation_id == organisation_id, Award.revoked_at.is_(None))
-             .order_by(User.name, Award.id))
+             .order_by(User.name, Award.id)
+             # The ZIP names each file after them; the stored PDF itself is read one at a time.
+             .options(joinedload(Award.user), joinedload(Award.programme_version)))
     return list(db.session.scalars(query))
 
 
