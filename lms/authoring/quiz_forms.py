@@ -8,6 +8,7 @@ out empty optional fields so a round trip through the form does not change the f
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -148,7 +149,8 @@ class QuizSettingsForm(FlaskForm):
 # -- questions --------------------------------------------------------------------------------
 
 class QuestionForm(FlaskForm):
-    """The fields every item has."""
+    """The fields every item has. Each question type's form (see `question_form`) adds its own
+    fields, names them in `type_fields` and returns them from `type_data()`."""
 
     revision = HiddenField()
     id = StringField("Question id", validators=[InputRequired(), Length(max=100), SLUG_RULE],
@@ -164,6 +166,7 @@ class QuestionForm(FlaskForm):
 
     kind = ""
     type_fields: tuple[str, ...] = ()
+    type_data: Callable[[], dict]  # defined by each question type's form
 
     def from_data(self, item: dict) -> None:
         self.id.data, self.phase.data = item.get("id"), item.get("phase")
@@ -186,10 +189,6 @@ class QuestionForm(FlaskForm):
         new["references"] = references_list(self.references.data)
         known = set(new) | {"points"} | set(self.type_fields)
         return {**new, **{k: v for k, v in item.items() if k not in known}}
-
-    def type_data(self) -> dict:
-        """The fields of this question type (each type's form overrides this; the base has none)."""
-        raise NotImplementedError(f"{type(self).__name__} must say what its question type stores")
 
 
 class OptionForm(Form):
