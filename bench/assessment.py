@@ -110,8 +110,8 @@ class Agent:
 
     def save_first_answer(self, n: int) -> None:
         """Save (autosave, JSON) one of the answers to question 1."""
-        fields = {"csrf_token": self.csrf_token, "action": "save", **self.first_answers[n % len(self.first_answers)]}
-        response = self.client.post(f"/attempts/{self.attempt_id}/questions/1", fields, want_json=True)
+        fields = {"csrf_token": self.csrf_token, **self.first_answers[n % len(self.first_answers)]}
+        response = self.client.post(f"/attempts/{self.attempt_id}/answers/1", fields, want_json=True)
         expect_json(response, "saved", "save answer")
 
     def submit(self) -> None:
@@ -139,8 +139,8 @@ def sign_in_and_start(port: int, email: str, password: str) -> Agent:
         csrf_token = page.csrf_token
         answers = page.answers()
         first_answers = first_answers or answers
-        fields = {"csrf_token": csrf_token, "action": "save", **answers[0]}
-        response = client.post(f"/attempts/{attempt_id}/questions/{position}", fields, want_json=True)
+        fields = {"csrf_token": csrf_token, **answers[0]}
+        response = client.post(f"/attempts/{attempt_id}/answers/{position}", fields, want_json=True)
         expect_json(response, "saved", f"saving question {position}")
     return Agent(client, attempt_id, csrf_token, first_answers)
 
@@ -159,7 +159,7 @@ def run_each(actions: Sequence[Callable[[], None]], concurrency: int) -> Stats:
 
 def baseline_post(port: int) -> Callable[[int], None]:
     """The bare app's counterpart of saving an answer, as one client's request."""
-    fields = {"csrf_token": "x" * 90, "option": "refuse-ask-fallback", "action": "save"}
+    fields = {"csrf_token": "x" * 90, "option": "refuse-ask-fallback"}
 
     def post(_: int) -> None:
         expect_json(Client(port, HTTP_TIMEOUT).post("/answer", fields, want_json=True), "saved", "baseline")

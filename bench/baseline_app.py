@@ -21,4 +21,4 @@ def index() -> tuple[str, int]:
 @app.post("/answer")
 def answer() -> dict[str, object]:
     """The bare counterpart of saving an answer: read the form, reply with JSON."""
-    return {"saved": True, "option": request.form.get("option", ""), "action": request.form.get("action", "")}
+    return {"saved": True, "option": request.form.get("option", "")}

@@ -5,7 +5,10 @@ Three layers, all here:
 - ENDPOINTS: the rule every route declares (public, any signed-in user, or a
   permission). `enforce_endpoint_rule` runs before every request, so a view
   cannot forget its check, and tests/test_policy.py fails for any endpoint that
-  is missing from this table.
+  is missing from this table. The one exception is OWN_ATTEMPT, for the answer
+  autosave: its view signs the request in and finds the attempt in one query
+  (attempt_owner_query) and applies the rule with authorise_attempt_owner; the
+  policy matrix runs it for every role like the others.
 - Record rules: which users an actor may see (an agent only themselves, a
   scoped auditor only their organisation). Views and services call these;
   templates use `can()` to hide what the user may not do.
@@ -13,11 +16,11 @@ Three layers, all here:
 from __future__ import annotations
 
 import enum
-from typing import Final
+from typing import Final, NoReturn
 
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import Select, bindparam, false, select
+from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, false, select
 
 from lms.accounts.models import Role, User
 
@@ -39,10 +42,14 @@ class Permission(str, enum.Enum):
 class Access(str, enum.Enum):
     PUBLIC = "public"
     SIGNED_IN = "signed_in"
+    # A learner's own attempt, checked by the view in the same statement that signs the
+    # request in (attempt_owner_query): for the autosave on every answer an agent changes.
+    OWN_ATTEMPT = "own_attempt"
 
 
 PUBLIC: Final = Access.PUBLIC
 SIGNED_IN: Final = Access.SIGNED_IN
+OWN_ATTEMPT: Final = Access.OWN_ATTEMPT
 
 ALL_ROLES = frozenset(Role)
 GRANTS: Final[dict[Permission, frozenset[Role]]] = {
@@ -87,6 +94,7 @@ ENDPOINTS: Final[dict[str, Access | Permission]] = {
     "assessment.quiz": Permission.LEARN,
     "assessment.start": Permission.LEARN,
     "assessment.question": Permission.LEARN,
+    "assessment.autosave": OWN_ATTEMPT,  # Permission.LEARN, and the attempt must be the user's
     "assessment.review": Permission.LEARN,
     "assessment.submit": Permission.LEARN,
     "assessment.result": Permission.LEARN,
@@ -157,12 +165,17 @@ def enforce_endpoint_rule():
     if request.endpoint is None:  # no route matched: let the 404 handler answer
         return None
     rule = ENDPOINTS.get(request.endpoint)
-    if rule is PUBLIC:
+    if rule is PUBLIC or rule is OWN_ATTEMPT:  # OWN_ATTEMPT: the view calls authorise_attempt_owner
         return None
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
     if rule is SIGNED_IN or (isinstance(rule, Permission) and can(current_user, rule)):
         return None
+    _deny()
+
+
+def _deny() -> NoReturn:
+    """403, and an audit event naming who was refused what."""
     from lms.audit.services import record
     from lms.extensions import db
 
@@ -223,6 +236,48 @@ def own_attempt_query() -> Select:
 
 def own_attempt_params(actor: User, attempt_id: int) -> dict[str, int]:
     return {"attempt_id": attempt_id, "owner_id": actor.id}
+
+
+def attempt_owner_query(*columns: ColumnElement) -> Select:
+    """OWN_ATTEMPT in one statement: the request's session user and, if it is theirs, the attempt.
+
+    Run it with `attempt_owner_params(attempt_id)` and pass the first row to
+    authorise_attempt_owner. Each row holds `session_role`, `owned_attempt_id` (NULL when
+    the attempt is not the user's, so that it is a 404 like any other attempt page) and the
+    given columns, which may come from Attempt and from tables the caller joins to it. The
+    session is live by the same rule as every other request's (accounts.services.LIVE_SESSION).
+    Signing in and finding the attempt in one statement, rather than one each, is what lets
+    saving an answer keep up with agents changing answers all day.
+    """
+    from lms.accounts.models import LoginSession
+    from lms.accounts.services import LIVE_SESSION
+    from lms.assessment.models import Attempt
+
+    return (select(User.role.label("session_role"), Attempt.id.label("owned_attempt_id"), *columns)
+            .select_from(LoginSession)
+            .join(User, User.id == LoginSession.user_id)
+            .outerjoin(Attempt, and_(Attempt.id == bindparam("attempt_id"), Attempt.user_id == User.id))
+            .where(LIVE_SESSION))
+
+
+def attempt_owner_params(attempt_id: int) -> dict[str, str | int | None]:
+    from lms.accounts.services import cookie_token_digest
+
+    return {"token_hash": cookie_token_digest(), "attempt_id": attempt_id}
+
+
+def authorise_attempt_owner(row: Row | None) -> None:
+    """Apply OWN_ATTEMPT to the first row of attempt_owner_query, as the hook does other rules.
+
+    401 without a live session (the caller wants JSON, so no redirect to the sign-in page),
+    403 for a role that does not learn (audited), 404 for an attempt that is not the user's.
+    """
+    if row is None:
+        abort(401)
+    if row.session_role not in GRANTS[Permission.LEARN]:
+        _deny()
+    if row.owned_attempt_id is None:
+        abort(404)
 
 
 def restrict_attempts(actor: User, query: Select) -> Select:

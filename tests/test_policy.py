@@ -50,6 +50,7 @@ EXPECTED: dict[str, set[Role] | str] = {
     "assessment.quiz": LEARNERS,
     "assessment.start": LEARNERS,
     "assessment.question": LEARNERS,
+    "assessment.autosave": LEARNERS,
     "assessment.review": LEARNERS,
     "assessment.submit": LEARNERS,
     "assessment.result": LEARNERS,
@@ -107,6 +108,10 @@ EXPECTED: dict[str, set[Role] | str] = {
     "jobs.export_retry": {Role.TRAINER, Role.AUDITOR, Role.ADMIN},
     "branding.edit": {Role.ADMIN},
 }
+
+
+# Endpoints that only scripts call: signed out, they answer 401 rather than redirect.
+JSON_ONLY = {"assessment.autosave"}
 
 
 def test_every_endpoint_declares_a_rule(app: Flask):
@@ -232,6 +237,7 @@ def _urls(app: Flask, world) -> dict[str, list[tuple[str, str]]]:
         aid = world["attempts"][key]
         urls.setdefault("assessment.question", []).extend([("GET", f"/attempts/{aid}/questions/1"),
                                                            ("POST", f"/attempts/{aid}/questions/1")])
+        urls.setdefault("assessment.autosave", []).append(("POST", f"/attempts/{aid}/answers/1"))
         urls.setdefault("assessment.review", []).append(("GET", f"/attempts/{aid}/review"))
         urls.setdefault("assessment.submit", []).append(("POST", f"/attempts/{aid}/submit"))
         urls.setdefault("assessment.result", []).append(("GET", f"/attempts/{aid}"))
@@ -267,6 +273,8 @@ def test_policy_matrix(app: Flask, world, role):
                 assert response.status_code == 404, where
             elif expected == "public":
                 assert response.status_code in (200, 302, 404), where
+            elif as_role is None and endpoint in JSON_ONLY:
+                assert response.status_code == 401, where  # a script cannot follow a redirect to sign in
             elif as_role is None:
                 assert response.status_code == 302 and "/login" in response.location, where
             elif as_role in expected:

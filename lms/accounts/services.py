@@ -10,7 +10,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import bindparam, func, select, update
+from flask import session
+from sqlalchemy import and_, bindparam, func, select, update
 
 from lms.accounts.models import (
     LoginSession,
@@ -77,12 +78,23 @@ def load_session_user(token: str) -> User | None:
     return db.session.scalar(_SESSION_USER, {"token_hash": _digest(token)})
 
 
+# What makes a session live, for a statement joining LoginSession to its User with the
+# cookie token's digest bound as `token_hash`. Shared with policy.attempt_owner_query, which
+# signs a request in with the same rule.
+LIVE_SESSION = and_(LoginSession.token_hash == bindparam("token_hash"), LoginSession.revoked_at.is_(None),
+                    User.active)
+
 # Built once, because it runs on every request and building a SELECT is a good part of its cost.
-_SESSION_USER = (
-    select(User)
-    .join(LoginSession, LoginSession.user_id == User.id)
-    .where(LoginSession.token_hash == bindparam("token_hash"), LoginSession.revoked_at.is_(None), User.active)
-)
+_SESSION_USER = select(User).join(LoginSession, LoginSession.user_id == User.id).where(LIVE_SESSION)
+
+
+def cookie_token_digest() -> str | None:
+    """The digest of the session token in this request's cookie, for LIVE_SESSION; None if signed out.
+
+    Flask-Login keeps what User.get_id() returned, our session token, under "_user_id".
+    """
+    token = session.get("_user_id")
+    return _digest(token) if isinstance(token, str) else None
 
 
 def end_session(token: str, user: User) -> None:

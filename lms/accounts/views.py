@@ -39,6 +39,7 @@ def _safe_next(target: str | None) -> str:
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=_account_key,
                methods=["POST"])
 def login():
+    limiter.check()
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = LoginForm()

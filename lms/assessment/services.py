@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, TextClause, bindparam, select, text, update
+from sqlalchemy import JSON, Connection, TextClause, bindparam, select, text, update
 from werkzeug.datastructures import MultiDict
 
 from lms.accounts.models import User
@@ -116,6 +116,11 @@ def published(version: QuizVersion) -> PublishedQuiz:
     return quiz
 
 
+def published_by_hash(content_hash: str, version_id: int) -> PublishedQuiz:
+    """published() for a version known by its id and hash: loaded only the first time."""
+    return _PUBLISHED.get(content_hash) or published(db.session.get(QuizVersion, version_id))
+
+
 def draw_items(spec: dict, rng: random.Random) -> list[dict]:
     """Apply the draw rules in order, without replacement; record what each item shows."""
     drawn: list[dict] = []
@@ -205,6 +210,12 @@ def clear_answer(agent: User, attempt: Attempt, position: int) -> None:
         db.session.flush()
 
 
+def has_answer(form: MultiDict) -> bool:
+    """Whether a question form holds an answer. Empty dropdowns and no ticked box mean
+    "not answered (yet)", not a bad answer."""
+    return bool(form.getlist("option")) or any(value for key, value in form.items() if key.startswith("position-"))
+
+
 def save_answer(agent: User, attempt: Attempt, position: int, form: MultiDict) -> int:
     """Store the answer to one item now, while the attempt is open and before its deadline.
 
@@ -221,24 +232,28 @@ def save_answer(agent: User, attempt: Attempt, position: int, form: MultiDict) -
     saved = {row.position: row for row in db.session.execute(_SAVED_ANSWERS, {"attempt_id": attempt.id})}
     previous = saved[position].response if position in saved else None
     response = question_type(item).parse(item, shown, form, previous)
-    if not _write_answer(attempt, position, item["id"], response):
+    if not write_answer(db.session.connection(), attempt.id, position, item["id"], response):
         db.session.refresh(attempt)
         if close_if_overdue(attempt):
             raise AttemptClosed("Time is up. Your attempt was closed with the answers saved before the deadline.")
         raise AttemptClosed("This attempt has already been submitted, so the answer was not changed.")
     _forget_loaded_answers(attempt)
     now_saved = {pos: (row.item_id, row.response) for pos, row in saved.items()} | {position: (item["id"], response)}
-    return _count_answered(published(attempt.quiz_version).items, now_saved.values())
+    return count_answered(published(attempt.quiz_version).items, now_saved.values())
 
 
 _SAVED_ANSWERS = select(Answer.position, Answer.item_id, Answer.response).where(
     Answer.attempt_id == bindparam("attempt_id"))
 
 
-def _write_answer(attempt: Attempt, position: int, item_id: str, response: Any) -> bool:
-    """Insert or replace one answer if the attempt is open; False if it no longer is."""
-    statement = _answer_upsert(db.session.get_bind().dialect.name)
-    result = db.session.execute(statement, {"attempt_id": attempt.id, "position": position, "item_id": item_id,
+def write_answer(connection: Connection, attempt_id: int, position: int, item_id: str, response: Any) -> bool:
+    """Insert or replace one answer if the attempt is open and inside its deadline; False if not.
+
+    The check and the write are one statement (see _answer_upsert), so it needs no
+    transaction around it: autosave runs it on an autocommit connection.
+    """
+    statement = _answer_upsert(connection.dialect.name)
+    result = connection.execute(statement, {"attempt_id": attempt_id, "position": position, "item_id": item_id,
                                             "response": response, "saved_at": now(),
                                             "in_progress": AttemptStatus.IN_PROGRESS})
     return result.rowcount == 1
@@ -275,10 +290,10 @@ def _answer_upsert(dialect: str) -> TextClause:
 def progress(attempt: Attempt) -> tuple[int, int]:
     """(items answered, items in the attempt)."""
     saved = ((answer.item_id, answer.response) for answer in attempt.answers)
-    return _count_answered(published(attempt.quiz_version).items, saved), len(attempt.draw)
+    return count_answered(published(attempt.quiz_version).items, saved), len(attempt.draw)
 
 
-def _count_answered(items: dict[str, dict], saved: Iterable[tuple[str, Any]]) -> int:
+def count_answered(items: dict[str, dict], saved: Iterable[tuple[str, Any]]) -> int:
     """How many of these (item id, response) pairs count as answered for their question type."""
     return sum(1 for item_id, response in saved if question_type(items[item_id]).answered(items[item_id], response))
 

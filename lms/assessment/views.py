@@ -8,9 +8,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from lms.assessment import services
+from lms.assessment.autosave import store_answer
 from lms.assessment.models import Attempt
 from lms.assessment.question_types import REGISTRY, ResponseError, question_type
 from lms.clock import now
+from lms.errors import wants_json
 from lms.extensions import db
 from lms.learning.models import Course, CourseVersion, Quiz, QuizVersion
 from lms.policy import own_attempt_params, own_attempt_query
@@ -41,10 +43,6 @@ _OWN_ATTEMPT = own_attempt_query().options(joinedload(Attempt.quiz_version).defe
 def _course_for(quiz: Quiz) -> CourseVersion | None:
     return db.session.scalar(select(CourseVersion).join(Course, Course.current_version_id == CourseVersion.id)
                              .where(CourseVersion.quiz_slug == quiz.slug, Course.archived_at.is_(None)))
-
-
-def _wants_json() -> bool:
-    return request.accept_mimetypes.best == "application/json"
 
 
 @bp.route("/quizzes/<slug>")
@@ -93,9 +91,7 @@ def question(attempt_id: int, position: int):
     error = None
     if request.method == "POST":
         action = request.form.get("action", "next")
-        # Empty dropdowns and no ticked box mean "not answered (yet)", not a bad answer.
-        has_answer = bool(request.form.getlist("option")) or any(
-            value for key, value in request.form.items() if key.startswith("position-"))
+        has_answer = services.has_answer(request.form)
         if not has_answer and action == "say":
             error = "Choose what you say next."
         elif not has_answer and action == "save" and item["type"] != "call_simulation":
@@ -105,11 +101,9 @@ def question(attempt_id: int, position: int):
             except services.AttemptClosed as exc:
                 db.session.commit()
                 return _closed(str(exc), attempt)
-        counted = None
         if has_answer:
             try:
-                counted = (services.save_answer(current_user, attempt, position, request.form),
-                           len(attempt.draw))
+                services.save_answer(current_user, attempt, position, request.form)
                 db.session.commit()
             except services.AttemptClosed as exc:
                 db.session.commit()
@@ -117,10 +111,6 @@ def question(attempt_id: int, position: int):
             except ResponseError as exc:
                 db.session.rollback()
                 error = str(exc)
-        if _wants_json():
-            answered, total = counted or services.progress(attempt)
-            return ({"saved": error is None, "error": error, "answered": answered, "total": total},
-                    200 if error is None else 422)
         if error is None:
             if item["type"] == "call_simulation" and action == "say":
                 return redirect(url_for("assessment.question", attempt_id=attempt.id, position=position))
@@ -136,6 +126,29 @@ def question(attempt_id: int, position: int):
         qtype=question_type(item), options=_options(item, shown), simulation=_simulation(item, shown, answer),
         seconds_left=_seconds_left(attempt),
     ), (422 if error else 200)
+
+
+@bp.route("/attempts/<int:attempt_id>/answers/<int:position>", methods=["POST"])
+def autosave(attempt_id: int, position: int):
+    """Save the answer to one question as the agent changes it (static/js/quiz.js), as JSON.
+
+    The question page's own form posts do the same without JavaScript; this is the fast
+    path for the request an exam sitting makes most (see lms/assessment/autosave.py).
+    The policy rule (OWN_ATTEMPT) is applied in store_answer, by the query that signs the request in.
+    """
+    try:
+        answered, total = store_answer(attempt_id, position, request.form)
+    except LookupError:
+        abort(404)
+    except services.AttemptClosed as exc:
+        db.session.commit()  # closing an overdue attempt is kept
+        return {"saved": False, "error": str(exc)}, 409
+    except ResponseError as exc:
+        db.session.rollback()
+        return {"saved": False, "error": str(exc)}, 422
+    if db.session().in_transaction():  # the common case wrote outside the session, already stored
+        db.session.commit()
+    return {"saved": True, "error": None, "answered": answered, "total": total}
 
 
 def _options(item: dict, shown: dict) -> list[dict]:
@@ -165,7 +178,7 @@ def _seconds_left(attempt: Attempt) -> int | None:
 
 
 def _closed(message: str, attempt: Attempt):
-    if _wants_json():
+    if wants_json():
         return {"saved": False, "error": message}, 409
     flash(message, "warning")
     return redirect(url_for("assessment.result", attempt_id=attempt.id))
@@ -199,10 +212,10 @@ def submit(attempt_id: int):
     if not won:
         message = ("Time is up: your attempt was closed with the answers saved before the deadline."
                    if attempt.status.value == "expired" else "This attempt was already submitted.")
-        if _wants_json():
+        if wants_json():
             return {"submitted": False, "error": message}, 409
         flash(message, "info")
-    elif _wants_json():
+    elif wants_json():
         return {"submitted": True, "result": url_for("assessment.result", attempt_id=attempt.id)}
     return redirect(url_for("assessment.result", attempt_id=attempt.id))
 

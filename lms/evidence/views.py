@@ -74,6 +74,7 @@ def transcript_pdf(user_id: int):
 @limiter.limit("30 per minute")
 def verify_start():
     """Enter a code, or upload a PDF to learn whether it is genuine and still valid."""
+    limiter.check()
     result = None
     error = None
     code = request.args.get("code", "").strip()
@@ -95,4 +96,5 @@ def verify_start():
 @bp.route("/verify/<code>")
 @limiter.limit("30 per minute")
 def verify(code: str):
+    limiter.check()
     return render_template("evidence/verify.html", result=certificates.verify_code(code[:64]), error=None, code=code)

@@ -3,17 +3,16 @@
 // 2. Count the time left down from the figure the server rendered.
 (function () {
   "use strict";
-  var form = document.querySelector("form.question-form[data-autosave='yes']");
+  var form = document.querySelector("form.question-form[data-autosave-url]");
   var status = document.querySelector(".save-status");
   if (form && window.fetch && window.FormData) {
     form.addEventListener("change", function () {
       // An ordering question is saved once every step has a place.
       var selects = Array.prototype.slice.call(form.querySelectorAll("select"));
       if (selects.some(function (s) { return !s.value; })) { return; }
-      var data = new FormData(form);
-      data.set("action", "save");
-      fetch(window.location.href, {method: "POST", body: data, headers: {"Accept": "application/json"},
-                                   credentials: "same-origin"})
+      fetch(form.getAttribute("data-autosave-url"), {method: "POST", body: new FormData(form),
+                                                      headers: {"Accept": "application/json"},
+                                                      credentials: "same-origin"})
         .then(function (r) { return r.json().then(function (body) { return {ok: r.ok, body: body}; }); })
         .then(function (res) {
           if (!status) { return; }

@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from werkzeug.datastructures import MultiDict
 
 from lms.accounts.models import Role
 from lms.assessment import services
@@ -159,9 +160,12 @@ def test_no_key_score_or_feedback_reaches_the_browser_during_an_attempt(app, qui
         bodies.append(client.get(url).get_data(as_text=True))
         item, shown = services.item_at(attempt, position)
         form = best_form(item, shown)
-        form.pop("action", None)
-        saved = client.post(url, data={**form, "action": "save", "csrf_token": csrf_token(client, url)},
-                            headers={"Accept": "application/json"})
+        if item["type"] == "call_simulation":  # played on its page, reply by reply
+            said = client.post(url, data={**form, "csrf_token": csrf_token(client, url)}, follow_redirects=True)
+            bodies.append(said.get_data(as_text=True))
+            continue
+        saved = client.post(f"/attempts/{attempt.id}/answers/{position}",
+                            data={**form, "csrf_token": csrf_token(client, url)}, headers={"Accept": "application/json"})
         assert saved.status_code == 200 and saved.get_json()["saved"] is True
         assert set(saved.get_json()) == {"saved", "error", "answered", "total"}
         bodies.append(saved.get_data(as_text=True))
@@ -197,7 +201,7 @@ def test_answers_cannot_change_after_submission_and_stale_tabs_are_told(app, qui
     before = db.session.scalars(select(Answer.response).where(Answer.attempt_id == attempt.id)).all()
     stale = client.post(url, data={**best_form(item, shown), "csrf_token": token}, follow_redirects=True)
     assert "already been submitted" in stale.get_data(as_text=True)
-    as_json = client.post(url, data={**best_form(item, shown), "csrf_token": token},
+    as_json = client.post(f"/attempts/{attempt.id}/answers/2", data={**best_form(item, shown), "csrf_token": token},
                           headers={"Accept": "application/json"})
     assert as_json.status_code == 409 and "already been submitted" in as_json.get_json()["error"]
     db.session.expire_all()
@@ -214,6 +218,7 @@ def test_another_agents_attempt_is_404_for_reading_and_writing(app, quiz, agent,
     login_as(agent)
     token = csrf_token(client, "/quizzes/recording-calls")
     for method, url in [("GET", f"/attempts/{attempt.id}/questions/1"), ("POST", f"/attempts/{attempt.id}/questions/1"),
+                        ("POST", f"/attempts/{attempt.id}/answers/2"),
                         ("GET", f"/attempts/{attempt.id}/review"), ("POST", f"/attempts/{attempt.id}/submit"),
                         ("GET", f"/attempts/{attempt.id}")]:
         response = client.open(url, method=method, data={"csrf_token": token, "option": "a"})
@@ -302,3 +307,92 @@ def test_a_pass_starts_the_attempt_count_again(app, quiz, agent, client, login_a
         moment[0] += timedelta(minutes=61)
     state = services.availability(agent, quiz, quiz.current_version)
     assert state.attempts_used == 0 and state.can_start
+
+
+# ---- the autosave endpoint (static/js/quiz.js) ----------------------------------------------
+
+def _autosave(client, attempt: Attempt, position: int, form: dict, token: str):
+    return client.post(f"/attempts/{attempt.id}/answers/{position}", data={**form, "csrf_token": token},
+                       headers={"Accept": "application/json"})
+
+
+def _stored(attempt: Attempt) -> dict[int, object]:
+    db.session.expire_all()
+    return dict(db.session.execute(select(Answer.position, Answer.response).where(Answer.attempt_id == attempt.id)).all())
+
+
+def test_autosave_stores_changes_and_reports_progress(app, quiz, agent, client, login_as):
+    login_as(agent)
+    attempt = start(agent, quiz)
+    token = csrf_token(client, f"/attempts/{attempt.id}/questions/2")
+    item2, shown2 = services.item_at(attempt, 2)
+    item3, shown3 = services.item_at(attempt, 3)
+    first = _autosave(client, attempt, 2, worst_form(item2, shown2), token)
+    assert first.status_code == 200
+    assert first.get_json() == {"saved": True, "error": None, "answered": 1, "total": 5}
+    changed = _autosave(client, attempt, 2, best_form(item2, shown2), token)
+    assert changed.get_json()["answered"] == 1  # the same question, changed: still one answered
+    assert _autosave(client, attempt, 3, best_form(item3, shown3), token).get_json()["answered"] == 2
+    stored = _stored(attempt)
+    assert set(stored) == {2, 3}
+    assert stored[2] == services.question_type(item2).parse(item2, shown2, MultiDict(best_form(item2, shown2)), None)
+    # Everything unticked: the question is unanswered again.
+    cleared = _autosave(client, attempt, 3, {}, token)
+    assert cleared.status_code == 200 and cleared.get_json()["answered"] == 1
+    assert set(_stored(attempt)) == {2}
+    page = client.get(f"/attempts/{attempt.id}/questions/2").get_data(as_text=True)
+    assert f'data-autosave-url="/attempts/{attempt.id}/answers/2"' in page
+
+
+def test_autosave_refuses_bad_answers_simulations_and_positions_with_reasons(app, quiz, agent, client, login_as):
+    login_as(agent)
+    attempt = start(agent, quiz)
+    token = csrf_token(client, f"/attempts/{attempt.id}/questions/2")
+    bad = _autosave(client, attempt, 2, {"option": "not-an-option", "position-x": "9"}, token)
+    assert bad.status_code == 422 and bad.get_json()["saved"] is False and bad.get_json()["error"]
+    simulation = _autosave(client, attempt, 1, {"option": "anything"}, token)  # position 1 is the simulation
+    assert simulation.status_code == 422 and "one reply at a time" in simulation.get_json()["error"]
+    assert _autosave(client, attempt, 6, {"option": "a"}, token).status_code == 404
+    assert _stored(attempt) == {}
+    no_token = client.post(f"/attempts/{attempt.id}/answers/2", data={"option": "a"},
+                           headers={"Accept": "application/json"})
+    assert no_token.status_code == 400 and "Reload the page" in no_token.get_json()["error"]
+
+
+def test_autosave_after_the_deadline_closes_the_attempt_and_says_so(app, quiz, agent, client, login_as, monkeypatch):
+    login_as(agent)
+    attempt = start(agent, quiz)
+    token = csrf_token(client, f"/attempts/{attempt.id}/questions/2")
+    item, shown = services.item_at(attempt, 2)
+    assert _autosave(client, attempt, 2, best_form(item, shown), token).status_code == 200
+    late = attempt.deadline + timedelta(seconds=1)
+    monkeypatch.setattr(services, "now", lambda: late)
+    item3, shown3 = services.item_at(attempt, 3)
+    refused = _autosave(client, attempt, 3, best_form(item3, shown3), token)
+    assert refused.status_code == 409 and "Time is up" in refused.get_json()["error"]
+    db.session.expire_all()
+    attempt = db.session.get(Attempt, attempt.id)
+    assert attempt.status is AttemptStatus.EXPIRED and [a.position for a in attempt.answers] == [2]
+    assert _actions(attempt.id) == ["attempt.started", "attempt.closed"]
+
+
+def test_autosave_needs_a_live_session_and_a_learner(app, quiz, agent, client, login_as):
+    login_as(agent)
+    attempt = start(agent, quiz)
+    token = csrf_token(client, f"/attempts/{attempt.id}/questions/2")
+    item, shown = services.item_at(attempt, 2)
+    # The agent became an auditor mid-attempt: auditors write nothing (403, audited).
+    agent.role = Role.AUDITOR
+    db.session.commit()
+    denied = _autosave(client, attempt, 2, best_form(item, shown), token)
+    assert denied.status_code == 403 and "access" in denied.get_json()["error"]
+    assert db.session.scalars(select(AuditEvent.action).where(AuditEvent.action == "access.denied")).all()
+    agent.role = Role.AGENT
+    db.session.commit()
+    # Signed out everywhere (e.g. a password change): the next autosave is refused.
+    from lms.accounts.services import end_all_sessions
+    end_all_sessions(agent)
+    db.session.commit()
+    ended = _autosave(client, attempt, 2, best_form(item, shown), token)
+    assert ended.status_code == 401 and "Sign in again" in ended.get_json()["error"]
+    assert _stored(attempt) == {}

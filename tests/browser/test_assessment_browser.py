@@ -79,8 +79,9 @@ def saved_answers() -> dict[int, Answer]:
 @contextmanager
 def autosaving(page):
     """Wait for the save that quiz.js sends when an answer changes."""
-    with page.expect_response(lambda r: r.request.method == "POST" and "/questions/" in r.url):
+    with page.expect_response(lambda r: r.request.method == "POST" and "/answers/" in r.url) as saved:
         yield
+    assert saved.value.status == 200, saved.value.text()
 
 
 def option_text(item: dict, option_id: str) -> str:

@@ -122,3 +122,13 @@ def test_revocation_shows_on_verification_not_in_the_file(app, certified, client
     (tmp_path / "c.pdf").write_bytes(genuine)
     result = runner.invoke(args=["lms", "evidence", "verify", str(tmp_path / "c.pdf")])
     assert result.exit_code == 1 and "Status: revoked." in result.output
+
+
+def test_verification_is_rate_limited_per_address(app, client):
+    """Codes are guessable only at 30 a minute: the limit holds on both verification pages."""
+    codes = [client.get("/verify/no-such-code").status_code for _ in range(30)]
+    assert set(codes) == {200}
+    refused = client.get("/verify/no-such-code")
+    assert refused.status_code == 429 and "Too many attempts" in refused.get_data(as_text=True)
+    assert client.get("/verify").status_code == 200  # each page has its own allowance
+    assert client.get("/healthz").status_code == 200  # and pages without a limit have none

@@ -1,0 +1,109 @@
+"""Autosave: storing an answer the moment an agent changes it (static/js/quiz.js).
+
+This is the busiest request of an exam sitting, so its common case (an open attempt
+inside its deadline and an answer that parses) takes one statement to read and one to
+write:
+
+- the read signs the request in, checks that the attempt is the agent's own
+  (policy.attempt_owner_query) and brings the attempt's draw, its quiz version and
+  the answers saved so far, one row per saved answer;
+- the write is services' conditional upsert, which stores the answer only while the
+  attempt is in progress and inside its deadline (and locks the attempt row on
+  PostgreSQL, so a parallel submit either waits for it or wins): the deadline is
+  checked there, by the clock of the write.
+
+Both run on an autocommit connection of their own rather than in the request's ORM
+session (see _autocommit_engine): each statement is atomic by itself, so the write is
+stored when it returns, and the view's commit only concerns the uncommon cases.
+
+Everything else (everything unticked, an attempt submitted or past its deadline, an
+upsert refused because the attempt closed in between) goes through services.save_answer
+and services.clear_answer, which close an overdue attempt and say why nothing changed.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import Connection, Engine, Row
+from werkzeug.datastructures import MultiDict
+
+from lms.assessment import services
+from lms.assessment.models import Answer, Attempt, AttemptStatus
+from lms.assessment.question_types import ResponseError, question_type
+from lms.extensions import db
+from lms.learning.models import QuizVersion
+from lms.policy import attempt_owner_params, attempt_owner_query, authorise_attempt_owner
+
+# One row per saved answer (a single row with NULL answer columns before the first).
+# Built once: it runs on every answer an agent gives.
+_STATE = (
+    attempt_owner_query(Attempt.status, Attempt.draw, QuizVersion.id.label("version_id"),
+                        QuizVersion.content_hash, Answer.position, Answer.item_id, Answer.response)
+    .outerjoin(QuizVersion, QuizVersion.id == Attempt.quiz_version_id)
+    .outerjoin(Answer, Answer.attempt_id == Attempt.id)
+)
+
+
+def store_answer(attempt_id: int, position: int, form: MultiDict) -> tuple[int, int]:
+    """Store (or clear) the answer at `position` for the signed-in owner of the attempt.
+
+    Returns (items answered, items in the attempt). Raises what the view turns into a
+    status: HTTPException 401/403/404 from the policy, LookupError for a position the
+    attempt does not have, services.AttemptClosed when the attempt no longer takes
+    answers, ResponseError for an answer that does not fit the question.
+    """
+    with _autocommit_engine().connect() as connection:
+        saved = _store_if_open(connection, attempt_id, position, form)
+    return saved or _through_services(attempt_id, position, form)
+
+
+def _autocommit_engine() -> Engine:
+    """The app's engine (and pool), handing out connections in autocommit mode.
+
+    The fast path's read needs no transaction and its write is one atomic statement, so
+    autocommit saves the BEGIN and COMMIT round trips; a plain connection rather than the
+    ORM session saves the session's bookkeeping, which costs more than either statement.
+    """
+    engines = current_app.extensions.setdefault("autosave_engine", {})
+    if db.engine not in engines:
+        engines[db.engine] = db.engine.execution_options(isolation_level="AUTOCOMMIT")
+    return engines[db.engine]
+
+
+def _store_if_open(connection: Connection, attempt_id: int, position: int,
+                   form: MultiDict) -> tuple[int, int] | None:
+    """The common case; None when services must take over (see the module's docstring)."""
+    rows = connection.execute(_STATE, attempt_owner_params(attempt_id)).all()
+    authorise_attempt_owner(rows[0] if rows else None)
+    state = rows[0]
+    if not 1 <= position <= len(state.draw):
+        raise LookupError(position)
+    if not services.has_answer(form) or state.status is not AttemptStatus.IN_PROGRESS:
+        return None
+    quiz = services.published_by_hash(state.content_hash, state.version_id)
+    entry = state.draw[position - 1]
+    item = quiz.items[entry["item"]]
+    if item["type"] == "call_simulation":
+        raise ResponseError("A call simulation is answered one reply at a time, on its page.")
+    saved = _saved(rows)
+    response = question_type(item).parse(item, entry["shown"], form, saved.get(position, (None, None))[1])
+    if not services.write_answer(connection, attempt_id, position, item["id"], response):
+        return None  # it closed in between: services say why
+    saved[position] = (item["id"], response)
+    return services.count_answered(quiz.items, saved.values()), len(state.draw)
+
+
+def _saved(rows: Sequence[Row]) -> dict[int, tuple[str, Any]]:
+    return {row.position: (row.item_id, row.response) for row in rows if row.position is not None}
+
+
+def _through_services(attempt_id: int, position: int, form: MultiDict) -> tuple[int, int]:
+    """The uncommon cases, with the ORM in the request's transaction: clearing an answer,
+    and attempts that take none (an overdue one is closed here)."""
+    attempt = db.session.get(Attempt, attempt_id)
+    if services.has_answer(form):
+        return services.save_answer(attempt.user, attempt, position, form), len(attempt.draw)
+    services.clear_answer(attempt.user, attempt, position)
+    return services.progress(attempt)
