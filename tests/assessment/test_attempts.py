@@ -396,3 +396,20 @@ def test_autosave_needs_a_live_session_and_a_learner(app, quiz, agent, client, l
     ended = _autosave(client, attempt, 2, best_form(item, shown), token)
     assert ended.status_code == 401 and "Sign in again" in ended.get_json()["error"]
     assert _stored(attempt) == {}
+
+
+def test_quiz_pages_carry_a_fresh_script_nonce_and_the_autosave_reply_none(app, quiz, agent, client, login_as):
+    login_as(agent)
+    attempt = start(agent, quiz)
+    url = f"/attempts/{attempt.id}/questions/2"
+    nonces = []
+    for _ in range(2):
+        page = client.get(url)
+        nonce = re.search(r"script-src 'self' 'nonce-([^']+)';", page.headers["Content-Security-Policy"]).group(1)
+        assert f'nonce="{nonce}"' in page.get_data(as_text=True)  # quiz.js carries it
+        nonces.append(nonce)
+    assert nonces[0] != nonces[1]
+    item, shown = services.item_at(attempt, 2)
+    saved = _autosave(client, attempt, 2, best_form(item, shown), csrf_token(client, url))
+    assert saved.status_code == 200 and "nonce" not in saved.headers["Content-Security-Policy"]
+    assert saved.headers["X-Frame-Options"] == "DENY" and saved.headers["X-Content-Type-Options"] == "nosniff"
