@@ -22,11 +22,12 @@ and services.clear_answer, which close an overdue attempt and say why nothing ch
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Connection, Engine, Row
+from sqlalchemy import Connection, Engine, Row, Text, cast
 from werkzeug.datastructures import MultiDict
 
 from lms.assessment import services
@@ -37,9 +38,10 @@ from lms.learning.models import QuizVersion
 from lms.policy import attempt_owner_params, attempt_owner_query, authorise_attempt_owner
 
 # One row per saved answer (a single row with NULL answer columns before the first).
-# Built once: it runs on every answer an agent gives.
+# Built once: it runs on every answer an agent gives. The draw repeats on every row, so it
+# comes as text and is decoded once, not once per answer saved.
 _STATE = (
-    attempt_owner_query(Attempt.status, Attempt.draw, QuizVersion.id.label("version_id"),
+    attempt_owner_query(Attempt.status, cast(Attempt.draw, Text).label("draw"), QuizVersion.id.label("version_id"),
                         QuizVersion.content_hash, Answer.position, Answer.item_id, Answer.response)
     .outerjoin(QuizVersion, QuizVersion.id == Attempt.quiz_version_id)
     .outerjoin(Answer, Answer.attempt_id == Attempt.id)
@@ -78,12 +80,13 @@ def _store_if_open(connection: Connection, attempt_id: int, position: int,
     rows = connection.execute(_STATE, attempt_owner_params(attempt_id)).all()
     authorise_attempt_owner(rows[0] if rows else None)
     state = rows[0]
-    if not 1 <= position <= len(state.draw):
+    draw = json.loads(state.draw)
+    if not 1 <= position <= len(draw):
         raise LookupError(position)
     if not services.has_answer(form) or state.status is not AttemptStatus.IN_PROGRESS:
         return None
     quiz = services.published_by_hash(state.content_hash, state.version_id)
-    entry = state.draw[position - 1]
+    entry = draw[position - 1]
     item = quiz.items[entry["item"]]
     if item["type"] == "call_simulation":
         raise ResponseError("A call simulation is answered one reply at a time, on its page.")
@@ -92,7 +95,7 @@ def _store_if_open(connection: Connection, attempt_id: int, position: int,
     if not services.write_answer(connection, attempt_id, position, item["id"], response):
         return None  # it closed in between: services say why
     saved[position] = (item["id"], response)
-    return services.count_answered(quiz.items, saved.values()), len(state.draw)
+    return services.count_answered(quiz.items, saved.values()), len(draw)
 
 
 def _saved(rows: Sequence[Row]) -> dict[int, tuple[str, Any]]:
