@@ -1,8 +1,6 @@
 """Configuration, headers, error pages, migrations and CLI."""
 from __future__ import annotations
 
-import re
-
 import pytest
 from flask import Flask
 from sqlalchemy import select

@@ -68,10 +68,11 @@ def _autocommit_engine() -> Engine:
     autocommit saves the BEGIN and COMMIT round trips; a plain connection rather than the
     ORM session saves the session's bookkeeping, which costs more than either statement.
     """
-    engines = current_app.extensions.setdefault("autosave_engine", {})
-    if db.engine not in engines:
-        engines[db.engine] = db.engine.execution_options(isolation_level="AUTOCOMMIT")
-    return engines[db.engine]
+    engine = current_app.extensions.get("lms.autosave_engine")
+    if engine is None:  # shares the app engine's pool; built once per app
+        engine = current_app.extensions["lms.autosave_engine"] = db.engine.execution_options(
+            isolation_level="AUTOCOMMIT")
+    return engine
 
 
 def _store_if_open(connection: Connection, attempt_id: int, position: int,
