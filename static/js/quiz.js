@@ -5,6 +5,7 @@
   "use strict";
   var form = document.querySelector("form.question-form[data-autosave-url]");
   var status = document.querySelector(".save-status");
+  var answered = document.querySelector("#progress-label .answered-count");
   if (form && window.fetch && window.FormData) {
     form.addEventListener("change", function () {
       // An ordering question is saved once every step has a place.
@@ -15,6 +16,7 @@
                                                       credentials: "same-origin"})
         .then(function (r) { return r.json().then(function (body) { return {ok: r.ok, body: body}; }); })
         .then(function (res) {
+          if (res.ok && answered) { answered.textContent = res.body.answered; }
           if (!status) { return; }
           status.textContent = res.ok ? "Answer saved." : (res.body.error || "Not saved.");
         })

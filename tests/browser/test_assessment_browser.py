@@ -230,6 +230,7 @@ def test_closing_the_browser_half_way_and_resuming_keeps_the_answers(browser, li
     expect(page.get_by_text(f"Question {second} of 5 · 1 answered")).to_be_visible()
     answer(page, drawn(attempt, second)[0], right=True)  # saved by quiz.js; no button clicked
     expect(page.get_by_text("Answer saved.")).to_be_visible()
+    expect(page.get_by_text(f"Question {second} of 5 · 2 answered")).to_be_visible()  # counted as saved
     page.context.close()
 
     with fresh_page(browser, live_server) as again:
