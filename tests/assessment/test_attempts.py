@@ -413,3 +413,43 @@ def test_quiz_pages_carry_a_fresh_script_nonce_and_the_autosave_reply_none(app, 
     saved = _autosave(client, attempt, 2, best_form(item, shown), csrf_token(client, url))
     assert saved.status_code == 200 and "nonce" not in saved.headers["Content-Security-Policy"]
     assert saved.headers["X-Frame-Options"] == "DENY" and saved.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_autosaves_racing_a_submit_never_change_a_graded_attempt(app: Flask, quiz, agent):
+    """Every autosave lands before the grading (and is graded) or is refused after it."""
+    attempt = start(agent, quiz)
+    app.config.update(LOGIN_LIMIT_PER_ACCOUNT="100 per minute", LOGIN_LIMIT_PER_IP="100 per minute")
+    forms = {position: [best_form(*services.item_at(attempt, position)), worst_form(*services.item_at(attempt, position))]
+             for position in range(2, 6)}
+    clients = []
+    for _ in range(5):
+        client = app.test_client()
+        login(client, agent.email, factories.PASSWORD)
+        clients.append((client, csrf_token(client, f"/attempts/{attempt.id}/questions/2")))
+    barrier = threading.Barrier(len(clients))
+    codes: list[int] = []
+
+    def autosave(client, token, position):
+        barrier.wait()
+        for n in range(12):
+            codes.append(_autosave(client, attempt, position, forms[position][n % 2], token).status_code)
+
+    def submit(client, token):
+        barrier.wait()
+        codes.append(client.post(f"/attempts/{attempt.id}/submit", data={"csrf_token": token},
+                                 headers={"Accept": "application/json"}).status_code)
+
+    threads = [threading.Thread(target=autosave, args=(*clients[i], i + 2)) for i in range(4)]
+    threads.append(threading.Thread(target=submit, args=clients[4]))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert set(codes) <= {200, 409} and codes.count(200) >= 1
+    db.session.expire_all()
+    graded = db.session.get(Attempt, attempt.id)
+    assert graded.status is AttemptStatus.SUBMITTED
+    answers = db.session.scalars(select(Answer).where(Answer.attempt_id == attempt.id)).all()
+    # An answer written after grading would have no points recorded, or a later time.
+    assert all(a.earned is not None and a.saved_at <= graded.finished_at for a in answers)
+    assert sum(a.earned for a in answers) == graded.earned
