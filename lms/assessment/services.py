@@ -219,12 +219,12 @@ def has_answer(form: MultiDict) -> bool:
 def save_answer(agent: User, attempt: Attempt, position: int, form: MultiDict) -> int:
     """Store the answer to one item now, while the attempt is open and before its deadline.
 
-    Returns how many items are answered, so an autosave can report progress without
-    another query. This runs on every change an agent makes, so it is one read and one
-    conditional write: the write inserts or replaces the answer only while the attempt
-    is still in progress and inside its deadline, which makes the check and the change
-    one atomic statement (on PostgreSQL it also locks the attempt row, so a parallel
-    submit waits for it and then grades it, or wins and the save changes nothing).
+    Returns how many items are answered. The question page's form posts come here, and
+    so do the autosave's uncommon cases (autosave.py has the common one). The write
+    inserts or replaces the answer only while the attempt is still in progress and inside
+    its deadline, which makes the check and the change one atomic statement (on
+    PostgreSQL it also locks the attempt row, so a parallel submit waits for it and then
+    grades it, or wins and the save changes nothing).
     """
     if close_if_overdue(attempt):
         raise AttemptClosed("Time is up. Your attempt was closed with the answers saved before the deadline.")
