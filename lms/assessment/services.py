@@ -304,21 +304,27 @@ def submit(agent: User, attempt: Attempt) -> bool:
     """Submit and grade. False when it was already submitted or closed (a parallel submit won)."""
     if close_if_overdue(attempt):
         return False
-    if not _finish(attempt, AttemptStatus.SUBMITTED, now()):
+    if not _finish(attempt, AttemptStatus.SUBMITTED):
         return False
     record("attempt.submitted", actor=agent, target=attempt, percent=attempt.percent, passed=attempt.passed)
     return True
 
 
-def _finish(attempt: Attempt, status: AttemptStatus, at: datetime) -> bool:
-    """The conditional update that only one request can win, then the grade."""
+def _finish(attempt: Attempt, status: AttemptStatus, at: datetime | None = None) -> bool:
+    """The conditional update that only one request can win, then the grade.
+
+    `at` is when it finished; None means now, read once the update holds the attempt (the
+    row lock on PostgreSQL, the write lock on SQLite): an answer that got in while this
+    waited for the lock is then graded and saved before the attempt finished, as it was.
+    """
     won = db.session.execute(
         update(Attempt).where(Attempt.id == attempt.id, Attempt.status == AttemptStatus.IN_PROGRESS)
-        .values(status=status, finished_at=at).execution_options(synchronize_session=False)
+        .values(status=status).execution_options(synchronize_session=False)
     ).rowcount
     db.session.refresh(attempt)
     if won != 1:
         return False
+    attempt.finished_at = at or now()
     apply_grade(attempt, attempt.quiz_version)
     # A passed quiz may complete a programme: certification decides (and audits) an award.
     from lms.certification.services import evaluate
