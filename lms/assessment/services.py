@@ -7,7 +7,7 @@ conditional UPDATE so that only one of many parallel submits grades it.
 """
 from __future__ import annotations
 
-import functools
+import json
 import random
 import secrets
 from collections.abc import Iterable
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Connection, TextClause, bindparam, select, text, update
+from sqlalchemy import Connection, bindparam, select, text, update
 from werkzeug.datastructures import MultiDict
 
 from lms.accounts.models import User
@@ -23,6 +23,7 @@ from lms.assessment.models import Answer, Attempt, AttemptStatus
 from lms.assessment.question_types import Grade, question_type
 from lms.audit.services import record
 from lms.clock import UTCDateTime, now
+from lms.driver_statements import DriverStatement
 from lms.extensions import db
 from lms.learning.models import Quiz, QuizVersion
 
@@ -249,14 +250,13 @@ _SAVED_ANSWERS = select(Answer.position, Answer.item_id, Answer.response).where(
 def write_answer(connection: Connection, attempt_id: int, position: int, item_id: str, response: Any) -> bool:
     """Insert or replace one answer if the attempt is open and inside its deadline; False if not.
 
-    The check and the write are one statement (see _answer_upsert), so it needs no
+    The check and the write are one statement (see _ANSWER_UPSERT), so it needs no
     transaction around it: autosave runs it on an autocommit connection.
     """
-    statement = _answer_upsert(connection.dialect.name)
-    result = connection.execute(statement, {"attempt_id": attempt_id, "position": position, "item_id": item_id,
-                                            "response": response, "saved_at": now(),
-                                            "in_progress": AttemptStatus.IN_PROGRESS})
-    return result.rowcount == 1
+    saved_at = UTCDateTime().process_bind_param(now(), connection.dialect)  # the driver takes naive UTC
+    return _ANSWER_UPSERT[connection.dialect.name == "postgresql"].rowcount(connection, {
+        "attempt_id": attempt_id, "position": position, "item_id": item_id, "response": json.dumps(response),
+        "saved_at": saved_at, "in_progress": AttemptStatus.IN_PROGRESS.value}) == 1
 
 
 def _forget_loaded_answers(attempt: Attempt) -> None:
@@ -267,24 +267,24 @@ def _forget_loaded_answers(attempt: Attempt) -> None:
         db.session.expire(attempt, ["answers"])
 
 
-@functools.cache
-def _answer_upsert(dialect: str) -> TextClause:
-    """INSERT .. SELECT FROM the open attempt .. ON CONFLICT UPDATE, built once per dialect.
+def _answer_upsert(postgres: bool) -> DriverStatement:
+    """INSERT .. SELECT FROM the open attempt .. ON CONFLICT UPDATE.
 
-    Plain SQL because SQLAlchemy does not cache its dialect-specific upsert constructs,
-    and this statement runs on every answer an agent gives. Both databases speak this
-    upsert; PostgreSQL also locks the attempt row (FOR UPDATE) and wants the JSON cast.
+    Plain SQL, run on the driver's cursor: this statement runs on every answer an agent
+    gives. Both databases speak this upsert; PostgreSQL also locks the attempt row (FOR
+    UPDATE) and wants the JSON cast.
     """
-    postgres = dialect == "postgresql"
     response = "CAST(:response AS JSON)" if postgres else ":response"
-    return text(
+    return DriverStatement(text(
         "INSERT INTO answer (attempt_id, position, item_id, response, saved_at) "
         f"SELECT id, :position, :item_id, {response}, :saved_at FROM attempt "
         "WHERE id = :attempt_id AND status = :in_progress AND (deadline IS NULL OR deadline >= :saved_at)"
         f"{' FOR UPDATE' if postgres else ''} "
         "ON CONFLICT (attempt_id, position) DO UPDATE SET response = excluded.response, saved_at = excluded.saved_at"
-    ).bindparams(bindparam("response", type_=JSON), bindparam("saved_at", type_=UTCDateTime),
-                 bindparam("in_progress", type_=Attempt.__table__.c.status.type))
+    ))
+
+
+_ANSWER_UPSERT = {postgres: _answer_upsert(postgres) for postgres in (False, True)}
 
 
 def progress(attempt: Attempt) -> tuple[int, int]:

@@ -1,0 +1,53 @@
+"""DriverStatement: Core statements run on the driver's cursor (lms/driver_statements.py)."""
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from sqlalchemy import bindparam, create_engine, select, text
+
+from lms.accounts.models import User
+from lms.driver_statements import DriverStatement
+from lms.extensions import db
+from tests import factories
+
+
+def test_rows_carry_the_statement_labels_and_parameters_go_by_name(app: Flask):
+    first, second = factories.user(email="first@example.com"), factories.user(email="second@example.com")
+    db.session.commit()
+    # Two parameters, given in the other order than the SQL uses them (SQLite's are positional).
+    statement = DriverStatement(select(User.id, User.email.label("address"))
+                                .where(User.id >= bindparam("lowest"), User.email != bindparam("skip"))
+                                .order_by(User.id))
+    with db.engine.connect() as connection:
+        rows = statement.rows(connection, {"skip": "first@example.com", "lowest": first.id})
+    assert [(row.id, row.address) for row in rows] == [(second.id, "second@example.com")]
+
+
+def test_rowcount_says_what_a_write_changed_and_the_write_joins_the_connections_transaction(app: Flask):
+    factories.user(email="agent@example.com")
+    db.session.commit()
+    rename = DriverStatement(text('UPDATE "user" SET name = :name WHERE email = :email'))
+    with db.engine.connect() as connection:
+        assert rename.rowcount(connection, {"name": "Renamed", "email": "agent@example.com"}) == 1
+        assert rename.rowcount(connection, {"name": "Renamed", "email": "nobody@example.com"}) == 0
+        connection.rollback()
+    assert db.session.scalar(select(User.name).where(User.email == "agent@example.com")) != "Renamed"
+    with db.engine.connect() as connection:
+        rename.rowcount(connection, {"name": "Renamed", "email": "agent@example.com"})
+        connection.commit()
+    assert db.session.scalar(select(User.name).where(User.email == "agent@example.com")) == "Renamed"
+
+
+def test_a_connection_the_server_dropped_leaves_the_pool(app: Flask):
+    engine = create_engine(db.engine.url)
+    statement = DriverStatement(select(User.id).where(User.id == bindparam("id")))
+    try:
+        with engine.connect() as connection:
+            connection.connection.dbapi_connection.close()  # as a server restart would leave it
+            with pytest.raises(engine.dialect.loaded_dbapi.Error):
+                statement.rows(connection, {"id": 1})
+            assert connection.invalidated
+        with engine.connect() as connection:  # the pool hands out a new one
+            assert statement.rows(connection, {"id": 1}) == []
+    finally:
+        engine.dispose()
