@@ -274,7 +274,7 @@ def authorise_attempt_owner(row: Row | None) -> None:
     """
     if row is None:
         abort(401)
-    if row.session_role not in GRANTS[Permission.LEARN]:
+    if Role(row.session_role) not in GRANTS[Permission.LEARN]:  # the role may come as the driver's string
         _deny()
     if row.owned_attempt_id is None:
         abort(404)
