@@ -16,11 +16,11 @@ Three layers, all here:
 from __future__ import annotations
 
 import enum
-from typing import Final, NoReturn
+from typing import Any, Final, NoReturn
 
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, false, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, false, select
 
 from lms.accounts.models import Role, User
 
@@ -266,15 +266,18 @@ def attempt_owner_params(attempt_id: int) -> dict[str, str | int | None]:
     return {"token_hash": cookie_token_digest(), "attempt_id": attempt_id}
 
 
-def authorise_attempt_owner(row: Row | None) -> None:
+def authorise_attempt_owner(row: Any | None) -> None:
     """Apply OWN_ATTEMPT to the first row of attempt_owner_query, as the hook does other rules.
+
+    The row may be SQLAlchemy's or a namedtuple straight from the driver (the autosave's),
+    with the role as a Role or as its stored string.
 
     401 without a live session (the caller wants JSON, so no redirect to the sign-in page),
     403 for a role that does not learn (audited), 404 for an attempt that is not the user's.
     """
     if row is None:
         abort(401)
-    if Role(row.session_role) not in GRANTS[Permission.LEARN]:  # the role may come as the driver's string
+    if Role(row.session_role) not in GRANTS[Permission.LEARN]:
         _deny()
     if row.owned_attempt_id is None:
         abort(404)

@@ -254,7 +254,7 @@ def write_answer(connection: Connection, attempt_id: int, position: int, item_id
     transaction around it: autosave runs it on an autocommit connection.
     """
     saved_at = UTCDateTime().process_bind_param(now(), connection.dialect)  # the driver takes naive UTC
-    return _ANSWER_UPSERT[connection.dialect.name == "postgresql"].rowcount(connection, {
+    return _ANSWER_UPSERT[connection.dialect.name].rowcount(connection, {
         "attempt_id": attempt_id, "position": position, "item_id": item_id, "response": json.dumps(response),
         "saved_at": saved_at, "in_progress": AttemptStatus.IN_PROGRESS.value}) == 1
 
@@ -284,7 +284,7 @@ def _answer_upsert(postgres: bool) -> DriverStatement:
     ))
 
 
-_ANSWER_UPSERT = {postgres: _answer_upsert(postgres) for postgres in (False, True)}
+_ANSWER_UPSERT = {"sqlite": _answer_upsert(postgres=False), "postgresql": _answer_upsert(postgres=True)}
 
 
 def progress(attempt: Attempt) -> tuple[int, int]:
