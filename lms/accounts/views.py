@@ -49,13 +49,21 @@ def login():
             db.session.commit()  # keep the failure in the audit log
             flash(GENERIC_LOGIN_ERROR, "error")
             return render_template("accounts/login.html", form=form), 200
-        next_url = _safe_next(request.args.get("next"))
-        session.clear()  # a fresh session at sign-in (ASVS 7.2.4)
-        user.session_token = services.start_session(user)
-        login_user(user, remember=form.remember.data)
-        db.session.commit()
-        return redirect(next_url)
+        return finish_sign_in(user, remember=form.remember.data, next_url=_safe_next(request.args.get("next")))
     return render_template("accounts/login.html", form=form)
+
+
+def finish_sign_in(user: User, *, remember: bool, next_url: str):
+    """Start the server-side session once every factor has been checked, and go on.
+
+    The one way into a session: the password form, and a second-factor or passkey step,
+    all end here.
+    """
+    session.clear()  # a fresh session at sign-in (ASVS 7.2.4)
+    user.session_token = services.start_session(user)
+    login_user(user, remember=remember)
+    db.session.commit()
+    return redirect(next_url)
 
 
 @bp.route("/logout", methods=["POST"])
