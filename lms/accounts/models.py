@@ -101,6 +101,8 @@ class LoginSession(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # How the second step of sign-in was passed ("totp", "passkey", "recovery"), or None.
+    second_factor: Mapped[str | None] = mapped_column(String(20))
 
     user: Mapped[User] = relationship()
 

@@ -61,10 +61,10 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def start_session(user: User) -> str:
+def start_session(user: User, *, remember: bool = False, second_factor: str | None = None) -> str:
     """Create a server-side session and return the token that goes into the cookie."""
     token = secrets.token_urlsafe(32)
-    db.session.add(LoginSession(token_hash=_digest(token), user=user))
+    db.session.add(LoginSession(token_hash=_digest(token), user=user, second_factor=second_factor))
     db.session.flush()
     return token
 

@@ -53,14 +53,14 @@ def login():
     return render_template("accounts/login.html", form=form)
 
 
-def finish_sign_in(user: User, *, remember: bool, next_url: str):
+def finish_sign_in(user: User, *, remember: bool, next_url: str, second_factor: str | None = None):
     """Start the server-side session once every factor has been checked, and go on.
 
     The one way into a session: the password form, and a second-factor or passkey step,
     all end here.
     """
     session.clear()  # a fresh session at sign-in (ASVS 7.2.4)
-    user.session_token = services.start_session(user)
+    user.session_token = services.start_session(user, remember=remember, second_factor=second_factor)
     login_user(user, remember=remember)
     db.session.commit()
     return redirect(next_url)

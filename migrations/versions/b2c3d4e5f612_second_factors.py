@@ -19,8 +19,10 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    with op.batch_alter_table('login_session', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('second_factor', sa.String(length=20), nullable=True))
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('login_session', schema=None) as batch_op:
+        batch_op.drop_column('second_factor')
