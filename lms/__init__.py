@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from lms.config import PROJECT_ROOT, check_production_secret, load_config
+from lms.config import PROJECT_ROOT, check_production_config, load_config
 
 
 def create_app(config: dict[str, Any] | None = None, profile: str | None = None) -> Flask:
@@ -24,7 +24,7 @@ def create_app(config: dict[str, Any] | None = None, profile: str | None = None)
     app.config.from_object(load_config(profile))
     app.config.update(config or {})
     if app.config["ENV_NAME"] == "production":
-        check_production_secret(app.config.get("SECRET_KEY"))
+        check_production_config(app.config)
     if app.config["PROXY_COUNT"]:
         # Trust exactly that many proxies, so a forged X-Forwarded-For cannot reset rate limits.
         n = app.config["PROXY_COUNT"]

@@ -6,9 +6,10 @@ absolute address the app writes into something it hands out comes from here.
 """
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app, url_for
+from flask import current_app
 
 
 def base_url() -> str:
@@ -16,11 +17,8 @@ def base_url() -> str:
     return current_app.config["BASE_URL"].rstrip("/")
 
 
-def external_url(endpoint: str, **values) -> str:
-    """The absolute address of an endpoint under BASE_URL (the app's own path, BASE_URL's host)."""
-    path = url_for(endpoint, **values)  # relative: the request's host plays no part
-    # url_for adds the request's SCRIPT_NAME; BASE_URL already names any prefix the app lives under.
-    prefix = urlsplit(base_url()).path.rstrip("/")
-    if prefix and path.startswith(prefix + "/"):
-        path = path[len(prefix):]
-    return base_url() + path
+def external_url(endpoint: str, **values: Any) -> str:
+    """The absolute address of an endpoint under BASE_URL, in a request or outside one (CLI, jobs)."""
+    base = urlsplit(base_url())
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme)
+    return adapter.build(endpoint, values, force_external=True)

@@ -351,6 +351,30 @@ def evidence_verify(pdf_file: Path) -> None:
         sys.exit(1)
 
 
+@evidence_group.command("check-addresses")
+@with_appcontext
+def evidence_check_addresses() -> None:
+    """List stored certificates whose verification address is not BASE_URL's (exit 1 if any).
+
+    An admin re-issues each from the person page (Re-issue the certificate): a new code,
+    and the old certificate verifies as revoked (re-issued).
+    """
+    from lms.addresses import external_url
+    from lms.evidence.certificates import certificates_with_foreign_address
+
+    count = 0
+    for row in certificates_with_foreign_address():
+        count += 1
+        click.echo(f"award {row.award_id} code {row.code}: carries {row.found or '(no readable address)'}; "
+                   f"expected {row.expected}")
+        click.echo(f"  re-issue it at {external_url('certification.person', user_id=row.user_id)}")
+    if count:
+        click.echo(f"{count} certificate(s) carry an address that is not BASE_URL "
+                   f"({current_app.config['BASE_URL']}).", err=True)
+        sys.exit(1)
+    click.echo(f"Every stored certificate carries BASE_URL's address ({current_app.config['BASE_URL']}).")
+
+
 @lms_cli.group("jobs")
 def jobs_group() -> None:
     """Background jobs (exports)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
@@ -117,6 +118,10 @@ class TestConfig(BaseConfig):
 
 class ProductionConfig(BaseConfig):
     ENV_NAME = "production"
+    # No default: every address the app hands out is built from it (lms/addresses.py).
+    BASE_URL = os.environ.get("BASE_URL", "")
+    # Hosts answered besides BASE_URL's (comma-separated), e.g. an internal health-check name.
+    EXTRA_TRUSTED_HOSTS = os.environ.get("LMS_TRUSTED_HOSTS", "")
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     HSTS = True
@@ -136,6 +141,22 @@ def load_config(name: str | None = None) -> type[BaseConfig]:
         return PROFILES[name]
     except KeyError:
         raise ConfigError(f"LMS_ENV={name!r} is not one of {', '.join(PROFILES)}") from None
+
+
+def check_production_config(config: dict) -> None:
+    """Refuse to start production unsafely, and answer only the hosts BASE_URL names.
+
+    Sets TRUSTED_HOSTS (Flask 3.1 checks it on every request, and a request for any other
+    Host, forged X-Forwarded-Host included, is a 400) from BASE_URL plus EXTRA_TRUSTED_HOSTS.
+    """
+    check_production_secret(config.get("SECRET_KEY"))
+    base = urlsplit(config.get("BASE_URL") or "")
+    if base.scheme not in ("http", "https") or not base.hostname or base.query or base.fragment:
+        raise ConfigError(
+            "BASE_URL must be set in production to the address people use, e.g. https://academy.example.com: "
+            "certificates, e-mails and badges carry it, never the address a request claims")
+    extra = [host.strip().lower() for host in config.get("EXTRA_TRUSTED_HOSTS", "").split(",") if host.strip()]
+    config["TRUSTED_HOSTS"] = [base.hostname, *extra]
 
 
 def check_production_secret(secret_key: str | None) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask, render_template, request
+from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -32,6 +33,10 @@ def register_error_handlers(app: Flask) -> None:
         title, text = MESSAGES.get(code, (error.name, error.description))
         if wants_json():  # scripts (the quiz autosave) show the message to the user
             return {"error": f"{title}. {text}"}, code
+        if request_ctx.url_adapter is None:
+            # The Host header was refused (not in TRUSTED_HOSTS, or malformed), so no URL can be
+            # built for this request: a page of its own that links nowhere, headers as usual.
+            return render_template("errors/bare.html", code=code, title=title, text=text), code
         return render_template("errors/error.html", code=code, title=title, text=text), code
 
     @app.errorhandler(Exception)

@@ -37,6 +37,8 @@ class Permission(str, enum.Enum):
     AUTHOR_CONTENT = "author_content"  # drafts, publishing, version history, export and import
     EXPORT_EVIDENCE = "export_evidence"  # bulk exports (certificate ZIPs, evidence packs) run as jobs
     MANAGE_BRANDING = "manage_branding"  # what newly rendered certificates look like
+    # Replace a certificate by a new award and code (the old one is revoked as "re-issued").
+    REISSUE_CERTIFICATES = "reissue_certificates"
 
 
 class Access(str, enum.Enum):
@@ -66,6 +68,7 @@ GRANTS: Final[dict[Permission, frozenset[Role]]] = {
     # An export writes only a job row and its files: auditors may export what they may read.
     Permission.EXPORT_EVIDENCE: frozenset({Role.ADMIN, Role.TRAINER, Role.AUDITOR}),
     Permission.MANAGE_BRANDING: frozenset({Role.ADMIN}),
+    Permission.REISSUE_CERTIFICATES: frozenset({Role.ADMIN}),
 }
 
 ENDPOINTS: Final[dict[str, Access | Permission]] = {
@@ -127,6 +130,7 @@ ENDPOINTS: Final[dict[str, Access | Permission]] = {
     "certification.export_csv": Permission.VIEW_PEOPLE,
     "certification.person": Permission.VIEW_PEOPLE,
     "certification.revoke": Permission.MANAGE_CERTIFICATION,
+    "certification.reissue": Permission.REISSUE_CERTIFICATES,  # record rule: the award must not be revoked
     "certification.assignments": Permission.MANAGE_CERTIFICATION,
     "evidence.certificate_pdf": SIGNED_IN,  # record rule: can_view_award
     "evidence.transcript_pdf": SIGNED_IN,  # record rule: can_view_user (an agent: their own)

@@ -17,7 +17,7 @@ def test_production_refuses_a_missing_or_default_secret(monkeypatch):
     for secret in (None, "dev-only-not-secret", "short"):
         with pytest.raises(ConfigError, match="SECRET_KEY"):
             create_app({"SECRET_KEY": secret}, profile="production")
-    app = create_app({"SECRET_KEY": "x" * 48}, profile="production")
+    app = create_app({"SECRET_KEY": "x" * 48, "BASE_URL": "https://academy.example.com"}, profile="production")
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
 
 
@@ -35,7 +35,8 @@ def test_security_headers(client):
 
 
 def test_hsts_and_secure_cookies_in_production():
-    app = create_app({"SECRET_KEY": "y" * 48, "SQLALCHEMY_DATABASE_URI": "sqlite://"}, profile="production")
+    app = create_app({"SECRET_KEY": "y" * 48, "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                      "BASE_URL": "https://localhost"}, profile="production")
     with app.app_context():
         db.create_all()
         response = app.test_client().get("/login")

@@ -94,6 +94,7 @@ EXPECTED: dict[str, set[Role] | str] = {
     "certification.export_csv": {Role.TRAINER, Role.AUDITOR, Role.ADMIN},
     "certification.person": {Role.TRAINER, Role.AUDITOR, Role.ADMIN},
     "certification.revoke": {Role.TRAINER, Role.ADMIN},
+    "certification.reissue": {Role.ADMIN},
     "certification.assignments": {Role.TRAINER, Role.ADMIN},
     "evidence.certificate_pdf": EVERYONE,  # and then the record rule (tests/evidence)
     "evidence.transcript_pdf": EVERYONE,  # and then the record rule (tests/evidence)
@@ -219,6 +220,7 @@ def _urls(app: Flask, world) -> dict[str, list[tuple[str, str]]]:
         "evidence.verify_start": [("GET", "/verify")],
         "evidence.verify": [("GET", "/verify/unknown-code")],
         "certification.revoke": [("POST", "/awards/999999/revoke")],
+        "certification.reissue": [("POST", "/awards/999999/reissue")],
         # The partner agent is visible to company-wide roles and to the partner's scoped
         # auditor; the other partner's agent is a 404 for that auditor (checked below).
         "certification.person": [("GET", f"/people/{p['partner_agent'].id}")],

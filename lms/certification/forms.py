@@ -46,3 +46,7 @@ class AssignmentForm(FlaskForm):
 class RevokeForm(FlaskForm):
     reason = TextAreaField("Reason for revoking", validators=[InputRequired(), Length(max=1000)],
                            description="Recorded in the audit log and shown on the public verification page as 'revoked'.")
+
+
+class ReissueForm(FlaskForm):
+    """No fields: the CSRF token, behind a confirmation (a re-issue revokes the old code)."""

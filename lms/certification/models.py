@@ -120,6 +120,8 @@ class Award(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     revoke_reason: Mapped[str | None] = mapped_column(Text)
+    # A re-issue (a new code for the same achievement) names the award it replaced.
+    reissued_from_id: Mapped[int | None] = mapped_column(ForeignKey("award.id"))
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     programme: Mapped[Programme] = relationship()

@@ -312,6 +312,34 @@ def revoke(actor: User, award: Award, reason: str) -> None:
     record("award.revoked", actor=actor, target=award, user_id=award.user_id, reason=reason)
 
 
+REISSUED = "re-issued"
+
+
+def reissue(actor: User, award: Award) -> Award:
+    """Replace an award's certificate with a new one: a new award with a new code, the same facts.
+
+    Nothing is edited in place: the old award is revoked with the reason "re-issued" (its
+    certificate then verifies as revoked), and the new one copies its dates and evidence, so
+    the holder's status does not change. Used when a stored certificate carries a wrong address.
+    """
+    if award.revoked_at is not None:
+        raise CertificationError("A revoked award cannot be re-issued.")
+    new = Award(user_id=award.user_id, programme_id=award.programme_id,
+                programme_version_id=award.programme_version_id, issued_at=award.issued_at,
+                valid_until=award.valid_until, window_opens_at=award.window_opens_at,
+                grace_until=award.grace_until, verification_code=new_verification_code(),
+                evidence=award.evidence, reissued_from_id=award.id)
+    db.session.add(new)
+    award.revoked_at, award.revoked_by_id, award.revoke_reason = now(), actor.id, REISSUED
+    db.session.flush()
+    for enrolment in db.session.scalars(select(Enrolment).where(Enrolment.current_award_id == award.id)):
+        enrolment.current_award = new
+        refresh_snapshot(enrolment)
+    record("award.revoked", actor=actor, target=award, user_id=award.user_id, reason=REISSUED)
+    record("award.reissued", actor=actor, target=new, user_id=new.user_id, replaces=award.id)
+    return new
+
+
 def require_recertification(actor: User | None, course_slug: str, required_by: datetime, reason: str) -> int:
     """After a material change to a course: every holder of an award from a programme that
     requires it must recertify by `required_by`. Past awards are not altered."""

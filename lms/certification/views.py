@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timezone
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -12,10 +12,13 @@ from lms.assessment.models import Attempt
 from lms.audit.services import record
 from lms.certification import reports, services
 from lms.certification.charts import status_chart_svg
-from lms.certification.forms import AssignmentForm, DashboardFilterForm, RevokeForm
+from lms.certification.forms import AssignmentForm, DashboardFilterForm, ReissueForm, RevokeForm
 from lms.certification.models import Assignment, Award, Enrolment, Programme
 from lms.certification.status import Status
 from lms.clock import now
+from lms.evidence.certificates import certificate_for
+from lms.evidence.pdf import RenderError
+from lms.evidence.signing import SigningError
 from lms.extensions import db
 from lms.pagination import paginate_rows
 from lms.policy import audit_scope, can_view_user
@@ -100,7 +103,8 @@ def person(user_id: int):
     by_enrolment = services.requirement_states_for(enrolments)
     states = {e.programme_id: by_enrolment[e.id] for e in enrolments}
     return render_template("certification/person.html", person=person, rows=rows, awards=awards, attempts=attempts,
-                           states=states, revoke_form=RevokeForm())
+                           states=states, revoke_form=RevokeForm(),
+                           reissue_form=ReissueForm())
 
 
 @bp.route("/awards/<int:award_id>/revoke", methods=["POST"])
@@ -117,6 +121,29 @@ def revoke(award_id: int):
         else:
             db.session.commit()
             flash("The award is revoked. It stays in the agent's history.", "success")
+    return redirect(url_for("certification.person", user_id=award.user_id))
+
+
+@bp.route("/awards/<int:award_id>/reissue", methods=["POST"])
+def reissue(award_id: int):
+    """A new certificate, with a new code and BASE_URL's address, replacing one that is wrong."""
+    award = db.get_or_404(Award, award_id)
+    if not ReissueForm().validate_on_submit():
+        abort(400)
+    try:
+        new = services.reissue(current_user, award)
+        certificate_for(new, actor=current_user)  # rendered now, so it carries today's BASE_URL
+    except services.CertificationError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    except (RenderError, SigningError) as exc:
+        db.session.rollback()
+        current_app.logger.error("re-issue of award %s failed: %s", award_id, exc)
+        flash("The new certificate could not be produced, so nothing changed. Try again in a minute.", "error")
+    else:
+        db.session.commit()
+        flash(f"Re-issued with the new code {new.verification_code}. The old certificate now verifies as "
+              "revoked (re-issued).", "success")
     return redirect(url_for("certification.person", user_id=award.user_id))
 
 

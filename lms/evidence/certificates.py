@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy import select
 
+from lms.addresses import external_url
 from lms.audit.services import record
 from lms.certification.models import Award
 from lms.clock import now
 from lms.evidence import pdf, signing
+from lms.evidence.embedded import embedded_json
 from lms.evidence.models import Certificate
 from lms.extensions import db
 
@@ -37,7 +40,7 @@ def certificate_data(award: Award) -> dict:
         "issued_at": award.issued_at.date().isoformat(),
         "valid_until": award.valid_until.date().isoformat(),
         "verification_code": award.verification_code,
-        "verify_url": url_for("evidence.verify", code=award.verification_code, _external=True),
+        "verify_url": external_url("evidence.verify", code=award.verification_code),
     }
 
 
@@ -121,3 +124,30 @@ def verify_file(data: bytes) -> Verification:
 
 def _trusted_certificate() -> bytes:
     return Path(current_app.config["SIGNING_CERT_PATH"]).read_bytes()
+
+
+@dataclass(frozen=True)
+class ForeignAddress:
+    """A stored certificate whose embedded verification address is not the one BASE_URL gives."""
+
+    award_id: int
+    user_id: int
+    code: str
+    expected: str
+    found: str | None  # None: the certificate's JSON could not be read
+
+
+def certificates_with_foreign_address(batch: int = 100) -> Iterator[ForeignAddress]:
+    """Every stored certificate of an award still in force whose address is not BASE_URL's.
+
+    The printed link, the QR code and certificate.json are made from one value, so the
+    embedded JSON stands for all three. Revoked awards are left out: a re-issued one is revoked.
+    """
+    query = (select(Certificate.award_id, Award.user_id, Certificate.pdf, Award.verification_code)
+             .join(Award, Award.id == Certificate.award_id).where(Award.revoked_at.is_(None))
+             .order_by(Certificate.id).execution_options(yield_per=batch))
+    for award_id, user_id, document, code in db.session.execute(query):
+        expected = external_url("evidence.verify", code=code)
+        found = (embedded_json(document, "certificate.json") or {}).get("verify_url")
+        if found != expected:
+            yield ForeignAddress(award_id, user_id, code, expected, found if isinstance(found, str) else None)

@@ -19,8 +19,12 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    with op.batch_alter_table('award', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('reissued_from_id', sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(batch_op.f('fk_award_reissued_from_id_award'), 'award', ['reissued_from_id'], ['id'])
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('award', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_award_reissued_from_id_award'), type_='foreignkey')
+        batch_op.drop_column('reissued_from_id')
