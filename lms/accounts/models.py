@@ -97,25 +97,48 @@ class LoginSession(db.Model):
     """
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The digest of the cookie's token. With remember-me the same token is the remember
+    # cookie's, and it is replaced (rotated) each time that cookie revives the session.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # How the second step of sign-in was passed ("totp", "passkey", "recovery"), or None.
     second_factor: Mapped[str | None] = mapped_column(String(20))
+    # Expiry lives here, not in the cookie: the session is live while now is before both.
+    # The idle expiry slides forward as the person uses the app (services.touch_session).
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    idle_expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    remember: Mapped[bool] = mapped_column(Boolean, default=False)
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
 
     user: Mapped[User] = relationship()
 
 
+class TokenKind(str, enum.Enum):
+    SET = "set"  # an admin issued it (new account, or a new link on request)
+    RESET = "reset"  # the person asked for it by e-mail ("Forgot your password?")
+
+
 class SetPasswordToken(db.Model):
-    """A one-time link an admin issues instead of choosing a password for someone."""
+    """A one-time link to set a password: issued by an admin, or e-mailed on a reset request.
+
+    The token travels in the link once: its first GET marks the row opened and moves on to
+    a token-free address, with the row's id in the (signed, server-checked) Flask session.
+    """
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    kind: Mapped[TokenKind] = mapped_column(
+        Enum(TokenKind, native_enum=False, length=10, validate_strings=True, values_callable=_enum_values),
+        default=TokenKind.SET)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When the link was first followed; the form then works for a short while from then on.
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
