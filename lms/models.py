@@ -11,3 +11,4 @@ from lms.evidence.models import Certificate  # noqa: F401
 from lms.authoring.models import Draft, DraftImage  # noqa: F401
 from lms.evidence.branding import Branding  # noqa: F401
 from lms.jobs.models import Job, JobFile  # noqa: F401
+from lms.mfa.models import Passkey, RecoveryCode, TotpFactor, WebAuthnChallenge  # noqa: F401

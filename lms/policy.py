@@ -18,7 +18,7 @@ from __future__ import annotations
 import enum
 from typing import Any, Final, NoReturn
 
-from flask import abort, redirect, request, url_for
+from flask import Response, abort, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import ColumnElement, Select, and_, bindparam, false, select
 
@@ -162,7 +162,27 @@ def can(user: User | None, permission: Permission) -> bool:
     """True when the user is signed in, active and their role holds the permission."""
     return bool(user is not None and user.is_authenticated and user.active
                 and user.role in GRANTS[permission])
+    # Second factors (lms/mfa). The second step of sign-in and sign-in with a passkey are public:
+    # the pending state in the signed session cookie, or the passkey itself, is the credential.
+    "mfa.verify": PUBLIC,
+    "mfa.passkey_verify_options": PUBLIC,
+    "mfa.passkey_verify": PUBLIC,
+    "mfa.passkey_sign_in_options": PUBLIC,
+    "mfa.passkey_sign_in": PUBLIC,
+    # Each person's own factors: the views act on current_user only.
+    "mfa.overview": SIGNED_IN,
+    "mfa.totp_enrol": SIGNED_IN,
+    "mfa.totp_remove": SIGNED_IN,
+    "mfa.recovery_codes": SIGNED_IN,
+    "mfa.passkey_register_options": SIGNED_IN,
+    "mfa.passkey_register": SIGNED_IN,
+    "mfa.passkey_remove": SIGNED_IN,  # record rule: the passkey must be the user's (else 404)
 
+
+# Reachable by a signed-in person whose role requires a second factor that their session has
+# not passed: the pages that let them pass or enrol one (every "mfa." endpoint), and signing out.
+# Static files and the health check are PUBLIC, so the hook never gets that far for them.
+MFA_EXEMPT: Final = frozenset({"accounts.logout"})
 
 def enforce_endpoint_rule():
     """before_request hook: apply the endpoint's declared rule (deny when none is declared)."""
@@ -180,6 +200,10 @@ def enforce_endpoint_rule():
 
 def _deny() -> NoReturn:
     """403, and an audit event naming who was refused what."""
+    if request.endpoint not in MFA_EXEMPT and not request.endpoint.startswith("mfa."):
+        second_step = _second_factor_redirect(current_user)
+        if second_step is not None:
+            return second_step
     from lms.audit.services import record
     from lms.extensions import db
 

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional, Regexp
+from wtforms.widgets import CheckboxInput
 
 from lms.accounts.models import OrganisationKind, Role
 from lms.accounts.passwords import MAX_LENGTH
@@ -68,3 +69,8 @@ class UserSearchForm(FlaskForm):
     role = SelectField("Role", choices=[("", "Any role")] + [(r.value, r.label) for r in Role],
                        validators=[Optional()])
     organisation = SelectField("Organisation", coerce=_optional_int, validators=[Optional()])
+    mfa_required_roles = SelectMultipleField(
+        "Second factor required for", choices=[(r.value, r.label) for r in Role], validators=[Optional()],
+        option_widget=CheckboxInput(),
+        description="People here with these roles must use an authenticator app or a passkey to sign in, "
+                    "in addition to the roles the whole site requires.")

@@ -47,6 +47,9 @@ class Organisation(db.Model):
     country: Mapped[str] = mapped_column(String(2))  # ISO 3166-1 alpha-2
     contract_reference: Mapped[str] = mapped_column(String(100), default="")
     contact_email: Mapped[str] = mapped_column(String(254), default="")
+    # Roles (comma-separated values) whose people here must use a second factor, on top of
+    # MFA_REQUIRED_ROLES (lms.mfa.services.mfa_required).
+    mfa_required_roles: Mapped[str] = mapped_column(String(100), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
     def __repr__(self) -> str:

@@ -287,7 +287,8 @@ def save_organisation(actor: User | None, data: OrganisationData, org: Organisat
             raise AccountError(f"{client.name} is already the client company; add partners instead.", "kind")
     new = {"name": name, "kind": data.kind, "country": data.country.strip().upper(),
            "contract_reference": data.contract_reference.strip(),
-           "contact_email": normalise_email(data.contact_email)}
+           "contact_email": normalise_email(data.contact_email),
+           "mfa_required_roles": data.mfa_required_roles}
     if org is None:
         org = Organisation(**new)
         db.session.add(org)
@@ -302,3 +303,4 @@ def save_organisation(actor: User | None, data: OrganisationData, org: Organisat
     if changes:
         record("organisation.updated", actor=actor, target=org, changes=changes)
     return org
+    mfa_required_roles: str = ""  # comma-separated role values (lms.mfa.services.mfa_required)

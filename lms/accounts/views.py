@@ -22,6 +22,7 @@ GENERIC_LOGIN_ERROR = "The e-mail address or password is not right, or the accou
 def _account_key() -> str:
     """Rate-limit key for sign-in attempts against one account, whatever the client address."""
     return "login-account:" + services.normalise_email(request.form.get("email", ""))[:254]
+from lms.mfa.services import forget_organisation_roles, has_factor
 
 
 def _safe_next(target: str | None) -> str:
@@ -49,7 +50,11 @@ def login():
             db.session.commit()  # keep the failure in the audit log
             flash(GENERIC_LOGIN_ERROR, "error")
             return render_template("accounts/login.html", form=form), 200
-        return finish_sign_in(user, remember=form.remember.data, next_url=_safe_next(request.args.get("next")))
+        next_url = _safe_next(request.args.get("next"))
+        if has_factor(user):  # the second step (lms/mfa) starts the session once it is passed
+            from lms.mfa.views import begin_second_step
+            return begin_second_step(user, remember=form.remember.data, next_url=next_url)
+        return finish_sign_in(user, remember=form.remember.data, next_url=next_url)
     return render_template("accounts/login.html", form=form)
 
 
@@ -212,11 +217,13 @@ def organisation_list():
 @bp.route("/admin/organisations/<int:org_id>", methods=["GET", "POST"], endpoint="organisation_edit")
 def organisation_new(org_id: int | None = None):
     org = db.get_or_404(Organisation, org_id) if org_id is not None else None
-    form = OrganisationForm(obj=org, data={"kind": org.kind.value} if org and request.method == "GET" else None)
+    form = OrganisationForm(obj=org, data={"kind": org.kind.value, "mfa_required_roles": [
+        role for role in org.mfa_required_roles.split(",") if role]} if org and request.method == "GET" else None)
     if form.validate_on_submit():
         data = services.OrganisationData(
             name=form.name.data, kind=OrganisationKind(form.kind.data), country=form.country.data,
-            contract_reference=form.contract_reference.data or "", contact_email=form.contact_email.data or "")
+            contract_reference=form.contract_reference.data or "", contact_email=form.contact_email.data or "",
+            mfa_required_roles=",".join(sorted(form.mfa_required_roles.data or [])))
         try:
             org = services.save_organisation(current_user, data, org)
         except services.AccountError as exc:
@@ -226,3 +233,4 @@ def organisation_new(org_id: int | None = None):
             flash(f"{org.name} saved.", "success")
             return redirect(url_for("accounts.organisation_list"))
     return render_template("accounts/organisation_form.html", form=form, organisation=org)
+            forget_organisation_roles()  # this worker applies a new MFA requirement at once

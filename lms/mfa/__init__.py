@@ -1,0 +1,1 @@
+"""Second factors: TOTP with recovery codes, passkeys (WebAuthn), and who must use one."""
