@@ -44,8 +44,21 @@ class BaseConfig:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = False
-    REMEMBER_COOKIE_DURATION = timedelta(days=7)
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    # Server-side session lifetimes (lms/accounts/services.py; the database decides, not the
+    # cookie): idle timeouts for staff (trainers, admins, auditors) and agents, and the
+    # absolute lifetime without and with "Keep me signed in".
+    SESSION_IDLE_MINUTES_STAFF = int(os.environ.get("SESSION_IDLE_MINUTES_STAFF", "30"))
+    SESSION_IDLE_MINUTES_AGENT = int(os.environ.get("SESSION_IDLE_MINUTES_AGENT", "720"))
+    SESSION_LIFETIME_HOURS = int(os.environ.get("SESSION_LIFETIME_HOURS", "12"))
+    SESSION_REMEMBER_DAYS = int(os.environ.get("SESSION_REMEMBER_DAYS", "30"))
+    REMEMBER_COOKIE_DURATION = timedelta(days=SESSION_REMEMBER_DAYS)
+    # Self-service password reset: the e-mailed link's life, and its throttles.
+    PASSWORD_RESET_MINUTES = int(os.environ.get("PASSWORD_RESET_MINUTES", "30"))
+    PASSWORD_RESET_LIMIT_PER_ACCOUNT = os.environ.get("PASSWORD_RESET_LIMIT_PER_ACCOUNT", "3 per hour")
+    PASSWORD_RESET_LIMIT_PER_IP = os.environ.get("PASSWORD_RESET_LIMIT_PER_IP", "10 per hour")
+    # Once a set-password or reset link is opened, its form works for this long.
+    SET_PASSWORD_FORM_MINUTES = 15
 
     # A quiz can take a while: a CSRF token must outlive a long attempt.
     WTF_CSRF_TIME_LIMIT = 8 * 3600

@@ -77,7 +77,14 @@ ENDPOINTS: Final[dict[str, Access | Permission]] = {
     "main.index": SIGNED_IN,
     "accounts.login": PUBLIC,
     "accounts.logout": SIGNED_IN,
-    "accounts.set_password": PUBLIC,  # the one-time token is the credential
+    "accounts.set_password": PUBLIC,  # the one-time token is the credential, traded on first GET
+    "accounts.reset_password": PUBLIC,  # the same, for a link e-mailed on a reset request
+    "accounts.set_password_form": PUBLIC,  # works only for the link this browser opened
+    "accounts.forgot_password": PUBLIC,
+    "accounts.security": SIGNED_IN,  # one's own password and sessions
+    "accounts.change_password": SIGNED_IN,
+    "accounts.session_end": SIGNED_IN,  # record rule: only one's own sessions
+    "accounts.sessions_end_others": SIGNED_IN,
     "accounts.user_list": Permission.MANAGE_USERS,
     "accounts.user_new": Permission.MANAGE_USERS,
     "accounts.user_edit": Permission.MANAGE_USERS,
@@ -155,13 +162,6 @@ ENDPOINTS: Final[dict[str, Access | Permission]] = {
     "authoring.quiz_simulation_node_add": Permission.AUTHOR_CONTENT,
     "authoring.quiz_simulation_node_delete": Permission.AUTHOR_CONTENT,
     "authoring.quiz_preview": Permission.AUTHOR_CONTENT,
-}
-
-
-def can(user: User | None, permission: Permission) -> bool:
-    """True when the user is signed in, active and their role holds the permission."""
-    return bool(user is not None and user.is_authenticated and user.active
-                and user.role in GRANTS[permission])
     # Second factors (lms/mfa). The second step of sign-in and sign-in with a passkey are public:
     # the pending state in the signed session cookie, or the passkey itself, is the credential.
     "mfa.verify": PUBLIC,
@@ -177,7 +177,7 @@ def can(user: User | None, permission: Permission) -> bool:
     "mfa.passkey_register_options": SIGNED_IN,
     "mfa.passkey_register": SIGNED_IN,
     "mfa.passkey_remove": SIGNED_IN,  # record rule: the passkey must be the user's (else 404)
-
+}
 
 # Reachable by a signed-in person whose role requires a second factor that their session has
 # not passed: the pages that let them pass or enrol one (every "mfa." endpoint), and signing out.
@@ -272,26 +272,31 @@ def attempt_owner_query(*columns: ColumnElement) -> Select:
     Run it with `attempt_owner_params(attempt_id)` and pass the first row to
     authorise_attempt_owner. Each row holds `session_role`, `owned_attempt_id` (NULL when
     the attempt is not the user's, so that it is a 404 like any other attempt page) and the
-    given columns, which may come from Attempt and from tables the caller joins to it. The
-    session is live by the same rule as every other request's (accounts.services.LIVE_SESSION).
+    given columns, which may come from Attempt and from tables the caller joins to it, and
+    `session_id` and `session_due` for accounts.services.touch_session. The session is live
+    by the same rule as every other request's (accounts.services.LIVE_SESSION).
     Signing in and finding the attempt in one statement, rather than one each, is what lets
     saving an answer keep up with agents changing answers all day.
     """
     from lms.accounts.models import LoginSession
-    from lms.accounts.services import LIVE_SESSION
+    from lms.accounts.services import LIVE_SESSION, SESSION_TOUCH_COLUMNS
     from lms.assessment.models import Attempt
 
-    return (select(User.role.label("session_role"), Attempt.id.label("owned_attempt_id"), *columns)
+    return (select(User.role.label("session_role"), Attempt.id.label("owned_attempt_id"),
+                   User.organisation_id.label("session_organisation_id"),
+                   LoginSession.second_factor.label("session_second_factor"),
+                   *SESSION_TOUCH_COLUMNS, *columns)
             .select_from(LoginSession)
             .join(User, User.id == LoginSession.user_id)
             .outerjoin(Attempt, and_(Attempt.id == bindparam("attempt_id"), Attempt.user_id == User.id))
             .where(LIVE_SESSION))
 
 
-def attempt_owner_params(attempt_id: int) -> dict[str, str | int | None]:
-    from lms.accounts.services import cookie_token_digest
+def attempt_owner_params(attempt_id: int) -> dict[str, Any]:
+    """The values for attempt_owner_query, as the database driver takes them (DriverStatement)."""
+    from lms.accounts.services import cookie_token_digest, live_session_params
 
-    return {"token_hash": cookie_token_digest(), "attempt_id": attempt_id}
+    return {**live_session_params(cookie_token_digest(), for_driver=True), "attempt_id": attempt_id}
 
 
 def authorise_attempt_owner(row: Any | None) -> None:

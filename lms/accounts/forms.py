@@ -28,6 +28,24 @@ class SetPasswordForm(FlaskForm):
                             render_kw={"autocomplete": "new-password"})
 
 
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("E-mail", validators=[InputRequired(), Email(check_deliverability=False), Length(max=254)],
+                       description="The address you sign in with. We send a link to choose a new password.",
+                       render_kw={"autocomplete": "username"})
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[InputRequired(), Length(max=MAX_LENGTH)],
+                                     render_kw={"autocomplete": "current-password"})
+    password = PasswordField(
+        "New password", validators=[InputRequired(), Length(max=MAX_LENGTH)],
+        description="At least 8 characters. A phrase of a few words is easy to remember and hard to guess.",
+        render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField("Repeat the new password",
+                            validators=[InputRequired(), EqualTo("password", "The two passwords differ.")],
+                            render_kw={"autocomplete": "new-password"})
+
+
 def _optional_int(value: str) -> int | None:
     return int(value) if value not in (None, "", "None") else None
 

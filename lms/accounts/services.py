@@ -8,10 +8,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
-from flask import session
-from sqlalchemy import and_, bindparam, func, select, update
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app, session
+from sqlalchemy import Connection, Engine, and_, bindparam, func, select, update
 
 from lms.accounts.models import (
     LoginSession,
@@ -19,11 +21,13 @@ from lms.accounts.models import (
     OrganisationKind,
     Role,
     SetPasswordToken,
+    TokenKind,
     User,
 )
 from lms.accounts.passwords import hash_password, needs_rehash, password_problem, verify_password
 from lms.audit.services import record
-from lms.clock import now
+from lms.clock import UTCDateTime, now
+from lms.driver_statements import DriverStatement
 from lms.extensions import db
 
 
@@ -43,17 +47,29 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+# What a failed sign-in records when the typed text is not an e-mail address: it may be a
+# password typed into the wrong box, so none of it goes into the audit log.
+NOT_AN_EMAIL = "(not an e-mail address)"
+
+
+def identifier_for_log(typed: str) -> str:
+    """The normalised address when `typed` is a syntactically valid e-mail, otherwise NOT_AN_EMAIL."""
+    try:
+        return validate_email(typed.strip(), check_deliverability=False).normalized.lower()[:254]
+    except EmailNotValidError:
+        return NOT_AN_EMAIL
+
+
 # ---- sign-in ---------------------------------------------------------------------
 
 def authenticate(email: str, password: str) -> User | None:
     """The active user with this e-mail and password, or None. Records success and failure."""
-    email = normalise_email(email)
-    user = db.session.scalar(select(User).where(User.email == email))
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     ok = verify_password(user.password_hash if user else None, password)
     if not (ok and user is not None and user.active):
         # The reason stays in the log, never on the page (no account enumeration).
         reason = "unknown account" if user is None else ("inactive" if ok else "wrong password")
-        record("auth.login_failed", actor_label=email[:254], reason=reason)
+        record("auth.login_failed", actor_label=identifier_for_log(email), reason=reason)
         return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
@@ -61,10 +77,35 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def start_session(user: User, *, remember: bool = False, second_factor: str | None = None) -> str:
+STAFF_ROLES = frozenset({Role.TRAINER, Role.ADMIN, Role.AUDITOR})
+# The idle expiry slides forward at most this often, so that using the app writes to
+# login_session about once a minute rather than on every request.
+TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+def idle_window(role: Role | str) -> timedelta:
+    """How long a session of this role lives without a request (SESSION_IDLE_MINUTES_*)."""
+    config = current_app.config
+    minutes = config["SESSION_IDLE_MINUTES_STAFF"] if Role(role) in STAFF_ROLES else config["SESSION_IDLE_MINUTES_AGENT"]
+    return timedelta(minutes=minutes)
+
+
+def session_lifetime(remember: bool) -> timedelta:
+    """A session's absolute lifetime: SESSION_REMEMBER_DAYS with remember-me, else SESSION_LIFETIME_HOURS."""
+    config = current_app.config
+    return timedelta(days=config["SESSION_REMEMBER_DAYS"]) if remember \
+        else timedelta(hours=config["SESSION_LIFETIME_HOURS"])
+
+
+def start_session(user: User, *, remember: bool = False, second_factor: str | None = None,
+                  user_agent: str = "") -> str:
     """Create a server-side session and return the token that goes into the cookie."""
     token = secrets.token_urlsafe(32)
-    db.session.add(LoginSession(token_hash=_digest(token), user=user, second_factor=second_factor))
+    moment = now()
+    db.session.add(LoginSession(
+        token_hash=_digest(token), user=user, second_factor=second_factor, remember=remember,
+        user_agent=user_agent[:300], created_at=moment, last_seen_at=moment,
+        idle_expires_at=moment + idle_window(user.role), expires_at=moment + session_lifetime(remember)))
     db.session.flush()
     return token
 
@@ -73,19 +114,102 @@ def load_session_user(token: str) -> User | None:
     """The user behind a cookie token, if the session is live and the user is active.
 
     Flask-Login checks `is_active` only at login; this runs on every request, so
-    deactivation and sign-out take effect on the very next one.
+    deactivation, sign-out and expiry take effect on the very next one. When the session
+    was last seen more than TOUCH_INTERVAL ago, its idle expiry slides forward.
     """
-    return db.session.scalar(_SESSION_USER, {"token_hash": _digest(token)})
+    row = db.session.execute(_SESSION_USER, live_session_params(_digest(token))).first()
+    if row is None:
+        return None
+    user, session_id, due = row
+    if due:
+        with autocommit_engine().connect() as connection:
+            touch_session(connection, session_id, user.role)
+    return user
 
 
-# What makes a session live, for a statement joining LoginSession to its User with the
-# cookie token's digest bound as `token_hash`. Shared with policy.attempt_owner_query, which
-# signs a request in with the same rule.
+# What makes a session live, for a statement joining LoginSession to its User, run with
+# live_session_params: not signed out, inside both expiries, and the user active. Shared
+# with policy.attempt_owner_query, which signs a request in with the same rule.
+_NOW = bindparam("now", type_=UTCDateTime())
 LIVE_SESSION = and_(LoginSession.token_hash == bindparam("token_hash"), LoginSession.revoked_at.is_(None),
-                    User.active)
+                    LoginSession.idle_expires_at > _NOW, LoginSession.expires_at > _NOW, User.active)
+
+# The session's id and whether its idle expiry is due to slide (touch_session), for the same statements.
+SESSION_TOUCH_COLUMNS = (
+    LoginSession.id.label("session_id"),
+    (LoginSession.last_seen_at < bindparam("touch_before", type_=UTCDateTime())).label("session_due"),
+)
 
 # Built once, because it runs on every request and building a SELECT is a good part of its cost.
-_SESSION_USER = select(User).join(LoginSession, LoginSession.user_id == User.id).where(LIVE_SESSION)
+_SESSION_USER = (select(User, *SESSION_TOUCH_COLUMNS).join(LoginSession, LoginSession.user_id == User.id)
+                 .where(LIVE_SESSION))
+
+
+def live_session_params(token_hash: str | None, *, for_driver: bool = False) -> dict[str, Any]:
+    """The values LIVE_SESSION and SESSION_TOUCH_COLUMNS take, as of now.
+
+    `for_driver`: times as the database driver takes them (naive UTC), for DriverStatement.
+    """
+    moment = now()
+    values: dict[str, Any] = {"token_hash": token_hash, "now": moment, "touch_before": moment - TOUCH_INTERVAL}
+    if for_driver:
+        values["now"], values["touch_before"] = _naive(values["now"]), _naive(values["touch_before"])
+    return values
+
+
+def _naive(moment: datetime) -> datetime:
+    return UTCDateTime().process_bind_param(moment, None)
+
+
+# One conditional UPDATE, by the session's id: it writes only when the session was last seen
+# more than TOUCH_INTERVAL ago and is still live (a parallel request may have slid it already).
+_TOUCH = DriverStatement(
+    update(LoginSession)
+    .where(LoginSession.id == bindparam("session_id"), LoginSession.last_seen_at < bindparam("touch_before"),
+           LoginSession.revoked_at.is_(None), LoginSession.idle_expires_at > bindparam("now"))
+    .values(last_seen_at=bindparam("seen_at"), idle_expires_at=bindparam("idle_until"))
+)
+
+
+def touch_session(connection: Connection, session_id: int, role: Role | str) -> None:
+    """Slide a session's idle expiry forward from now (the caller found it due).
+
+    Runs on the connection given, straight on the driver: the answer autosave calls it on
+    its autocommit connection, so keeping an agent signed in while they answer costs one
+    UPDATE a minute at most.
+    """
+    moment = now()
+    _TOUCH.rowcount(connection, {
+        "session_id": session_id, "touch_before": _naive(moment - TOUCH_INTERVAL), "now": _naive(moment),
+        "seen_at": _naive(moment), "idle_until": _naive(moment + idle_window(role))})
+
+
+def autocommit_engine() -> Engine:
+    """The app's engine (and pool), handing out connections in autocommit mode.
+
+    For the statements that stand alone outside the request's transaction: an answer
+    saved, a session's idle expiry slid forward.
+    """
+    engine = current_app.extensions.get("lms.autocommit_engine")
+    if engine is None:  # shares the app engine's pool; built once per app
+        engine = current_app.extensions["lms.autocommit_engine"] = db.engine.execution_options(
+            isolation_level="AUTOCOMMIT")
+    return engine
+
+
+def rotate_remember_token(token: str) -> tuple[str, timedelta] | None:
+    """Replace the token of a session revived by its remember-me cookie; the old one stops working.
+
+    Returns the new token and how long the session has left (for the new cookie's
+    lifetime), or None when the session is not a remember-me one (it cannot be revived).
+    """
+    row = db.session.scalar(select(LoginSession).where(LoginSession.token_hash == _digest(token)))
+    if row is None or not row.remember:
+        return None
+    new_token = secrets.token_urlsafe(32)
+    row.token_hash = _digest(new_token)
+    record("auth.session_revived", actor=row.user, session_id=row.id)
+    return new_token, row.expires_at - now()
 
 
 def cookie_token_digest() -> str | None:
@@ -104,13 +228,14 @@ def end_session(token: str, user: User) -> None:
     record("auth.logout", actor=user)
 
 
-def end_all_sessions(user: User, *, except_token: str | None = None) -> None:
+def end_all_sessions(user: User, *, except_token: str | None = None) -> int:
+    """Revoke the user's sessions (remember-me cookies die with them) but `except_token`'s; how many."""
     query = update(LoginSession).where(
         LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None)
     )
     if except_token:
         query = query.where(LoginSession.token_hash != _digest(except_token))
-    db.session.execute(query.values(revoked_at=now()))
+    return db.session.execute(query.values(revoked_at=now())).rowcount
 
 
 # ---- users -----------------------------------------------------------------------
@@ -215,10 +340,17 @@ def search_users(query_text: str = "", role: Role | None = None, organisation_id
     return query
 
 
-# ---- set-password links ------------------------------------------------------------
+# ---- set-password and reset links --------------------------------------------------
 
 def issue_password_link(actor: User | None, user: User, hours: int) -> str:
     """Create a one-time token (returned once, stored hashed) and retire older ones."""
+    token = _issue_token(user, TokenKind.SET, timedelta(hours=hours), created_by=actor)
+    record("user.password_link_issued", actor=actor, target=user)
+    return token
+
+
+def _issue_token(user: User, kind: TokenKind, life: timedelta, created_by: User | None = None) -> str:
+    # One live link per person: a new one retires the others, whoever asked for them.
     db.session.execute(
         update(SetPasswordToken)
         .where(SetPasswordToken.user_id == user.id, SetPasswordToken.used_at.is_(None))
@@ -226,19 +358,36 @@ def issue_password_link(actor: User | None, user: User, hours: int) -> str:
     )
     token = secrets.token_urlsafe(32)
     db.session.add(SetPasswordToken(
-        token_hash=_digest(token), user=user, created_by_id=getattr(actor, "id", None),
-        expires_at=now() + timedelta(hours=hours),
+        token_hash=_digest(token), user=user, kind=kind, created_by_id=getattr(created_by, "id", None),
+        expires_at=now() + life,
     ))
-    record("user.password_link_issued", actor=actor, target=user)
     return token
 
 
-def find_password_token(token: str) -> SetPasswordToken | None:
-    """The unused, unexpired token row for an active user, or None."""
-    row = db.session.scalar(select(SetPasswordToken).where(SetPasswordToken.token_hash == _digest(token)))
-    if row is None or row.used_at is not None or row.expires_at <= now() or not row.user.active:
+def open_password_token(token: str, kind: TokenKind) -> SetPasswordToken | None:
+    """Trade a link's token for its row: the first opening only, of an unused, unexpired link
+    for an active user. Marks it opened, so the token in the link (and in any log that kept
+    it) is worth nothing from now on; the caller keeps the row's id in the session."""
+    row = db.session.scalar(select(SetPasswordToken).where(SetPasswordToken.token_hash == _digest(token),
+                                                           SetPasswordToken.kind == kind))
+    if row is None or row.opened_at is not None or not _usable(row):
+        return None
+    row.opened_at = now()
+    return row
+
+
+def opened_password_token(token_id: Any) -> SetPasswordToken | None:
+    """The row of a link this browser opened, while its form is open (SET_PASSWORD_FORM_MINUTES)."""
+    row = db.session.get(SetPasswordToken, token_id) if isinstance(token_id, int) else None
+    if row is None or row.opened_at is None or not _usable(row):
+        return None
+    if now() >= row.opened_at + timedelta(minutes=current_app.config["SET_PASSWORD_FORM_MINUTES"]):
         return None
     return row
+
+
+def _usable(row: SetPasswordToken) -> bool:
+    return row.used_at is None and row.expires_at > now() and row.user.active
 
 
 def redeem_password_token(row: SetPasswordToken, password: str) -> User:
@@ -250,8 +399,24 @@ def redeem_password_token(row: SetPasswordToken, password: str) -> User:
     user.password_hash = hash_password(password)
     row.used_at = now()
     end_all_sessions(user)
-    record("user.password_set", actor=user, target=user)
+    record("user.password_reset" if row.kind is TokenKind.RESET else "user.password_set", actor=user, target=user)
     return user
+
+
+def request_password_reset(email: str, minutes: int) -> tuple[User, str] | None:
+    """A reset token for the active account with this e-mail (to be e-mailed), or None.
+
+    The caller answers the same either way, so that the page tells nobody whether an
+    address has an account; the audit log keeps what happened.
+    """
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None or not user.active:
+        record("auth.password_reset_requested", actor_label=identifier_for_log(email),
+               outcome="unknown account" if user is None else "inactive")
+        return None
+    token = _issue_token(user, TokenKind.RESET, timedelta(minutes=minutes))
+    record("auth.password_reset_requested", actor=user, outcome="e-mailed")
+    return user, token
 
 
 def set_password(actor: User | None, user: User, password: str) -> None:
@@ -264,6 +429,81 @@ def set_password(actor: User | None, user: User, password: str) -> None:
     record("user.password_set", actor=actor, target=user)
 
 
+# ---- the person's own account --------------------------------------------------------
+
+def change_own_password(user: User, current_password: str, new_password: str) -> None:
+    """Change one's own password: the current one is required, and every other session ends."""
+    if not verify_password(user.password_hash, current_password):
+        record("auth.password_change_failed", actor=user, reason="wrong current password")
+        raise AccountError("That is not your current password.", "current_password")
+    problem = password_problem(new_password, email=user.email, name=user.name)
+    if problem:
+        raise AccountError(problem, "password")
+    user.password_hash = hash_password(new_password)
+    ended = end_all_sessions(user, except_token=user.session_token)
+    record("auth.password_changed", actor=user, target=user, sessions_ended=ended)
+
+
+@dataclass(frozen=True)
+class ActiveSession:
+    """One live session as its owner sees it on the security page."""
+
+    id: int
+    created_at: datetime
+    last_seen_at: datetime
+    device: str
+    remember: bool
+    current: bool
+
+
+def active_sessions(user: User) -> list[ActiveSession]:
+    """The user's live sessions, the most recently used first; `current` marks this browser's."""
+    moment = now()
+    rows = db.session.scalars(
+        select(LoginSession)
+        .where(LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None),
+               LoginSession.idle_expires_at > moment, LoginSession.expires_at > moment)
+        .order_by(LoginSession.last_seen_at.desc(), LoginSession.id.desc()))
+    mine = _digest(user.session_token) if user.session_token else None
+    return [ActiveSession(row.id, row.created_at, row.last_seen_at, describe_user_agent(row.user_agent),
+                          row.remember, row.token_hash == mine) for row in rows]
+
+
+def end_own_session(user: User, session_id: int) -> bool:
+    """Sign one of one's own other sessions out; False when there is no such live session."""
+    ended = db.session.execute(
+        update(LoginSession)
+        .where(LoginSession.id == session_id, LoginSession.user_id == user.id, LoginSession.revoked_at.is_(None),
+               LoginSession.token_hash != _digest(user.session_token))
+        .values(revoked_at=now())).rowcount
+    if ended:
+        record("auth.session_ended", actor=user, target=user, session_id=session_id)
+    return bool(ended)
+
+
+def end_other_sessions(user: User) -> int:
+    """"Sign out everywhere else": every session of the user but this browser's ends."""
+    ended = end_all_sessions(user, except_token=user.session_token)
+    record("auth.sessions_ended_elsewhere", actor=user, target=user, sessions_ended=ended)
+    return ended
+
+
+# Tried in order: the first name found in a User-Agent header names the browser or system.
+_BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("FxiOS/", "Firefox"),
+             ("CriOS/", "Chrome"), ("Chromium/", "Chromium"), ("Chrome/", "Chrome"), ("Safari/", "Safari"))
+_SYSTEMS = (("iPhone", "iPhone"), ("iPad", "iPad"), ("Android", "Android"), ("Windows", "Windows"),
+            ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"), ("Linux", "Linux"))
+
+
+def describe_user_agent(user_agent: str) -> str:
+    """A short, readable name for a browser, e.g. "Firefox on Windows" (or "Unknown browser")."""
+    browser = next((name for marker, name in _BROWSERS if marker in user_agent), None)
+    system = next((name for marker, name in _SYSTEMS if marker in user_agent), None)
+    if browser and system:
+        return f"{browser} on {system}"
+    return browser or system or "Unknown browser"
+
+
 # ---- organisations -----------------------------------------------------------------
 
 @dataclass
@@ -273,6 +513,7 @@ class OrganisationData:
     country: str
     contract_reference: str = ""
     contact_email: str = ""
+    mfa_required_roles: str = ""  # comma-separated role values (lms.mfa.services.mfa_required)
 
 
 def save_organisation(actor: User | None, data: OrganisationData, org: Organisation | None = None) -> Organisation:
@@ -303,4 +544,3 @@ def save_organisation(actor: User | None, data: OrganisationData, org: Organisat
     if changes:
         record("organisation.updated", actor=actor, target=org, changes=changes)
     return org
-    mfa_required_roles: str = ""  # comma-separated role values (lms.mfa.services.mfa_required)

@@ -1,15 +1,25 @@
-"""Sign-in, sign-out, set-password links, and the admin pages for users and organisations."""
+"""Sign-in, sign-out, set-password and reset links, one's own account and sessions, and the
+admin pages for users and organisations."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user, user_loaded_from_cookie
 from sqlalchemy import func, select
 
-from lms.accounts import services
-from lms.accounts.forms import LoginForm, OrganisationForm, SetPasswordForm, UserForm, UserSearchForm
-from lms.accounts.models import Organisation, OrganisationKind, Role, User
+from lms.accounts import reset_mail, services
+from lms.accounts.forms import (
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    OrganisationForm,
+    SetPasswordForm,
+    UserForm,
+    UserSearchForm,
+)
+from lms.accounts.models import Organisation, OrganisationKind, Role, TokenKind, User
+from lms.addresses import external_url
 from lms.certification.services import sync_enrolments
 from lms.extensions import db, limiter
 from lms.pagination import paginate
@@ -65,10 +75,30 @@ def finish_sign_in(user: User, *, remember: bool, next_url: str, second_factor: 
     all end here.
     """
     session.clear()  # a fresh session at sign-in (ASVS 7.2.4)
-    user.session_token = services.start_session(user, remember=remember, second_factor=second_factor)
+    user.session_token = services.start_session(user, remember=remember, second_factor=second_factor,
+                                                user_agent=request.headers.get("User-Agent", ""))
     login_user(user, remember=remember)
     db.session.commit()
     return redirect(next_url)
+
+
+@user_loaded_from_cookie.connect
+def _rotate_remember_token(app, user: User) -> None:
+    """A remember-me cookie revived the session: give it a new token and the browser a new cookie.
+
+    The old cookie stops working at once, so a copied one is good for one use at most, and
+    using it signs the real owner out (who then notices). A session that was not started
+    with remember-me cannot be revived this way.
+    """
+    rotated = services.rotate_remember_token(user.session_token)
+    if rotated is None:
+        logout_user()
+        return
+    user.session_token, left = rotated
+    session["_user_id"] = user.session_token
+    session["_remember"] = "set"  # Flask-Login re-sets the cookie at the end of the request
+    session["_remember_seconds"] = max(int(left.total_seconds()), 0)
+    db.session.commit()
 
 
 @bp.route("/logout", methods=["POST"])
@@ -81,10 +111,38 @@ def logout():
     return redirect(url_for("accounts.login"))
 
 
-@bp.route("/set-password/<token>", methods=["GET", "POST"])
+# The id of the set-password or reset link this browser opened (see open_link).
+_OPENED_LINK = "password_link"
+
+
+@bp.route("/set-password/<token>")
 def set_password(token: str):
-    row = services.find_password_token(token)
+    """An admin's one-time link: traded for server-side state, then the form at a clean address."""
+    return _open_link(token, TokenKind.SET)
+
+
+@bp.route("/reset-password/<token>")
+def reset_password(token: str):
+    """The link a password-reset e-mail carries: the same trade as set_password."""
+    return _open_link(token, TokenKind.RESET)
+
+
+def _open_link(token: str, kind: TokenKind):
+    """The first GET trades the token for the row's id in the session and moves on to an address
+    without it, so the token leaves the address bar, the history and the Referer at once."""
+    row = services.open_password_token(token, kind)
     if row is None:
+        return render_template("accounts/set_password_invalid.html"), 404
+    db.session.commit()
+    session[_OPENED_LINK] = row.id
+    return redirect(url_for("accounts.set_password_form"))
+
+
+@bp.route("/set-password", methods=["GET", "POST"])
+def set_password_form():
+    row = services.opened_password_token(session.get(_OPENED_LINK))
+    if row is None:
+        session.pop(_OPENED_LINK, None)
         return render_template("accounts/set_password_invalid.html"), 404
     form = SetPasswordForm()
     if form.validate_on_submit():
@@ -99,7 +157,84 @@ def set_password(token: str):
             session.clear()
             flash(f"Your password is set, {user.name}. Sign in with it now.", "success")
             return redirect(url_for("accounts.login"))
-    return render_template("accounts/set_password.html", form=form, user=row.user)
+    return render_template("accounts/set_password.html", form=form, user=row.user,
+                           reset=row.kind is TokenKind.RESET)
+
+
+def _reset_account_key() -> str:
+    """Rate-limit key for reset requests for one address, whatever the client address."""
+    return "reset-account:" + services.normalise_email(request.form.get("email", ""))[:254]
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["PASSWORD_RESET_LIMIT_PER_IP"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["PASSWORD_RESET_LIMIT_PER_ACCOUNT"], key_func=_reset_account_key,
+               methods=["POST"])
+def forgot_password():
+    """Ask for a reset link by e-mail. The reply is the same whether or not the address has an
+    account, and the e-mail leaves after the reply, so its timing tells nothing either."""
+    limiter.check()
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        found = services.request_password_reset(form.email.data, current_app.config["PASSWORD_RESET_MINUTES"])
+        db.session.commit()
+        response = current_app.make_response(
+            render_template("accounts/forgot_password_sent.html", email=form.email.data.strip()))
+        if found is not None:
+            user, token = found
+            response.call_on_close(reset_mail.prepare(user, external_url("accounts.reset_password", token=token)))
+        return response
+    return render_template("accounts/forgot_password.html", form=form)
+
+
+# ---- one's own account ------------------------------------------------------------
+
+@bp.route("/account/security")
+def security():
+    """Change one's password and see (and end) one's signed-in sessions."""
+    return _security_page(ChangePasswordForm())
+
+
+def _security_page(form: ChangePasswordForm):
+    return render_template("accounts/security.html", form=form, sessions=services.active_sessions(current_user))
+
+
+@bp.route("/account/password", methods=["POST"])
+def change_password():
+    form = ChangePasswordForm()
+    if not form.validate_on_submit():
+        return _security_page(form)
+    try:
+        services.change_own_password(current_user, form.current_password.data, form.password.data)
+    except services.AccountError as exc:
+        db.session.commit()  # keep a failed attempt in the audit log
+        _field_error(form, exc)
+        return _security_page(form)
+    db.session.commit()
+    flash("Your password is changed. Every other device you were signed in on is signed out.", "success")
+    return redirect(url_for("accounts.security"))
+
+
+@bp.route("/account/sessions/<int:session_id>/end", methods=["POST"])
+def session_end(session_id: int):
+    if services.end_own_session(current_user, session_id):
+        db.session.commit()
+        flash("That device is signed out.", "success")
+    else:
+        flash("That session has already ended.", "info")
+    return redirect(url_for("accounts.security"))
+
+
+@bp.route("/account/sessions/end-others", methods=["GET", "POST"])
+def sessions_end_others():
+    """"Sign out everywhere else": a confirmation page, then the POST that does it."""
+    others = [s for s in services.active_sessions(current_user) if not s.current]
+    if request.method == "POST":
+        ended = services.end_other_sessions(current_user)
+        db.session.commit()
+        flash(f"Signed out everywhere else ({ended} {'session' if ended == 1 else 'sessions'}).", "success")
+        return redirect(url_for("accounts.security"))
+    return render_template("accounts/sessions_end_others.html", others=others)
 
 
 # ---- users (admin) ----------------------------------------------------------------
@@ -146,7 +281,7 @@ def user_new():
             db.session.commit()
             flash(f"{user.name} was added.", "success")
             return render_template("accounts/password_link.html", user=user,
-                                   link=url_for("accounts.set_password", token=token, _external=True))
+                                   link=external_url("accounts.set_password", token=token))
     return render_template("accounts/user_form.html", form=form, user=None)
 
 
@@ -192,7 +327,7 @@ def user_password_link(user_id: int):
     token = services.issue_password_link(current_user, user, current_app.config["SET_PASSWORD_TOKEN_HOURS"])
     db.session.commit()
     return render_template("accounts/password_link.html", user=user,
-                           link=url_for("accounts.set_password", token=token, _external=True))
+                           link=external_url("accounts.set_password", token=token))
 
 
 def _field_error(form, exc: services.AccountError) -> None:
@@ -230,7 +365,7 @@ def organisation_new(org_id: int | None = None):
             _field_error(form, exc)
         else:
             db.session.commit()
+            forget_organisation_roles()  # this worker applies a new MFA requirement at once
             flash(f"{org.name} saved.", "success")
             return redirect(url_for("accounts.organisation_list"))
     return render_template("accounts/organisation_form.html", form=form, organisation=org)
-            forget_organisation_roles()  # this worker applies a new MFA requirement at once

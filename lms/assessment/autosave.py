@@ -4,7 +4,9 @@ This is the busiest request of an exam sitting, so its common case (an open atte
 inside its deadline and an answer that parses) takes one statement to read and one to
 write:
 
-- the read signs the request in, checks that the attempt is the agent's own
+- the read signs the request in (an expired session is refused; a session last seen
+  more than a minute ago has its idle expiry slid forward by one more UPDATE, so that
+  answering keeps the agent signed in), checks that the attempt is the agent's own
   (policy.attempt_owner_query) and brings the attempt's draw, its quiz version and
   the answers saved so far, one row per saved answer;
 - the write is services' conditional upsert, which stores the answer only while the
@@ -13,7 +15,7 @@ write:
   checked there, by the clock of the write.
 
 Both run on an autocommit connection of their own rather than in the request's ORM
-session (see _autocommit_engine): each statement is atomic by itself, so the write is
+session (see accounts.services.autocommit_engine): each statement is atomic by itself, so the write is
 stored when it returns, and the view's commit only concerns the uncommon cases. And both
 go straight to the driver's cursor (lms/driver_statements.py), which halves what running
 them costs the worker.
@@ -28,10 +30,10 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from flask import current_app
-from sqlalchemy import Connection, Engine, Text, cast
+from sqlalchemy import Connection, Text, cast
 from werkzeug.datastructures import MultiDict
 
+from lms.accounts.services import autocommit_engine, touch_session
 from lms.assessment import services
 from lms.assessment.models import Answer, Attempt, AttemptStatus
 from lms.assessment.question_types import ResponseError, question_type
@@ -60,23 +62,9 @@ def store_answer(attempt_id: int, position: int, form: MultiDict) -> tuple[int, 
     attempt does not have, services.AttemptClosed when the attempt no longer takes
     answers, ResponseError for an answer that does not fit the question.
     """
-    with _autocommit_engine().connect() as connection:
+    with autocommit_engine().connect() as connection:
         saved = _store_if_open(connection, attempt_id, position, form)
     return saved or _through_services(attempt_id, position, form)
-
-
-def _autocommit_engine() -> Engine:
-    """The app's engine (and pool), handing out connections in autocommit mode.
-
-    The fast path's read needs no transaction and its write is one atomic statement, so
-    autocommit saves the BEGIN and COMMIT round trips; a plain connection rather than the
-    ORM session saves the session's bookkeeping, which costs more than either statement.
-    """
-    engine = current_app.extensions.get("lms.autosave_engine")
-    if engine is None:  # shares the app engine's pool; built once per app
-        engine = current_app.extensions["lms.autosave_engine"] = db.engine.execution_options(
-            isolation_level="AUTOCOMMIT")
-    return engine
 
 
 def _store_if_open(connection: Connection, attempt_id: int, position: int,
@@ -85,6 +73,8 @@ def _store_if_open(connection: Connection, attempt_id: int, position: int,
     rows = _STATE.rows(connection, attempt_owner_params(attempt_id))
     authorise_attempt_owner(rows[0] if rows else None)
     state = rows[0]
+    if state.session_due:  # answering keeps the agent signed in: one UPDATE a minute at most
+        touch_session(connection, state.session_id, state.session_role)
     draw = json.loads(state.draw)
     if not 1 <= position <= len(draw):
         raise LookupError(position)

@@ -7,7 +7,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from lms.accounts import services
-from lms.accounts.models import LoginSession, Role
+from lms.accounts.models import LoginSession, Role, TokenKind
 from lms.audit.models import AuditEvent
 from lms.extensions import db
 from lms.accounts.views import GENERIC_LOGIN_ERROR
@@ -156,23 +156,26 @@ def test_set_password_link_is_one_time_and_ends_other_sessions(app: Flask, clien
     other_device = app.test_client()
     token = services.issue_password_link(admin, agent, 72)
     db.session.commit()
-    page = client.get(f"/set-password/{token}")
+    opened = client.get(f"/set-password/{token}")
+    assert opened.status_code == 302 and opened.headers["Location"] == "/set-password"
+    page = client.get("/set-password")
     assert page.status_code == 200 and agent.email in page.get_data(as_text=True)
-    form_token = csrf_token(client, f"/set-password/{token}")
-    weak = client.post(f"/set-password/{token}", data={"password": "password1", "confirm": "password1",
-                                                      "csrf_token": form_token})
+    form_token = csrf_token(client, "/set-password")
+    weak = client.post("/set-password", data={"password": "password1", "confirm": "password1",
+                                              "csrf_token": form_token})
     assert "most common" in weak.get_data(as_text=True)
     new_password = "river otter lantern 42"
-    done = client.post(f"/set-password/{token}", data={"password": new_password, "confirm": new_password,
-                                                      "csrf_token": form_token})
+    done = client.post("/set-password", data={"password": new_password, "confirm": new_password,
+                                              "csrf_token": form_token})
     assert done.status_code == 302
     assert client.get(f"/set-password/{token}").status_code == 404  # used up
+    assert client.get("/set-password").status_code == 404
     assert login(other_device, agent.email, new_password).status_code == 302
     # A second link, redeemed, ends the session signed in on the other device.
     token2 = services.issue_password_link(admin, agent, 72)
     db.session.commit()
     assert other_device.get("/").status_code == 200
-    services.redeem_password_token(services.find_password_token(token2), "another good passphrase")
+    services.redeem_password_token(services.open_password_token(token2, TokenKind.SET), "another good passphrase")
     db.session.commit()
     assert other_device.get("/").status_code == 302
     live = db.session.scalars(select(LoginSession).where(LoginSession.user_id == agent.id,
