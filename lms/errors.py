@@ -1,11 +1,14 @@
 """Friendly error pages: never a stack trace."""
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, render_template, request
 from flask.globals import request_ctx
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from lms.audit import probes
 from lms.extensions import db
 
 MESSAGES = {
@@ -30,6 +33,8 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         code = error.code or 500
+        if code in _PROBES and request.endpoint not in (None, "static"):
+            _note_probe(_PROBES[code])
         title, text = MESSAGES.get(code, (error.name, error.description))
         if wants_json():  # scripts (the quiz autosave) show the message to the user
             return {"error": f"{title}. {text}"}, code
@@ -51,3 +56,23 @@ def register_error_handlers(app: Flask) -> None:
 
 def wants_json() -> bool:
     return request.accept_mimetypes.best == "application/json"
+
+
+# A 404 from a route that exists means a record that is missing or not the requester's (the
+# policy answers 404, not 403, for other people's records, and for a refused export); a 429, a
+# rate limit. Both are how probing looks. A URL that matches no route is just a wrong address.
+_PROBES = {404: probes.NOT_FOUND, 429: probes.THROTTLED}
+
+
+def _note_probe(kind: str) -> None:
+    """Count the request in the probe tallies; never turn the error page itself into a 500."""
+    actor = current_user if current_user.is_authenticated else None
+    if kind == probes.NOT_FOUND and actor is None:
+        return  # signed-out requests for records are sent to sign in; a public 404 is no probe
+    db.session.rollback()  # nothing of the refused request is kept
+    try:
+        probes.note(kind, actor)
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+        current_app.logger.exception("could not count a probe")

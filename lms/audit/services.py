@@ -62,11 +62,13 @@ def record(
     target_type: str = "",
     target_id: str | int = "",
     actor_label: str | None = None,
+    ip: str | None = None,
     **data: Any,
 ) -> AuditEvent:
     """Append one event to the chain and flush it; the caller commits.
 
-    `actor` is a User or None (system); `target` any model with an `id`.
+    `actor` is a User or None (system); `target` any model with an `id`; `ip` defaults to
+    the current request's client (an event recorded on behalf of an earlier request names its own).
     Never put passwords, tokens or quiz answers in `data`.
     """
     session = db.session
@@ -86,7 +88,7 @@ def record(
         action=action,
         target_type=target_type,
         target_id=str(target_id),
-        ip=(request.remote_addr or "") if has_request_context() else "",
+        ip=ip if ip is not None else ((request.remote_addr or "") if has_request_context() else ""),
         data=data,
         prev_hash=prev,
     )
