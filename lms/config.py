@@ -109,6 +109,16 @@ class BaseConfig:
     JOBS_STALE_SECONDS = int(os.environ.get("JOBS_STALE_SECONDS", "900"))
     JOBS_REDIS_QUEUE = os.environ.get("JOBS_REDIS_QUEUE", "lms:jobs")  # the list JOBS_RUNNER=redis uses
 
+    # Second factors (lms/mfa/). Roles that must use one everywhere (comma-separated role
+    # names); each organisation can add roles for its own people. TOTP secrets are encrypted
+    # with a key derived from MFA_ENCRYPTION_KEY, or from SECRET_KEY when that is empty.
+    MFA_REQUIRED_ROLES = os.environ.get("MFA_REQUIRED_ROLES", "")
+    MFA_ENCRYPTION_KEY = os.environ.get("MFA_ENCRYPTION_KEY", "")
+    MFA_PENDING_SECONDS = 300  # between the password and the second factor
+    MFA_VERIFY_LIMIT = os.environ.get("MFA_VERIFY_LIMIT", "5 per minute;20 per hour")  # per person
+    # How long a worker reuses the organisations' MFA settings (checked on every request).
+    MFA_SETTINGS_CACHE_SECONDS = int(os.environ.get("MFA_SETTINGS_CACHE_SECONDS", "30"))
+
     SIGNING_KEY_PATH = Path(os.environ.get("SIGNING_KEY_PATH", INSTANCE_DIR / "signing" / "key.pem"))
     SIGNING_CERT_PATH = Path(os.environ.get("SIGNING_CERT_PATH", INSTANCE_DIR / "signing" / "cert.pem"))
     SIGNING_KEY_PASSPHRASE = os.environ.get("SIGNING_KEY_PASSPHRASE") or None
@@ -122,21 +132,12 @@ class DevelopmentConfig(BaseConfig):
 class TestConfig(BaseConfig):
     ENV_NAME = "test"
     TESTING = True
-    # Second factors (lms/mfa/). Roles that must use one everywhere (comma-separated role
-    # names); each organisation can add roles for its own people. TOTP secrets are encrypted
-    # with a key derived from MFA_ENCRYPTION_KEY, or from SECRET_KEY when that is empty.
-    MFA_REQUIRED_ROLES = os.environ.get("MFA_REQUIRED_ROLES", "")
-    MFA_ENCRYPTION_KEY = os.environ.get("MFA_ENCRYPTION_KEY", "")
-    MFA_PENDING_SECONDS = 300  # between the password and the second factor
-    MFA_VERIFY_LIMIT = os.environ.get("MFA_VERIFY_LIMIT", "5 per minute;20 per hour")  # per person
-    # How long a worker reuses the organisations' MFA settings (checked on every request).
-    MFA_SETTINGS_CACHE_SECONDS = int(os.environ.get("MFA_SETTINGS_CACHE_SECONDS", "30"))
-
     SECRET_KEY = "test-secret-key"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     RATELIMIT_STORAGE_URI = "memory://"
     DASHBOARD_COUNTS_SECONDS = 0  # tests see every change at once; test_pages checks the cache
     JOBS_RUNNER = "eager"  # tests that need the worker thread set "thread" themselves
+    MFA_REQUIRED_ROLES = ""  # tests that need it set it themselves
 
 
 class ProductionConfig(BaseConfig):
@@ -148,9 +149,9 @@ class ProductionConfig(BaseConfig):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     HSTS = True
+    MFA_REQUIRED_ROLES = os.environ.get("MFA_REQUIRED_ROLES", "admin,auditor")
 
 
-    MFA_REQUIRED_ROLES = ""  # tests that need it set it themselves
 PROFILES: dict[str, type[BaseConfig]] = {
     "development": DevelopmentConfig,
     "test": TestConfig,
@@ -162,7 +163,6 @@ def load_config(name: str | None = None) -> type[BaseConfig]:
     """Return the profile for LMS_ENV (default: development)."""
     name = name or os.environ.get("LMS_ENV", "development")
     try:
-    MFA_REQUIRED_ROLES = os.environ.get("MFA_REQUIRED_ROLES", "admin,auditor")
         return PROFILES[name]
     except KeyError:
         raise ConfigError(f"LMS_ENV={name!r} is not one of {', '.join(PROFILES)}") from None

@@ -184,6 +184,13 @@ ENDPOINTS: Final[dict[str, Access | Permission]] = {
 # Static files and the health check are PUBLIC, so the hook never gets that far for them.
 MFA_EXEMPT: Final = frozenset({"accounts.logout"})
 
+
+def can(user: User | None, permission: Permission) -> bool:
+    """True when the user is signed in, active and their role holds the permission."""
+    return bool(user is not None and user.is_authenticated and user.active
+                and user.role in GRANTS[permission])
+
+
 def enforce_endpoint_rule():
     """before_request hook: apply the endpoint's declared rule (deny when none is declared)."""
     if request.endpoint is None:  # no route matched: let the 404 handler answer
@@ -193,17 +200,33 @@ def enforce_endpoint_rule():
         return None
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+    if request.endpoint not in MFA_EXEMPT and not request.endpoint.startswith("mfa."):
+        second_step = _second_factor_redirect(current_user)
+        if second_step is not None:
+            return second_step
     if rule is SIGNED_IN or (isinstance(rule, Permission) and can(current_user, rule)):
         return None
     _deny()
 
 
+def _second_factor_redirect(user: User) -> Response | None:
+    """When the user's role requires a second factor (MFA_REQUIRED_ROLES, or their organisation's
+    setting) and this session has passed none: to enrol one, or to pass the one they have.
+
+    For everyone else it costs a set lookup against settings each worker keeps in memory
+    (lms.mfa.services.mfa_required); the session's row is read only when MFA is required.
+    """
+    from lms.mfa import services as mfa
+
+    if not mfa.mfa_required(user.role, user.organisation_id) or mfa.session_second_factor() is not None:
+        return None
+    if mfa.has_factor(user):
+        return redirect(url_for("mfa.verify", next=request.full_path.rstrip("?")))
+    return redirect(url_for("mfa.overview"))
+
+
 def _deny() -> NoReturn:
     """403, and an audit event naming who was refused what."""
-    if request.endpoint not in MFA_EXEMPT and not request.endpoint.startswith("mfa."):
-        second_step = _second_factor_redirect(current_user)
-        if second_step is not None:
-            return second_step
     from lms.audit.services import record
     from lms.extensions import db
 
@@ -307,11 +330,19 @@ def authorise_attempt_owner(row: Any | None) -> None:
 
     401 without a live session (the caller wants JSON, so no redirect to the sign-in page),
     403 for a role that does not learn (audited), 404 for an attempt that is not the user's.
+    401 too when the role requires a second factor that the session has not passed: the hook's
+    MFA rule, from the row's session_second_factor and session_organisation_id, at the cost of
+    two columns already in the joined rows and a lookup in the worker's copy of the settings.
     """
     if row is None:
         abort(401)
     if Role(row.session_role) not in GRANTS[Permission.LEARN]:
         _deny()
+    if row.session_second_factor is None:
+        from lms.mfa.services import mfa_required
+
+        if mfa_required(row.session_role, row.session_organisation_id):
+            abort(401)
     if row.owned_attempt_id is None:
         abort(404)
 

@@ -75,6 +75,11 @@ class OrganisationForm(FlaskForm):
     contract_reference = StringField("Contract reference", validators=[Optional(), Length(max=100)],
                                      description="The Article 28 processing agreement, for partners.")
     contact_email = EmailField("Contact e-mail", validators=[Optional(), Email(check_deliverability=False), Length(max=254)])
+    mfa_required_roles = SelectMultipleField(
+        "Second factor required for", choices=[(r.value, r.label) for r in Role], validators=[Optional()],
+        option_widget=CheckboxInput(),
+        description="People here with these roles must use an authenticator app or a passkey to sign in, "
+                    "in addition to the roles the whole site requires.")
 
 
 class UserSearchForm(FlaskForm):
@@ -87,8 +92,3 @@ class UserSearchForm(FlaskForm):
     role = SelectField("Role", choices=[("", "Any role")] + [(r.value, r.label) for r in Role],
                        validators=[Optional()])
     organisation = SelectField("Organisation", coerce=_optional_int, validators=[Optional()])
-    mfa_required_roles = SelectMultipleField(
-        "Second factor required for", choices=[(r.value, r.label) for r in Role], validators=[Optional()],
-        option_widget=CheckboxInput(),
-        description="People here with these roles must use an authenticator app or a passkey to sign in, "
-                    "in addition to the roles the whole site requires.")

@@ -513,6 +513,7 @@ class OrganisationData:
     country: str
     contract_reference: str = ""
     contact_email: str = ""
+    mfa_required_roles: str = ""  # comma-separated role values (lms.mfa.services.mfa_required)
 
 
 def save_organisation(actor: User | None, data: OrganisationData, org: Organisation | None = None) -> Organisation:
@@ -527,7 +528,8 @@ def save_organisation(actor: User | None, data: OrganisationData, org: Organisat
             raise AccountError(f"{client.name} is already the client company; add partners instead.", "kind")
     new = {"name": name, "kind": data.kind, "country": data.country.strip().upper(),
            "contract_reference": data.contract_reference.strip(),
-           "contact_email": normalise_email(data.contact_email)}
+           "contact_email": normalise_email(data.contact_email),
+           "mfa_required_roles": data.mfa_required_roles}
     if org is None:
         org = Organisation(**new)
         db.session.add(org)

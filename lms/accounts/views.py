@@ -22,6 +22,7 @@ from lms.accounts.models import Organisation, OrganisationKind, Role, TokenKind,
 from lms.addresses import external_url
 from lms.certification.services import sync_enrolments
 from lms.extensions import db, limiter
+from lms.mfa.services import forget_organisation_roles, has_factor
 from lms.pagination import paginate
 
 bp = Blueprint("accounts", __name__)
@@ -32,7 +33,6 @@ GENERIC_LOGIN_ERROR = "The e-mail address or password is not right, or the accou
 def _account_key() -> str:
     """Rate-limit key for sign-in attempts against one account, whatever the client address."""
     return "login-account:" + services.normalise_email(request.form.get("email", ""))[:254]
-from lms.mfa.services import forget_organisation_roles, has_factor
 
 
 def _safe_next(target: str | None) -> str:
