@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user, user_loaded_from_cookie
 from sqlalchemy import func, select
 
@@ -92,8 +92,8 @@ def _rotate_remember_token(app, user: User) -> None:
     """
     rotated = services.rotate_remember_token(user.session_token)
     if rotated is None:
-        logout_user()
-        return
+        logout_user()  # and Flask-Login clears the cookie on the way out
+        abort(redirect(url_for("accounts.login")))
     user.session_token, left = rotated
     session["_user_id"] = user.session_token
     session["_remember"] = "set"  # Flask-Login re-sets the cookie at the end of the request
@@ -352,8 +352,9 @@ def organisation_list():
 @bp.route("/admin/organisations/<int:org_id>", methods=["GET", "POST"], endpoint="organisation_edit")
 def organisation_new(org_id: int | None = None):
     org = db.get_or_404(Organisation, org_id) if org_id is not None else None
-    form = OrganisationForm(obj=org, data={"kind": org.kind.value, "mfa_required_roles": [
-        role for role in org.mfa_required_roles.split(",") if role]} if org and request.method == "GET" else None)
+    form = OrganisationForm(obj=org, data={"kind": org.kind.value} if org and request.method == "GET" else None)
+    if org and request.method == "GET":  # obj would give the stored string, not the list of roles
+        form.mfa_required_roles.data = [role for role in org.mfa_required_roles.split(",") if role]
     if form.validate_on_submit():
         data = services.OrganisationData(
             name=form.name.data, kind=OrganisationKind(form.kind.data), country=form.country.data,
