@@ -115,11 +115,30 @@ EXPECTED: dict[str, set[Role] | str] = {
     "jobs.export_file": {Role.TRAINER, Role.AUDITOR, Role.ADMIN},
     "jobs.export_retry": {Role.TRAINER, Role.AUDITOR, Role.ADMIN},
     "branding.edit": {Role.ADMIN},
+    # Second factors: the sign-in steps are public (the pending sign-in or the passkey is the
+    # credential); one's own factors are for everyone signed in.
+    "mfa.verify": "public",
+    "mfa.passkey_verify_options": "public",
+    "mfa.passkey_verify": "public",
+    "mfa.passkey_sign_in_options": "public",
+    "mfa.passkey_sign_in": "public",
+    "mfa.overview": EVERYONE,
+    "mfa.totp_enrol": EVERYONE,
+    "mfa.totp_remove": EVERYONE,
+    "mfa.recovery_codes": EVERYONE,
+    "mfa.passkey_register_options": EVERYONE,
+    "mfa.passkey_register": EVERYONE,
+    "mfa.passkey_remove": EVERYONE,  # and then the record rule: one's own passkey (tests/mfa)
 }
 
 
 # Endpoints that only scripts call: signed out, they answer 401 rather than redirect.
 JSON_ONLY = {"assessment.autosave"}
+# Endpoints that a script calls with a passkey's answer, or during a sign-in: the matrix's
+# empty answer is refused (400), and so is a call with no sign-in under way (401); neither is
+# a redirect or a denial.
+REFUSES_EMPTY_CREDENTIAL = {"mfa.passkey_verify_options", "mfa.passkey_verify", "mfa.passkey_sign_in",
+                            "mfa.passkey_register"}
 
 
 def test_every_endpoint_declares_a_rule(app: Flask):
@@ -246,6 +265,18 @@ def _urls(app: Flask, world) -> dict[str, list[tuple[str, str]]]:
         "jobs.export_file": [("GET", "/exports/999999/files/x.zip")],
         "jobs.export_retry": [("POST", "/exports/999999/retry")],
         "branding.edit": [("GET", "/admin/branding")],
+        "mfa.verify": [("GET", "/login/verify")],
+        "mfa.passkey_verify_options": [("POST", "/login/verify/passkey/options")],
+        "mfa.passkey_verify": [("POST", "/login/verify/passkey")],
+        "mfa.passkey_sign_in_options": [("POST", "/login/passkey/options")],
+        "mfa.passkey_sign_in": [("POST", "/login/passkey")],
+        "mfa.overview": [("GET", "/account/mfa")],
+        "mfa.totp_enrol": [("GET", "/account/mfa/totp")],
+        "mfa.totp_remove": [("GET", "/account/mfa/totp/remove")],
+        "mfa.recovery_codes": [("GET", "/account/mfa/recovery-codes")],
+        "mfa.passkey_register_options": [("POST", "/account/mfa/passkeys/options")],
+        "mfa.passkey_register": [("POST", "/account/mfa/passkeys")],
+        "mfa.passkey_remove": [("GET", "/account/mfa/passkeys/999999/remove")],
     }
     # Attempts of an agent in the same organisation and of one in another: nobody but
     # their owner reaches them (tests/assessment covers the owner's own).
@@ -284,17 +315,18 @@ def test_policy_matrix(app: Flask, world, role):
             response.close()
             expected = EXPECTED[endpoint]
             where = f"{role} {method} {url}"
+            ok = (200, 302, 404) + ((400, 401) if endpoint in REFUSES_EMPTY_CREDENTIAL else ())
             if endpoint.startswith("assessment.") and "/attempts/" in url and as_role in expected:
                 # Someone else's attempt: it does not exist for this user, reading or writing.
                 assert response.status_code == 404, where
             elif expected == "public":
-                assert response.status_code in (200, 302, 404), where
+                assert response.status_code in ok, where
             elif as_role is None and endpoint in JSON_ONLY:
                 assert response.status_code == 401, where  # a script cannot follow a redirect to sign in
             elif as_role is None:
                 assert response.status_code == 302 and "/login" in response.location, where
             elif as_role in expected:
-                assert response.status_code in (200, 302, 404), where
+                assert response.status_code in ok, where
                 assert response.status_code != 302 or "/login" not in response.location, where
             else:
                 assert response.status_code == 403, where
