@@ -13,6 +13,8 @@ workers = int(os.environ.get("LMS_WORKERS", multiprocessing.cpu_count() * 2))
 # A PDF render has its own time limit (20 s) inside the worker; leave room above it.
 timeout = 60
 accesslog = "-"
+# The access log never keeps a one-time link's token (lms/access_log.py).
+logger_class = "lms.access_log.AccessLogger"
 
 
 def post_worker_init(worker) -> None:
