@@ -158,6 +158,12 @@ def _step_up_needed() -> Response | None:
     return None
 
 
+@bp.app_template_global("mfa_summary")
+def mfa_summary(user: User) -> services.FactorSummary:
+    """What a person has enrolled, for pages outside this blueprint (the account page)."""
+    return services.summary(user)
+
+
 @bp.route("/account/mfa")
 def overview():
     factors = services.summary(current_user)

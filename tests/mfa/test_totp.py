@@ -170,3 +170,12 @@ def test_the_secret_needs_the_configured_key(app):
     app.config["MFA_ENCRYPTION_KEY"] = "another key entirely"
     with pytest.raises(ValueError):
         crypto.decrypt(token)
+
+
+def test_the_account_page_summarises_the_factors(app, client, login_as, trainer, clock):
+    login_as(trainer)
+    page = client.get("/account/security").get_data(as_text=True)
+    assert "Authenticator app: <strong>off</strong>" in page and 'href="/account/mfa"' in page
+    enrol_totp(client)
+    page = client.get("/account/security").get_data(as_text=True)
+    assert "Authenticator app: <strong>on</strong>" in page and "Recovery codes left: <strong>10</strong>" in page
