@@ -1,27 +1,89 @@
 // Progressive enhancement for quiz pages: the forms work without this file.
 // 1. Save an answer as soon as it changes (the server is the only place it is graded).
-// 2. Count the time left down from the figure the server rendered.
+// 2. If the session has ended, say so, keep the answer in this tab and save it after sign-in.
+// 3. Count the time left down from the figure the server rendered.
 (function () {
   "use strict";
   var form = document.querySelector("form.question-form[data-autosave-url]");
   var status = document.querySelector(".save-status");
   var answered = document.querySelector("#progress-label .answered-count");
+
+  // An answer not yet stored is kept per attempt and position (the autosave address names
+  // both) in sessionStorage: it survives going to the sign-in page and back in this tab,
+  // and goes when the tab closes.
+  var keptKey = form ? "lms.unsaved-answer:" + form.getAttribute("data-autosave-url") : null;
+
+  function keep() {
+    var fields = [];
+    new FormData(form).forEach(function (value, name) {
+      if (name !== "csrf_token" && name !== "action") { fields.push([name, value]); }
+    });
+    try { window.sessionStorage.setItem(keptKey, JSON.stringify(fields)); } catch (e) { /* storage off: nothing kept */ }
+  }
+
+  function kept() {
+    try { return JSON.parse(window.sessionStorage.getItem(keptKey) || "null"); } catch (e) { return null; }
+  }
+
+  function forget() {
+    try { window.sessionStorage.removeItem(keptKey); } catch (e) { /* nothing to forget */ }
+  }
+
+  function restore(fields) {
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || el.name === "csrf_token" || el.type === "submit" || el.type === "hidden") { return; }
+      var values = fields.filter(function (f) { return f[0] === el.name; }).map(function (f) { return f[1]; });
+      if (el.type === "radio" || el.type === "checkbox") { el.checked = values.indexOf(el.value) !== -1; }
+      else if (values.length) { el.value = values[0]; }
+    });
+  }
+
+  function sessionEnded() {
+    var notice = document.getElementById("session-ended");
+    if (!notice) {
+      notice = document.createElement("p");
+      notice.id = "session-ended";
+      notice.className = "field-error";
+      notice.setAttribute("role", "alert");
+      notice.appendChild(document.createTextNode("Your session has ended. Sign in again; your answer is kept. "));
+      var link = document.createElement("a");
+      link.href = "/login?next=" + encodeURIComponent(window.location.pathname + window.location.search);
+      link.textContent = "Sign in again";
+      notice.appendChild(link);
+      form.insertBefore(notice, status && status.parentNode === form ? status : form.firstChild);
+    }
+    if (status) { status.textContent = ""; }
+  }
+
+  function save(restored) {
+    keep();  // until the server has it
+    return fetch(form.getAttribute("data-autosave-url"), {method: "POST", body: new FormData(form),
+                                                          headers: {"Accept": "application/json"},
+                                                          credentials: "same-origin"})
+      .then(function (r) { return r.json().then(function (body) { return {status: r.status, ok: r.ok, body: body}; }); })
+      .then(function (res) {
+        if (res.status === 401) { sessionEnded(); return; }
+        forget();  // stored, or refused for a reason the server gives: nothing left to keep
+        if (res.ok && answered) { answered.textContent = res.body.answered; }
+        if (!status) { return; }
+        if (res.ok) { status.textContent = restored ? "Your answer from before you signed in again is saved." : "Answer saved."; }
+        else { status.textContent = res.body.error || "Not saved."; }
+      })
+      .catch(function () { if (status) { status.textContent = "Not saved: check your connection. Your answer will be sent when you move on."; } });
+  }
+
   if (form && window.fetch && window.FormData) {
     form.addEventListener("change", function () {
       // An ordering question is saved once every step has a place.
       var selects = Array.prototype.slice.call(form.querySelectorAll("select"));
       if (selects.some(function (s) { return !s.value; })) { return; }
-      fetch(form.getAttribute("data-autosave-url"), {method: "POST", body: new FormData(form),
-                                                      headers: {"Accept": "application/json"},
-                                                      credentials: "same-origin"})
-        .then(function (r) { return r.json().then(function (body) { return {ok: r.ok, body: body}; }); })
-        .then(function (res) {
-          if (res.ok && answered) { answered.textContent = res.body.answered; }
-          if (!status) { return; }
-          status.textContent = res.ok ? "Answer saved." : (res.body.error || "Not saved.");
-        })
-        .catch(function () { if (status) { status.textContent = "Not saved: check your connection. Your answer will be sent when you move on."; } });
+      save(false);
     });
+    var waiting = kept();
+    if (waiting) {
+      restore(waiting);
+      save(true);
+    }
   }
   var timer = document.querySelector(".timer[data-seconds-left]");
   if (timer) {
