@@ -52,5 +52,5 @@ def test_an_answer_given_after_the_session_ended_is_kept_and_saved_after_signing
     expect(page.locator(".save-status")).to_have_text("Your answer from before you signed in again is saved.")
     expect(page.get_by_label(option_text(item, item["correct"]), exact=True)).to_be_checked()
     assert saved_answers()[position].response == item["correct"]
-    # Kept no longer than needed: a reload shows the stored answer and sends nothing.
+    # Kept no longer than needed: once stored on the server, the copy in the tab is gone.
     assert page.evaluate("window.sessionStorage.length") == 0
