@@ -177,6 +177,7 @@ ENDPOINTS: Final[dict[str, Access | Permission]] = {
     "mfa.passkey_register_options": SIGNED_IN,
     "mfa.passkey_register": SIGNED_IN,
     "mfa.passkey_remove": SIGNED_IN,  # record rule: the passkey must be the user's (else 404)
+    "mfa.admin_reset": Permission.MANAGE_USERS,  # someone who lost every factor; not one's own
 }
 
 # Reachable by a signed-in person whose role requires a second factor that their session has

@@ -129,6 +129,7 @@ EXPECTED: dict[str, set[Role] | str] = {
     "mfa.passkey_register_options": EVERYONE,
     "mfa.passkey_register": EVERYONE,
     "mfa.passkey_remove": EVERYONE,  # and then the record rule: one's own passkey (tests/mfa)
+    "mfa.admin_reset": {Role.ADMIN},
 }
 
 
@@ -277,6 +278,7 @@ def _urls(app: Flask, world) -> dict[str, list[tuple[str, str]]]:
         "mfa.passkey_register_options": [("POST", "/account/mfa/passkeys/options")],
         "mfa.passkey_register": [("POST", "/account/mfa/passkeys")],
         "mfa.passkey_remove": [("GET", "/account/mfa/passkeys/999999/remove")],
+        "mfa.admin_reset": [("GET", f"/admin/users/{p['own_agent'].id}/second-factors/reset")],
     }
     # Attempts of an agent in the same organisation and of one in another: nobody but
     # their owner reaches them (tests/assessment covers the owner's own).

@@ -412,6 +412,22 @@ def remove_passkey(user: User, passkey: Passkey) -> None:
     _drop_codes_if_no_factor(user)
 
 
+def reset_factors(actor: User, user: User) -> bool:
+    """An admin removes every factor of someone who lost them all (app, passkeys and codes), and
+    ends their sessions; they sign in with the password and enrol again. False if none was set."""
+    from lms.accounts.services import end_all_sessions
+
+    if actor.id == user.id:
+        raise MfaError("Manage your own second factors from your account page.")
+    had = has_factor(user)
+    for model in (TotpFactor, Passkey, RecoveryCode, WebAuthnChallenge):
+        db.session.execute(delete(model).where(model.user_id == user.id))
+    end_all_sessions(user)
+    if had:
+        record("mfa.reset_by_admin", actor=actor, target=user)
+    return had
+
+
 def parse_credential(body: str | bytes | None) -> dict[str, Any]:
     """The credential JSON the browser posted; MfaError for anything that is not an object."""
     try:

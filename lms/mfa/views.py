@@ -12,12 +12,22 @@ from lms.accounts.models import User
 from lms.accounts.services import end_all_sessions
 from lms.accounts.views import _safe_next, finish_sign_in
 from lms.clock import now
+from lms.config import ConfigError
 from lms.extensions import db, limiter
 from lms.mfa import services
 from lms.mfa.forms import CodeForm, ConfirmForm, ConfirmTotpForm
 from lms.mfa.models import Passkey
 
 bp = Blueprint("mfa", __name__)
+
+
+@bp.record_once
+def _check_settings(state) -> None:
+    """A misspelt role in MFA_REQUIRED_ROLES must stop the start, not quietly require nothing."""
+    try:
+        services.parse_roles(state.app.config.get("MFA_REQUIRED_ROLES", ""))
+    except ValueError as exc:
+        raise ConfigError(f"MFA_REQUIRED_ROLES: {exc}") from None
 
 PENDING = "mfa_pending"
 
@@ -278,3 +288,28 @@ def passkey_remove(passkey_id: int):
         return redirect(url_for("mfa.overview"))
     return render_template("mfa/confirm.html", form=form, title=f"Remove the passkey “{passkey.name}”?",
                            body="It will no longer sign you in.", button="Remove the passkey")
+
+
+# ---- an admin helps someone who lost every factor --------------------------------------
+
+@bp.route("/admin/users/<int:user_id>/second-factors/reset", methods=["GET", "POST"])
+def admin_reset(user_id: int):
+    """Remove all of someone's second factors, after a confirmation (audited)."""
+    user = db.get_or_404(User, user_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            had = services.reset_factors(current_user, user)
+        except services.MfaError as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(f"{user.name}'s second factors are removed and their sessions ended: they sign in with "
+                  "their password and set up a new one." if had else f"{user.name} had no second factor.",
+                  "success" if had else "info")
+        return redirect(url_for("accounts.user_edit", user_id=user.id))
+    return render_template("mfa/confirm.html", form=form, title=f"Remove {user.name}'s second factors?",
+                           body="Their authenticator app, passkeys and recovery codes stop working and they are "
+                                "signed out everywhere. Do this only once you are sure who asked.",
+                           button="Remove their second factors",
+                           cancel=url_for("accounts.user_edit", user_id=user.id))

@@ -134,3 +134,39 @@ def test_production_requires_it_of_admins_and_auditors_by_default(monkeypatch):
     assert load_config("production").MFA_REQUIRED_ROLES == "admin,auditor"
     assert load_config("development").MFA_REQUIRED_ROLES == ""
     assert load_config("test").MFA_REQUIRED_ROLES == ""
+
+
+def test_an_admin_can_remove_the_factors_of_someone_who_lost_them(app, client, login_as, clock):
+    from lms.mfa.models import RecoveryCode, TotpFactor
+
+    admin = factories.user(Role.ADMIN)
+    trainer = factories.user(Role.TRAINER)
+    db.session.commit()
+    phone = app.test_client()
+    login(phone, trainer.email, factories.PASSWORD)
+    enrol_totp(phone)
+    login_as(admin)
+    user_page = client.get(f"/admin/users/{trainer.id}").get_data(as_text=True)
+    assert "authenticator app on" in user_page and "10 recovery codes left" in user_page
+    path = f"/admin/users/{trainer.id}/second-factors/reset"
+    assert "Remove Trainer" in client.get(path).get_data(as_text=True)
+    assert db.session.scalar(select(TotpFactor).where(TotpFactor.user_id == trainer.id)) is not None
+    client.post(path, data={"csrf_token": csrf_token(client, path)})
+    db.session.expire_all()
+    assert db.session.scalar(select(TotpFactor).where(TotpFactor.user_id == trainer.id)) is None
+    assert db.session.scalar(select(RecoveryCode).where(RecoveryCode.user_id == trainer.id)) is None
+    assert phone.get("/").headers["Location"].startswith("/login")  # signed out everywhere
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "mfa.reset_by_admin"))
+    assert event.actor_id == admin.id and event.target_id == str(trainer.id)
+    # Not for one's own factors: that is what the account page is for.
+    own = f"/admin/users/{admin.id}/second-factors/reset"
+    client.post(own, data={"csrf_token": csrf_token(client, own)})
+    assert "from your account page" in client.get(f"/admin/users/{admin.id}").get_data(as_text=True)
+
+
+def test_a_misspelt_role_in_the_setting_stops_the_start():
+    from lms.config import ConfigError
+    from tests.conftest import make_app
+
+    with pytest.raises(ConfigError, match="MFA_REQUIRED_ROLES: not a role: admins"):
+        make_app(MFA_REQUIRED_ROLES="admins,auditor")
