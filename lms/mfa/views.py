@@ -161,6 +161,16 @@ def _no_store(response: Response) -> Response:
     return response
 
 
+def _last_required_factor() -> bool:
+    """Removing this factor would leave someone whose role requires one with none."""
+    factors = services.summary(current_user)
+    return services.mfa_required(current_user.role, current_user.organisation_id) \
+        and int(factors.totp) + len(factors.passkeys) <= 1
+
+
+LAST_FACTOR = "Your role requires a second factor: add another one before removing this one."
+
+
 def _step_up_needed() -> Response | None:
     """Changing factors needs a session that passed one, when the person has any."""
     if services.has_factor(current_user) and services.session_second_factor() is None:
@@ -188,6 +198,9 @@ def totp_enrol():
     if services.summary(current_user).totp:
         flash("An authenticator app is already set up.", "info")
         return redirect(url_for("mfa.overview"))
+    step_up = _step_up_needed()
+    if step_up:
+        return step_up
     form = ConfirmTotpForm()
     if form.validate_on_submit():
         try:
@@ -220,6 +233,9 @@ def totp_remove():
     step_up = _step_up_needed()
     if step_up:
         return step_up
+    if _last_required_factor():
+        flash(LAST_FACTOR, "error")
+        return redirect(url_for("mfa.overview"))
     form = ConfirmForm()
     if form.validate_on_submit():
         services.remove_totp(current_user)
@@ -279,6 +295,9 @@ def passkey_remove(passkey_id: int):
     step_up = _step_up_needed()
     if step_up:
         return step_up
+    if _last_required_factor():
+        flash(LAST_FACTOR, "error")
+        return redirect(url_for("mfa.overview"))
     form = ConfirmForm()
     if form.validate_on_submit():
         name = passkey.name

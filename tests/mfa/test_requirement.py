@@ -170,3 +170,17 @@ def test_a_misspelt_role_in_the_setting_stops_the_start():
 
     with pytest.raises(ConfigError, match="MFA_REQUIRED_ROLES: not a role: admins"):
         make_app(MFA_REQUIRED_ROLES="admins,auditor")
+
+
+def test_the_last_factor_stays_while_the_role_requires_one(admin_required, client, login_as, clock):
+    from lms.mfa.models import TotpFactor
+
+    admin = factories.user(Role.ADMIN)
+    db.session.commit()
+    login_as(admin)
+    enrol_totp(client)
+    refused = client.get("/account/mfa/totp/remove")
+    assert refused.headers["Location"] == "/account/mfa"
+    assert "add another one before removing this one" in client.get("/account/mfa").get_data(as_text=True)
+    client.post("/account/mfa/totp/remove", data={"csrf_token": csrf_token(client, "/account/mfa")})
+    assert db.session.scalar(select(TotpFactor).where(TotpFactor.user_id == admin.id)) is not None
