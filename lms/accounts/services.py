@@ -329,8 +329,10 @@ def search_users(query_text: str = "", role: Role | None = None, organisation_id
     """A SELECT over users matching a name/e-mail search and filters (callers apply policy)."""
     query = select(User).order_by(func.lower(User.name), User.id)
     if query_text:
-        like = f"%{query_text.strip().lower()}%"
-        query = query.where(func.lower(User.name).like(like) | User.email.like(like))
+        # autoescape: a typed "_" or "%" is a character to find, not a wildcard.
+        words = query_text.strip().lower()
+        query = query.where(func.lower(User.name).contains(words, autoescape=True)
+                            | User.email.contains(words, autoescape=True))
     if role is not None:
         query = query.where(User.role == role)
     if organisation_id is not None:

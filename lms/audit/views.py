@@ -28,6 +28,6 @@ def event_list():
     action = request.args.get("action", "").strip()
     query = restrict_audit_events(current_user, select(AuditEvent).order_by(AuditEvent.seq.desc()))
     if action:
-        query = query.where(AuditEvent.action.startswith(action))
+        query = query.where(AuditEvent.action.startswith(action, autoescape=True))
     page = paginate(query, request.args.get("page", 1, type=int), per_page=50)
     return render_template("audit/event_list.html", page=page, action=action, head=head(), shortcuts=SHORTCUTS)

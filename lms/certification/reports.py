@@ -49,8 +49,10 @@ def _visible(actor: User, query: Select, filters: Filters) -> Select:
     if filters.user_id:
         query = query.where(User.id == filters.user_id)
     if filters.q:
-        like = f"%{filters.q.strip().lower()}%"
-        query = query.where(func.lower(User.name).like(like) | func.lower(User.email).like(like))
+        # autoescape: a typed "_" or "%" is a character to find, not a wildcard.
+        words = filters.q.strip().lower()
+        query = query.where(func.lower(User.name).contains(words, autoescape=True)
+                            | func.lower(User.email).contains(words, autoescape=True))
     if filters.due_before:
         query = query.where(Enrolment.next_due_at <= filters.due_before)
     if filters.due_after:

@@ -104,14 +104,21 @@ def lesson_complete(slug: str, key: str):
     return redirect(url_for("learning.course_detail", slug=slug))
 
 
+# A version is named by at least the first 12 hex digits of its content hash (lesson pages use 12).
+_VERSION_PREFIX = re.compile(r"[0-9a-f]{12,64}")
+
+
 @bp.route("/courses/<slug>/v/<version_hash>/<path:path>")
 def asset(slug: str, version_hash: str, path: str):
+    if not _VERSION_PREFIX.fullmatch(version_hash):
+        abort(404)
     row = db.session.scalar(
         select(CourseAsset).join(CourseVersion, CourseVersion.id == CourseAsset.course_version_id)
         .join(Course, Course.id == CourseVersion.course_id)
-        .where(Course.slug == slug, CourseVersion.content_hash.startswith(version_hash), CourseAsset.path == path)
+        .where(Course.slug == slug, CourseVersion.content_hash.startswith(version_hash, autoescape=True),
+               CourseAsset.path == path)
     )
-    if row is None or len(version_hash) < 12:
+    if row is None:
         abort(404)
     response = Response(row.data, mimetype=row.media_type)
     # Only PNG and JPEG are ever stored; the headers keep a browser from treating them as anything else.

@@ -1,6 +1,7 @@
 """What an agent sees: courses, lessons, lesson images and job aids."""
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -68,7 +69,6 @@ def test_lesson_images_are_served_from_the_stored_version(app: Flask, client, lo
     db.session.commit()
     login_as(person)
     lesson_html = client.get("/courses/recording-calls/lessons/telling-callers").get_data(as_text=True)
-    import re
     body = lesson_html[lesson_html.index('class="lesson-body"'):]
     src = re.search(r'<img[^>]+src="([^"]+)"', body)
     assert src, "the lesson's image is not on the page"
@@ -77,3 +77,31 @@ def test_lesson_images_are_served_from_the_stored_version(app: Flask, client, lo
     assert image.data.startswith(b"\x89PNG")
     assert image.headers["X-Content-Type-Options"] == "nosniff"
     assert "sandbox" in image.headers["Content-Security-Policy"]
+
+
+def test_asset_addresses_match_the_version_exactly_not_as_a_pattern(app: Flask, client, login_as, tmp_path: Path):
+    root = tmp_path / "fixture"
+    shutil.copytree(FIXTURE, root)
+    load_content(root)
+    person = factories.user(Role.AGENT)
+    db.session.commit()
+    login_as(person)
+    lesson_html = client.get("/courses/recording-calls/lessons/telling-callers").get_data(as_text=True)
+    src = re.search(r'src="(/courses/recording-calls/v/([0-9a-f]+)/([^"]+))"', lesson_html)
+    real, version, path = src.groups()
+    assert client.get(real).status_code == 200
+    # "_" and "%" were LIKE wildcards: each matched any version (found by an outside test).
+    for guess in ("_" * 12, "%25" + "_" * 11, version[:11] + "_", version[:6] + "%25" + "0" * 6,
+                  version[:12].upper(), "0" * 12):
+        assert client.get(f"/courses/recording-calls/v/{guess}/{path}").status_code == 404, guess
+
+
+def test_searches_treat_underscore_and_percent_as_text(app: Flask, client, login_as):
+    admin = factories.user(Role.ADMIN, name="Ada Admin")
+    factories.user(Role.AGENT, name="Bea Agent", email="bea@example.org")
+    db.session.commit()
+    login_as(admin)
+    assert "Bea Agent" in client.get("/admin/users?q=bea").get_data(as_text=True)
+    for pattern in ("_", "%", "b_a"):
+        assert "Bea Agent" not in client.get("/admin/users", query_string={"q": pattern}).get_data(as_text=True)
+    assert "Bea Agent" not in client.get("/dashboard", query_string={"q": "%"}).get_data(as_text=True)
