@@ -6,12 +6,14 @@ import io
 import secrets
 import warnings
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import select
 
 from lms.accounts.models import User
 from lms.audit.services import record
 from lms.authoring.models import Draft, DraftImage
 from lms.extensions import db
+from lms.learning.models import Course, CourseAsset, CourseVersion
 
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
 MAX_DIMENSION = 4000          # pixels, either side
@@ -65,15 +67,36 @@ def verify_image(data: bytes) -> tuple[str, Image.Image]:
 
 
 def reencode(media_type: str, image: Image.Image) -> bytes:
-    """The picture written afresh by Pillow: metadata, comments and trailing bytes are dropped."""
+    """The picture written afresh from its pixels alone, whatever it carried.
+
+    A new image is built from the decoded pixels, so nothing of the file survives but the
+    picture: no EXIF (GPS included), XMP, ICC profile, JPEG comment, PNG text chunk, or bytes
+    after the image's end. Pillow would otherwise carry some of these over from `image.info`
+    (a JPEG's comment, a PNG's ICC profile). EXIF orientation is applied first, so a phone
+    photo still stands the right way up once its EXIF is gone.
+    """
+    image = ImageOps.exif_transpose(image)
+    if media_type == "image/png":
+        mode = image.mode if image.mode in ("RGB", "RGBA", "L", "LA") else "RGBA"
+    else:
+        mode = image.mode if image.mode in ("RGB", "L") else "RGB"
+    pixels = image.convert(mode)
+    fresh = Image.frombytes(mode, pixels.size, pixels.tobytes())
     out = io.BytesIO()
     if media_type == "image/png":
-        image = image if image.mode in ("RGB", "RGBA", "L", "LA", "P") else image.convert("RGBA")
-        image.save(out, "PNG", optimize=True)
+        fresh.save(out, "PNG", optimize=True)
     else:
-        image = image if image.mode in ("RGB", "L") else image.convert("RGB")
-        image.save(out, "JPEG", quality=88, optimize=True)
+        fresh.save(out, "JPEG", quality=88, optimize=True)
     return out.getvalue()
+
+
+def clean_image(data: bytes) -> tuple[str, bytes]:
+    """(media type, clean bytes): the one path every image takes into the app, uploaded or imported.
+
+    ImageRefused when the bytes are not a PNG or JPEG we accept (see verify_image).
+    """
+    media_type, image = verify_image(data)
+    return media_type, reencode(media_type, image)
 
 
 def add_image(draft: Draft, data: bytes, actor: User) -> DraftImage:
@@ -84,8 +107,7 @@ def add_image(draft: Draft, data: bytes, actor: User) -> DraftImage:
     """
     if draft.kind != "course":
         raise ImageRefused("Only courses have images.")
-    media_type, image = verify_image(data)
-    clean = reencode(media_type, image)
+    media_type, clean = clean_image(data)
     extension = "png" if media_type == "image/png" else "jpg"
     row = DraftImage(path=f"courses/{draft.slug}/img/{secrets.token_hex(8)}.{extension}",
                      media_type=media_type, sha256=sha256_of(clean), data=clean)
@@ -95,9 +117,26 @@ def add_image(draft: Draft, data: bytes, actor: User) -> DraftImage:
     return row
 
 
-def add_verified_image(draft: Draft, path: str, data: bytes) -> DraftImage:
-    """Store an imported image as it is, after the same checks, so an export imports to the same hash."""
-    media_type, _ = verify_image(data)
-    row = DraftImage(path=path, media_type=media_type, sha256=sha256_of(data), data=data)
+def add_imported_image(draft: Draft, path: str, data: bytes) -> DraftImage:
+    """Store an image from an imported ZIP under its own path, cleaned like an upload.
+
+    The one exception: bytes this course already publishes (an export coming back) are
+    kept as they are, so an exported course imports to the same content hash. Those bytes
+    are served already, and `content check` refuses published images that carry metadata.
+    """
+    digest = sha256_of(data)
+    if digest in _published_image_hashes(draft.slug):
+        media_type, _ = verify_image(data)
+        clean = data
+    else:
+        media_type, clean = clean_image(data)
+        digest = sha256_of(clean)
+    row = DraftImage(path=path, media_type=media_type, sha256=digest, data=clean)
     draft.images.append(row)
     return row
+
+
+def _published_image_hashes(course_slug: str) -> set[str]:
+    return set(db.session.scalars(
+        select(CourseAsset.sha256).join(CourseVersion, CourseVersion.id == CourseAsset.course_version_id)
+        .join(Course, Course.id == CourseVersion.course_id).where(Course.slug == course_slug)))

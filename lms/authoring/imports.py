@@ -14,7 +14,7 @@ from lms.authoring.drafts import (
     DraftError, check_kind_and_slug, find_draft, image_path_ok, main_path, owns_path,
 )
 from lms.authoring.export import published_item
-from lms.authoring.images import ImageRefused, add_verified_image
+from lms.authoring.images import ImageRefused, add_imported_image
 from lms.authoring.models import Draft
 from lms.clock import now
 from lms.extensions import db
@@ -74,8 +74,8 @@ def _strip_common_folder(files: dict[str, bytes]) -> dict[str, bytes]:
 def import_files(files: dict[str, bytes], actor: User) -> Draft:
     """A new draft holding exactly these files of ONE course, quiz or programme.
 
-    Images are kept byte for byte (after the same checks as uploads) so that an
-    export imports to the same content hash. Raises UploadError or DraftError.
+    Images are checked and re-encoded as uploads are (authoring.images.clean_image).
+    Raises UploadError or DraftError.
     """
     files = _strip_common_folder(files)
     items = set()
@@ -101,7 +101,7 @@ def import_files(files: dict[str, bytes], actor: User) -> Draft:
             if not image_path_ok(slug, path):
                 raise UploadError(f"{path}: image names use letters, digits, '.', '_' and '-'.")
             try:
-                add_verified_image(draft, path, data)
+                add_imported_image(draft, path, data)
             except ImageRefused as exc:
                 raise UploadError(f"{path}: {exc}") from None
             continue

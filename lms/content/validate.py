@@ -18,6 +18,7 @@ from markdown_it.token import Token
 from .markdown import (
     URL_SCHEMES, has_scheme, image_sources, inline_tokens, link_targets, parse_tokens,
 )
+from .image_metadata import extras as image_extras
 from .fields import (
     SLUG, Fields, Report, check_file_slug, closed, describe, element_name, integer_value,
     list_items, list_of, one_of, plural, prefix, slug_value, text_value, unique_ids,
@@ -84,6 +85,10 @@ def _check_image(src: str, images: Mapping[str, bytes], folder: str) -> str | No
         return f"image {shown} not found: there is no {folder}{src}"
     if not images[src].startswith(_IMAGE_MAGIC):
         return f"image {shown} is not a PNG or JPEG image"
+    carried = image_extras(images[src])
+    if carried:
+        return (f"image {shown} has {', '.join(carried)}: save it again as a plain picture, without "
+                "metadata (an image uploaded in the browser is cleaned for you)")
     return None
 
 

@@ -1,8 +1,12 @@
 """Validation: every rule of docs/content-format.md, as exact `path:line: message` strings."""
 
+import io
+import struct
+import zlib
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from tests.content.tree import FIXTURES, VALID, copy_valid, edit, problems
 
@@ -301,7 +305,7 @@ def test_links_must_use_a_scheme_the_renderer_keeps(tmp_path):
 def test_images_may_be_jpeg_and_in_subfolders(tmp_path):
     root = copy_valid(tmp_path)
     (root / COURSE / "img/photos").mkdir()
-    (root / COURSE / "img/photos/desk.JPG").write_bytes(b"\xff\xd8\xff\xe0fake jpeg")
+    (root / COURSE / "img/photos/desk.JPG").write_bytes(_jpeg())
     edit(root, LESSON_2, "(img/headset.png)", "(img/photos/desk.JPG)")
     assert problems(root) == []
 
@@ -501,3 +505,38 @@ def test_command_lists_problems_and_fails(capsys):
     assert lines[0] == ("courses/_job-aids/Bad_Name.md: job aid file name 'Bad_Name' is not "
                         "a slug: use lowercase letters, digits and hyphens")
     assert len(lines) == count + 1
+
+
+def _jpeg(**save_options) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (8, 6), (200, 30, 30)).save(out, "JPEG", **save_options)
+    return out.getvalue()
+
+
+def _png_with(chunk: bytes = b"", after: bytes = b"") -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (8, 6), (30, 30, 200)).save(out, "PNG")
+    data = out.getvalue()
+    iend = data.rindex(b"IEND") - 4
+    return data[:iend] + chunk + data[iend:] + after
+
+
+def _chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def test_images_carrying_metadata_or_trailing_bytes_are_refused(tmp_path):
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: (38.0, 43.0, 0.0)}  # GPSInfo: latitude
+    cases = {
+        "gps.jpg": (_jpeg(exif=exif.tobytes()), "EXIF or XMP metadata"),
+        "comment.jpg": (_jpeg(comment=b"taken at home"), "a comment"),
+        "html.png": (_png_with(after=b"<html><script>alert(1)</script>"), "bytes after the image's end"),
+        "text.png": (_png_with(_chunk(b"tEXt", b"Author\x00Jane Doe")), "a tEXt chunk"),
+    }
+    for name, (data, said) in cases.items():
+        root = copy_valid(tmp_path / name)
+        (root / COURSE / "img" / name).write_bytes(data)
+        edit(root, LESSON_2, "(img/headset.png)", f"(img/{name})")
+        (problem,) = problems(root)
+        assert f"image 'img/{name}' has " in problem and said in problem, problem
