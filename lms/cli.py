@@ -345,9 +345,12 @@ def evidence_dev_key() -> None:
 @with_appcontext
 def evidence_verify(pdf_file: Path) -> None:
     """Check a certificate PDF: signature, fingerprint against ours, and current status."""
-    from lms.evidence.certificates import verify_file
+    from lms.evidence.certificates import UnreadablePdf, verify_file
 
-    result = verify_file(pdf_file.read_bytes())
+    try:
+        result = verify_file(pdf_file.read_bytes())
+    except UnreadablePdf as exc:
+        raise click.ClickException(str(exc)) from None
     signature = result.signature
     click.echo(f"Signature: {'valid' if signature and signature.valid else 'NOT valid'}"
                f"{'' if signature is None else ' (' + (signature.reason or signature.signer_subject) + ')'}")

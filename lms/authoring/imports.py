@@ -17,6 +17,7 @@ from lms.authoring.export import published_item
 from lms.authoring.images import ImageRefused, add_imported_image
 from lms.authoring.models import Draft
 from lms.clock import now
+from lms.content.yaml_lines import error_line, error_message, load as load_yaml
 from lms.extensions import db
 
 _ITEM = re.compile(r"^(?:courses/(?P<course>[^/]+)/.+|quizzes/(?P<quiz>[^/]+)\.yaml|programmes/(?P<programme>[^/]+)\.yaml)$")
@@ -56,7 +57,7 @@ def single_yaml_path(file_name: str, data: bytes) -> str:
     """Where one uploaded YAML file belongs: a programme when it lists requirements, else a quiz."""
     slug = file_name.replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
     try:
-        parsed = yaml.safe_load(data)
+        parsed, _ = load_yaml(data.decode("utf-8-sig", errors="replace"))
     except yaml.YAMLError:
         parsed = None  # the draft's check reports the YAML error at its line
     kind = "programmes" if isinstance(parsed, dict) and "requirements" in parsed else "quizzes"
@@ -69,6 +70,20 @@ def _strip_common_folder(files: dict[str, bytes]) -> dict[str, bytes]:
     if len(firsts) == 1 and not firsts & set(ROOTS) and all("/" in path for path in files):
         return {path.split("/", 1)[1]: data for path, data in files.items()}
     return files
+
+
+def _check_yaml_structure(path: str, data: bytes) -> None:
+    """Refuse a YAML file the loader cannot read at all (nesting bombs, aliases) with its line.
+
+    Other YAML mistakes still make a draft, whose check lists them by line; these would only
+    fail again on every check, and one of them is built to exhaust the parser.
+    """
+    try:
+        load_yaml(data.decode("utf-8-sig", errors="replace"))
+    except yaml.composer.ComposerError as error:
+        raise UploadError(f"{path}:{error_line(error)}: {error_message(error)}") from None
+    except yaml.YAMLError:
+        return  # an ordinary mistake: the draft's check reports it
 
 
 def import_files(files: dict[str, bytes], actor: User) -> Draft:
@@ -97,6 +112,8 @@ def import_files(files: dict[str, bytes], actor: User) -> Draft:
                   created_by_id=actor.id, updated_by_id=actor.id, created_at=now(), updated_at=now())
     texts: dict[str, str] = {}
     for path, data in sorted(files.items()):
+        if path.endswith(".yaml"):
+            _check_yaml_structure(path, data)
         if kind == "course" and path.lower().endswith((".png", ".jpg", ".jpeg")):
             if not image_path_ok(slug, path):
                 raise UploadError(f"{path}: image names use letters, digits, '.', '_' and '-'.")

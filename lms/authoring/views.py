@@ -167,8 +167,9 @@ def import_upload():
             files = read_zip(data)
         draft = import_files(files, current_user)
     except (UploadError, drafts.DraftError) as exc:
+        db.session.rollback()
         flash(f"Nothing was imported: {exc}", "error")
-        return redirect(url_for("authoring.index"))
+        return index(), 400  # the same page, with the reason, and a status scripts can read
     db.session.commit()
     flash(f"Imported {len(files)} file(s) into a draft of {draft.kind} {draft.slug}. "
           "Here is what content check says about it.", "success")

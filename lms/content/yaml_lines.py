@@ -45,6 +45,9 @@ class LineList(list):
         return self.line
 
 
+MAX_DEPTH = 50  # levels of nested mappings and sequences
+
+
 class LineLoader(yaml.SafeLoader):
     """SafeLoader that builds LineDict/LineList and collects duplicate keys.
 
@@ -55,6 +58,7 @@ class LineLoader(yaml.SafeLoader):
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.duplicates: list[tuple[int, str]] = []
+        self.depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         # Aliases are refused: an alias repeats data without repeating its lines
@@ -66,7 +70,17 @@ class LineLoader(yaml.SafeLoader):
                 None, None, "YAML aliases (*name) are not allowed in content files",
                 event.start_mark,
             )
-        return super().compose_node(parent, index)
+        # PyYAML composes nested nodes by recursion: "[[[[…" a hundred thousand deep would end
+        # in a RecursionError (a 500 on an import). Content never nests more than a few levels.
+        if self.depth >= MAX_DEPTH:
+            raise yaml.composer.ComposerError(
+                None, None, f"the YAML nests more than {MAX_DEPTH} levels deep", self.peek_event().start_mark,
+            )
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 def _line(node: yaml.Node) -> int:

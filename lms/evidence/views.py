@@ -88,9 +88,13 @@ def verify_start():
         elif len(data) > MAX_UPLOAD or not data.startswith(b"%PDF-"):
             error = "That is not a PDF certificate (or it is larger than 10 MB)."
         else:
-            result = certificates.verify_file(data)
+            try:
+                result = certificates.verify_file(data)
+            except certificates.UnreadablePdf as exc:
+                error = str(exc)
         db.session.rollback()  # the check writes nothing
-    return render_template("evidence/verify.html", result=result, error=error, code=code)
+    status = 400 if error and request.method == "POST" else 200
+    return render_template("evidence/verify.html", result=result, error=error, code=code), status
 
 
 @bp.route("/verify/<code>")
