@@ -17,7 +17,10 @@ def _enum_values(enum_class: type[enum.Enum]) -> list[str]:
     return [member.value for member in enum_class]
 
 
-class Role(str, enum.Enum):
+# StrEnum, so str(Role.TRAINER) is "trainer": WTForms selects an edit form's stored choice by
+# str() of the object's value, and a plain (str, Enum) gives "Role.TRAINER", which matched no
+# option, so the edit form showed the first choice and saving it demoted the person.
+class Role(enum.StrEnum):
     AGENT = "agent"
     TRAINER = "trainer"
     AUDITOR = "auditor"
@@ -28,7 +31,7 @@ class Role(str, enum.Enum):
         return self.value.capitalize()
 
 
-class OrganisationKind(str, enum.Enum):
+class OrganisationKind(enum.StrEnum):  # StrEnum: see Role
     CLIENT = "client"
     PARTNER = "partner"
 

@@ -288,7 +288,7 @@ def user_new():
 @bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
 def user_edit(user_id: int):
     user = db.get_or_404(User, user_id)
-    form = UserForm(obj=user, data={"role": user.role.value} if request.method == "GET" else None)
+    form = UserForm(obj=user)
     form.set_organisations(_organisations())
     if form.validate_on_submit():
         try:
@@ -352,7 +352,7 @@ def organisation_list():
 @bp.route("/admin/organisations/<int:org_id>", methods=["GET", "POST"], endpoint="organisation_edit")
 def organisation_new(org_id: int | None = None):
     org = db.get_or_404(Organisation, org_id) if org_id is not None else None
-    form = OrganisationForm(obj=org, data={"kind": org.kind.value} if org and request.method == "GET" else None)
+    form = OrganisationForm(obj=org)
     if org and request.method == "GET":  # obj would give the stored string, not the list of roles
         form.mfa_required_roles.data = [role for role in org.mfa_required_roles.split(",") if role]
     if form.validate_on_submit():

@@ -1,6 +1,8 @@
 """Admins list, search, create, edit and deactivate users, and manage organisations."""
 from __future__ import annotations
 
+import re
+
 from flask import Flask
 from sqlalchemy import select
 
@@ -142,3 +144,28 @@ def test_organisations_create_and_edit(app: Flask, client, login_as):
     actions = list(db.session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("organisation.%"))))
     assert actions[-2:] == ["organisation.created", "organisation.updated"]
     assert "Lisboa Contact Services" in client.get("/admin/organisations").get_data(as_text=True)
+
+
+def _form_values(html: str) -> dict[str, str]:
+    """What a browser would submit from the page's form as it stands: inputs and selected options."""
+    values = dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', html))
+    for name, options in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', html, re.S):
+        chosen = re.search(r'<option selected value="([^"]*)"', options) or re.search(r'<option value="([^"]*)"', options)
+        values[name] = chosen.group(1)
+    return values
+
+
+def test_saving_an_edit_form_unchanged_keeps_the_role_and_the_kind(app: Flask, client, login_as):
+    """The edit forms showed the first choice (Agent, Client company) whatever was stored."""
+    admin, client_org, partner = _setup(login_as)
+    trainer = factories.user(Role.TRAINER, partner, name="Tess Trainer")
+    db.session.commit()
+    page = client.get(f"/admin/users/{trainer.id}").get_data(as_text=True)
+    assert '<option selected value="trainer">Trainer</option>' in page
+    client.post(f"/admin/users/{trainer.id}", data={**_form_values(page), "name": "Tess T. Trainer"})
+    page = client.get(f"/admin/organisations/{partner.id}").get_data(as_text=True)
+    assert '<option selected value="partner">Outsourcing partner</option>' in page
+    client.post(f"/admin/organisations/{partner.id}", data={**_form_values(page), "country": "ES"})
+    db.session.expire_all()
+    assert (trainer.name, trainer.role) == ("Tess T. Trainer", Role.TRAINER)
+    assert (partner.country, partner.kind) == ("ES", OrganisationKind.PARTNER)
