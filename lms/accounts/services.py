@@ -15,6 +15,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app, session
 from sqlalchemy import Connection, Engine, and_, bindparam, func, select, update
 
+from lms import signals
 from lms.accounts.models import (
     LoginSession,
     Organisation,
@@ -282,6 +283,7 @@ def create_user(actor: User | None, data: UserData) -> User:
     db.session.flush()
     record("user.created", actor=actor, target=user, email=user.email, role=user.role.value,
            organisation_id=user.organisation_id, scope_organisation_id=user.scope_organisation_id)
+    signals.user_saved.send(actor, user=user)
     return user
 
 
@@ -308,6 +310,7 @@ def update_user(actor: User, user: User, data: UserData) -> dict[str, tuple]:
     printable = {k: [getattr(a, "value", a), getattr(b, "value", b)] for k, (a, b) in changes.items()}
     action = "user.role_changed" if "role" in changes or "scope_organisation_id" in changes else "user.updated"
     record(action, actor=actor, target=user, changes=printable)
+    signals.user_saved.send(actor, user=user)
     return changes
 
 
@@ -322,6 +325,7 @@ def set_active(actor: User, user: User, active: bool) -> None:
     if not active:
         end_all_sessions(user)
     record("user.activated" if active else "user.deactivated", actor=actor, target=user)
+    signals.user_saved.send(actor, user=user)
 
 
 def search_users(query_text: str = "", role: Role | None = None, organisation_id: int | None = None,

@@ -20,7 +20,6 @@ from lms.accounts.forms import (
 )
 from lms.accounts.models import Organisation, OrganisationKind, Role, TokenKind, User
 from lms.addresses import external_url
-from lms.certification.services import sync_enrolments
 from lms.extensions import db, limiter
 from lms.mfa.services import forget_organisation_roles, has_factor
 from lms.pagination import paginate
@@ -274,7 +273,6 @@ def user_new():
         try:
             user = services.create_user(current_user, _user_data(form))
             token = services.issue_password_link(current_user, user, current_app.config["SET_PASSWORD_TOKEN_HOURS"])
-            sync_enrolments()  # a new agent joins the programmes assigned to their organisation
         except services.AccountError as exc:
             _field_error(form, exc)
         else:
@@ -293,7 +291,6 @@ def user_edit(user_id: int):
     if form.validate_on_submit():
         try:
             changes = services.update_user(current_user, user, _user_data(form))
-            sync_enrolments()
         except services.AccountError as exc:
             _field_error(form, exc)
         else:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
+from lms import signals
 from lms.accounts.models import Role, User
 from lms.assessment.models import Attempt, AttemptStatus
 from lms.audit.services import record
@@ -51,17 +52,23 @@ def assign(actor: User | None, programme: Programme, *, organisation_id: int | N
     return assignment
 
 
-def sync_enrolments() -> int:
-    """Create the enrolments that assignments imply and that do not exist yet (agents added later too).
+def sync_enrolments(user_id: int | None = None) -> int:
+    """Create the enrolments that assignments imply and that do not exist yet (agents added later too),
+    for every agent or for one.
 
     Two queries and one bulk insert, whatever the number of agents.
     """
     assignments = db.session.scalars(select(Assignment).order_by(Assignment.id)).all()
     if not assignments:
         return 0
-    existing = set(db.session.execute(select(Enrolment.user_id, Enrolment.programme_id)).all())
-    agents = db.session.execute(select(User.id, User.organisation_id, User.created_at).where(
-        User.role == Role.AGENT, User.active.is_(True))).all()
+    existing_query = select(Enrolment.user_id, Enrolment.programme_id)
+    agents_query = select(User.id, User.organisation_id, User.created_at).where(
+        User.role == Role.AGENT, User.active.is_(True))
+    if user_id is not None:
+        existing_query = existing_query.where(Enrolment.user_id == user_id)
+        agents_query = agents_query.where(User.id == user_id)
+    existing = set(db.session.execute(existing_query).all())
+    agents = db.session.execute(agents_query).all()
     by_org: dict[int, list] = {}
     by_id = {}
     for agent in agents:
@@ -84,6 +91,12 @@ def sync_enrolments() -> int:
     if rows:
         db.session.execute(Enrolment.__table__.insert(), rows)
     return len(rows)
+
+
+@signals.user_saved.connect
+def _enrol_saved_user(actor: User | None, user: User, **_: object) -> None:
+    """Whoever creates or changes a person, they join the programmes assigned to them at once."""
+    sync_enrolments(user_id=user.id)
 
 
 def snapshot(award, due_at: datetime, recert_due_at: datetime | None = None, recert_after=None) -> dict:
