@@ -1,5 +1,7 @@
 // Progressive enhancement for quiz pages: the forms work without this file.
-// 1. Save an answer as soon as it changes (the server is the only place it is graded).
+// 1. Save an answer as soon as it changes (the server is the only place it is graded), one save
+//    at a time: a change made while a save is on its way is sent when that save returns, so a
+//    slow reply can never bring an older choice back over a newer one.
 // 2. If the session has ended, say so, keep the answer in this tab and save it after sign-in.
 // 3. Count the time left down from the figure the server rendered.
 (function () {
@@ -72,17 +74,37 @@
       .catch(function () { if (status) { status.textContent = "Not saved: check your connection. Your answer will be sent when you move on."; } });
   }
 
+  var sending = false;  // a save is on its way
+  var changedMeanwhile = false;  // the answer changed since that save read the form
+
+  function saveInTurn(restored) {
+    if (sending) {
+      changedMeanwhile = true;
+      keep();
+      if (status) { status.textContent = "Saving…"; }
+      return;
+    }
+    sending = true;
+    save(restored).then(function () {
+      sending = false;
+      if (changedMeanwhile) {
+        changedMeanwhile = false;
+        saveInTurn(false);  // the form as it is now: the latest answer
+      }
+    });
+  }
+
   if (form && window.fetch && window.FormData) {
     form.addEventListener("change", function () {
       // An ordering question is saved once every step has a place.
       var selects = Array.prototype.slice.call(form.querySelectorAll("select"));
       if (selects.some(function (s) { return !s.value; })) { return; }
-      save(false);
+      saveInTurn(false);
     });
     var waiting = kept();
     if (waiting) {
       restore(waiting);
-      save(true);
+      saveInTurn(true);
     }
   }
   var timer = document.querySelector(".timer[data-seconds-left]");

@@ -329,3 +329,30 @@ def test_an_unanswered_ordering_question_can_be_left_for_later(page, agent):
 
     expect(page.get_by_role("heading", name="Review your answers")).to_be_visible()
     expect(review_badge(page, position)).to_have_text("Not answered")
+
+
+def test_a_slow_save_never_brings_an_older_choice_back(page, agent):
+    """The agent changes their mind while the first save is still on its way (a slow network),
+    and the replies come back in the wrong order: the answer stored is the last one chosen."""
+    attempt = start_quiz(page, agent)
+    position = position_of(attempt, "single_choice")
+    item, _ = drawn(attempt, position)
+    open_question(page, position)
+    first, last = item["options"][0]["id"], item["options"][1]["id"]
+    held = []
+    page.route("**/answers/*", lambda route: held.append(route))  # replies wait until released
+
+    page.get_by_label(option_text(item, first), exact=True).check()
+    page.wait_for_timeout(200)
+    page.get_by_label(option_text(item, last), exact=True).check()
+    page.wait_for_timeout(500)
+    # One save at a time: the second waits for the first, so nothing can overtake it.
+    assert len(held) == 1
+    # Release whatever is held, newest first (the worst order a network can give), until all is sent.
+    while held:
+        for route in reversed(held[:]):
+            held.remove(route)
+            route.continue_()
+        page.wait_for_timeout(500)
+    expect(page.get_by_role("status").filter(has_text="Answer saved.")).to_be_visible()
+    assert saved_answers()[position].response == last
