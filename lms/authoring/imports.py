@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import io
+import lzma
 import posixpath
 import re
 import zipfile
+import zlib
 
 import yaml
 
@@ -31,15 +33,29 @@ class UploadError(ValueError):
     """An uploaded file is not a content ZIP or YAML file we can read."""
 
 
+# What zipfile raises on a damaged or crafted archive (a bad CRC, a broken deflate stream, an
+# offset before the file's start, an undecodable name, an unsupported method or version).
+_ZIP_DAMAGE = (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, NotImplementedError, ValueError, OSError)
+
+
 def read_zip(data: bytes) -> dict[str, bytes]:
-    """The files in an uploaded ZIP (folders skipped), refusing bombs and odd paths."""
+    """The files in an uploaded ZIP (folders skipped), refusing bombs, odd paths and damage."""
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        raise UploadError("The upload is not a ZIP file.") from None
-    members = [info for info in archive.infolist() if not info.is_dir()]
+        return _read_members(zipfile.ZipFile(io.BytesIO(data)))
+    except UploadError:
+        raise  # already says what is wrong (and is a ValueError, which _ZIP_DAMAGE holds)
+    except _ZIP_DAMAGE:
+        raise UploadError("The ZIP file is damaged or uses a compression we cannot read: "
+                          "zip the folder again with your computer's own tool.") from None
+
+
+def _read_members(archive: zipfile.ZipFile) -> dict[str, bytes]:
+    # Folders end in '/' (ZipInfo.is_dir fails on the empty name a crafted ZIP can hold).
+    members = [info for info in archive.infolist() if not info.filename.endswith("/")]
     if len(members) > MAX_ZIP_FILES:
         raise UploadError(f"The ZIP holds more than {MAX_ZIP_FILES} files.")
+    # zipfile never inflates a member past its stated size (it fails the CRC instead), so the
+    # stated sizes bound the memory this takes.
     if sum(info.file_size for info in members) > MAX_ZIP_BYTES:
         raise UploadError(f"The ZIP expands to more than {MAX_ZIP_BYTES // (1024 * 1024)} MB.")
     files: dict[str, bytes] = {}
@@ -49,6 +65,11 @@ def read_zip(data: bytes) -> dict[str, bytes]:
             continue  # metadata some archivers add
         if name.startswith("/") or ".." in name.split("/") or "\\" in name:
             raise UploadError(f"The ZIP holds a file outside its folder: {name}")
+        if info.flag_bits & 0x1:
+            raise UploadError(f"{name} is encrypted: zip the folder again without a password.")
+        if name in files:
+            # Only the last copy would be kept, unseen by whoever checked the first.
+            raise UploadError(f"The ZIP holds {name} twice.")
         files[name] = archive.read(info)
     return files
 
