@@ -76,6 +76,9 @@ def reencode(media_type: str, image: Image.Image) -> bytes:
     photo still stands the right way up once its EXIF is gone.
     """
     image = ImageOps.exif_transpose(image)
+    if image.mode.startswith("I"):
+        # 16-bit greyscale (PNG): converting it straight to 8 bits clips every grey to white.
+        image = image.convert("I").point(lambda value: value / 256).convert("L")
     if media_type == "image/png":
         mode = image.mode if image.mode in ("RGB", "RGBA", "L", "LA") else "RGBA"
     else:

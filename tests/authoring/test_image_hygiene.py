@@ -26,17 +26,35 @@ def _jpeg_with_gps_and_comment() -> bytes:
     return out.getvalue()
 
 
+def _jpeg_with_icc_and_xmp() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (90, 90, 20)).save(out, "JPEG", icc_profile=b"CameraProfile by Jane Doe",
+                                                   xmp=b"<x:xmpmeta>Jane Doe's kitchen</x:xmpmeta>")
+    return out.getvalue()
+
+
 def _png_with_text_and_html() -> bytes:
     meta = PngImagePlugin.PngInfo()
     meta.add_text("Author", "Jane Doe, 12 Home Street")
+    meta.add_text("Comment", "compressed " * 20, zip=True)   # zTXt
+    meta.add_itxt("Location", "Lisbon, third floor")          # iTXt
     out = io.BytesIO()
     Image.new("RGBA", (40, 30), (200, 30, 30, 255)).save(out, "PNG", pnginfo=meta)
     return out.getvalue() + b"<html><script>alert(document.cookie)</script></html>"
 
 
+def _png_16_bit_grey() -> bytes:
+    """A 16-bit greyscale PNG of one mid grey (0x8080), with an ICC profile chunk."""
+    out = io.BytesIO()
+    Image.new("I;16", (40, 30), 0x8080).save(out, "PNG", icc_profile=b"GreyProfile by Jane Doe")
+    return out.getvalue()
+
+
 HOSTILE = {
     "gps.jpg": (_jpeg_with_gps_and_comment(), (b"PhoneMaker", b"home address here", b"Exif")),
-    "html.png": (_png_with_text_and_html(), (b"<script>", b"Jane Doe", b"tEXt")),
+    "icc.jpg": (_jpeg_with_icc_and_xmp(), (b"ICC_PROFILE", b"Jane Doe", b"xmpmeta")),
+    "html.png": (_png_with_text_and_html(), (b"<script>", b"Jane Doe", b"tEXt", b"zTXt", b"iTXt", b"Lisbon")),
+    "grey16.png": (_png_16_bit_grey(), (b"iCCP",)),
 }
 
 
@@ -48,6 +66,10 @@ def _assert_clean(stored: bytes, original: bytes, leftovers: tuple[bytes, ...]) 
     assert not picture.getexif() and "comment" not in picture.info and "icc_profile" not in picture.info
     # Nothing after the image's end.
     assert stored.endswith(b"\xff\xd9") if picture.format == "JPEG" else stored.endswith(b"IEND\xaeB`\x82")
+    # The picture itself is kept: 16-bit grey comes out as its 8-bit grey, not clipped to white.
+    source = Image.open(io.BytesIO(original))
+    expected = 0x80 if source.mode == "I;16" else source.convert(picture.mode).getpixel((20, 15))
+    assert picture.getpixel((20, 15)) == pytest.approx(expected, abs=3)
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE))
