@@ -88,12 +88,12 @@ def verify_start():
         elif len(data) > MAX_UPLOAD or not data.startswith(b"%PDF-"):
             error = "That is not a PDF certificate (or it is larger than 10 MB)."
         else:
-            try:
-                result = certificates.verify_file(data)
-            except certificates.UnreadablePdf as exc:
-                error = str(exc)
+            result = certificates.verify_file(data)
         db.session.rollback()  # the check writes nothing
-    status = 400 if error and request.method == "POST" else 200
+    # A file refused, or not one of ours (an altered certificate, or one built to break a
+    # PDF reader: it is never parsed), is a 400 that a script can tell from a verified file.
+    refused = error is not None or (result is not None and not result.found)
+    status = 400 if refused and request.method == "POST" else 200
     return render_template("evidence/verify.html", result=result, error=error, code=code), status
 
 
