@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import random
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -346,17 +346,31 @@ class AttemptGrade:
 def compute_grade(attempt: Attempt, version: QuizVersion) -> AttemptGrade:
     """Grade the attempt's saved answers with a version's key (items matched by id)."""
     quiz = published(version)
-    spec, items = quiz.spec, quiz.items
+    items = quiz.items
+    if version.id != attempt.quiz_version_id:  # a regrade: items the new version dropped keep their own key
+        items = {**published(attempt.quiz_version).items, **items}
     saved = answers_by_position(attempt)
+    return grade_responses(quiz.spec, items, attempt.draw,
+                           {position: answer.response for position, answer in saved.items()})
+
+
+def grade_responses(spec: dict, items: Mapping[str, dict], draw: Sequence[dict],
+                    responses: Mapping[int, Any]) -> AttemptGrade:
+    """The grade of these responses (by 1-based position in the draw): the one rule that real
+    attempts and the authoring preview share. Pure: no database, no request.
+
+    A response counts as given even when it is unfinished (a call simulation left half-way
+    earns what its replies so far earn); no response earns nothing.
+    """
     grades: dict[int, Grade] = {}
     phases = {phase: [0.0, 0.0] for phase in PHASES}
-    for position, entry in enumerate(attempt.draw, start=1):
-        item = items.get(entry["item"]) or published(attempt.quiz_version).items[entry["item"]]
-        answer = saved.get(position)
-        if answer is None or answer.response is None:
+    for position, entry in enumerate(draw, start=1):
+        item = items[entry["item"]]
+        response = responses.get(position)
+        if response is None:
             grade = Grade(0, item.get("points", 1))
         else:
-            grade = question_type(item).grade(item, answer.response, spec)
+            grade = question_type(item).grade(item, response, spec)
         grades[position] = grade
         phases[item["phase"]][0] += grade.earned
         phases[item["phase"]][1] += grade.possible

@@ -23,8 +23,8 @@ from flask import abort, flash, redirect, render_template, request, session, url
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from lms.assessment.question_types import REGISTRY, Grade, ResponseError, question_type
-from lms.assessment.services import PHASES, draw_items
+from lms.assessment.question_types import REGISTRY, ResponseError, question_type
+from lms.assessment.services import draw_items, grade_responses
 from lms.authoring import quiz_yaml
 from lms.authoring.drafts import (
     DraftConflict, DraftError, check_draft, find_draft, main_path, new_draft, open_draft, save_files,
@@ -474,25 +474,20 @@ def _shown_call(item: dict, shown: dict, response: Any) -> dict | None:
 
 
 def _preview_grade(spec: dict, state: dict) -> dict:
-    """Per-item grades and per-phase totals, with the same registry as a real attempt."""
+    """Per-item grades and per-phase totals, by the same function that grades a real attempt."""
     items = {item["id"]: item for item in spec["questions"]}
-    phases = {phase: [0.0, 0.0] for phase in PHASES}
+    responses = {int(position): response for position, response in state["answers"].items()}
+    result = grade_responses(spec, items, state["draw"], responses)
     rows = []
     for position, entry in enumerate(state["draw"], start=1):
-        item = items[entry["item"]]
-        response = state["answers"].get(str(position))
-        qtype = question_type(item)
-        grade = qtype.grade(item, response, spec) if response is not None and qtype.answered(item, response) \
-            else Grade(0, item.get("points", 1))
-        phases[item["phase"]][0] += grade.earned
-        phases[item["phase"]][1] += grade.possible
-        rows.append({"position": position, "item": item, "response": response, "grade": grade,
-                     "steps": qtype.walk(item, list(response or []))[0] if item["type"] == "call_simulation" else []})
-    earned, possible = sum(e for e, _ in phases.values()), sum(p for _, p in phases.values())
-    percent = round(100 * earned / possible, 1) if possible else 0.0
-    return {"rows": rows, "percent": percent, "passed": percent >= spec["pass_mark"],
-            "earned": round(earned, 4), "possible": possible,
-            "phases": [(phase, round(e, 4), p, round(100 * e / p, 1)) for phase, (e, p) in phases.items() if p]}
+        item, response = items[entry["item"]], responses.get(position)
+        rows.append({"position": position, "item": item, "response": response, "grade": result.items[position],
+                     "steps": question_type(item).walk(item, list(response or []))[0]
+                     if item["type"] == "call_simulation" else []})
+    return {"rows": rows, "percent": result.percent, "passed": result.passed, "earned": result.earned,
+            "possible": result.possible,
+            "phases": [(phase, totals["earned"], totals["possible"], totals["percent"])
+                       for phase, totals in result.phases.items()]}
 
 
 @bp.route("/quizzes/<slug>/preview", methods=["GET", "POST"])

@@ -474,3 +474,24 @@ def test_what_the_editor_flags_publishing_refuses_and_what_it_fixes_publishes(cl
     draft = db.session.scalar(select(Draft).where(Draft.slug == "recording-calls"))
     expected = content_hash(load_quiz(draft.files[QUIZ_PATH]))
     assert publish(draft, editor).content_hash == expected
+
+
+def test_the_preview_grades_an_unfinished_call_as_a_real_attempt_does(app, tmp_path):
+    """Both go through assessment.services.grade_responses; the preview used to score an
+    unfinished call simulation 0 where a real attempt gives the replies said so far their credit."""
+    from lms.assessment.question_types import question_type
+    from lms.assessment.services import grade_responses
+    from lms.authoring.quiz_editor import _preview_grade
+
+    spec = load_quiz((FIXTURE / "quizzes" / "recording-calls.yaml").read_text())
+    call = next(q for q in spec["questions"] if q["type"] == "call_simulation")
+    start = next(n for n in call["nodes"] if n["id"] == call["start"])
+    best_first = max(start["choices"], key=lambda c: c["score"])
+    said_so_far = [best_first["id"]]  # one reply said, the call goes on
+    assert not question_type(call).answered(call, said_so_far)
+    draw = [{"item": call["id"], "shown": {}}]
+
+    preview = _preview_grade(spec, {"draw": draw, "answers": {"1": said_so_far}})
+    real = grade_responses(spec, {call["id"]: call}, draw, {1: said_so_far})
+    assert preview["rows"][0]["grade"] == real.items[1] and real.items[1].earned > 0
+    assert (preview["percent"], preview["passed"]) == (real.percent, real.passed)
