@@ -61,14 +61,19 @@ def test_job_aids_are_searchable(client, agent):
     assert 'role="search"' in client.get("/courses").get_data(as_text=True)
 
 
-def test_lesson_images_are_served_from_the_stored_version(app: Flask, client, login_as, tmp_path: Path):
+@pytest.fixture
+def lesson_html(app: Flask, client, login_as, tmp_path: Path) -> str:
+    """The fixture course's lesson with an image, as a signed-in agent sees it."""
     root = tmp_path / "fixture"
     shutil.copytree(FIXTURE, root)
     load_content(root)
     person = factories.user(Role.AGENT)
     db.session.commit()
     login_as(person)
-    lesson_html = client.get("/courses/recording-calls/lessons/telling-callers").get_data(as_text=True)
+    return client.get("/courses/recording-calls/lessons/telling-callers").get_data(as_text=True)
+
+
+def test_lesson_images_are_served_from_the_stored_version(client, lesson_html):
     body = lesson_html[lesson_html.index('class="lesson-body"'):]
     src = re.search(r'<img[^>]+src="([^"]+)"', body)
     assert src, "the lesson's image is not on the page"
@@ -79,14 +84,7 @@ def test_lesson_images_are_served_from_the_stored_version(app: Flask, client, lo
     assert "sandbox" in image.headers["Content-Security-Policy"]
 
 
-def test_asset_addresses_match_the_version_exactly_not_as_a_pattern(app: Flask, client, login_as, tmp_path: Path):
-    root = tmp_path / "fixture"
-    shutil.copytree(FIXTURE, root)
-    load_content(root)
-    person = factories.user(Role.AGENT)
-    db.session.commit()
-    login_as(person)
-    lesson_html = client.get("/courses/recording-calls/lessons/telling-callers").get_data(as_text=True)
+def test_asset_addresses_match_the_version_exactly_not_as_a_pattern(client, lesson_html):
     src = re.search(r'src="(/courses/recording-calls/v/([0-9a-f]+)/([^"]+))"', lesson_html)
     real, version, path = src.groups()
     assert client.get(real).status_code == 200
