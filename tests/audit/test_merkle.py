@@ -233,6 +233,7 @@ def ref_subproof(m: int, start: int, end: int, b: bool) -> list[bytes]:
 # recursion gives it the same proof shape, and fails in every other case.
 
 
+@lru_cache(maxsize=None)
 def path_shape(m: int, n: int) -> tuple[str, ...]:
     """The side of each sibling in PATH(m, D[n]), leaf first (L: sibling on the left)."""
     if n <= 1:
@@ -250,6 +251,7 @@ def _subproof_shape(m: int, n: int, b: bool) -> tuple[str, ...]:
     return _subproof_shape(m - k, n - k, False) + ("L",)
 
 
+@lru_cache(maxsize=None)
 def consistency_shape(m: int, n: int) -> tuple[str, ...] | None:
     """What each node of PROOF(m, D[n]) is; None where the RFC defines no proof."""
     return _subproof_shape(m, n, True) if 0 < m < n else None
@@ -336,6 +338,10 @@ def test_single_leaf_inclusion():
     assert not verify_inclusion(0, 1, b"", [], h)
     assert not verify_inclusion(0, 1, h, [], b"")
     assert not verify_inclusion(0, 1, h, [h], h)
+    # Equal but malformed leaf and root: refused for their length, not waved through.
+    assert not verify_inclusion(0, 1, b"", [], b"")
+    assert not verify_inclusion(0, 1, h[:31], [], h[:31])
+    assert not verify_inclusion(0, 1, h.hex(), [], h.hex())
 
 
 @pytest.mark.parametrize(("index", "size"), [(0, 0), (1, 0), (1, 1), (2, 1), (-1, 1)])
@@ -361,8 +367,11 @@ def test_consistency_edge_sizes():
     assert not verify_consistency(2, 1, a, b, [])
     assert not verify_consistency(3, 2, a, b, [a])
     assert not verify_consistency(1, 2, a, b, [])
-    # Hashes that are not 32 bytes.
+    # Hashes that are not 32 bytes, even when equal.
     assert not verify_consistency(1, 2, a, node_hash(a, b), [b[:31]])
+    assert not verify_consistency(1, 1, b"", b"", [])
+    assert not verify_consistency(0, 0, b"x", b"x", [])
+    assert not verify_consistency(1, 1, a.hex(), a.hex(), [])
     assert verify_consistency(1, 2, a, node_hash(a, b), [b])
 
 
@@ -501,14 +510,15 @@ def test_consistency_proofs_at_every_size(n):
         assert not verify_consistency(m, n, old_root, new_root, proof[:-1]), (m, n)
         assert not verify_consistency(m, n, old_root, new_root, proof + [new_root]), (m, n)
         assert not verify_consistency(m, n, old_root, new_root, [old_root] + proof), (m, n)
-        # Every other pair of sizes: verifies only where the RFC gives the same proof shape.
-        for wrong_m in range(0, n + 2):
-            for wrong_n in range(0, 2 * n + 2):
-                if (wrong_m, wrong_n) == (m, n):
-                    continue
-                same_shape = consistency_shape(wrong_m, wrong_n) == consistency_shape(m, n)
-                got = verify_consistency(wrong_m, wrong_n, old_root, new_root, proof)
-                assert got == same_shape, (m, n, wrong_m, wrong_n)
+        # Every other old size, every other new size, and both off by one: each verifies only
+        # where the RFC gives the same proof shape (see above).
+        wrong_sizes = [(wrong_m, n) for wrong_m in range(0, n + 2) if wrong_m != m]
+        wrong_sizes += [(m, wrong_n) for wrong_n in range(0, 2 * n + 2) if wrong_n != n]
+        wrong_sizes += [(m - 1, n - 1), (m + 1, n + 1), (m - 1, n + 1), (m + 1, n - 1)]
+        for wrong_m, wrong_n in wrong_sizes:
+            same_shape = consistency_shape(wrong_m, wrong_n) == consistency_shape(m, n)
+            got = verify_consistency(wrong_m, wrong_n, old_root, new_root, proof)
+            assert got == same_shape, (m, n, wrong_m, wrong_n)
 
 
 def test_consistency_fails_for_a_log_that_was_rewritten():
