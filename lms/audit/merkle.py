@@ -72,7 +72,9 @@ def root(leaf_hashes: Sequence[bytes]) -> bytes:
     """RFC 9162 2.1.1: the Merkle Tree Hash of already-hashed leaves.
 
     MTH({}) is ``EMPTY_ROOT``; MTH of one leaf is that leaf's hash. Computed iteratively
-    (see the module docstring), with the same result as the RFC's recursion.
+    (see the module docstring), with the same result as the RFC's recursion. The values
+    are taken to be 32-byte hashes and are not checked one by one, to keep a million
+    leaves fast; a wrong value only gives a different root.
     """
     if not leaf_hashes:
         return EMPTY_ROOT
@@ -201,6 +203,10 @@ def verify_inclusion(
 
     Follows the RFC's algorithm step by step. Malformed input (an index outside the tree,
     a hash that is not 32 bytes) is a failed proof, not an exception.
+
+    A path does not pin the tree size by itself (leaf 0's path in a tree of 3 leaves is
+    also a well-formed path in a tree of 4), so ``size`` and ``root`` must come together
+    from one signed checkpoint, never from the party that supplies the proof.
     """
     if not (_is_count(index) and _is_count(size)) or index >= size:
         return False
@@ -268,7 +274,8 @@ def verify_consistency(
     The RFC's algorithm covers 0 < old_size < new_size. Outside it: equal sizes hold with an
     empty proof and equal roots; an empty old tree holds with an empty proof (nothing to
     prove) if its root is ``EMPTY_ROOT``; a shrinking tree never holds. Malformed input
-    is a failed proof, not an exception.
+    is a failed proof, not an exception. As with inclusion, each size must come with its
+    root from one signed checkpoint.
     """
     if not (_is_count(old_size) and _is_count(new_size)) or old_size > new_size:
         return False

@@ -530,3 +530,28 @@ def test_consistency_fails_for_a_log_that_was_rewritten():
     truncated_then_regrown = list(LEAVES[:15]) + [leaf_hash(f"new {i}".encode()) for i in range(25)]
     proof = consistency_proof(20, truncated_then_regrown)
     assert not verify_consistency(20, 40, root(old), root(truncated_then_regrown), proof)
+
+
+def _recursive_mth(leaves: list[bytes]) -> bytes:
+    """RFC 9162 2.1.1 MTH over any list, for trees larger than LEAVES."""
+    if len(leaves) == 1:
+        return leaves[0]
+    k = _k(len(leaves))
+    return hashlib.sha256(b"\x01" + _recursive_mth(leaves[:k]) + _recursive_mth(leaves[k:])).digest()
+
+
+@pytest.mark.parametrize("n", [255, 256, 257, 1023, 1024, 1025, 5000])
+def test_larger_trees_around_powers_of_two(n):
+    leaves = [leaf_hash(i.to_bytes(4, "big")) for i in range(n)]
+    expected = _recursive_mth(leaves)
+    assert root(leaves) == expected
+    grown = CompactRange()
+    grown.extend(leaves[: n // 3])
+    for value in leaves[n // 3:]:
+        grown.append(value)
+    assert grown.root() == expected
+    for index in (0, 1, n // 3, n // 2, n - 2, n - 1):
+        assert verify_inclusion(index, n, leaves[index], inclusion_proof(index, leaves), expected), index
+    for old in (1, 2, n // 3, n // 2, n - 1):
+        proof = consistency_proof(old, leaves)
+        assert verify_consistency(old, n, _recursive_mth(leaves[:old]), expected, proof), old
