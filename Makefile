@@ -16,6 +16,7 @@ setup: install
 	$(FLASK) db upgrade
 	$(FLASK) lms content load
 	$(FLASK) lms evidence dev-key
+	$(FLASK) lms audit migrate-v1
 	$(FLASK) lms demo
 
 test: dev-install  ## the whole suite (set TEST_DATABASE_URL to run it on PostgreSQL)

@@ -84,43 +84,87 @@ def demo(agents: int | None) -> None:
 
 @lms_cli.group("audit")
 def audit_group() -> None:
-    """The hash-chained audit log."""
+    """The audit log: a Merkle tree of events with signed checkpoints."""
 
 
 def _head(value: str) -> tuple[int, str]:
-    seq, _, digest = value.partition(":")
-    if not seq.isdigit() or len(digest) < 12 or any(c not in "0123456789abcdefABCDEF" for c in digest):
-        raise click.BadParameter(f"{value!r}: give SEQ:HASH, e.g. 99:6d5b6294572f (at least 12 hex digits)")
-    return int(seq), digest
+    size, _, digest = value.partition(":")
+    if not size.isdigit() or len(digest) < 12 or any(c not in "0123456789abcdefABCDEF" for c in digest):
+        raise click.BadParameter(f"{value!r}: give SIZE:ROOT, e.g. 99:6d5b6294572f (at least 12 hex digits)")
+    return int(size), digest
 
 
 @audit_group.command("verify")
-@click.option("--head", "heads", multiple=True, metavar="SEQ:HASH",
-              help="A head recorded outside the database (printed in every transcript and evidence pack, "
-                   "or by `lms audit head`): it must still be in the chain. Repeatable.")
+@click.option("--head", "heads", multiple=True, metavar="SIZE:ROOT",
+              help="A tree head recorded outside the database (printed in every transcript and evidence pack, "
+                   "or by `lms audit head`): the tree must still have that root at that size. Repeatable.")
 @with_appcontext
 def audit_verify(heads: tuple[str, ...]) -> None:
-    """Recompute the chain; exit 1 naming the first broken event."""
-    from lms.audit.services import verify_chain
+    """Recompute every leaf and the root at every checkpoint, check the signatures; exit 1 naming the first bad leaf."""
+    from lms.audit.verify import verify
 
-    result = verify_chain(heads=dict(_head(value) for value in heads))
+    result = verify(heads=dict(_head(value) for value in heads))
     if result.ok:
-        click.echo(f"Audit chain intact: {result.checked} events checked"
-                   + (f", {len(heads)} recorded head(s) found unchanged." if heads else "."))
+        click.echo(f"Audit log intact: {result.leaves} leaves, {result.checkpoints} tree head(s) checked; "
+                   f"{result.pending} event(s) waiting to be sealed.")
         return
-    click.echo(f"Audit chain broken at event #{result.broken_seq}: {result.reason}. "
-               f"{result.checked} events before it are intact.", err=True)
+    where = f"leaf #{result.bad_leaf}" if result.bad_leaf is not None else f"event #{result.bad_seq}"
+    if result.bad_leaf is not None and result.bad_seq is not None:
+        where += f" (event #{result.bad_seq})"
+    click.echo(f"Audit log broken at {where}: {result.reason}.", err=True)
     sys.exit(1)
+
+
+@audit_group.command("seal")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Seal at most this many events.")
+@with_appcontext
+def audit_seal(limit: int | None) -> None:
+    """Add the committed events to the tree and sign a checkpoint (also runs every AUDIT_SEAL_SECONDS)."""
+    from lms.audit.sealing import SealError, seal
+    from lms.evidence.signing import SigningError
+
+    try:
+        result = seal(limit)
+    except (SealError, SigningError) as exc:
+        raise click.ClickException(str(exc)) from None
+    if result.busy:
+        click.echo("Another sealer is running; nothing done.")
+    elif result.checkpoint is None:
+        click.echo(f"Nothing to seal; the tree has {result.tree_size} leaves.")
+    else:
+        click.echo(f"Sealed {result.sealed} event(s); the tree has {result.tree_size} leaves, "
+                   f"root {result.checkpoint.root_hash}.")
+
+
+@audit_group.command("migrate-v1")
+@with_appcontext
+def audit_migrate_v1() -> None:
+    """Check the v1 hash chain and seal its events as the tree's first leaves (once; later a no-op)."""
+    from lms.audit.sealing import SealError
+    from lms.audit.v1 import V1ChainBroken, migrate_v1
+    from lms.evidence.signing import SigningError
+
+    try:
+        result = migrate_v1()
+    except (V1ChainBroken, SealError, SigningError) as exc:
+        raise click.ClickException(f"{exc}. Nothing was converted.") from None
+    if result.already_done:
+        click.echo("The audit log is already a Merkle tree; nothing to migrate.")
+    elif not result.checked:
+        click.echo("No v1 audit chain to migrate.")
+    else:
+        click.echo(f"The v1 chain verified ({result.checked} events); sealed {result.sealed} event(s) "
+                   "as the first leaves of the tree.")
 
 
 @audit_group.command("head")
 @with_appcontext
 def audit_head() -> None:
-    """Print the chain's head as SEQ:HASH, to keep outside the database (for `verify --head`)."""
+    """Print the latest checkpoint as TREE-SIZE:ROOT-HASH."""
     from lms.audit.services import head
 
-    seq, digest = head()
-    click.echo(f"{seq}:{digest}")
+    size, root = head()
+    click.echo(f"{size}:{root}")
 
 
 @audit_group.command("flush-probes")

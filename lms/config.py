@@ -108,6 +108,9 @@ class BaseConfig:
     JOBS_THREADS = int(os.environ.get("JOBS_THREADS", "2"))
     JOBS_STALE_SECONDS = int(os.environ.get("JOBS_STALE_SECONDS", "900"))
     JOBS_REDIS_QUEUE = os.environ.get("JOBS_REDIS_QUEUE", "lms:jobs")  # the list JOBS_RUNNER=redis uses
+    # The audit log's sealer (lms/audit/sealing.py) runs this often in each web process when
+    # JOBS_RUNNER is "thread"; otherwise run `flask lms audit seal` from cron.
+    AUDIT_SEAL_SECONDS = float(os.environ.get("AUDIT_SEAL_SECONDS", "10"))
 
     # Second factors (lms/mfa/). Roles that must use one everywhere (comma-separated role
     # names); each organisation can add roles for its own people. TOTP secrets are encrypted
@@ -138,6 +141,7 @@ class TestConfig(BaseConfig):
     DASHBOARD_COUNTS_SECONDS = 0  # tests see every change at once; test_pages checks the cache
     JOBS_RUNNER = "eager"  # tests that need the worker thread set "thread" themselves
     MFA_REQUIRED_ROLES = ""  # tests that need it set it themselves
+    AUDIT_SEAL_SECONDS = 0  # tests seal when they ask (lms.audit.sealing.seal)
 
 
 class ProductionConfig(BaseConfig):

@@ -1,6 +1,6 @@
 """Every model, imported in one place for Alembic and the test suite."""
 from lms.accounts.models import LoginSession, Organisation, SetPasswordToken, User  # noqa: F401
-from lms.audit.models import AuditEvent, ProbeTally  # noqa: F401
+from lms.audit.models import AuditCheckpoint, AuditEvent, AuditLeaf, AuditPersonal, ProbeTally  # noqa: F401
 from lms.learning.models import (  # noqa: F401
     Course, CourseAsset, CourseVersion, JobAid, Lesson, LessonProgress, Quiz, QuizVersion,
 )

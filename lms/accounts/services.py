@@ -281,10 +281,14 @@ def create_user(actor: User | None, data: UserData) -> User:
     )
     db.session.add(user)
     db.session.flush()
-    record("user.created", actor=actor, target=user, email=user.email, role=user.role.value,
+    # The e-mail goes with the event's personal fields (erasable), not into its hashed data.
+    record("user.created", actor=actor, target=user, subject_label=user.email, role=user.role.value,
            organisation_id=user.organisation_id, scope_organisation_id=user.scope_organisation_id)
     signals.user_saved.send(actor, user=user)
     return user
+
+
+_PERSONAL_FIELDS = frozenset({"email", "name"})  # kept out of the audit log's hashed data
 
 
 def update_user(actor: User, user: User, data: UserData) -> dict[str, tuple]:
@@ -307,9 +311,14 @@ def update_user(actor: User, user: User, data: UserData) -> dict[str, tuple]:
     if {"role", "scope_organisation_id", "organisation_id"} & changes.keys():
         # A narrower role or scope must apply now, not at the next sign-in.
         end_all_sessions(user)
-    printable = {k: [getattr(a, "value", a), getattr(b, "value", b)] for k, (a, b) in changes.items()}
+    # Old and new e-mail and name are personal: the hashed data says only that they changed,
+    # and the e-mail is kept with the event's (erasable) personal fields.
+    printable = {k: [getattr(a, "value", a), getattr(b, "value", b)] for k, (a, b) in changes.items()
+                 if k not in _PERSONAL_FIELDS}
+    personal = sorted(_PERSONAL_FIELDS & changes.keys())
     action = "user.role_changed" if "role" in changes or "scope_organisation_id" in changes else "user.updated"
-    record(action, actor=actor, target=user, changes=printable)
+    record(action, actor=actor, target=user, subject_label=user.email, changes=printable,
+           **({"personal_fields_changed": personal} if personal else {}))
     signals.user_saved.send(actor, user=user)
     return changes
 

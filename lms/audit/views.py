@@ -1,7 +1,7 @@
-"""The audit log page: newest events first, with the chain's head."""
+"""The audit log page: newest events first, with the latest checkpoint."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -9,10 +9,17 @@ from lms.audit.models import AuditEvent
 from lms.audit.probes import record_closed
 from lms.audit.services import head
 from lms.extensions import db
+from lms.jobs.runner import start_audit_sealer
 from lms.pagination import paginate
 from lms.policy import restrict_audit_events
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
+
+
+@bp.before_app_request
+def _start_sealer() -> None:
+    # The first request of each web process starts its periodic sealer (a lookup afterwards).
+    start_audit_sealer(current_app._get_current_object())
 
 
 # Quick filters for what people look for most: (label, action prefix).

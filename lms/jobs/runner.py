@@ -154,3 +154,40 @@ def _create(app: Flask) -> Runner:
 def submit(job_id: int) -> None:
     """Hand a committed job to the configured runner."""
     runner_for(current_app._get_current_object()).submit(job_id)
+
+
+# --- the audit sealer -------------------------------------------------------------------------
+
+_SEALER_KEY = "lms_audit_sealer"
+
+
+def _seal_every(app: Flask, seconds: float, stop: threading.Event) -> None:
+    from lms.audit.sealing import seal
+
+    while not stop.wait(seconds):
+        with app.app_context():
+            try:
+                result = seal()
+                if result.sealed:
+                    log.info("audit log sealed: %s event(s), tree size %s", result.sealed, result.tree_size)
+            except Exception:  # a missing key or a broken log: say so and try again next time
+                log.exception("sealing the audit log failed")
+
+
+def start_audit_sealer(app: Flask) -> threading.Event | None:
+    """Start this process's periodic audit sealer once (the "thread" runner only); its stop event.
+
+    Seals every AUDIT_SEAL_SECONDS (0: never) in a daemon thread. With several processes each runs one;
+    the sealer's own lock lets one seal at a time. Other runners seal by `lms audit seal`
+    (cron), and "eager" (tests) only when asked. This is the one seam a scheduler replaces.
+    """
+    started = app.extensions.get(_SEALER_KEY)
+    if started is not None or app.config["JOBS_RUNNER"] != "thread" or app.config["AUDIT_SEAL_SECONDS"] <= 0:
+        return started
+    with _create_lock:
+        if _SEALER_KEY not in app.extensions:
+            stop = threading.Event()
+            threading.Thread(target=_seal_every, args=(app, app.config["AUDIT_SEAL_SECONDS"], stop),
+                             name="lms-audit-sealer", daemon=True).start()
+            app.extensions[_SEALER_KEY] = stop
+        return app.extensions[_SEALER_KEY]

@@ -1,0 +1,173 @@
+"""Signed checkpoints (tree heads) as text notes, in the spirit of C2SP tlog-checkpoint.
+
+A checkpoint note's body is four lines: the log's origin, the tree size, the root hash in
+base64 and the time of the seal (ISO 8601, UTC)::
+
+    CallSafe Academy audit log
+    1042
+    3q2+7w...=
+    2026-12-06T09:15:02.123456+00:00
+
+and the signed note adds a blank line and one signature line, "— <key id> <base64 signature>".
+
+Key choice: the checkpoints are signed with the app's existing document-signing key
+(SIGNING_KEY_PATH, the PAdES key of lms/evidence/signing.py: ECDSA P-256 for the development
+key, or RSA), with the same key id (SIGNING_KEY_ID, or the first 16 hex digits of the
+certificate's SHA-256 fingerprint). Auditors already hold its certificate to check our PDFs,
+so one certificate checks both, and key rotation works the same way for both. ECDSA
+signatures are DER-encoded over SHA-256; RSA uses PKCS#1 v1.5 with SHA-256.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+from pathlib import Path
+from typing import NamedTuple, Protocol
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from flask import current_app
+
+from lms.evidence.signing import SigningError, key_id_for
+
+ORIGIN = "CallSafe Academy audit log"
+_DASH = "\u2014"  # the signed-note signature line starts with an em dash
+
+
+class CheckpointLike(Protocol):
+    tree_size: int
+    root_hash: str
+    created_at: datetime
+
+
+class ParsedNote(NamedTuple):
+    tree_size: int
+    root: bytes
+    created_at: datetime
+    key_id: str
+    signature: str  # base64
+    body: str  # the signed text (note_text of the checkpoint), for verify_note
+
+
+def note_text(checkpoint: CheckpointLike) -> str:
+    """The signed body of a checkpoint: origin, size, base64 root and time, one per line."""
+    root = base64.b64encode(bytes.fromhex(checkpoint.root_hash)).decode("ascii")
+    return (f"{ORIGIN}\n{checkpoint.tree_size}\n{root}\n"
+            f"{checkpoint.created_at.isoformat(timespec='microseconds')}\n")
+
+
+def signed_note(checkpoint: CheckpointLike, key_id: str, signature_b64: str) -> str:
+    """The body and its signature line: what is exported and what `parse_note` reads back."""
+    return f"{note_text(checkpoint)}\n{_DASH} {key_id} {signature_b64}\n"
+
+
+def _private_key(path: Path, passphrase: str | bytes | None):
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise SigningError(f"Cannot read the signing key: {exc}. For development, create it with "
+                           "`flask --app wsgi lms evidence dev-key`.") from None
+    if isinstance(passphrase, str):
+        passphrase = passphrase.encode()
+    try:
+        return serialization.load_pem_private_key(data, password=passphrase or None)
+    except (TypeError, ValueError):
+        raise SigningError(f"Cannot load the signing key {path} (wrong or missing passphrase?).") from None
+
+
+def signing_certificate_pem() -> bytes:
+    """The configured signing certificate (PEM): the one to give auditors to check checkpoints."""
+    try:
+        return Path(current_app.config["SIGNING_CERT_PATH"]).read_bytes()
+    except OSError as exc:
+        raise SigningError(f"Cannot read the signing certificate: {exc}.") from None
+
+
+def current_key_id() -> str:
+    """The key id the app signs with: SIGNING_KEY_ID, else the certificate's fingerprint id."""
+    configured = current_app.config.get("SIGNING_KEY_ID")
+    if configured:
+        return configured
+    cert = x509.load_pem_x509_certificate(signing_certificate_pem())
+    return key_id_for(cert.public_bytes(serialization.Encoding.DER))
+
+
+def sign_note(text: str) -> tuple[str, str]:
+    """Sign a note body with the app's signing key; (key id, base64 signature)."""
+    config = current_app.config
+    key = _private_key(config["SIGNING_KEY_PATH"], config.get("SIGNING_KEY_PASSPHRASE"))
+    message = text.encode("utf-8")
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        signature = key.sign(message, ec.ECDSA(hashes.SHA256()))
+    elif isinstance(key, rsa.RSAPrivateKey):
+        signature = key.sign(message, padding.PKCS1v15(), hashes.SHA256())
+    elif isinstance(key, ed25519.Ed25519PrivateKey):
+        signature = key.sign(message)
+    else:
+        raise SigningError("The signing key must be ECDSA, RSA or Ed25519.")
+    return current_key_id(), base64.b64encode(signature).decode("ascii")
+
+
+def verify_note(text: str, key_id: str, signature_b64: str, certificate_pem: bytes) -> bool:
+    """True if `signature_b64` is the certificate's key's signature of `text` and `key_id` names it.
+
+    The key id must be the certificate's fingerprint id, or SIGNING_KEY_ID when the app runs with
+    a configured one and the certificate is the configured one.
+    """
+    try:
+        cert = x509.load_pem_x509_certificate(certificate_pem)
+        signature = base64.b64decode(signature_b64, validate=True)
+    except (ValueError, binascii.Error):
+        return False
+    fingerprint_id = key_id_for(cert.public_bytes(serialization.Encoding.DER))
+    if key_id != fingerprint_id and not _is_configured_id(key_id, certificate_pem):
+        return False
+    public_key = cert.public_key()
+    message = text.encode("utf-8")
+    try:
+        if isinstance(public_key, ec.EllipticCurvePublicKey):
+            public_key.verify(signature, message, ec.ECDSA(hashes.SHA256()))
+        elif isinstance(public_key, rsa.RSAPublicKey):
+            public_key.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
+        elif isinstance(public_key, ed25519.Ed25519PublicKey):
+            public_key.verify(signature, message)
+        else:
+            return False
+    except InvalidSignature:
+        return False
+    return True
+
+
+def _is_configured_id(key_id: str, certificate_pem: bytes) -> bool:
+    configured = current_app.config.get("SIGNING_KEY_ID")
+    if not configured or key_id != configured:
+        return False
+    try:
+        return signing_certificate_pem().strip() == certificate_pem.strip()
+    except SigningError:
+        return False
+
+
+def parse_note(text: str) -> ParsedNote:
+    """Read a signed checkpoint note back; ValueError saying what is wrong with it."""
+    body, sep, signature_part = text.replace("\r\n", "\n").partition("\n\n")
+    lines = body.split("\n")
+    if not sep or len(lines) != 4 or lines[0] != ORIGIN:
+        raise ValueError(f"not a checkpoint of the {ORIGIN}: expected four lines, a blank line and a signature")
+    size, root_b64, created = lines[1:]
+    signature_line = signature_part.strip().split(" ")
+    if len(signature_line) != 3 or signature_line[0] != _DASH:
+        raise ValueError("the signature line must read '— KEY-ID SIGNATURE'")
+    if not size.isdigit():
+        raise ValueError(f"the tree size {size!r} is not a number")
+    try:
+        root = base64.b64decode(root_b64, validate=True)
+        at = datetime.fromisoformat(created)
+    except (ValueError, binascii.Error):
+        raise ValueError("the root hash or the time is malformed") from None
+    if len(root) != 32:
+        raise ValueError("the root hash is not 32 bytes")
+    return ParsedNote(int(size), root, at, signature_line[1], signature_line[2], body + "\n")
