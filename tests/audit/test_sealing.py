@@ -197,3 +197,25 @@ def test_a_sealer_killed_mid_seal_leaves_nothing_half_written(app: Flask, signin
         result = seal()
     assert result.sealed == 100_000 and result.tree_size == 100_000
     assert verify().ok
+
+
+def test_the_thread_runner_seals_by_itself_and_eager_only_when_asked(app: Flask, signing_key):
+    from lms.jobs.runner import start_audit_sealer
+
+    record("test.auto")
+    db.session.commit()
+    assert start_audit_sealer(app) is None  # tests run jobs eagerly: no sealer thread
+    app.config.update(JOBS_RUNNER="thread", AUDIT_SEAL_SECONDS=0.05)
+    stop = start_audit_sealer(app)
+    try:
+        assert stop is not None and start_audit_sealer(app) is stop  # one sealer per process
+        deadline = time.monotonic() + 10
+        while not _leaf_seqs() and time.monotonic() < deadline:
+            db.session.rollback()
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        for thread in threading.enumerate():
+            if thread.name == "lms-audit-sealer":
+                thread.join(10)
+    assert len(_leaf_seqs()) == 1 and verify().ok

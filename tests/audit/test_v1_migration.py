@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -28,7 +29,22 @@ T0 = datetime(2026, 11, 1, 9, 0, 0, 123456, tzinfo=timezone.utc)
 
 
 @pytest.fixture
-def v1_app(tmp_path: Path) -> Iterator[Flask]:
+def kept_logging() -> Iterator[None]:
+    """Alembic's env.py configures logging from alembic.ini, which disables every logger that
+    exists; put them back, or later tests that read logs (caplog) see nothing."""
+    root = logging.getLogger()
+    level, handlers = root.level, root.handlers[:]
+    loggers = {name: logger.disabled for name, logger in root.manager.loggerDict.items()
+               if isinstance(logger, logging.Logger)}
+    yield
+    root.setLevel(level)
+    root.handlers[:] = handlers
+    for name, disabled in loggers.items():
+        logging.getLogger(name).disabled = disabled
+
+
+@pytest.fixture
+def v1_app(tmp_path: Path, kept_logging) -> Iterator[Flask]:
     """An app on a database migrated to the v1 schema only."""
     key, cert = tmp_path / "signing" / "key.pem", tmp_path / "signing" / "cert.pem"
     ensure_dev_key(key, cert)
