@@ -95,36 +95,59 @@ def _head(value: str) -> tuple[int, str]:
 
 
 @audit_group.command("verify")
+@click.option("--checkpoint", "checkpoint_files", multiple=True, type=click.Path(exists=True, dir_okay=False,
+                                                                                 path_type=Path),
+              help="A file of signed checkpoints kept outside the database (AUDIT_CHECKPOINT_FILE, a saved "
+                   "daily e-mail, `lms audit checkpoint --out`, or a transcript's or pack's JSON): the log must "
+                   "still extend each of them. Repeatable.")
 @click.option("--head", "heads", multiple=True, metavar="SIZE:ROOT",
-              help="A tree head recorded outside the database (printed in every transcript and evidence pack, "
-                   "or by `lms audit head`): the tree must still have that root at that size. Repeatable.")
+              help="An unsigned tree head written down outside the database (`lms audit head`): the tree must "
+                   "still have that root at that size. Repeatable.")
 @with_appcontext
-def audit_verify(heads: tuple[str, ...]) -> None:
+def audit_verify(checkpoint_files: tuple[Path, ...], heads: tuple[str, ...]) -> None:
     """Recompute every leaf and the root at every checkpoint, check the signatures; exit 1 naming the first bad leaf."""
+    from lms.audit.checkpoints import notes_in
+    from lms.audit.proofs import consistency_with
+    from lms.audit.services import latest_checkpoint
     from lms.audit.verify import verify
 
-    result = verify(heads=dict(_head(value) for value in heads))
-    if result.ok:
-        click.echo(f"Audit log intact: {result.leaves} leaves, {result.checkpoints} tree head(s) checked; "
-                   f"{result.pending} event(s) waiting to be sealed.")
-        return
-    where = f"leaf #{result.bad_leaf}" if result.bad_leaf is not None else f"event #{result.bad_seq}"
-    if result.bad_leaf is not None and result.bad_seq is not None:
-        where += f" (event #{result.bad_seq})"
-    click.echo(f"Audit log broken at {where}: {result.reason}.", err=True)
-    sys.exit(1)
+    given = []
+    for path in checkpoint_files:
+        try:
+            given.extend(notes_in(path.read_text(encoding="utf-8")))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise click.ClickException(f"{path}: {exc}") from None
+    result = verify(external=given, heads=dict(_head(value) for value in heads))
+    if not result.ok:
+        where = f"leaf #{result.bad_leaf}" if result.bad_leaf is not None else f"event #{result.bad_seq}"
+        if result.bad_leaf is not None and result.bad_seq is not None:
+            where += f" (event #{result.bad_seq})"
+        click.echo(f"Audit log broken at {where}: {result.reason}.", err=True)
+        sys.exit(1)
+    click.echo(f"Audit log intact: {result.leaves} leaves, {result.checkpoints} tree head(s) checked; "
+               f"{result.pending} event(s) waiting to be sealed.")
+    latest = latest_checkpoint()
+    if given and latest is not None:
+        oldest = min(given, key=lambda note: note.tree_size)
+        proof, holds = consistency_with(oldest, latest)
+        if not holds:  # verify() recomputed both roots, so this would be a bug in one of the two
+            raise click.ClickException(f"the consistency proof from tree size {oldest.tree_size} to "
+                                       f"{latest.tree_size} does not hold")
+        click.echo(f"The log extends the {len(given)} given checkpoint(s): consistency proof from tree size "
+                   f"{oldest.tree_size} to today's {latest.tree_size} checked ({len(proof)} hashes).")
 
 
 @audit_group.command("seal")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Seal at most this many events.")
 @with_appcontext
 def audit_seal(limit: int | None) -> None:
-    """Add the committed events to the tree and sign a checkpoint (also runs every AUDIT_SEAL_SECONDS)."""
-    from lms.audit.sealing import SealError, seal
+    """Add the committed events to the tree, sign a checkpoint and append it to AUDIT_CHECKPOINT_FILE."""
+    from lms.audit.publishing import seal_and_publish
+    from lms.audit.sealing import SealError
     from lms.evidence.signing import SigningError
 
     try:
-        result = seal(limit)
+        result = seal_and_publish(limit)
     except (SealError, SigningError) as exc:
         raise click.ClickException(str(exc)) from None
     if result.busy:
@@ -136,10 +159,26 @@ def audit_seal(limit: int | None) -> None:
                    f"root {result.checkpoint.root_hash}.")
 
 
+@audit_group.command("checkpoint")
+@click.option("--out", "out", type=click.File("w", encoding="utf-8"), default="-", show_default=True,
+              help="Where to write the latest signed checkpoint ('-': standard output).")
+@with_appcontext
+def audit_checkpoint(out) -> None:
+    """Write the latest signed checkpoint, to keep outside the database for `verify --checkpoint`."""
+    from lms.audit.checkpoints import checkpoint_note
+    from lms.audit.services import latest_checkpoint
+
+    latest = latest_checkpoint()
+    if latest is None:
+        raise click.ClickException("The log has no checkpoint yet: run `flask --app wsgi lms audit seal`.")
+    out.write(checkpoint_note(latest))
+
+
 @audit_group.command("migrate-v1")
 @with_appcontext
 def audit_migrate_v1() -> None:
     """Check the v1 hash chain and seal its events as the tree's first leaves (once; later a no-op)."""
+    from lms.audit.publishing import publish
     from lms.audit.sealing import SealError
     from lms.audit.v1 import V1ChainBroken, migrate_v1
     from lms.evidence.signing import SigningError
@@ -148,6 +187,10 @@ def audit_migrate_v1() -> None:
         result = migrate_v1()
     except (V1ChainBroken, SealError, SigningError) as exc:
         raise click.ClickException(f"{exc}. Nothing was converted.") from None
+    try:
+        publish()
+    except (OSError, ValueError) as exc:
+        click.echo(f"Warning: the checkpoint was not appended to AUDIT_CHECKPOINT_FILE: {exc}", err=True)
     if result.already_done:
         click.echo("The audit log is already a Merkle tree; nothing to migrate.")
     elif not result.checked:

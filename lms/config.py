@@ -111,6 +111,12 @@ class BaseConfig:
     # The audit log's sealer (lms/audit/sealing.py) runs this often in each web process when
     # JOBS_RUNNER is "thread"; otherwise run `flask lms audit seal` from cron.
     AUDIT_SEAL_SECONDS = float(os.environ.get("AUDIT_SEAL_SECONDS", "10"))
+    # Every signed checkpoint is also appended to this file (lms/audit/publishing.py); empty: off.
+    # Keep it where the database's administrators cannot write (another host's mount, `chattr +a`).
+    AUDIT_CHECKPOINT_FILE = os.environ.get("AUDIT_CHECKPOINT_FILE", str(INSTANCE_DIR / "audit-checkpoints.txt"))
+    # Who receives the day's checkpoint by e-mail besides the company-wide auditors
+    # (comma-separated addresses, e.g. an archive mailbox outside the company).
+    AUDIT_CHECKPOINT_RECIPIENTS = os.environ.get("AUDIT_CHECKPOINT_RECIPIENTS", "")
 
     # Second factors (lms/mfa/). Roles that must use one everywhere (comma-separated role
     # names); each organisation can add roles for its own people. TOTP secrets are encrypted
@@ -142,6 +148,7 @@ class TestConfig(BaseConfig):
     JOBS_RUNNER = "eager"  # tests that need the worker thread set "thread" themselves
     MFA_REQUIRED_ROLES = ""  # tests that need it set it themselves
     AUDIT_SEAL_SECONDS = 0  # tests seal when they ask (lms.audit.sealing.seal)
+    AUDIT_CHECKPOINT_FILE = ""  # tests that publish checkpoints name a temporary file
 
 
 class ProductionConfig(BaseConfig):

@@ -94,6 +94,8 @@ ENDPOINTS: Final[dict[str, Access | Permission]] = {
     "accounts.organisation_new": Permission.MANAGE_ORGANISATIONS,
     "accounts.organisation_edit": Permission.MANAGE_ORGANISATIONS,
     "audit.event_list": Permission.VIEW_AUDIT_LOG,
+    "audit.event_detail": Permission.VIEW_AUDIT_LOG,  # record rule: restrict_audit_events (scoped auditors)
+    "audit.event_proof": Permission.VIEW_AUDIT_LOG,  # the same record rule
     "learning.course_list": Permission.READ_CONTENT,
     "learning.course_detail": Permission.READ_CONTENT,
     "learning.lesson": Permission.READ_CONTENT,

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
+from collections.abc import Collection
 from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple, Protocol
@@ -29,7 +31,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
-from flask import current_app
+from flask import current_app, has_app_context
 
 from lms.evidence.signing import SigningError, key_id_for
 
@@ -41,6 +43,11 @@ class CheckpointLike(Protocol):
     tree_size: int
     root_hash: str
     created_at: datetime
+
+
+class AuditCheckpointRow(CheckpointLike, Protocol):
+    key_id: str
+    signature: str
 
 
 class ParsedNote(NamedTuple):
@@ -62,6 +69,11 @@ def note_text(checkpoint: CheckpointLike) -> str:
 def signed_note(checkpoint: CheckpointLike, key_id: str, signature_b64: str) -> str:
     """The body and its signature line: what is exported and what `parse_note` reads back."""
     return f"{note_text(checkpoint)}\n{_DASH} {key_id} {signature_b64}\n"
+
+
+def checkpoint_note(checkpoint: AuditCheckpointRow) -> str:
+    """A stored checkpoint as its signed note: what goes to the file, the e-mail and the documents."""
+    return signed_note(checkpoint, checkpoint.key_id, checkpoint.signature)
 
 
 def _private_key(path: Path, passphrase: str | bytes | None):
@@ -111,11 +123,13 @@ def sign_note(text: str) -> tuple[str, str]:
     return current_key_id(), base64.b64encode(signature).decode("ascii")
 
 
-def verify_note(text: str, key_id: str, signature_b64: str, certificate_pem: bytes) -> bool:
+def verify_note(text: str, key_id: str, signature_b64: str, certificate_pem: bytes,
+                extra_key_ids: Collection[str] = ()) -> bool:
     """True if `signature_b64` is the certificate's key's signature of `text` and `key_id` names it.
 
-    The key id must be the certificate's fingerprint id, or SIGNING_KEY_ID when the app runs with
-    a configured one and the certificate is the configured one.
+    The key id must be the certificate's fingerprint id, one of `extra_key_ids` (a checker told
+    the deployment's SIGNING_KEY_ID), or SIGNING_KEY_ID when the app runs with a configured one
+    and the certificate is the configured one.
     """
     try:
         cert = x509.load_pem_x509_certificate(certificate_pem)
@@ -123,7 +137,7 @@ def verify_note(text: str, key_id: str, signature_b64: str, certificate_pem: byt
     except (ValueError, binascii.Error):
         return False
     fingerprint_id = key_id_for(cert.public_bytes(serialization.Encoding.DER))
-    if key_id != fingerprint_id and not _is_configured_id(key_id, certificate_pem):
+    if key_id != fingerprint_id and key_id not in extra_key_ids and not _is_configured_id(key_id, certificate_pem):
         return False
     public_key = cert.public_key()
     message = text.encode("utf-8")
@@ -142,6 +156,8 @@ def verify_note(text: str, key_id: str, signature_b64: str, certificate_pem: byt
 
 
 def _is_configured_id(key_id: str, certificate_pem: bytes) -> bool:
+    if not has_app_context():  # checked offline (lms/audit/proof_check.py): only the fingerprint id counts
+        return False
     configured = current_app.config.get("SIGNING_KEY_ID")
     if not configured or key_id != configured:
         return False
@@ -171,3 +187,42 @@ def parse_note(text: str) -> ParsedNote:
     if len(root) != 32:
         raise ValueError("the root hash is not 32 bytes")
     return ParsedNote(int(size), root, at, signature_line[1], signature_line[2], body + "\n")
+
+
+def parse_notes(text: str) -> list[ParsedNote]:
+    """Every checkpoint note in `text`, oldest first: one note, or the append-only file's many.
+
+    Notes are separated by blank lines (each note also has one blank line inside, before its
+    signature). ValueError naming the line where an unreadable note starts.
+    """
+    lines = text.replace("\r\n", "\n").split("\n")
+    notes: list[ParsedNote] = []
+    i = 0
+    while i < len(lines):
+        if not lines[i].strip():
+            i += 1
+            continue
+        chunk = lines[i:i + 6]  # four body lines, the blank line, the signature line
+        try:
+            notes.append(parse_note("\n".join(chunk) + "\n"))
+        except ValueError as exc:
+            raise ValueError(f"line {i + 1}: {exc}") from None
+        i += 6
+    if not notes:
+        raise ValueError("no checkpoint note found")
+    return notes
+
+
+def notes_in(text: str) -> list[ParsedNote]:
+    """The checkpoints in a file someone kept: notes (the append-only file, an e-mail's lines
+    saved as a file, `lms audit checkpoint --out`) or a transcript's or pack's JSON, whose
+    "audit_checkpoint" holds the note. ValueError saying what is wrong.
+    """
+    if text.lstrip().startswith("{"):
+        try:
+            note = json.loads(text)["audit_checkpoint"]["note"]
+        except (ValueError, KeyError, TypeError):
+            raise ValueError("a JSON file must be a transcript's or evidence pack's data, with an "
+                             "audit_checkpoint.note") from None
+        return parse_notes(str(note))
+    return parse_notes(text)

@@ -14,6 +14,7 @@ from sqlalchemy import (JSON, BigInteger, ForeignKey, Index, Integer, LargeBinar
                         UniqueConstraint, event)
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from lms.accounts.pseudonyms import pseudonym
 from lms.clock import UTCDateTime
 from lms.extensions import db
 
@@ -62,6 +63,13 @@ class AuditEvent(db.Model):
     def actor_label(self) -> str | None:
         """Who acted, as recorded; None once the person's data was erased."""
         return self.personal.actor_label if self.personal is not None else None
+
+    @property
+    def actor_display(self) -> str:
+        """Who acted, for the log's pages: the recorded label, or the actor's pseudonym once erased."""
+        if self.personal is not None:
+            return self.personal.actor_label
+        return f"erased person #{pseudonym(self.actor_id)}" if self.actor_id is not None else "erased person"
 
     @property
     def ip(self) -> str | None:

@@ -34,7 +34,7 @@ from sqlalchemy.orm import aliased
 
 from lms.accounts.models import Organisation, User
 from lms.assessment.models import Attempt, AttemptStatus
-from lms.audit.services import head
+from lms.audit.publishing import for_documents
 from lms.certification import reports
 from lms.certification.charts import status_chart_svg
 from lms.certification.models import Award, Programme, ProgrammeVersion
@@ -82,7 +82,6 @@ def build_pack(organisation_id: int, *, generated_by_id: int, date_from: date | 
     start = datetime.combine(date_from, time.min, tzinfo=timezone.utc) if date_from else None
     end = datetime.combine(date_to, time.max, tzinfo=timezone.utc) if date_to else None
     filters = reports.Filters(organisation_id=organisation_id, sort="name")
-    chain_seq, chain_hash = head()
     # Plain values from here on: the progress callback commits, which expires ORM objects.
     data: dict[str, Any] = {
         "document": "evidence-pack",
@@ -93,7 +92,7 @@ def build_pack(organisation_id: int, *, generated_by_id: int, date_from: date | 
         "date_to": date_to.isoformat() if date_to else None,
         "generated_at": at.isoformat(), "status_as_at": at.isoformat(),
         "generated_by": {"name": actor.name, "email": actor.email, "role": actor.role.value},
-        "audit_chain_head": {"seq": chain_seq, "hash": chain_hash},
+        "audit_checkpoint": for_documents(),
     }
     query = reports.status_rows(actor, filters, at)
     # In the order of the CSV (by name). Fetched whole: progress() must not commit mid-stream.

@@ -20,7 +20,7 @@ from sqlalchemy.orm import aliased, joinedload
 
 from lms.accounts.models import User
 from lms.assessment.models import Attempt, AttemptStatus
-from lms.audit.services import head
+from lms.audit.publishing import for_documents
 from lms.certification.models import Award
 from lms.clock import now
 from lms.evidence import pdf, signing
@@ -43,12 +43,11 @@ def transcript_data(person: User, *, generated_by: User, at: datetime | None = N
     the caller decides who may see whose transcript (policy.can_view_user).
     """
     at = at or now()
-    chain_seq, chain_hash = head()
     return {
         "document": "agent-transcript",
         "generated_at": at.isoformat(),
         "generated_by": {"name": generated_by.name, "email": generated_by.email, "role": generated_by.role.value},
-        "audit_chain_head": {"seq": chain_seq, "hash": chain_hash},
+        "audit_checkpoint": for_documents(),
         "agent": {"id": person.id, "name": person.name, "email": person.email,
                   "organisation": person.organisation.name, "active": person.active},
         "courses": _completed_courses(person.id),

@@ -59,9 +59,9 @@ def transcript_pdf(user_id: int):
         return render_template("errors/error.html", code=503, title="The transcript could not be produced",
                                text="Please try again in a minute; if it keeps failing, tell your administrator."), 503
     sha256 = hashlib.sha256(document).hexdigest()
-    # The file is not stored: the event keeps its fingerprint and the chain head it states.
+    # The file is not stored: the event keeps its fingerprint and the checkpoint it carries.
     record("transcript.exported", actor=current_user, target=person, sha256=sha256,
-           chain_head_seq=data["audit_chain_head"]["seq"])
+           checkpoint_tree_size=data["audit_checkpoint"]["tree_size"])
     db.session.commit()
     name = f"transcript-{person.id}-{at:%Y%m%d-%H%M}.pdf"
     response = Response(document, mimetype="application/pdf",

@@ -162,12 +162,12 @@ _SEALER_KEY = "lms_audit_sealer"
 
 
 def _seal_every(app: Flask, seconds: float, stop: threading.Event) -> None:
-    from lms.audit.sealing import seal
+    from lms.audit.publishing import seal_and_publish
 
     while not stop.wait(seconds):
         with app.app_context():
             try:
-                result = seal()
+                result = seal_and_publish()
                 if result.sealed:
                     log.info("audit log sealed: %s event(s), tree size %s", result.sealed, result.tree_size)
             except Exception:  # a missing key or a broken log: say so and try again next time

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Enum, Integer, String, Text
@@ -17,11 +18,23 @@ class MessageKind(str, enum.Enum):
     EXPIRING = "expiring"
     OVERDUE = "overdue"
     DIGEST = "digest"
+    AUDIT_CHECKPOINT = "audit_checkpoint"  # the day's signed audit checkpoint, to auditors
 
     @property
     def label(self) -> str:
         return {"due_soon": "Due soon", "expiring": "Expiring", "overdue": "Overdue",
-                "digest": "Weekly digest"}[self.value]
+                "digest": "Weekly digest", "audit_checkpoint": "Audit checkpoint"}[self.value]
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """A message to queue (an outbox row before it is written)."""
+
+    kind: MessageKind
+    recipient: str
+    subject: str
+    body: str
+    dedupe_key: str
 
 
 class Transport(str, enum.Enum):

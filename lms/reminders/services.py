@@ -34,7 +34,8 @@ from lms.certification.status import Status, due_expression, status_expression
 from lms.clock import now
 from lms.extensions import db
 from lms.reminders.mailer import DeliveryError, Mailer, mailer_for
-from lms.reminders.models import Message, MessageKind
+from lms.reminders.checkpoint_mail import checkpoint_mails
+from lms.reminders.models import Message, MessageKind, Reminder
 
 log = logging.getLogger("lms.reminders")
 MAX_ATTEMPTS = 3  # daily runs: a message that fails three days running is stale; it stays in the outbox as failed
@@ -43,17 +44,6 @@ _KEY_BATCH = 500
 NOT_CERTIFIED = (Status.NOT_STARTED.value, Status.IN_PROGRESS.value)
 HOLDS_AWARD = (Status.CERTIFIED.value, Status.EXPIRING.value)
 LAPSED = (Status.OVERDUE.value, Status.EXPIRED.value)
-
-
-@dataclass(frozen=True)
-class Reminder:
-    """A message to queue (an outbox row before it is written)."""
-
-    kind: MessageKind
-    recipient: str
-    subject: str
-    body: str
-    dedupe_key: str
 
 
 @dataclass
@@ -255,11 +245,13 @@ def deliver(mailer: Mailer) -> tuple[int, int]:
 
 
 def send_reminders(at: datetime | None = None, config: dict | None = None) -> RunResult:
-    """The daily run: plan, queue (commit), deliver (commit per message), one audit event (commit)."""
+    """The daily run: plan (with the day's audit checkpoint for auditors), queue (commit), deliver
+    (commit per message), one audit event (commit)."""
     at = at or now()
     config = config or current_app.config
     result = RunResult()
-    result.queued = queue(plan(at, config["REMINDER_DAYS_BEFORE"], config["BASE_URL"]), at)
+    result.queued = queue(plan(at, config["REMINDER_DAYS_BEFORE"], config["BASE_URL"])
+                          + checkpoint_mails(at, config["AUDIT_CHECKPOINT_RECIPIENTS"]), at)
     db.session.commit()
     mailer = mailer_for(config)
     result.transport = mailer.transport.value

@@ -19,8 +19,9 @@ from sqlalchemy import select
 from lms.accounts.models import Role
 from lms.assessment.models import Attempt, AttemptStatus
 from lms.audit.models import AuditEvent
-from lms.audit.services import head
-from lms.audit.verify import verify
+from lms.audit.checkpoints import parse_note
+from lms.audit.sealing import seal
+from lms.audit.services import head, record
 from lms.certification import services
 from lms.certification.models import Award
 from lms.clock import now
@@ -83,9 +84,10 @@ def _download(client, user_id: int):
     return client.get(f"/people/{user_id}/transcript.pdf")
 
 
-def test_the_agent_downloads_a_signed_transcript_of_their_record(app, certified, client, login_as, tmp_path):
+def test_the_agent_downloads_a_signed_transcript_of_their_record(app, certified, client, login_as, tmp_path, runner):
     agent, award = certified["agent"], certified["award"]
     attempt = db.session.scalars(select(Attempt)).one()
+    seal()  # the transcript carries the audit log's latest signed checkpoint
     login_as(agent)
     response = _download(client, agent.id)
     assert response.status_code == 200 and response.mimetype == "application/pdf"
@@ -105,11 +107,18 @@ def test_the_agent_downloads_a_signed_transcript_of_their_record(app, certified,
     assert award.verification_code in text and data["awards"][0]["cycle"] == 1
     assert data["awards"][0]["status"] == "valid" and data["awards"][0]["revocation"] is None
     assert data["generated_by"]["email"] == agent.email
-    assert data["audit_chain_head"]["hash"] in text.replace(" ", "")
-    # The transcript says how to check its head later, and that command passes.
-    printed = f'{data["audit_chain_head"]["seq"]}:{data["audit_chain_head"]["hash"][:16]}'
-    assert f"lms audit verify --head {printed}" in text
-    assert verify(heads={data["audit_chain_head"]["seq"]: data["audit_chain_head"]["hash"][:16]}).ok
+    checkpoint = data["audit_checkpoint"]
+    assert (checkpoint["tree_size"], checkpoint["root_hash"]) == head() and checkpoint["tree_size"] > 0
+    assert checkpoint["root_hash"] in text.replace(" ", "").replace("\n", "")
+    # The transcript prints the signed note and how to check it later; that command passes on
+    # the note copied from the page and on the attached JSON.
+    assert "lms audit verify --checkpoint FILE" in text
+    signature = checkpoint["note"].rsplit(" ", 1)[1].strip()
+    assert signature[:40] in text.replace("\n", "")
+    (tmp_path / "transcript.json").write_text(json.dumps(data))
+    result = runner.invoke(args=["lms", "audit", "verify", "--checkpoint", str(tmp_path / "transcript.json")])
+    assert result.exit_code == 0, result.output
+    assert "The log extends the 1 given checkpoint(s)" in result.output
 
     assert run("qpdf", "--check", str(path)).returncode == 0
     check = verify_pdf_signature(response.data, [certified["cert"].read_bytes()])
@@ -118,7 +127,7 @@ def test_the_agent_downloads_a_signed_transcript_of_their_record(app, certified,
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "transcript.exported")).one()
     assert event.actor_id == agent.id and event.target_id == str(agent.id)
     assert event.data["sha256"] == hashlib.sha256(response.data).hexdigest() == response.headers["X-Content-SHA256"]
-    assert event.data["chain_head_seq"] == data["audit_chain_head"]["seq"] == head()[0]  # the latest checkpoint
+    assert event.data["checkpoint_tree_size"] == checkpoint["tree_size"] == head()[0]  # the latest checkpoint
 
 
 def test_downloads_follow_scope(app, certified):
@@ -220,10 +229,16 @@ def test_hostile_names_load_nothing_and_come_out_as_text(app, content, at, signi
     assert "transcript.json" in listed and "passwd" not in listed
 
 
-def test_the_chain_head_is_the_one_at_export_time(app, certified):
+def test_the_checkpoint_is_the_latest_at_export_time(app, certified):
     trainer = factories.user(Role.TRAINER)
-    seq, digest = head()
-    assert transcript_data(certified["agent"], generated_by=trainer)["audit_chain_head"] == {"seq": seq, "hash": digest}
+    assert transcript_data(certified["agent"], generated_by=trainer)["audit_checkpoint"]["note"] is None  # not sealed
+    first = seal().checkpoint
+    record("test.later")
+    db.session.commit()
+    latest = seal().checkpoint
+    carried = transcript_data(certified["agent"], generated_by=trainer)["audit_checkpoint"]
+    assert carried["tree_size"] == latest.tree_size == first.tree_size + 1
+    assert parse_note(carried["note"]).root.hex() == latest.root_hash == carried["root_hash"]
 
 
 def test_the_agent_home_and_the_person_page_link_to_the_transcript(app, certified, client, login_as):
