@@ -168,14 +168,19 @@ def _is_configured_id(key_id: str, certificate_pem: bytes) -> bool:
 
 
 def parse_note(text: str) -> ParsedNote:
-    """Read a signed checkpoint note back; ValueError saying what is wrong with it."""
+    """Read a signed checkpoint note back; ValueError saying what is wrong with it.
+
+    The signature line may arrive wrapped (copied from a PDF or an e-mail that folds long
+    lines): its words are read across line breaks and a base64 signature split over several
+    lines is joined back.
+    """
     body, sep, signature_part = text.replace("\r\n", "\n").partition("\n\n")
     lines = body.split("\n")
     if not sep or len(lines) != 4 or lines[0] != ORIGIN:
         raise ValueError(f"not a checkpoint of the {ORIGIN}: expected four lines, a blank line and a signature")
     size, root_b64, created = lines[1:]
-    signature_line = signature_part.strip().split(" ")
-    if len(signature_line) != 3 or signature_line[0] != _DASH:
+    words = signature_part.split()
+    if len(words) < 3 or words[0] != _DASH:
         raise ValueError("the signature line must read '— KEY-ID SIGNATURE'")
     if not size.isdigit():
         raise ValueError(f"the tree size {size!r} is not a number")
@@ -186,14 +191,15 @@ def parse_note(text: str) -> ParsedNote:
         raise ValueError("the root hash or the time is malformed") from None
     if len(root) != 32:
         raise ValueError("the root hash is not 32 bytes")
-    return ParsedNote(int(size), root, at, signature_line[1], signature_line[2], body + "\n")
+    return ParsedNote(int(size), root, at, words[1], "".join(words[2:]), body + "\n")
 
 
 def parse_notes(text: str) -> list[ParsedNote]:
     """Every checkpoint note in `text`, oldest first: one note, or the append-only file's many.
 
-    Notes are separated by blank lines (each note also has one blank line inside, before its
-    signature). ValueError naming the line where an unreadable note starts.
+    A note is four body lines, a blank line and its signature (one line, or several when
+    wrapped); notes are separated by blank lines. ValueError naming the line where an
+    unreadable note starts.
     """
     lines = text.replace("\r\n", "\n").split("\n")
     notes: list[ParsedNote] = []
@@ -202,12 +208,16 @@ def parse_notes(text: str) -> list[ParsedNote]:
         if not lines[i].strip():
             i += 1
             continue
-        chunk = lines[i:i + 6]  # four body lines, the blank line, the signature line
+        start, body = i, lines[i:i + 4]
+        i += 5  # the body and the blank line after it
+        signature: list[str] = []
+        while i < len(lines) and lines[i].strip():
+            signature.append(lines[i])
+            i += 1
         try:
-            notes.append(parse_note("\n".join(chunk) + "\n"))
+            notes.append(parse_note("\n".join(body) + "\n\n" + "\n".join(signature) + "\n"))
         except ValueError as exc:
-            raise ValueError(f"line {i + 1}: {exc}") from None
-        i += 6
+            raise ValueError(f"line {start + 1}: {exc}") from None
     if not notes:
         raise ValueError("no checkpoint note found")
     return notes

@@ -165,3 +165,15 @@ def test_no_checkpoint_mail_before_the_first_seal(app, signing_key, smtp, send, 
     send()
     assert smtp.to("auditor@example.org") == []
     assert verify().ok
+
+
+def test_a_signature_wrapped_by_a_mail_client_or_a_pdf_still_reads(app, published, runner, tmp_path):
+    note = checkpoint_note(latest_checkpoint())
+    body, signature_line = note.rstrip("\n").rsplit("\n", 1)
+    dash, key_id, signature = signature_line.split(" ")
+    wrapped = f"{body}\n{dash} {key_id}\n{signature[:30]}\n{signature[30:]}\n"
+    kept = tmp_path / "wrapped.txt"
+    kept.write_text("\n" + note + "\n" + wrapped)  # two notes, the second one wrapped
+    assert [n.signature for n in parse_notes(kept.read_text())] == [signature, signature]
+    result = _cli(runner, "verify", "--checkpoint", str(kept))
+    assert result.exit_code == 0, result.output

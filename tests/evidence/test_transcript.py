@@ -115,6 +115,12 @@ def test_the_agent_downloads_a_signed_transcript_of_their_record(app, certified,
     assert "lms audit verify --checkpoint FILE" in text
     signature = checkpoint["note"].rsplit(" ", 1)[1].strip()
     assert signature[:40] in text.replace("\n", "")
+    # Copied from the PDF as a reader would copy it: the lines from the origin to the signature.
+    page = run("pdftotext", "-layout", str(path), "-").stdout
+    copied = page[page.index("CallSafe Academy audit log"):].split("\n\n\n")[0]
+    (tmp_path / "copied.txt").write_text(copied)
+    result = runner.invoke(args=["lms", "audit", "verify", "--checkpoint", str(tmp_path / "copied.txt")])
+    assert result.exit_code == 0, result.output
     (tmp_path / "transcript.json").write_text(json.dumps(data))
     result = runner.invoke(args=["lms", "audit", "verify", "--checkpoint", str(tmp_path / "transcript.json")])
     assert result.exit_code == 0, result.output
