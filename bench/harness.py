@@ -424,6 +424,7 @@ def app_env(database_url: str) -> dict[str, str]:
         "RATELIMIT_STORAGE_URI": "memory://",
         "LOGIN_LIMIT_PER_ACCOUNT": "100000 per minute",
         "LOGIN_LIMIT_PER_IP": "100000 per minute",
+        "AUDIT_CHECKPOINT_FILE": "",  # a throwaway database's checkpoints must not join the project's file
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")])),
     })
     return env
