@@ -66,7 +66,7 @@ def test_gunicorn_conf_installs_the_filter_on_the_access_log(app: Flask, tmp_pat
     db.session.commit()
     port, access_log = _free_port(), tmp_path / "access.log"
     env = {**os.environ, "LMS_ENV": "development", "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-           "LMS_WORKERS": "1", "LMS_BIND": f"127.0.0.1:{port}"}
+           "LMS_WORKERS": "1", "LMS_BIND": f"127.0.0.1:{port}", "AUDIT_CHECKPOINT_FILE": ""}
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--access-logfile", str(access_log),
          "--error-logfile", str(tmp_path / "error.log"), "wsgi:app"],

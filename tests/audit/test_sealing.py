@@ -171,7 +171,8 @@ def test_a_sealer_killed_mid_seal_leaves_nothing_half_written(app: Flask, signin
     _backlog(100_000)
     env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "LMS_ENV": "development",
            "SIGNING_KEY_PATH": str(tmp_path / "signing" / "key.pem"),
-           "SIGNING_CERT_PATH": str(tmp_path / "signing" / "cert.pem")}
+           "SIGNING_CERT_PATH": str(tmp_path / "signing" / "cert.pem"),
+           "AUDIT_CHECKPOINT_FILE": str(tmp_path / "audit-checkpoints.txt")}
     output = tmp_path / "seal.log"
     with output.open("wb") as sink:
         process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "lms", "audit", "seal"],

@@ -92,6 +92,7 @@ def production(tmp_path: Path, browser) -> Iterator[dict]:
         "DATABASE_URL": f"sqlite:///{database}", "LMS_CONTENT_ROOT": str(FIXTURE),
         "SIGNING_KEY_PATH": str(tmp_path / "signing" / "key.pem"),
         "SIGNING_CERT_PATH": str(tmp_path / "signing" / "cert.pem"),
+        "AUDIT_CHECKPOINT_FILE": str(tmp_path / "audit-checkpoints.txt"),
     })
     _run(env, "db", "upgrade")
     _run(env, "lms", "content", "load")
