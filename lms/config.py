@@ -128,6 +128,24 @@ class BaseConfig:
     # How long a worker reuses the organisations' MFA settings (checked on every request).
     MFA_SETTINGS_CACHE_SECONDS = int(os.environ.get("MFA_SETTINGS_CACHE_SECONDS", "30"))
 
+    # The app's own GDPR duties (lms/privacy/processing.py): who the controller is, the lawful
+    # basis for training records ("c" legal obligation or "f" legitimate interests), and the
+    # retention schedule, each period overridable.
+    PRIVACY_CONTROLLER_NAME = os.environ.get("PRIVACY_CONTROLLER_NAME", "Northwind Utilities")
+    PRIVACY_CONTROLLER_CONTACT = os.environ.get("PRIVACY_CONTROLLER_CONTACT", "privacy@northwind.example")
+    PRIVACY_DPO_CONTACT = os.environ.get("PRIVACY_DPO_CONTACT", "dpo@northwind.example")
+    PRIVACY_LAWFUL_BASIS = os.environ.get("PRIVACY_LAWFUL_BASIS", "f")
+    PRIVACY_TRANSFERS = os.environ.get(
+        "PRIVACY_TRANSFERS", "Partners outside the EEA see only their own agents' records, under standard "
+        "contractual clauses (Art. 46(2)(c)) in the outsourcing contract.")
+    PRIVACY_OTHER_RECIPIENTS = os.environ.get("PRIVACY_OTHER_RECIPIENTS", "")
+    RETENTION_SESSIONS_DAYS = int(os.environ.get("RETENTION_SESSIONS_DAYS", "30"))
+    RETENTION_FAILED_SIGN_INS_DAYS = int(os.environ.get("RETENTION_FAILED_SIGN_INS_DAYS", "90"))
+    RETENTION_EXPORT_FILES_DAYS = int(os.environ.get("RETENTION_EXPORT_FILES_DAYS", "30"))
+    RETENTION_SENT_EMAILS_DAYS = int(os.environ.get("RETENTION_SENT_EMAILS_DAYS", "365"))
+    RETENTION_ANSWER_CYCLES = int(os.environ.get("RETENTION_ANSWER_CYCLES", "2"))
+    RETENTION_FORMER_AGENT_YEARS = int(os.environ.get("RETENTION_FORMER_AGENT_YEARS", "2"))
+
     SIGNING_KEY_PATH = Path(os.environ.get("SIGNING_KEY_PATH", INSTANCE_DIR / "signing" / "key.pem"))
     SIGNING_CERT_PATH = Path(os.environ.get("SIGNING_CERT_PATH", INSTANCE_DIR / "signing" / "cert.pem"))
     SIGNING_KEY_PASSPHRASE = os.environ.get("SIGNING_KEY_PASSPHRASE") or None
