@@ -31,7 +31,8 @@ class _Compiled(NamedTuple):
 
 
 class DriverStatement:
-    """One Core statement (a SELECT or a text() clause), compiled per dialect on first use."""
+    """One Core statement (a SELECT, an INSERT, UPDATE or DELETE, or a text() clause), compiled per
+    dialect on first use."""
 
     def __init__(self, statement: Executable) -> None:
         self._statement = statement
@@ -53,7 +54,9 @@ class DriverStatement:
         compiled = self._compiled.get(dialect.name)
         if compiled is None:
             core = self._statement.compile(dialect=dialect)
-            columns = getattr(self._statement, "selected_columns", None)
+            # A SELECT's columns, or what an INSERT .. RETURNING returns.
+            columns = getattr(self._statement, "selected_columns", None) or \
+                getattr(self._statement, "exported_columns", None) or None
             compiled = self._compiled[dialect.name] = _Compiled(
                 sql=core.string,
                 positions=tuple(core.positiontup) if core.positional else None,

@@ -7,15 +7,19 @@ lms/audit/verify.py.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import has_request_context, request
-from sqlalchemy import delete, or_, select, text
+from sqlalchemy import Dialect, bindparam, delete, insert, literal_column, or_, select, text
+from sqlalchemy.orm import make_transient_to_detached
 
 from lms.audit.leaves import SALT_BYTES, commitment
 from lms.audit.merkle import EMPTY_ROOT
 from lms.audit.models import AuditCheckpoint, AuditEvent, AuditLeaf, AuditPersonal
 from lms.clock import now
+from lms.driver_statements import DriverStatement
 from lms.extensions import db
 
 # The inserting transaction's id on PostgreSQL (xid8 as a number), for the sealing rule.
@@ -40,6 +44,11 @@ def record(
     current request's client (an event recorded on behalf of an earlier request names its own).
     `subject_label` names the person the event is about (an e-mail), kept with the personal fields.
     `data` holds non-personal facts only: never e-mails, addresses, passwords, tokens or answers.
+
+    Nearly every write of the app records an event, so the two rows go in without the ORM's
+    unit of work: one statement on PostgreSQL (the event and its personal row in one WITH),
+    two on SQLite, on the driver's cursor of the session's connection, after flushing what
+    the caller has pending. The event returned is in the session as if loaded from the rows.
     """
     if target is not None:
         target_type = target_type or type(target).__name__.lower()
@@ -47,42 +56,94 @@ def record(
     label = actor_label or getattr(actor, "email", None) or "system"
     address = ip if ip is not None else ((request.remote_addr or "") if has_request_context() else "")
     salt = os.urandom(SALT_BYTES)
-    event = AuditEvent(
-        occurred_at=now(),
-        actor_id=getattr(actor, "id", None),
-        action=action,
-        target_type=target_type,
-        target_id=str(target_id),
-        data=data,
-        commitment=commitment(salt, label, address, subject_label),
-        xid=_PG_XID if db.session.get_bind().dialect.name == "postgresql" else 0,
-    )
-    event.personal = AuditPersonal(salt=salt, actor_label=label, ip=address, subject_label=subject_label)
-    db.session.add(event)
-    db.session.flush()
+    values = {
+        "occurred_at": now(), "actor_id": getattr(actor, "id", None), "action": action,
+        "target_type": target_type, "target_id": str(target_id), "data": data,
+        "commitment": commitment(salt, label, address, subject_label),
+    }
+    personal = {"salt": salt, "actor_label": label, "ip": address, "subject_label": subject_label}
+    session = db.session()
+    session.flush()  # the caller's pending rows first, as when the event was flushed with them
+    connection = session.connection()
+    statements = _RECORD_STATEMENTS.get(connection.dialect.name) or _record_statements(connection.dialect)
+    parameters = values | personal
+    for name, process in statements.processors.items():
+        parameters[name] = process(parameters[name])
+    if statements.both is not None:
+        seq, xid = statements.both.rows(connection, parameters)[0]
+    else:
+        seq, xid = statements.event.rows(connection, parameters)[0]
+        statements.personal.rowcount(connection, {**parameters, "event_seq": seq})
+    event = AuditEvent(seq=seq, xid=xid, v1_prev_hash=None, v1_hash=None, **values)
+    event.personal = AuditPersonal(event_seq=seq, **personal)
+    make_transient_to_detached(event.personal)
+    make_transient_to_detached(event)
+    session.add(event)  # persistent, with nothing left to flush
     return event
 
 
-def erase_personal_data(user_id: int) -> int:
-    """Delete the personal fields of every event that names this person; returns rows deleted.
+@dataclass(frozen=True)
+class _RecordStatements:
+    """record()'s statements for one dialect, and each parameter's bind processor (as the ORM would store it)."""
 
-    That is the events they did (actor), the events about them (a user target) and the events
-    that carry their current e-mail as a label (a failed sign-in with their address). The
-    events, leaves and checkpoints stay, and still verify: the tree holds only commitments.
-    Flushes; the caller commits.
-    """
+    both: DriverStatement | None  # PostgreSQL: the event and its personal row in one statement
+    event: DriverStatement | None  # SQLite: the event, then
+    personal: DriverStatement | None  # its personal row
+    processors: dict[str, Callable[[Any], Any]]  # only the parameters that have one
+
+
+_RECORD_STATEMENTS: dict[str, _RecordStatements] = {}
+_EVENT_COLUMNS = ("occurred_at", "actor_id", "action", "target_type", "target_id", "data", "commitment")
+_PERSONAL_COLUMNS = ("salt", "actor_label", "ip", "subject_label")
+
+
+def _record_statements(dialect: Dialect) -> _RecordStatements:
+    event_table, personal_table = AuditEvent.__table__, AuditPersonal.__table__
+    # Typed parameters: PostgreSQL's statement casts each to its column's type, as the ORM's does.
+    event_values = {name: bindparam(name, type_=event_table.c[name].type) for name in _EVENT_COLUMNS}
+    personal_values = {name: bindparam(name, type_=personal_table.c[name].type) for name in _PERSONAL_COLUMNS}
+    processors = {param.key: process for param in (*event_values.values(), *personal_values.values())
+                  if (process := param.type.dialect_impl(dialect).bind_processor(dialect)) is not None}
+    if dialect.name == "postgresql":
+        event = (insert(event_table).values({**event_values, "xid": _PG_XID})
+                 .returning(event_table.c.seq, event_table.c.xid).cte("event"))
+        personal = insert(personal_table).from_select(
+            ["event_seq", *personal_values], select(event.c.seq, *personal_values.values())).cte("personal")
+        both = select(event.c.seq, event.c.xid).add_cte(personal)
+        statements = _RecordStatements(DriverStatement(both), None, None, processors)
+    else:
+        event = (insert(event_table).values({**event_values, "xid": literal_column("0")})
+                 .returning(event_table.c.seq, event_table.c.xid))
+        personal = insert(personal_table).values({"event_seq": bindparam("event_seq"), **personal_values})
+        statements = _RecordStatements(None, DriverStatement(event), DriverStatement(personal), processors)
+    _RECORD_STATEMENTS[dialect.name] = statements
+    return statements
+
+
+def personal_rows_of(user_id: int):
+    """The `audit_personal` rows that name this person (a WHERE clause): the events they did
+    (actor), the events about them (a user target) and the events that carry their current
+    e-mail as a label (a failed sign-in with their address)."""
     from lms.accounts.models import User
 
-    db.session.flush()
-    conditions = [AuditEvent.actor_id == user_id,
-                  (AuditEvent.target_type == "user") & (AuditEvent.target_id == str(user_id))]
     email = db.session.scalar(select(User.email).where(User.id == user_id))
-    named = or_(AuditPersonal.actor_label == email, AuditPersonal.subject_label == email) if email else None
-    seqs = select(AuditEvent.seq).where(or_(*conditions))
-    where = AuditPersonal.event_seq.in_(seqs)
-    if named is not None:
-        where = or_(where, named)
-    result = db.session.execute(delete(AuditPersonal).where(where).execution_options(synchronize_session=False))
+    about = AuditPersonal.event_seq.in_(select(AuditEvent.seq).where(or_(
+        AuditEvent.actor_id == user_id, (AuditEvent.target_type == "user") & (AuditEvent.target_id == str(user_id)))))
+    if not email:
+        return about
+    return or_(about, AuditPersonal.actor_label == email, AuditPersonal.subject_label == email)
+
+
+def erase_personal_data(user_id: int) -> int:
+    """Delete the personal fields of every event that names this person (`personal_rows_of`);
+    returns rows deleted.
+
+    The events, leaves and checkpoints stay, and still verify: the tree holds only commitments.
+    Flushes; the caller commits.
+    """
+    db.session.flush()
+    result = db.session.execute(delete(AuditPersonal).where(personal_rows_of(user_id))
+                                .execution_options(synchronize_session=False))
     db.session.expire_all()  # loaded events must not show the deleted fields
     return result.rowcount
 
