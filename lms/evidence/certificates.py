@@ -15,12 +15,14 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from lms.addresses import external_url
 from lms.audit.services import record
 from lms.certification.models import Award
+from lms.accounts.models import User
 from lms.clock import now
+from lms.driver_statements import DriverStatement
 from lms.evidence import pdf, signing
 from lms.evidence.embedded import embedded_json
 from lms.evidence.models import Certificate
@@ -54,11 +56,21 @@ def _branding() -> dict:
             "logo": values.logo or None}
 
 
+class CertificateErased(LookupError):
+    """The holder's data was erased (Art. 17): their PDF is deleted and none is rendered again."""
+
+
 def certificate_for(award: Award, actor=None) -> Certificate:
-    """The award's certificate: rendered and signed the first time, the stored bytes after that."""
+    """The award's certificate: rendered and signed the first time, the stored bytes after that.
+
+    Raises CertificateErased for a holder whose data was erased: a new PDF would carry only
+    their pseudonym, and the award verifies by its code (and a kept copy by upload) anyway.
+    """
     existing = db.session.scalar(select(Certificate).where(Certificate.award_id == award.id))
-    if existing is not None:
+    if existing is not None and existing.pdf is not None:
         return existing
+    if existing is not None or award.user.erased_at is not None:
+        raise CertificateErased(f"the PDF of award {award.id} was deleted with its holder's data")
     data = certificate_data(award)
     # The JSON states dates as ISO text; the printed page wants dates.
     html = pdf.certificate_html({**data, "issued_at": award.issued_at.date(), "valid_until": award.valid_until.date()},
@@ -75,6 +87,41 @@ def certificate_for(award: Award, actor=None) -> Certificate:
     record("certificate.issued", actor=actor, target=certificate, award_id=award.id, sha256=certificate.sha256,
            key_id=signer.key_id)
     return certificate
+
+
+# What a download needs, in one statement: the award's holder and code, and its stored
+# certificate if there is one (NULLs before the first download). Built once, run on the
+# driver's cursor: a stored certificate is downloaded far more often than it is issued.
+_STORED = DriverStatement(
+    select(Award.id, Award.user_id, Award.verification_code, Certificate.id.label("certificate_id"),
+           Certificate.pdf, Certificate.sha256)
+    .outerjoin(Certificate, Certificate.award_id == Award.id)
+    .where(Award.id == bindparam("award_id"))
+)
+
+
+class StoredCertificate:
+    """An award as a download sees it: who holds it, its code and its stored certificate, if any.
+
+    Enough for policy.can_view_award (`user_id`, and `user`, loaded only when asked: for staff).
+    """
+
+    __slots__ = ("id", "user_id", "verification_code", "certificate_id", "pdf", "sha256")
+
+    def __init__(self, row) -> None:
+        self.id, self.user_id, self.verification_code = row.id, row.user_id, row.verification_code
+        self.certificate_id, self.pdf, self.sha256 = row.certificate_id, row.pdf, row.sha256
+
+    @property
+    def user(self) -> User:
+        return db.session.get(User, self.user_id)
+
+
+def stored_certificate(award_id: int) -> StoredCertificate | None:
+    """The award and its stored certificate (certificate_id None if none was issued yet); None
+    when there is no such award. Runs in the request's transaction."""
+    rows = _STORED.rows(db.session.connection(), {"award_id": award_id})
+    return StoredCertificate(rows[0]) if rows else None
 
 
 def award_status(award: Award, at: datetime | None = None) -> str:

@@ -23,23 +23,32 @@ MAX_UPLOAD = 10 * 1024 * 1024
 
 @bp.route("/awards/<int:award_id>/certificate.pdf")
 def certificate_pdf(award_id: int):
-    award = db.session.get(Award, award_id)
-    if award is None or not can_view_award(current_user, award):
+    stored = certificates.stored_certificate(award_id)  # one statement, the bytes included
+    if stored is None or not can_view_award(current_user, stored):
         abort(404)
-    try:
-        certificate = certificates.certificate_for(award, actor=current_user)
-    except (RenderError, SigningError) as exc:
-        db.session.rollback()
-        current_app.logger.error("certificate %s could not be produced: %s", award_id, exc)
-        return render_template("errors/error.html", code=503, title="The certificate could not be produced",
-                               text="Nothing was issued. Please try again in a minute; if it keeps failing, "
-                                    "tell your administrator."), 503
-    record("certificate.downloaded", actor=current_user, target=certificate, award_id=award.id)
+    document, sha256, certificate_id = stored.pdf, stored.sha256, stored.certificate_id
+    if document is None:  # the first download renders, signs and stores it
+        try:
+            certificate = certificates.certificate_for(db.session.get(Award, award_id), actor=current_user)
+        except certificates.CertificateErased:
+            return render_template(
+                "errors/error.html", code=410, title="This certificate's PDF was deleted",
+                text="Its holder's personal data was erased at their request. The certificate still verifies "
+                     "by its code, and a copy they kept still checks as genuine by upload."), 410
+        except (RenderError, SigningError) as exc:
+            db.session.rollback()
+            current_app.logger.error("certificate %s could not be produced: %s", award_id, exc)
+            return render_template("errors/error.html", code=503, title="The certificate could not be produced",
+                                   text="Nothing was issued. Please try again in a minute; if it keeps failing, "
+                                        "tell your administrator."), 503
+        document, sha256, certificate_id = certificate.pdf, certificate.sha256, certificate.id
+    record("certificate.downloaded", actor=current_user, target_type="certificate", target_id=certificate_id,
+           award_id=stored.id)
     db.session.commit()
-    name = f"certificate-{award.verification_code[:8]}.pdf"
-    response = Response(certificate.pdf, mimetype="application/pdf",
+    name = f"certificate-{stored.verification_code[:8]}.pdf"
+    response = Response(document, mimetype="application/pdf",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
-    response.headers["X-Content-SHA256"] = certificate.sha256
+    response.headers["X-Content-SHA256"] = sha256
     return response
 
 
