@@ -17,10 +17,10 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import bindparam, select
 
+from lms.accounts.models import User
 from lms.addresses import external_url
 from lms.audit.services import record
 from lms.certification.models import Award
-from lms.accounts.models import User
 from lms.clock import now
 from lms.driver_statements import DriverStatement
 from lms.evidence import pdf, signing
@@ -56,21 +56,11 @@ def _branding() -> dict:
             "logo": values.logo or None}
 
 
-class CertificateErased(LookupError):
-    """The holder's data was erased (Art. 17): their PDF is deleted and none is rendered again."""
-
-
 def certificate_for(award: Award, actor=None) -> Certificate:
-    """The award's certificate: rendered and signed the first time, the stored bytes after that.
-
-    Raises CertificateErased for a holder whose data was erased: a new PDF would carry only
-    their pseudonym, and the award verifies by its code (and a kept copy by upload) anyway.
-    """
+    """The award's certificate: rendered and signed the first time, the stored bytes after that."""
     existing = db.session.scalar(select(Certificate).where(Certificate.award_id == award.id))
-    if existing is not None and existing.pdf is not None:
+    if existing is not None:
         return existing
-    if existing is not None or award.user.erased_at is not None:
-        raise CertificateErased(f"the PDF of award {award.id} was deleted with its holder's data")
     data = certificate_data(award)
     # The JSON states dates as ISO text; the printed page wants dates.
     html = pdf.certificate_html({**data, "issued_at": award.issued_at.date(), "valid_until": award.valid_until.date()},
