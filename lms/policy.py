@@ -39,6 +39,10 @@ class Permission(str, enum.Enum):
     MANAGE_BRANDING = "manage_branding"  # what newly rendered certificates look like
     # Replace a certificate by a new award and code (the old one is revoked as "re-issued").
     REISSUE_CERTIFICATES = "reissue_certificates"
+    # Erase a person's personal data under a pseudonym (Art. 17), keeping their training evidence.
+    ERASE_PERSONAL_DATA = "erase_personal_data"
+    # The record of processing (Art. 30): the controller's own document, for its administrators.
+    VIEW_PROCESSING_RECORD = "view_processing_record"
 
 
 class Access(str, enum.Enum):
@@ -69,6 +73,8 @@ GRANTS: Final[dict[Permission, frozenset[Role]]] = {
     Permission.EXPORT_EVIDENCE: frozenset({Role.ADMIN, Role.TRAINER, Role.AUDITOR}),
     Permission.MANAGE_BRANDING: frozenset({Role.ADMIN}),
     Permission.REISSUE_CERTIFICATES: frozenset({Role.ADMIN}),
+    Permission.ERASE_PERSONAL_DATA: frozenset({Role.ADMIN}),
+    Permission.VIEW_PROCESSING_RECORD: frozenset({Role.ADMIN}),
 }
 
 ENDPOINTS: Final[dict[str, Access | Permission]] = {
@@ -96,6 +102,7 @@ ENDPOINTS: Final[dict[str, Access | Permission]] = {
     "audit.event_list": Permission.VIEW_AUDIT_LOG,
     "audit.event_detail": Permission.VIEW_AUDIT_LOG,  # record rule: restrict_audit_events (scoped auditors)
     "audit.event_proof": Permission.VIEW_AUDIT_LOG,  # the same record rule
+    "erasure.erase_person": Permission.ERASE_PERSONAL_DATA,  # record rule: can_view_user
     "learning.course_list": Permission.READ_CONTENT,
     "learning.course_detail": Permission.READ_CONTENT,
     "learning.lesson": Permission.READ_CONTENT,
@@ -145,6 +152,10 @@ ENDPOINTS: Final[dict[str, Access | Permission]] = {
     "evidence.transcript_pdf": SIGNED_IN,  # record rule: can_view_user (an agent: their own)
     "evidence.verify_start": PUBLIC,
     "evidence.verify": PUBLIC,
+    # GDPR Art. 15: one's own data, and an admin's download for a person (record rule: can_view_user).
+    "my_data.overview": SIGNED_IN,
+    "my_data.download": SIGNED_IN,
+    "my_data.download_for": Permission.MANAGE_USERS,
     "jobs.export_list": Permission.EXPORT_EVIDENCE,  # record rules: restrict_jobs, exportable organisations
     "jobs.export_detail": Permission.EXPORT_EVIDENCE,
     "jobs.export_status": Permission.EXPORT_EVIDENCE,
@@ -180,6 +191,13 @@ ENDPOINTS: Final[dict[str, Access | Permission]] = {
     "mfa.passkey_register": SIGNED_IN,
     "mfa.passkey_remove": SIGNED_IN,  # record rule: the passkey must be the user's (else 404)
     "mfa.admin_reset": Permission.MANAGE_USERS,  # someone who lost every factor; not one's own
+    # The privacy notice is for everyone, signed in or not (Arts 13 and 14); hiding its offer acts
+    # on current_user only. The record of processing (Art. 30) is the controller's, for admins.
+    "privacy_notice.notice": PUBLIC,
+    "privacy_notice.notice_seen": SIGNED_IN,
+    "privacy_record.index": Permission.VIEW_PROCESSING_RECORD,
+    "privacy_record.record_csv_download": Permission.VIEW_PROCESSING_RECORD,
+    "privacy_record.record_pdf_download": Permission.VIEW_PROCESSING_RECORD,
 }
 
 # Reachable by a signed-in person whose role requires a second factor that their session has

@@ -104,11 +104,15 @@ EXPECTED: dict[str, set[Role] | str] = {
     "certification.person": {Role.TRAINER, Role.AUDITOR, Role.ADMIN},
     "certification.revoke": {Role.TRAINER, Role.ADMIN},
     "certification.reissue": {Role.ADMIN},
+    "erasure.erase_person": {Role.ADMIN},
     "certification.assignments": {Role.TRAINER, Role.ADMIN},
     "evidence.certificate_pdf": EVERYONE,  # and then the record rule (tests/evidence)
     "evidence.transcript_pdf": EVERYONE,  # and then the record rule (tests/evidence)
     "evidence.verify_start": "public",
     "evidence.verify": "public",
+    "my_data.overview": EVERYONE,
+    "my_data.download": EVERYONE,
+    "my_data.download_for": {Role.ADMIN},  # and then the record rule (tests/privacy)
     "reminders.outbox": {Role.ADMIN},
     # Exports: then the record rules (own jobs, scoped auditor's partner only; tests/jobs).
     "jobs.export_list": {Role.TRAINER, Role.AUDITOR, Role.ADMIN},
@@ -132,6 +136,11 @@ EXPECTED: dict[str, set[Role] | str] = {
     "mfa.passkey_register": EVERYONE,
     "mfa.passkey_remove": EVERYONE,  # and then the record rule: one's own passkey (tests/mfa)
     "mfa.admin_reset": {Role.ADMIN},
+    "privacy_notice.notice": "public",
+    "privacy_notice.notice_seen": EVERYONE,
+    "privacy_record.index": {Role.ADMIN},
+    "privacy_record.record_csv_download": {Role.ADMIN},
+    "privacy_record.record_pdf_download": {Role.ADMIN},
 }
 
 
@@ -257,8 +266,13 @@ def _urls(app: Flask, world) -> dict[str, list[tuple[str, str]]]:
         "evidence.transcript_pdf": [("GET", "/people/999999/transcript.pdf")],
         "evidence.verify_start": [("GET", "/verify")],
         "evidence.verify": [("GET", "/verify/unknown-code")],
+        "my_data.overview": [("GET", "/account/my-data")],
+        # The ZIP itself renders a signed PDF: tests/privacy downloads it; here, no such person.
+        "my_data.download": [("GET", "/account/my-data.zip")],
+        "my_data.download_for": [("GET", "/people/999999/my-data.zip")],
         "certification.revoke": [("POST", "/awards/999999/revoke")],
         "certification.reissue": [("POST", "/awards/999999/reissue")],
+        "erasure.erase_person": [("GET", "/people/999999/erase")],
         # The partner agent is visible to company-wide roles and to the partner's scoped
         # auditor; the other partner's agent is a 404 for that auditor (checked below).
         "certification.person": [("GET", f"/people/{p['partner_agent'].id}")],
@@ -283,6 +297,11 @@ def _urls(app: Flask, world) -> dict[str, list[tuple[str, str]]]:
         "mfa.passkey_register": [("POST", "/account/mfa/passkeys")],
         "mfa.passkey_remove": [("GET", "/account/mfa/passkeys/999999/remove")],
         "mfa.admin_reset": [("GET", f"/admin/users/{p['own_agent'].id}/second-factors/reset")],
+        "privacy_notice.notice": [("GET", "/privacy")],
+        "privacy_notice.notice_seen": [("POST", "/privacy/seen")],
+        "privacy_record.index": [("GET", "/admin/processing-record")],
+        "privacy_record.record_csv_download": [("GET", "/admin/processing-record/record.csv")],
+        "privacy_record.record_pdf_download": [("GET", "/admin/processing-record/record.pdf")],
     }
     # Attempts of an agent in the same organisation and of one in another: nobody but
     # their owner reaches them (tests/assessment covers the owner's own).

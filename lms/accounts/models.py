@@ -72,6 +72,14 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the person dismissed the privacy notice shown after their first sign-in (Arts 13/14):
+    # until then every page offers it (templates/base.html, lms/privacy/notice_views.py).
+    privacy_notice_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Art. 17: set when the person's data was erased; name and e-mail then hold their pseudonym
+    # (lms/privacy/erasure.py) and their training evidence is kept under it.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Arts 18 and 21: data kept but not used (no reminders, out of analytics) while set.
+    restricted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organisation: Mapped[Organisation] = relationship(foreign_keys=[organisation_id])
     scope_organisation: Mapped[Organisation | None] = relationship(

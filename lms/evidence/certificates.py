@@ -56,11 +56,21 @@ def _branding() -> dict:
             "logo": values.logo or None}
 
 
+class CertificateErased(LookupError):
+    """The holder's data was erased (Art. 17): their PDF is deleted and none is rendered again."""
+
+
 def certificate_for(award: Award, actor=None) -> Certificate:
-    """The award's certificate: rendered and signed the first time, the stored bytes after that."""
+    """The award's certificate: rendered and signed the first time, the stored bytes after that.
+
+    Raises CertificateErased for a holder whose data was erased: a new PDF would carry only
+    their pseudonym, and the award verifies by its code (and a kept copy by upload) anyway.
+    """
     existing = db.session.scalar(select(Certificate).where(Certificate.award_id == award.id))
-    if existing is not None:
+    if existing is not None and existing.pdf is not None:
         return existing
+    if existing is not None or award.user.erased_at is not None:
+        raise CertificateErased(f"the PDF of award {award.id} was deleted with its holder's data")
     data = certificate_data(award)
     # The JSON states dates as ISO text; the printed page wants dates.
     html = pdf.certificate_html({**data, "issued_at": award.issued_at.date(), "valid_until": award.valid_until.date()},

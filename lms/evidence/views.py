@@ -27,9 +27,14 @@ def certificate_pdf(award_id: int):
     if stored is None or not can_view_award(current_user, stored):
         abort(404)
     document, sha256, certificate_id = stored.pdf, stored.sha256, stored.certificate_id
-    if document is None:  # the first download renders, signs and stores it (certificate_for decides)
+    if document is None:  # the first download renders, signs and stores it
         try:
             certificate = certificates.certificate_for(db.session.get(Award, award_id), actor=current_user)
+        except certificates.CertificateErased:
+            return render_template(
+                "errors/error.html", code=410, title="This certificate's PDF was deleted",
+                text="Its holder's personal data was erased at their request. The certificate still verifies "
+                     "by its code, and a copy they kept still checks as genuine by upload."), 410
         except (RenderError, SigningError) as exc:
             db.session.rollback()
             current_app.logger.error("certificate %s could not be produced: %s", award_id, exc)

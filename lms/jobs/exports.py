@@ -20,7 +20,8 @@ from sqlalchemy.orm import joinedload
 from lms.accounts.models import Organisation, User
 from lms.certification.models import Award, Enrolment
 from lms.certification.reports import spreadsheet_safe
-from lms.evidence.certificates import certificate_for
+from lms.evidence.certificates import CertificateErased, certificate_for
+from lms.evidence.models import Certificate
 from lms.extensions import db
 from lms.jobs.context import JobContext, JobFailed, OutputFile
 
@@ -77,16 +78,22 @@ def certificates_zip(ctx: JobContext) -> list[OutputFile]:
     with tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES) as spool:
         with zipfile.ZipFile(spool, "w") as archive:
             for done, award in enumerate(awards, start=1):
-                certificate = certificate_for(award, actor=actor)
-                name = (f"{slug(award.user.name)}-{slug(award.programme_version.title)}-"
-                        f"{award.verification_code[:12]}.pdf")
-                # PDFs are compressed already: store them as they are.
-                archive.writestr(name, certificate.pdf, compress_type=zipfile.ZIP_STORED)
+                try:
+                    certificate = certificate_for(award, actor=actor)
+                except CertificateErased:  # listed, under the pseudonym, without a file
+                    name, sha256 = "", db.session.scalar(select(Certificate.sha256)
+                                                         .where(Certificate.award_id == award.id)) or ""
+                else:
+                    name = (f"{slug(award.user.name)}-{slug(award.programme_version.title)}-"
+                            f"{award.verification_code[:12]}.pdf")
+                    # PDFs are compressed already: store them as they are.
+                    archive.writestr(name, certificate.pdf, compress_type=zipfile.ZIP_STORED)
+                    sha256 = certificate.sha256
                 manifest.append({"file": name, "certificate_code": award.verification_code,
                                  "agent": award.user.name, "programme": award.programme_version.title,
                                  "issued_at": award.issued_at.date().isoformat(),
                                  "valid_until": award.valid_until.date().isoformat(),
-                                 "sha256": certificate.sha256})
+                                 "sha256": sha256})
                 ctx.report_progress(done, total)
             archive.writestr("manifest.csv", _manifest_csv(manifest), compress_type=zipfile.ZIP_DEFLATED)
             archive.writestr("manifest.json", json.dumps(

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from lms.jobs import exports
 from lms.jobs.context import JobContext, OutputFile
+from lms.privacy import erasure_job
 
 
 @dataclass(frozen=True)
@@ -39,3 +40,4 @@ def export_kinds() -> list[JobKind]:
 
 register(JobKind(exports.CERTIFICATES_ZIP, "All certificates (ZIP with manifest)", exports.certificates_zip))
 register(JobKind(exports.EVIDENCE_PACK, "Evidence pack (PDF, JSON and roster CSV)", exports.evidence_pack))
+register(JobKind(erasure_job.KIND, "Erasure of personal data (Art. 17)", erasure_job.run_erasure))
