@@ -126,10 +126,14 @@ def render_summary(data: dict[str, Any]) -> bytes:
 
 
 def certificate_files(user_id: int) -> list[tuple[str, bytes]]:
-    """Each stored certificate of the person's awards, revoked ones included: (ZIP path, PDF)."""
+    """Each stored certificate of the person's awards, revoked ones included: (ZIP path, PDF).
+
+    Erasure deletes the stored PDFs (they carry the name) and keeps their hashes: those are left out.
+    """
     rows = db.session.execute(select(Award.verification_code, Certificate.pdf)
                               .join(Certificate, Certificate.award_id == Award.id)
-                              .where(Award.user_id == user_id).order_by(Award.issued_at, Award.id))
+                              .where(Award.user_id == user_id, Certificate.pdf.is_not(None))
+                              .order_by(Award.issued_at, Award.id))
     return [(f"certificates/{code}.pdf", document) for code, document in rows]
 
 
@@ -309,14 +313,15 @@ def _awards(user_id: int, at: datetime) -> list[dict[str, Any]]:
     revoker, revoker_org = aliased(User), aliased(Organisation)
     rows = db.session.execute(
         select(Award, ProgrammeVersion.title, ProgrammeVersion.content_hash, revoker.role,
-               revoker_org.name.label("revoker_organisation"), Certificate.sha256)
+               revoker_org.name.label("revoker_organisation"), Certificate.sha256,
+               Certificate.pdf.is_not(None).label("pdf_kept"))
         .join(ProgrammeVersion, ProgrammeVersion.id == Award.programme_version_id)
         .outerjoin(revoker, revoker.id == Award.revoked_by_id)
         .outerjoin(revoker_org, revoker_org.id == revoker.organisation_id)
         .outerjoin(Certificate, Certificate.award_id == Award.id)
         .where(Award.user_id == user_id).order_by(Award.issued_at, Award.id)).all()
     awards = []
-    for award, title, content_hash, revoker_role, revoker_organisation, certificate_sha256 in rows:
+    for award, title, content_hash, revoker_role, revoker_organisation, certificate_sha256, pdf_kept in rows:
         evidence = award.evidence or {}
         awards.append({
             "id": award.id, "programme": title, "programme_version": content_hash[:12],
@@ -332,7 +337,7 @@ def _awards(user_id: int, at: datetime) -> list[dict[str, Any]]:
                 "revoked_at": _iso(award.revoked_at), "reason": award.revoke_reason or "",
                 "revoked_by": _actor(award.revoked_by_id, user_id, revoker_role, revoker_organisation),
             },
-            "certificate": None if certificate_sha256 is None else {
+            "certificate": None if certificate_sha256 is None or not pdf_kept else {
                 "file": f"certificates/{award.verification_code}.pdf", "sha256": certificate_sha256},
         })
     return awards
