@@ -393,6 +393,21 @@ def reminders_send() -> None:
         click.echo(f"{result.failed} message(s) failed; see the outbox. They are retried on the next run.", err=True)
 
 
+@lms_cli.group("retention")
+def retention_group() -> None:
+    """The retention schedule (RETENTION_* settings): what is deleted, and when."""
+
+
+@retention_group.command("run")
+@click.option("--dry-run", is_flag=True, help="Count what would be deleted; delete nothing.")
+@with_appcontext
+def retention_run(dry_run: bool) -> None:
+    """Delete what the retention schedule says has been kept long enough (run daily; commits per class)."""
+    from lms.privacy.retention import run_retention
+
+    click.echo(run_retention(dry_run=dry_run).summary())
+
+
 @lms_cli.group("evidence")
 def evidence_group() -> None:
     """Signed evidence: certificates and reports as PDFs."""

@@ -49,6 +49,9 @@ class Job(db.Model):
     # Touched when the job is queued and at every progress report: a queued or running job whose
     # heartbeat is old was lost (the process stopped) and is shown as interrupted.
     heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    # Set when the retention job deleted the job's files (RETENTION_EXPORT_FILES_DAYS after it
+    # finished): the row stays, and its page says the files expired instead of offering them.
+    files_expired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     requested_by: Mapped[User] = relationship()
     organisation: Mapped[Organisation | None] = relationship()
