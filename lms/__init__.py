@@ -84,8 +84,10 @@ def _register_blueprints(app: Flask) -> None:
     from lms.jobs.views import bp as jobs_bp
     from lms.learning.views import bp as learning_bp
     from lms.mfa.views import bp as mfa_bp
+    from lms.privacy.breach_views import bp as breaches_bp
     from lms.privacy.access_views import bp as my_data_bp
     from lms.privacy.erasure_views import bp as erasure_bp
+    from lms.privacy.requests_views import bp as data_requests_bp
     from lms.privacy.notice_views import bp as privacy_notice_bp
     from lms.privacy.record_views import bp as privacy_record_bp
     from lms.reminders.views import bp as reminders_bp
@@ -93,7 +95,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (main.bp, accounts_bp, audit_bp, learning_bp, assessment_bp, analysis_bp,
                       certification_bp, reminders_bp, evidence_bp, authoring_bp,
-                      branding_bp, jobs_bp, mfa_bp, erasure_bp, my_data_bp,
-                      privacy_notice_bp, privacy_record_bp):
+                      branding_bp, jobs_bp, mfa_bp, erasure_bp, data_requests_bp, my_data_bp,
+                      privacy_notice_bp, privacy_record_bp, breaches_bp):
         app.register_blueprint(blueprint)
     app.jinja_env.globals.update(can=can, Permission=Permission)

@@ -10,5 +10,7 @@ from lms.reminders.models import Message  # noqa: F401
 from lms.evidence.models import Certificate  # noqa: F401
 from lms.authoring.models import Draft, DraftImage  # noqa: F401
 from lms.evidence.branding import Branding  # noqa: F401
+from lms.privacy.requests import DataRequest  # noqa: F401
 from lms.jobs.models import Job, JobFile  # noqa: F401
 from lms.mfa.models import Passkey, RecoveryCode, TotpFactor, WebAuthnChallenge  # noqa: F401
+from lms.privacy.breaches import Breach  # noqa: F401

@@ -41,8 +41,12 @@ class Permission(str, enum.Enum):
     REISSUE_CERTIFICATES = "reissue_certificates"
     # Erase a person's personal data under a pseudonym (Art. 17), keeping their training evidence.
     ERASE_PERSONAL_DATA = "erase_personal_data"
+    # The register of data-subject requests (Arts 12, 15-21) and restricting a person's data.
+    MANAGE_DATA_REQUESTS = "manage_data_requests"
     # The record of processing (Art. 30): the controller's own document, for its administrators.
     VIEW_PROCESSING_RECORD = "view_processing_record"
+    # The breach register (Art. 33(5)): the controller's incidents and its notification decisions.
+    MANAGE_BREACHES = "manage_breaches"
 
 
 class Access(str, enum.Enum):
@@ -74,7 +78,9 @@ GRANTS: Final[dict[Permission, frozenset[Role]]] = {
     Permission.MANAGE_BRANDING: frozenset({Role.ADMIN}),
     Permission.REISSUE_CERTIFICATES: frozenset({Role.ADMIN}),
     Permission.ERASE_PERSONAL_DATA: frozenset({Role.ADMIN}),
+    Permission.MANAGE_DATA_REQUESTS: frozenset({Role.ADMIN}),
     Permission.VIEW_PROCESSING_RECORD: frozenset({Role.ADMIN}),
+    Permission.MANAGE_BREACHES: frozenset({Role.ADMIN}),
 }
 
 ENDPOINTS: Final[dict[str, Access | Permission]] = {
@@ -103,6 +109,10 @@ ENDPOINTS: Final[dict[str, Access | Permission]] = {
     "audit.event_detail": Permission.VIEW_AUDIT_LOG,  # record rule: restrict_audit_events (scoped auditors)
     "audit.event_proof": Permission.VIEW_AUDIT_LOG,  # the same record rule
     "erasure.erase_person": Permission.ERASE_PERSONAL_DATA,  # record rule: can_view_user
+    "data_requests.request_list": Permission.MANAGE_DATA_REQUESTS,
+    "data_requests.request_new": Permission.MANAGE_DATA_REQUESTS,  # record rule: can_view_user
+    "data_requests.request_detail": Permission.MANAGE_DATA_REQUESTS,  # the same, for the request's person
+    "data_requests.restriction": Permission.MANAGE_DATA_REQUESTS,  # the same
     "learning.course_list": Permission.READ_CONTENT,
     "learning.course_detail": Permission.READ_CONTENT,
     "learning.lesson": Permission.READ_CONTENT,
@@ -198,6 +208,9 @@ ENDPOINTS: Final[dict[str, Access | Permission]] = {
     "privacy_record.index": Permission.VIEW_PROCESSING_RECORD,
     "privacy_record.record_csv_download": Permission.VIEW_PROCESSING_RECORD,
     "privacy_record.record_pdf_download": Permission.VIEW_PROCESSING_RECORD,
+    "breaches.breach_list": Permission.MANAGE_BREACHES,
+    "breaches.breach_new": Permission.MANAGE_BREACHES,
+    "breaches.breach_edit": Permission.MANAGE_BREACHES,
 }
 
 # Reachable by a signed-in person whose role requires a second factor that their session has

@@ -105,6 +105,10 @@ EXPECTED: dict[str, set[Role] | str] = {
     "certification.revoke": {Role.TRAINER, Role.ADMIN},
     "certification.reissue": {Role.ADMIN},
     "erasure.erase_person": {Role.ADMIN},
+    "data_requests.request_list": {Role.ADMIN},
+    "data_requests.request_new": {Role.ADMIN},
+    "data_requests.request_detail": {Role.ADMIN},
+    "data_requests.restriction": {Role.ADMIN},
     "certification.assignments": {Role.TRAINER, Role.ADMIN},
     "evidence.certificate_pdf": EVERYONE,  # and then the record rule (tests/evidence)
     "evidence.transcript_pdf": EVERYONE,  # and then the record rule (tests/evidence)
@@ -141,6 +145,9 @@ EXPECTED: dict[str, set[Role] | str] = {
     "privacy_record.index": {Role.ADMIN},
     "privacy_record.record_csv_download": {Role.ADMIN},
     "privacy_record.record_pdf_download": {Role.ADMIN},
+    "breaches.breach_list": {Role.ADMIN},
+    "breaches.breach_new": {Role.ADMIN},
+    "breaches.breach_edit": {Role.ADMIN},
 }
 
 
@@ -273,6 +280,10 @@ def _urls(app: Flask, world) -> dict[str, list[tuple[str, str]]]:
         "certification.revoke": [("POST", "/awards/999999/revoke")],
         "certification.reissue": [("POST", "/awards/999999/reissue")],
         "erasure.erase_person": [("GET", "/people/999999/erase")],
+        "data_requests.request_list": [("GET", "/admin/requests")],
+        "data_requests.request_new": [("GET", "/people/999999/requests/new")],
+        "data_requests.request_detail": [("GET", "/admin/requests/999999")],
+        "data_requests.restriction": [("POST", "/people/999999/restriction")],
         # The partner agent is visible to company-wide roles and to the partner's scoped
         # auditor; the other partner's agent is a 404 for that auditor (checked below).
         "certification.person": [("GET", f"/people/{p['partner_agent'].id}")],
@@ -302,6 +313,9 @@ def _urls(app: Flask, world) -> dict[str, list[tuple[str, str]]]:
         "privacy_record.index": [("GET", "/admin/processing-record")],
         "privacy_record.record_csv_download": [("GET", "/admin/processing-record/record.csv")],
         "privacy_record.record_pdf_download": [("GET", "/admin/processing-record/record.pdf")],
+        "breaches.breach_list": [("GET", "/admin/breaches")],
+        "breaches.breach_new": [("GET", "/admin/breaches/new"), ("POST", "/admin/breaches/new")],
+        "breaches.breach_edit": [("GET", "/admin/breaches/999999")],
     }
     # Attempts of an agent in the same organisation and of one in another: nobody but
     # their owner reaches them (tests/assessment covers the owner's own).

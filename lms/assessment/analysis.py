@@ -73,18 +73,22 @@ class QuizAnalysis:
         return min(phases, key=phases.get) if phases else None
 
 
+# People who restricted the use of their data (Arts 18, 21) are left out of the analysis.
+_not_restricted = User.restricted_at.is_(None)
+
+
 def analyse(actor: User, quiz: Quiz) -> QuizAnalysis:
-    """Item analysis over every finished attempt of the quiz that the actor may see."""
+    """Item analysis over every finished attempt of the quiz that the actor may see, but restricted people's."""
     spec_items = items_by_id(quiz.current_version.spec)
     attempts = db.session.execute(restrict_attempts(actor, (
         select(Attempt.id, Attempt.phase_scores, Organisation.name)
         .join(User, User.id == Attempt.user_id).join(Organisation, Organisation.id == User.organisation_id)
-        .where(Attempt.quiz_id == quiz.id, Attempt.status != AttemptStatus.IN_PROGRESS)))).all()
+        .where(Attempt.quiz_id == quiz.id, Attempt.status != AttemptStatus.IN_PROGRESS, _not_restricted)))).all()
     answers = db.session.execute(restrict_attempts(actor, (
         select(Answer.item_id, Answer.response, Answer.earned, Answer.possible, Organisation.name)
         .join(Attempt, Attempt.id == Answer.attempt_id).join(User, User.id == Attempt.user_id)
         .join(Organisation, Organisation.id == User.organisation_id)
-        .where(Attempt.quiz_id == quiz.id, Attempt.status != AttemptStatus.IN_PROGRESS)))).all()
+        .where(Attempt.quiz_id == quiz.id, Attempt.status != AttemptStatus.IN_PROGRESS, _not_restricted)))).all()
 
     stats = {item_id: ItemStats(item) for item_id, item in spec_items.items()}
     nodes = {(item["id"], node["id"]): NodeStats(item["id"], node)

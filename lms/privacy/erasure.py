@@ -14,6 +14,7 @@ the erasure and its report commit together, and a retry after a crash finishes t
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,7 @@ from lms.extensions import db
 from lms.jobs.models import Job, JobFile
 from lms.learning.models import LessonProgress
 from lms.mfa.models import Passkey, RecoveryCode, TotpFactor, WebAuthnChallenge
+from lms.privacy.requests import DataRequest
 from lms.reminders.models import Message
 
 EVIDENCE_BASIS = ("kept as training evidence under Art. 17(3)(b) and (e) and Art. 5(2): the controller must be able "
@@ -79,15 +81,25 @@ def _count(query: Select) -> int:
 
 
 def _mentions(column, person: User):
-    return or_(column.contains(person.email, autoescape=True), column.contains(person.name, autoescape=True))
+    return or_(func.lower(column).contains(person.email.lower(), autoescape=True),
+               func.lower(column).contains(person.name.lower(), autoescape=True))
 
 
 def _replace_mentions(model, column_name: str, person: User, pseudonymous: str) -> None:
     """Free text that names the person (another person's e-mail, a revocation reason) gets the pseudonym."""
     column = getattr(model, column_name)
+    # Case-insensitive, as SQLite's LIKE matched: "YASMINE EL IDRISSI" in a digest goes too.
+    mention = re.compile("|".join(re.escape(part) for part in (person.email, person.name)), re.IGNORECASE)
     for row in db.session.scalars(select(model).where(_mentions(column, person))):
-        text = getattr(row, column_name)
-        setattr(row, column_name, text.replace(person.email, pseudonymous).replace(person.name, pseudonymous))
+        setattr(row, column_name, mention.sub(pseudonymous, getattr(row, column_name)))
+
+
+def _replace_request_notes(person: User, pseudonymous: str) -> None:
+    for column_name in _REQUEST_NOTES:
+        _replace_mentions(DataRequest, column_name, person, pseudonymous)
+
+
+_REQUEST_NOTES = ("identity_check", "extension_reason", "outcome")
 
 
 def _own_exports(person: User) -> Select:
@@ -152,6 +164,11 @@ CLASSES: tuple[_Class, ...] = (
     _Class("Revocation reasons that name them", "their name and e-mail replaced by the pseudonym",
            lambda p: _count(select(Award.id).where(_mentions(Award.revoke_reason, p))),
            lambda p, name: _replace_mentions(Award, "revoke_reason", p, name)),
+    _Class("Notes on their data-subject requests that name them", "their name and e-mail replaced by the pseudonym; "
+           "the requests stay, as proof they were answered (Art. 5(2))",
+           lambda p: _count(select(DataRequest.id).where(DataRequest.user_id == p.id, or_(*(
+               _mentions(getattr(DataRequest, c), p) for c in _REQUEST_NOTES)))),
+           _replace_request_notes),
 )
 
 KEPT: tuple[_Class, ...] = (

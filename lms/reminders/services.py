@@ -80,7 +80,8 @@ def reminder_rows(at: datetime, horizon: datetime) -> Select:
         .join(Organisation, Organisation.id == User.organisation_id)
         .join(Programme, Programme.id == Enrolment.programme_id)
         .join(ProgrammeVersion, ProgrammeVersion.id == Programme.current_version_id)
-        .where(User.active.is_(True), Programme.archived_at.is_(None))
+        # Restricted people (Arts 18, 21) are kept but not reminded, nor listed in digests.
+        .where(User.active.is_(True), User.restricted_at.is_(None), Programme.archived_at.is_(None))
     ).subquery("rows")
     return (select(inner)
             .where(or_(and_(inner.c.status.in_(NOT_CERTIFIED + HOLDS_AWARD), inner.c.due < horizon),

@@ -23,6 +23,7 @@ from lms.evidence.models import Certificate
 from lms.evidence.pack import build_pack
 from lms.extensions import db
 from lms.jobs.models import Job, JobFile, JobState
+from lms.privacy.requests import DataRequest, Right
 from lms.reminders.models import Message, MessageKind
 from tests import factories
 from tests.assessment.conftest import best_form
@@ -70,6 +71,8 @@ def person(app, content, at, signing_key, client):
     db.session.flush()
     db.session.add(JobFile(job_id=job.id, name="roster.csv", media_type="text/csv", data=f"{NAME},{EMAIL}".encode(),
                            sha256="0" * 64, size=10))
+    db.session.add(DataRequest(user_id=agent.id, right=Right.ERASURE, received_at=now(), due_at=now(),
+                               identity_check=f"Mail from {EMAIL}, signed {NAME.upper()}", recorded_by_id=admin.id))
     record("user.updated", actor=admin, target=agent, subject_label=EMAIL)
     db.session.commit()
     seal()
@@ -132,6 +135,8 @@ def test_erasure_leaves_no_trace_of_the_person_and_every_proof_still_verifies(ap
     digest = db.session.scalars(select(Message).where(Message.dedupe_key == "digest:1")).one()
     assert f"Agent {pseudonym(agent.id)}" in digest.body and "Someone Else <else@atlas.example>" in digest.body
     assert db.session.scalar(select(JobFile.id).where(JobFile.name == "roster.csv")) is None
+    note = db.session.scalars(select(DataRequest.identity_check)).one()
+    assert note == f"Mail from Agent {pseudonym(agent.id)}, signed Agent {pseudonym(agent.id)}"
     report = {f.name: f.data.decode() for f in job.files}
     assert set(report) == {"erasure-report.txt", "erasure-report.json"}
     data = json.loads(report["erasure-report.json"])

@@ -1,0 +1,125 @@
+"""The register of data-subject requests, and restricting a person's data (admins)."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, RadioField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length
+
+from lms.accounts.models import User
+from lms.clock import now
+from lms.extensions import db
+from lms.pagination import paginate
+from lms.policy import can_view_user
+from lms.privacy import requests as dsr
+from lms.privacy.requests import DataRequest, RequestError, RequestState, Right
+
+bp = Blueprint("data_requests", __name__)
+
+
+class RequestForm(FlaskForm):
+    right = RadioField("Right asked for", choices=[(r.value, r.label) for r in Right], validators=[InputRequired()])
+    received = DateField("Received on", validators=[InputRequired(message="Give the date the request arrived.")],
+                         description="The one-month deadline (Art. 12(3)) counts from this day.")
+    identity_check = TextAreaField(
+        "How the requester's identity was checked", validators=[DataRequired(), Length(max=2000)],
+        description="For example: sent from their work address on file; confirmed by their team leader.")
+
+
+class ExtendForm(FlaskForm):
+    months = SelectField("Extend by", choices=[("1", "one month"), ("2", "two months")], validators=[InputRequired()])
+    reason = TextAreaField("Reason (told to the person within the first month)",
+                           validators=[DataRequired(), Length(max=2000)])
+
+
+class CloseForm(FlaskForm):
+    state = RadioField("Outcome", choices=[(RequestState.DONE.value, "Done"),
+                                           (RequestState.REFUSED.value, "Refused, with reasons (Art. 12(4))")],
+                       validators=[InputRequired()])
+    outcome = TextAreaField("What was done or why not", validators=[DataRequired(), Length(max=2000)])
+
+
+class RestrictionForm(FlaskForm):
+    restricted = BooleanField("Restricted")
+
+
+def _person_or_404(user_id: int) -> User:
+    person = db.session.get(User, user_id)
+    if person is None or not can_view_user(current_user, person):
+        abort(404)
+    return person
+
+
+def _request_or_404(request_id: int) -> DataRequest:
+    data_request = db.session.get(DataRequest, request_id)
+    if data_request is None or not can_view_user(current_user, data_request.user):
+        abort(404)
+    return data_request
+
+
+@bp.route("/admin/requests")
+def request_list():
+    page = paginate(dsr.register_query(), request.args.get("page", 1, type=int), per_page=25)
+    return render_template("privacy/requests/list.html", page=page, at=now())
+
+
+@bp.route("/people/<int:user_id>/requests/new", methods=["GET", "POST"])
+def request_new(user_id: int):
+    person = _person_or_404(user_id)
+    form = RequestForm()
+    if request.method == "GET":
+        form.received.data = now().date()
+    if form.validate_on_submit():
+        try:
+            created = dsr.record_request(current_user, person, Right(form.right.data), form.received.data,
+                                         form.identity_check.data)
+        except RequestError as exc:
+            form.received.errors = [str(exc)]
+        else:
+            db.session.commit()
+            flash(f"Request recorded: due on {created.due_at:%d %b %Y}.", "success")
+            return redirect(url_for("data_requests.request_detail", request_id=created.id))
+    return render_template("privacy/requests/new.html", person=person, form=form), 422 if form.errors else 200
+
+
+@bp.route("/admin/requests/<int:request_id>", methods=["GET", "POST"])
+def request_detail(request_id: int):
+    data_request = _request_or_404(request_id)
+    extend_form, close_form = ExtendForm(prefix="extend"), CloseForm(prefix="close")
+    action = request.form.get("action")
+    form = {"extend": extend_form, "close": close_form}.get(action)
+    if request.method == "POST" and form is None:
+        abort(400)
+    refused = False
+    if form is not None and form.validate_on_submit():
+        try:
+            if action == "extend":
+                dsr.extend(current_user, data_request, int(extend_form.months.data), extend_form.reason.data)
+            else:
+                dsr.close(current_user, data_request, RequestState(close_form.state.data), close_form.outcome.data)
+        except RequestError as exc:  # the page again, with what was typed and why not
+            db.session.rollback()
+            flash(str(exc), "error")
+            refused = True
+        else:
+            db.session.commit()
+            flash("Request updated.", "success")
+            return redirect(url_for("data_requests.request_detail", request_id=request_id))
+    status = 422 if refused or (form is not None and form.errors) else 200
+    return render_template("privacy/requests/detail.html", item=data_request, extend_form=extend_form,
+                           close_form=close_form, at=now()), status
+
+
+@bp.route("/people/<int:user_id>/restriction", methods=["POST"])
+def restriction(user_id: int):
+    """Restrict the use of a person's data (Arts 18, 21), or lift it; audited."""
+    person = _person_or_404(user_id)
+    form = RestrictionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    dsr.set_restricted(current_user, person, form.restricted.data)
+    db.session.commit()
+    flash("Their data is now restricted: no reminders, left out of quiz analysis." if form.restricted.data
+          else "The restriction is lifted.", "success")
+    return redirect(url_for("certification.person", user_id=person.id))
