@@ -21,7 +21,8 @@ from lms.evidence.pdf import RenderError
 from lms.evidence.signing import SigningError
 from lms.extensions import db
 from lms.pagination import paginate_rows
-from lms.policy import audit_scope, can_view_user
+from lms.policy import Permission, audit_scope, can, can_view_user
+from lms.privacy.breaches import unnotified_soon
 
 bp = Blueprint("certification", __name__)
 
@@ -62,8 +63,10 @@ def dashboard():
     total = sum(by.get(filters.status.value, 0) if filters.status else sum(by.values()) for by in counts.values())
     page = paginate_rows(reports.status_rows(current_user, filters, at), request.args.get("page", 1, type=int), 25,
                          total=total)
+    # Breaches are the register's admins' business: others neither see them nor could act.
+    breaches_due = unnotified_soon(at) if can(current_user, Permission.MANAGE_BREACHES) else (0, None)
     return render_template("certification/dashboard.html", form=form, page=page, counts=counts,
-                           statuses=list(Status), at=at, counted_at=counted_at)
+                           statuses=list(Status), at=at, counted_at=counted_at, breaches_due=breaches_due)
 
 
 @bp.route("/dashboard/status.svg")
