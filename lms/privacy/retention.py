@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import (ColumnElement, Delete, Integer, Select, Update, delete, exists, func, literal, or_, select,
-                        union, union_all, update)
+from sqlalchemy import (ColumnElement, Delete, Integer, Select, Update, delete, exists, false, func, literal, or_,
+                        select, union, union_all, update)
 
 from lms.accounts.models import LoginSession, SetPasswordToken
 from lms.assessment.models import Answer, Attempt, AttemptStatus
@@ -176,15 +176,11 @@ def _export_file_sweeps(cutoff: datetime, at: datetime) -> list[Sweep]:
 
 
 def _answer_sweeps(cycles: int) -> list[Sweep]:
-    attempts = answer_expired_attempts(cycles)
-    if attempts is None:
-        return []
-    where = Answer.attempt_id.in_(attempts)
-    return [_sweep("quiz answers", Answer, where)]
+    return [_sweep("quiz answers", Answer, Answer.attempt_id.in_(answer_expired_attempts(cycles)))]
 
 
-def answer_expired_attempts(cycles: int) -> Select | None:
-    """The finished attempts whose answers are past retention: SELECT of their ids (None: no programme).
+def answer_expired_attempts(cycles: int) -> Select:
+    """The finished attempts whose answers are past retention, as a SELECT of their ids.
 
     The rule, conservative where programmes share a quiz: an attempt's answers go when, for
     every programme of the person (enrolled in it, or holding an award of it) that requires
@@ -195,8 +191,8 @@ def answer_expired_attempts(cycles: int) -> Select | None:
     no programme of the person requires are kept, as are attempts still in progress.
     """
     pairs = _programme_quizzes()
-    if not pairs:
-        return None
+    if not pairs:  # no programme requires a quiz: every answer is kept
+        return select(Attempt.id).where(false())
     required = union_all(*(select(literal(p, Integer).label("programme_id"), literal(q, Integer).label("quiz_id"))
                            for p, q in sorted(pairs))).subquery("required")
     theirs = union(select(Enrolment.user_id, Enrolment.programme_id),
