@@ -62,7 +62,8 @@ class BreachForm(FlaskForm):
     subjects_not_informed_reason = _text(
         "Why the people affected were not told", "E.g. the risk is not high, or an Art. 34(3) exception applies "
         "(the data were encrypted).", rows=3)
-    status = SelectField("Status", choices=[(s.value, s.label) for s in BreachStatus],
+    # Shown only when editing: a new breach is open, and a form without the field keeps the default.
+    status = SelectField("Status", choices=[(s.value, s.label) for s in BreachStatus], default=BreachStatus.OPEN.value,
                          description="Close the breach once both decisions are recorded.")
 
     def data_for_register(self) -> BreachData:

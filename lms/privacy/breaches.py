@@ -237,9 +237,10 @@ def update_breach(actor: User, breach: Breach, data: BreachData) -> list[str]:
 # ---- reading ---------------------------------------------------------------------------
 
 def register() -> list[Breach]:
-    """Every breach, open ones first, then by when the company became aware (newest first)."""
-    return list(db.session.scalars(
-        select(Breach).order_by(case((Breach.status == BreachStatus.OPEN, 0), else_=1), Breach.aware_at.desc())))
+    """Every breach: open ones first, the earliest deadline first; then closed ones, newest first."""
+    is_open = Breach.status == BreachStatus.OPEN
+    return list(db.session.scalars(select(Breach).order_by(
+        case((is_open, 0), else_=1), case((is_open, Breach.aware_at)).asc(), Breach.aware_at.desc())))
 
 
 def unnotified_soon(at: datetime) -> tuple[int, datetime | None]:

@@ -72,7 +72,9 @@ def register_page(app, admin) -> str:
 
 def test_recording_a_breach_stores_it_and_audits_only_non_personal_facts(client, login_as, admin, at):
     login_as(admin)
-    response = client.post("/admin/breaches/new", data=form_data(client, "/admin/breaches/new"))
+    data = form_data(client, "/admin/breaches/new")
+    del data["status"]  # not on the form for a new breach
+    response = client.post("/admin/breaches/new", data=data)
     assert response.status_code == 302 and response.location.endswith("/admin/breaches")
 
     breach = db.session.scalars(select(Breach)).one()
@@ -134,12 +136,16 @@ def test_a_breach_judged_unlikely_to_risk_people_stops_the_clock(app, admin, at)
     assert "Overdue" not in page
 
 
-def test_open_breaches_come_first(app, admin, at):
-    a_breach(admin, T0 - 200 * HOUR, title="Old open breach")
-    a_breach(admin, T0 - 2 * HOUR, title="New closed breach", authority_not_required_reason="No risk",
-             subjects_not_informed_reason="No risk", status=BreachStatus.CLOSED)
+def test_open_breaches_come_first_the_most_urgent_at_the_top(app, admin, at):
+    closed = {"authority_not_required_reason": "No risk", "subjects_not_informed_reason": "No risk",
+              "status": BreachStatus.CLOSED}
+    a_breach(admin, T0 - 300 * HOUR, title="Older closed breach", **closed)
+    a_breach(admin, T0 - 2 * HOUR, title="Newer closed breach", **closed)
+    a_breach(admin, T0 - 10 * HOUR, title="Newer open breach")
+    a_breach(admin, T0 - 200 * HOUR, title="Older open breach")
     page = register_page(app, admin)
-    assert page.index("Old open breach") < page.index("New closed breach")
+    titles = ["Older open breach", "Newer open breach", "Newer closed breach", "Older closed breach"]
+    assert [page.index(title) for title in titles] == sorted(page.index(title) for title in titles)
 
 
 def test_updating_a_breach_records_the_notice_and_closes_it(client, login_as, admin, at):
