@@ -23,6 +23,7 @@ from lms.extensions import db
 from lms.pagination import paginate_rows
 from lms.policy import Permission, audit_scope, can, can_view_user
 from lms.privacy.breaches import unnotified_soon
+from lms.privacy.requests import WARN_DAYS, due_soon_count
 
 bp = Blueprint("certification", __name__)
 
@@ -65,8 +66,10 @@ def dashboard():
                          total=total)
     # Breaches are the register's admins' business: others neither see them nor could act.
     breaches_due = unnotified_soon(at) if can(current_user, Permission.MANAGE_BREACHES) else (0, None)
+    requests_due = due_soon_count(at) if can(current_user, Permission.MANAGE_DATA_REQUESTS) else (0, 0)
     return render_template("certification/dashboard.html", form=form, page=page, counts=counts,
-                           statuses=list(Status), at=at, counted_at=counted_at, breaches_due=breaches_due)
+                           statuses=list(Status), at=at, counted_at=counted_at, breaches_due=breaches_due,
+                           requests_due=requests_due, request_warn_days=WARN_DAYS)
 
 
 @bp.route("/dashboard/status.svg")

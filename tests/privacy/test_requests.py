@@ -141,3 +141,19 @@ def test_only_admins_handle_requests(app, people, client, login_as):
     login_as(trainer)
     assert client.get("/admin/requests").status_code == 403
     assert client.get(f"/people/{people['agent'].id}/requests/new").status_code == 403
+
+
+def test_the_dashboard_warns_admins_of_requests_due_soon_or_overdue(app, people, client, login_as):
+    login_as(people["admin"])
+    assert "Data-subject requests:" not in client.get("/dashboard").get_data(as_text=True)
+    _new(client, people["agent"], received="2026-01-05")  # due 5 February: within a week
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert "1 due within 7 days" in html and "overdue" not in html.split("Data-subject requests:")[1][:80]
+    clock.set_now(datetime(2026, 2, 6, 9, 0, tzinfo=timezone.utc))
+    login_as(people["admin"])
+    assert "1 overdue" in client.get("/dashboard").get_data(as_text=True)
+    trainer = factories.user(Role.TRAINER)
+    db.session.commit()
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    login_as(trainer)
+    assert "Data-subject requests:" not in client.get("/dashboard").get_data(as_text=True)
