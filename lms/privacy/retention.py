@@ -7,21 +7,23 @@ applied or untouched, and the next run finishes the work (each rule only selects
 due, so running twice deletes nothing twice). It then records one `retention.applied` audit
 event with the counts. The report holds counts only, nothing about anyone.
 
-Two classes of the schedule are applied elsewhere: former agents (pseudonymised
-accounts) and the audit personal fields of erased people, both by erasure
-(lms/privacy/erasure.py). The report lists them with a note rather than a count.
+Former agents are the one class not done in set-based statements: each is erased under a
+pseudonym by lms/privacy/erasure.py, one person per transaction, with the same classes and
+the same `privacy.erased` event as an admin's erasure. Few cross the line on any one day. The
+audit personal fields of erased people go with that erasure; the report lists that class with
+a note rather than a count.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import (ColumnElement, Delete, Integer, Select, Update, delete, exists, false, func, literal, or_,
                         select, union, union_all, update)
 
-from lms.accounts.models import LoginSession, SetPasswordToken
+from lms.accounts.models import LoginSession, Role, SetPasswordToken, User
 from lms.assessment.models import Answer, Attempt, AttemptStatus
 from lms.audit.models import AuditEvent, AuditPersonal, ProbeTally
 from lms.audit.services import record
@@ -31,7 +33,9 @@ from lms.clock import now
 from lms.extensions import db
 from lms.jobs.models import Job, JobFile
 from lms.learning.models import Quiz
+from lms.privacy.erasure import erase
 from lms.privacy.processing import retention_schedule
+from lms.privacy.requests import add_months
 from lms.reminders.models import Message
 
 # Audit events whose personal fields (who, from which address) go after
@@ -40,10 +44,9 @@ from lms.reminders.models import Message
 FAILED_SIGN_IN_ACTIONS = ("auth.login_failed", "mfa.verify_failed", "auth.password_change_failed",
                           "access.denied", "security.probe")
 
-# Classes of the schedule that erasure applies, not this job (see the module docstring).
+# The class that erasure applies as a side effect (see the module docstring).
 APPLIED_BY_ERASURE = {
-    "former_agents": "applied by erasure (lms/privacy/erasure.py), not by this job",
-    "audit_personal": "deleted with the person by erasure (lms/privacy/erasure.py), not by this job",
+    "audit_personal": "deleted with the person by erasure (lms/privacy/erasure.py), also by this job's former agents",
 }
 
 
@@ -104,6 +107,8 @@ def run_retention(*, dry_run: bool = False, at: datetime | None = None) -> Reten
     results = []
     for rule in retention_schedule(config):
         result = ClassResult(rule.key, rule.label, note=APPLIED_BY_ERASURE.get(rule.key, ""))
+        if rule.key == "former_agents":
+            result.counts["accounts pseudonymised"] = _pseudonymise_former_agents(config, at, dry_run)
         for sweep in sweeps.get(rule.key, ()):
             if dry_run:
                 result.counts[sweep.label] = db.session.scalar(sweep.count)
@@ -121,6 +126,27 @@ def run_retention(*, dry_run: bool = False, at: datetime | None = None) -> Reten
         db.session.commit()
     db.session.expire_all()  # rows loaded before may have been deleted under the session
     return report
+
+
+def former_agents_due(config: Mapping[str, Any], at: datetime) -> Select:
+    """Deactivated agents not erased yet, deactivated before the longest certification validity plus
+    RETENTION_FORMER_AGENT_YEARS: a SELECT of their ids."""
+    months = max((spec.get("validity_months", 0) for spec in db.session.scalars(select(ProgrammeVersion.spec))),
+                 default=0)
+    cutoff = add_months(at.date(), -(months + 12 * config["RETENTION_FORMER_AGENT_YEARS"]))
+    return (select(User.id).where(User.role == Role.AGENT, User.active.is_(False), User.erased_at.is_(None),
+                                  User.deactivated_at < datetime.combine(cutoff, time.min, tzinfo=timezone.utc))
+            .order_by(User.id))
+
+
+def _pseudonymise_former_agents(config: Mapping[str, Any], at: datetime, dry_run: bool) -> int:
+    due = db.session.scalars(former_agents_due(config, at)).all()
+    if dry_run:
+        return len(due)
+    for user_id in due:  # one transaction each: a crash keeps every erasure whole
+        erase(db.session.get(User, user_id), requested_by=None, reference="retention")
+        db.session.commit()
+    return len(due)
 
 
 def _sweeps(config: Mapping[str, Any], at: datetime) -> dict[str, list[Sweep]]:

@@ -24,6 +24,7 @@ from lms.jobs.models import Job, JobFile, JobState
 from lms.learning.models import Quiz, QuizVersion
 from lms.privacy.retention import run_retention
 from lms.reminders.models import Message, MessageKind
+from lms.accounts.pseudonyms import pseudonym
 from tests import factories
 from tests.audit.conftest import signing_key  # noqa: F401  (a fixture)
 from tests.certification.test_scale import counting
@@ -344,7 +345,7 @@ def test_a_dry_run_deletes_nothing_and_counts_what_the_run_deletes(app, at, runn
     assert "Nothing was deleted" in dry.output
     assert "Sign-in sessions (times, browser, second factor used): 3 login sessions, 3 set-password links" in dry.output
     assert "Quiz answers (the options chosen): 6 quiz answers" in dry.output
-    assert "Former agents (deactivated accounts): 0 (applied by erasure" in dry.output
+    assert "Former agents (deactivated accounts): 0 accounts pseudonymised" in dry.output
     assert "@" not in dry.output and "203.0.113" not in dry.output  # nothing personal
 
     real = runner.invoke(args=["lms", "retention", "run"])
@@ -357,7 +358,7 @@ def test_a_dry_run_deletes_nothing_and_counts_what_the_run_deletes(app, at, runn
     applied = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "retention.applied")).one()
     assert applied.data["counts"]["sessions"] == {"login sessions": 3, "set-password links": 3}
     assert applied.data["counts"]["quiz_answers"] == {"quiz answers": 6}
-    assert "former_agents" not in applied.data["counts"]
+    assert applied.data["counts"]["former_agents"] == {"accounts pseudonymised": 0}
 
     again = runner.invoke(args=["lms", "retention", "run"])  # nothing is deleted twice
     assert "Sign-in sessions (times, browser, second factor used): 0 login sessions, 0 set-password links" in again.output
@@ -377,3 +378,28 @@ def test_the_statements_run_do_not_grow_with_the_rows(app, at, dry_run):
     large = statements(25)
     assert small == large
     assert small < 25
+
+
+def test_former_agents_are_pseudonymised_after_the_longest_validity_plus_two_years(app, at, runner):
+    programme("long-validity")  # 12 months (the helper's spec): the cut is 3 years after deactivation
+    old, recent, current = (factories.user(Role.AGENT, name=name, email=f"{name.lower()}@atlas.example")
+                            for name in ("Oldfield", "Recently", "Current"))
+    for person, deactivated in ((old, T0 - 3 * 365 * DAY - 2 * DAY), (recent, T0 - 3 * 365 * DAY + 20 * DAY)):
+        person.active, person.deactivated_at = False, deactivated
+    db.session.commit()
+
+    dry = runner.invoke(args=["lms", "retention", "run", "--dry-run"])
+    assert "Former agents (deactivated accounts): 1 accounts pseudonymised" in dry.output
+    assert db.session.get(User, old.id).erased_at is None
+
+    real = runner.invoke(args=["lms", "retention", "run"])
+    assert real.exit_code == 0, real.output
+    db.session.expire_all()
+    erased = db.session.get(User, old.id)
+    assert erased.erased_at is not None and erased.name == f"Agent {pseudonym(old.id)}"
+    assert "oldfield" not in erased.email
+    assert db.session.get(User, recent.id).erased_at is None and db.session.get(User, current.id).erased_at is None
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "privacy.erased")).one()
+    assert event.actor_id is None and event.data["reference"] == "retention"
+    again = runner.invoke(args=["lms", "retention", "run"])
+    assert "Former agents (deactivated accounts): 0 accounts pseudonymised" in again.output
