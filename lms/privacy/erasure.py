@@ -33,6 +33,7 @@ from lms.extensions import db
 from lms.jobs.models import Job, JobFile
 from lms.learning.models import LessonProgress
 from lms.mfa.models import Passkey, RecoveryCode, TotpFactor, WebAuthnChallenge
+from lms.privacy.breaches import Breach
 from lms.privacy.requests import DataRequest
 from lms.reminders.models import Message
 
@@ -94,12 +95,17 @@ def _replace_mentions(model, column_name: str, person: User, pseudonymous: str) 
         setattr(row, column_name, mention.sub(pseudonymous, getattr(row, column_name)))
 
 
-def _replace_request_notes(person: User, pseudonymous: str) -> None:
-    for column_name in _REQUEST_NOTES:
-        _replace_mentions(DataRequest, column_name, person, pseudonymous)
+def _replace_register_notes(person: User, pseudonymous: str) -> None:
+    for model, columns in _REGISTER_NOTES:
+        for column_name in columns:
+            _replace_mentions(model, column_name, person, pseudonymous)
 
 
-_REQUEST_NOTES = ("identity_check", "extension_reason", "outcome")
+# Free text staff write in the registers, where a person may be named.
+_REGISTER_NOTES = ((DataRequest, ("identity_check", "extension_reason", "outcome")),
+                   (Breach, ("title", "facts", "subject_categories", "record_categories", "consequences", "measures",
+                             "authority_delay_reason", "authority_not_required_reason",
+                             "subjects_not_informed_reason")))
 
 
 def _own_exports(person: User) -> Select:
@@ -164,11 +170,11 @@ CLASSES: tuple[_Class, ...] = (
     _Class("Revocation reasons that name them", "their name and e-mail replaced by the pseudonym",
            lambda p: _count(select(Award.id).where(_mentions(Award.revoke_reason, p))),
            lambda p, name: _replace_mentions(Award, "revoke_reason", p, name)),
-    _Class("Notes on their data-subject requests that name them", "their name and e-mail replaced by the pseudonym; "
-           "the requests stay, as proof they were answered (Art. 5(2))",
-           lambda p: _count(select(DataRequest.id).where(DataRequest.user_id == p.id, or_(*(
-               _mentions(getattr(DataRequest, c), p) for c in _REQUEST_NOTES)))),
-           _replace_request_notes),
+    _Class("Notes in the requests and breach registers that name them", "their name and e-mail replaced by the "
+           "pseudonym; the registers keep their entries, as the controller must (Arts 5(2), 33(5))",
+           lambda p: sum(_count(select(model).where(or_(*(_mentions(getattr(model, c), p) for c in columns))))
+                         for model, columns in _REGISTER_NOTES),
+           _replace_register_notes),
 )
 
 KEPT: tuple[_Class, ...] = (

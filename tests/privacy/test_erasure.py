@@ -23,6 +23,7 @@ from lms.evidence.models import Certificate
 from lms.evidence.pack import build_pack
 from lms.extensions import db
 from lms.jobs.models import Job, JobFile, JobState
+from lms.privacy.breaches import Breach
 from lms.privacy.requests import DataRequest, Right
 from lms.reminders.models import Message, MessageKind
 from tests import factories
@@ -73,6 +74,8 @@ def person(app, content, at, signing_key, client):
                            sha256="0" * 64, size=10))
     db.session.add(DataRequest(user_id=agent.id, right=Right.ERASURE, received_at=now(), due_at=now(),
                                identity_check=f"Mail from {EMAIL}, signed {NAME.upper()}", recorded_by_id=admin.id))
+    db.session.add(Breach(title=f"Laptop of {NAME} stolen", aware_at=now(), recorded_by_id=admin.id,
+                          facts=f"Reported by {EMAIL}; the laptop held call notes."))
     record("user.updated", actor=admin, target=agent, subject_label=EMAIL)
     db.session.commit()
     seal()
@@ -135,6 +138,9 @@ def test_erasure_leaves_no_trace_of_the_person_and_every_proof_still_verifies(ap
     digest = db.session.scalars(select(Message).where(Message.dedupe_key == "digest:1")).one()
     assert f"Agent {pseudonym(agent.id)}" in digest.body and "Someone Else <else@atlas.example>" in digest.body
     assert db.session.scalar(select(JobFile.id).where(JobFile.name == "roster.csv")) is None
+    breach = db.session.scalars(select(Breach)).one()  # the register keeps the entry, not her name
+    assert breach.title == f"Laptop of Agent {pseudonym(agent.id)} stolen"
+    assert breach.facts.startswith(f"Reported by Agent {pseudonym(agent.id)};")
     note = db.session.scalars(select(DataRequest.identity_check)).one()
     assert note == f"Mail from Agent {pseudonym(agent.id)}, signed Agent {pseudonym(agent.id)}"
     report = {f.name: f.data.decode() for f in job.files}
