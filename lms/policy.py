@@ -113,6 +113,7 @@ ENDPOINTS: Final[dict[str, Access | Permission]] = {
     "data_requests.request_new": Permission.MANAGE_DATA_REQUESTS,  # record rule: can_view_user
     "data_requests.request_detail": Permission.MANAGE_DATA_REQUESTS,  # the same, for the request's person
     "data_requests.restriction": Permission.MANAGE_DATA_REQUESTS,  # the same
+    "data_requests.reissue_request": Permission.LEARN,  # whoever can earn awards, about their own only
     "learning.course_list": Permission.READ_CONTENT,
     "learning.course_detail": Permission.READ_CONTENT,
     "learning.lesson": Permission.READ_CONTENT,

@@ -109,6 +109,7 @@ EXPECTED: dict[str, set[Role] | str] = {
     "data_requests.request_new": {Role.ADMIN},
     "data_requests.request_detail": {Role.ADMIN},
     "data_requests.restriction": {Role.ADMIN},
+    "data_requests.reissue_request": {Role.AGENT, Role.TRAINER, Role.ADMIN},  # whoever can earn awards
     "certification.assignments": {Role.TRAINER, Role.ADMIN},
     "evidence.certificate_pdf": EVERYONE,  # and then the record rule (tests/evidence)
     "evidence.transcript_pdf": EVERYONE,  # and then the record rule (tests/evidence)
@@ -284,6 +285,7 @@ def _urls(app: Flask, world) -> dict[str, list[tuple[str, str]]]:
         "data_requests.request_new": [("GET", "/people/999999/requests/new")],
         "data_requests.request_detail": [("GET", "/admin/requests/999999")],
         "data_requests.restriction": [("POST", "/people/999999/restriction")],
+        "data_requests.reissue_request": [("POST", "/account/reissue-request")],
         # The partner agent is visible to company-wide roles and to the partner's scoped
         # auditor; the other partner's agent is a 404 for that auditor (checked below).
         "certification.person": [("GET", f"/people/{p['partner_agent'].id}")],

@@ -109,6 +109,20 @@ def record_request(actor: User, person: User, right: Right, received: date, iden
     return request_
 
 
+SIGNED_IN_CHECK = "Asked while signed in to their own account"
+
+
+def ask_for_reissue(person: User) -> tuple[DataRequest, bool]:
+    """A person asks for their certificates under their current name (Art. 16): a rectification
+    request for the admins, once while one is open. Returns (the request, whether it is new). Flushes."""
+    open_one = db.session.scalar(select(DataRequest).where(
+        DataRequest.user_id == person.id, DataRequest.right == Right.RECTIFICATION,
+        DataRequest.state == RequestState.OPEN).limit(1))
+    if open_one is not None:
+        return open_one, False
+    return record_request(person, person, Right.RECTIFICATION, now().date(), SIGNED_IN_CHECK), True
+
+
 def extend(actor: User, request_: DataRequest, months: int, reason: str) -> None:
     """Extend by one or two further months with a reason, once, before the first deadline (Art. 12(3))."""
     if request_.state is not RequestState.OPEN:

@@ -123,3 +123,17 @@ def restriction(user_id: int):
     flash("Their data is now restricted: no reminders, left out of quiz analysis." if form.restricted.data
           else "The restriction is lifted.", "success")
     return redirect(url_for("certification.person", user_id=person.id))
+
+
+@bp.route("/account/reissue-request", methods=["POST"])
+def reissue_request():
+    """An agent asks for their certificates to be re-issued under their current name."""
+    form = FlaskForm()
+    if not form.validate_on_submit():
+        abort(400)
+    item, new = dsr.ask_for_reissue(current_user)
+    db.session.commit()
+    flash("Your request was sent to the administrators, who will re-issue your certificates under your current name; "
+          f"they answer by {item.due_at:%d %b %Y} at the latest." if new else
+          "You have already asked; the administrators will answer it.", "success")
+    return redirect(url_for("main.index"))

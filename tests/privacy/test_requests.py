@@ -157,3 +157,16 @@ def test_the_dashboard_warns_admins_of_requests_due_soon_or_overdue(app, people,
     client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
     login_as(trainer)
     assert "Data-subject requests:" not in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_an_agent_asks_for_a_reissue_under_a_new_name_once(app, people, client, login_as):
+    agent = people["agent"]
+    login_as(agent)
+    response = _post(client, "/account/reissue-request", {}, page="/")
+    assert response.status_code == 302
+    assert "Your request was sent to the administrators" in client.get("/").get_data(as_text=True)
+    _post(client, "/account/reissue-request", {}, page="/")
+    assert "You have already asked" in client.get("/").get_data(as_text=True)
+    item = db.session.scalars(select(DataRequest)).one()
+    assert item.right.value == "rectification" and item.user_id == agent.id and item.recorded_by_id == agent.id
+    assert _actions("privacy.request_recorded")[0].actor_id == agent.id
