@@ -44,6 +44,7 @@ from bench.harness import (
 )
 
 TARGET_RENDER_RATIO = 1.3
+TARGET_DOWNLOAD_RATIO = 0.5  # a stored download against the bare endpoint's throughput (issue #13)
 HTTP_TIMEOUT = 60.0
 COMMAND_TIMEOUT = 900.0
 SLICES = 4
@@ -62,6 +63,8 @@ class Settings:
     warmup: float
     workers: int
     databases: tuple[str, ...]
+    render: bool = True  # part 1; --no-render skips it
+    pack: bool = True  # part 3; --no-pack skips it
 
 
 # ---- the bare endpoint ----------------------------------------------------------------------
@@ -270,7 +273,7 @@ def measure_pack() -> None:
 @dataclass
 class DatabaseResult:
     download: Row
-    pack: dict
+    pack: dict | None  # None with --no-pack
     demo_seconds: float
 
 
@@ -336,8 +339,10 @@ def bench_database(label: str, database_url: str, settings: Settings, workdir: P
                 duration=settings.duration, warmup=settings.warmup, slices=SLICES)
         except (BenchError, OSError) as exc:
             raise BenchError(f"[{label}] {exc}\n--- end of the LMS log ---\n{app.log_tail()}") from exc
-    step("evidence pack of one organisation with every bulk agent (child process)")
-    pack = child("measure_pack", env, COMMAND_TIMEOUT)
+    pack = None
+    if settings.pack:
+        step("evidence pack of one organisation with every bulk agent (child process)")
+        pack = child("measure_pack", env, COMMAND_TIMEOUT)
     return DatabaseResult(Row(label, "stored certificate download", download, bare), pack, demo_seconds)
 
 
@@ -362,6 +367,8 @@ def pack_table(results: dict[str, DatabaseResult]) -> str:
                                      "render s", "sign s", "peak RSS MiB", "renderer peak MiB", "PDF KiB")]
     for label, result in results.items():
         p = result.pack
+        if p is None:
+            continue
         lines.append((label, str(p["agents"]), str(p["roster_rows"]), str(p["pages"]), f"{p['seconds']:.1f}",
                       f"{p['data_seconds']:.2f}", f"{p['render_seconds']:.1f}", f"{p['sign_seconds']:.2f}",
                       f"{p['peak_rss_mib']:.0f}", f"{p['renderer_peak_rss_mib']:.0f}", f"{p['pdf_kib']:.0f}"))
@@ -386,36 +393,49 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
     parser.add_argument("--database", choices=DATABASES, action="append", dest="databases",
                         help="only this database (repeatable; default both)")
+    parser.add_argument("--no-render", dest="render", action="store_false",
+                        help="skip part 1, the certificate renders")
+    parser.add_argument("--no-pack", dest="pack", action="store_false",
+                        help="skip part 3, the evidence pack (the download is measured either way)")
     args = parser.parse_args(argv)
     if min(args.renders, args.trials, args.agents, args.clients) < 1:
         parser.error("--renders, --trials, --agents and --clients must be at least 1")
     return Settings(renders=args.renders, trials=args.trials, agents=args.agents, clients=args.clients,
                     duration=args.duration, warmup=args.warmup, workers=args.workers,
-                    databases=tuple(args.databases or DATABASES))
+                    databases=tuple(args.databases or DATABASES), render=args.render, pack=args.pack)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; 0 if every request succeeded, 1 if some failed, 2 if the set-up failed."""
     settings = parse_args(argv)
     started = time.monotonic()
-    print(f"certificate render: {settings.trials} fresh processes, {settings.renders} renders of each kind in each",
-          flush=True)
-    with tempfile.TemporaryDirectory(prefix="callsafe-bench-render-") as tmp:
-        render_report = bench_render(settings.renders, settings.trials, Path(tmp))
+    render_report: list[str] = []
+    if settings.render:
+        print(f"certificate render: {settings.trials} fresh processes, {settings.renders} renders of each kind in each",
+              flush=True)
+        with tempfile.TemporaryDirectory(prefix="callsafe-bench-render-") as tmp:
+            render_report = bench_render(settings.renders, settings.trials, Path(tmp))
     results = on_each_database(settings.databases, "callsafe-bench-evidence-", "callsafe_bench_evidence_",
                                lambda label, url, workdir: bench_database(label, url, settings, workdir))
-    print()
-    print("\n".join(render_report))
+    if render_report:
+        print()
+        print("\n".join(render_report))
     if results is None:
         return 2
     rows = [result.download for result in results.values()]
     print()
     print(download_table(rows))
-    print()
-    print(pack_table(results))
+    for row in rows:
+        ratio = row.rps_ratio
+        verdict = "meets" if ratio is not None and ratio >= TARGET_DOWNLOAD_RATIO else "MISSES"
+        print(f"{row.database}: stored download at {ratio_cell(ratio, '.2f')} of the bare endpoint's throughput: "
+              f"{verdict} the {TARGET_DOWNLOAD_RATIO} target")
+    if any(result.pack is not None for result in results.values()):
+        print()
+        print(pack_table(results))
     for label, result in results.items():
-        print(f"{label}: lms demo --agents {settings.agents} took {result.demo_seconds:.0f} s; "
-              f"the pack reported progress {result.pack['progress_calls']} times")
+        progress = f"; the pack reported progress {result.pack['progress_calls']} times" if result.pack else ""
+        print(f"{label}: lms demo --agents {settings.agents} took {result.demo_seconds:.0f} s{progress}")
     print(f"(whole run: {time.monotonic() - started:.0f} s on {os.cpu_count()} cores)")
     return exit_status(rows)
 

@@ -51,3 +51,26 @@ def test_a_connection_the_server_dropped_leaves_the_pool(app: Flask):
             assert statement.rows(connection, {"id": 1}) == []
     finally:
         engine.dispose()
+
+
+def test_binary_results_come_back_as_the_same_values(app: Flask):
+    """binary=True (PostgreSQL's binary result format; nothing changes on SQLite): bytes, text and
+    numbers come back as with the text format, the bytes unchanged whatever they hold."""
+    from lms.audit.models import AuditPersonal
+    from lms.audit.services import record
+
+    salt = bytes(range(256)) * 4
+    event = record("test.binary", actor_label="ann@example.org")
+    db.session.commit()
+    db.session.execute(text("UPDATE audit_personal SET salt = :salt WHERE event_seq = :seq"),
+                       {"salt": salt, "seq": event.seq})
+    db.session.commit()
+    query = (select(AuditPersonal.event_seq, AuditPersonal.salt, AuditPersonal.actor_label)
+             .where(AuditPersonal.event_seq == bindparam("seq")))
+    with db.engine.connect() as connection:
+        text_rows = DriverStatement(query).rows(connection, {"seq": event.seq})
+        binary_rows = DriverStatement(query, binary=True).rows(connection, {"seq": event.seq})
+    assert binary_rows == text_rows
+    assert (binary_rows[0].event_seq, binary_rows[0].salt, binary_rows[0].actor_label) == (
+        event.seq, salt, "ann@example.org")
+    assert type(binary_rows[0].salt) is bytes
