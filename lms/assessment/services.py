@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, text, update
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.datastructures import MultiDict
 
 from lms.accounts.models import User
@@ -321,9 +322,16 @@ def _finish(attempt: Attempt, status: AttemptStatus, at: datetime | None = None)
         update(Attempt).where(Attempt.id == attempt.id, Attempt.status == AttemptStatus.IN_PROGRESS)
         .values(status=status).execution_options(synchronize_session=False)
     ).rowcount
-    db.session.refresh(attempt)
     if won != 1:
+        db.session.refresh(attempt)  # whoever won says what it is now
         return False
+    # Won: the row is ours and only its status changed, so say so without reading it again.
+    set_committed_value(attempt, "status", status)
+    # The answers are read now that the update holds the attempt, so that answers saved
+    # meanwhile count (a list loaded earlier is dropped, as refreshing the attempt did), and
+    # before finished_at is set, so that it goes out with the grade in one UPDATE.
+    db.session.expire(attempt, ["answers"])
+    answers_by_position(attempt)
     attempt.finished_at = at or now()
     apply_grade(attempt, attempt.quiz_version)
     # A passed quiz may complete a programme: certification decides (and audits) an award.

@@ -9,7 +9,7 @@ from sqlalchemy.orm import joinedload
 
 from lms.assessment import services
 from lms.assessment.autosave import store_answer
-from lms.assessment.models import Attempt
+from lms.assessment.models import Attempt, AttemptStatus
 from lms.assessment.question_types import REGISTRY, ResponseError, question_type
 from lms.clock import now
 from lms.errors import wants_json
@@ -210,16 +210,17 @@ def review(attempt_id: int):
 def submit(attempt_id: int):
     attempt = _own_attempt(attempt_id)
     won = services.submit(current_user, attempt)
+    expired = attempt.status is AttemptStatus.EXPIRED  # read before the commit expires it
     db.session.commit()
     if not won:
         message = ("Time is up: your attempt was closed with the answers saved before the deadline."
-                   if attempt.status.value == "expired" else "This attempt was already submitted.")
+                   if expired else "This attempt was already submitted.")
         if wants_json():
             return {"submitted": False, "error": message}, 409
         flash(message, "info")
     elif wants_json():
-        return {"submitted": True, "result": url_for("assessment.result", attempt_id=attempt.id)}
-    return redirect(url_for("assessment.result", attempt_id=attempt.id))
+        return {"submitted": True, "result": url_for("assessment.result", attempt_id=attempt_id)}
+    return redirect(url_for("assessment.result", attempt_id=attempt_id))
 
 
 @bp.route("/attempts/<int:attempt_id>")
