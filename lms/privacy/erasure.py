@@ -37,8 +37,9 @@ from lms.privacy.breaches import Breach
 from lms.privacy.requests import DataRequest
 from lms.reminders.models import Message
 
-EVIDENCE_BASIS = ("kept as training evidence under Art. 17(3)(b) and (e) and Art. 5(2): the controller must be able "
-                  "to show its agents were trained")
+LEGAL_BASIS = ("Art. 17(3)(b) and (e) and Art. 5(2): the controller must be able to show that its agents were "
+               "trained, and to defend claims about it")
+EVIDENCE_BASIS = "training evidence, kept under the pseudonym"
 ERASED_DOMAIN = "erased.invalid"  # RFC 2606: can never be a real address
 
 
@@ -66,7 +67,8 @@ class ErasurePlan:
     def as_report(self) -> dict[str, Any]:
         """JSON-ready, without the erased data: the pseudonym and counts only."""
         return {"user_id": self.user_id, "pseudonym": self.pseudonym, "name_now": self.new_name,
-                "erased": [vars(e) for e in self.goes], "kept": [vars(e) for e in self.stays]}
+                "erased": [vars(e) for e in self.goes], "kept": [vars(e) for e in self.stays],
+                "legal_basis_for_what_is_kept": LEGAL_BASIS}
 
 
 @dataclass(frozen=True)
@@ -187,8 +189,8 @@ KEPT: tuple[_Class, ...] = (
            lambda p: _count(select(Award.id).where(Award.user_id == p.id)), None),
     _Class("Programme enrolments", EVIDENCE_BASIS,
            lambda p: _count(select(Enrolment.id).where(Enrolment.user_id == p.id)), None),
-    _Class("Audit events by or about them", "kept without their personal fields (Art. 5(2)); the log's proofs "
-           "hold only salted commitments to those fields",
+    _Class("Audit events by or about them", "kept without their personal fields; the log's proofs hold only "
+           "salted commitments to those fields",
            lambda p: _count(select(AuditEvent.seq).where(or_(
                AuditEvent.actor_id == p.id, (AuditEvent.target_type == "user") & (AuditEvent.target_id == str(p.id))))),
            None),

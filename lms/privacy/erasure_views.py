@@ -11,7 +11,7 @@ from lms.accounts.models import User
 from lms.extensions import db
 from lms.jobs import runner
 from lms.policy import can_view_user
-from lms.privacy.erasure import ErasureError, check_may_erase, plan
+from lms.privacy.erasure import LEGAL_BASIS, ErasureError, check_may_erase, plan
 from lms.privacy.erasure_job import request_erasure
 
 bp = Blueprint("erasure", __name__)
@@ -45,4 +45,4 @@ def erase_person(user_id: int):
         return redirect(url_for("jobs.export_detail", job_id=job.id))
     status = 422 if form.errors else 200
     return render_template("privacy/erase.html", person=person, plan=plan(person), form=form,
-                           refusal=refusal), status
+                           refusal=refusal, legal_basis=LEGAL_BASIS), status

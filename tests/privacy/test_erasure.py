@@ -148,7 +148,7 @@ def test_erasure_leaves_no_trace_of_the_person_and_every_proof_still_verifies(ap
     data = json.loads(report["erasure-report.json"])
     assert data["pseudonym"] == pseudonym(agent.id) and data["reference"] == "DSR-2026/041"
     assert {e["what"]: e["count"] for e in data["erased"]}["Sign-in sessions (times, browser)"] == 1
-    assert "Kept:" in report["erasure-report.txt"] and "Art. 17(3)(b) and (e)" in report["erasure-report.txt"]
+    assert "Kept, under Art. 17(3)(b) and (e)" in report["erasure-report.txt"]
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "privacy.erased")).one()
     assert event.actor_id == admin.id and event.target_id == str(agent.id)
     assert event.data["pseudonym"] == pseudonym(agent.id) and event.subject_label == ""
