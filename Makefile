@@ -26,6 +26,7 @@ bench: dev-install  ## benchmarks against a bare baseline measured in the same r
 	$(PY) bench/assessment.py
 	$(PY) bench/dashboard.py
 	$(PY) bench/evidence.py
+	$(PY) bench/audit_log.py
 
 check-content: install
 	$(FLASK) lms content check

@@ -132,7 +132,9 @@ class CompactRange:
 
     def append(self, leaf_hash: bytes) -> None:
         """Add one leaf hash at index ``size``."""
-        _check_hashes((leaf_hash,), "leaf_hash")
+        # The check of _check_hashes, inline: a sealer or verifier appends once per event.
+        if not isinstance(leaf_hash, bytes) or len(leaf_hash) != _HASH_SIZE:
+            raise ValueError(f"leaf_hash must be {_HASH_SIZE}-byte bytes values")
         self._push(leaf_hash)
 
     def extend(self, leaf_hashes: Iterable[bytes]) -> None:

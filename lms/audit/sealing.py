@@ -27,18 +27,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select, text, tuple_
+from sqlalchemy import Connection, bindparam, insert, select, text, tuple_
+from sqlalchemy.dialects.postgresql import ARRAY, BYTEA, INTEGER
 
 from lms.audit import merkle
 from lms.audit.checkpoints import note_text, sign_note
-from lms.audit.leaves import leaf_hash_of
+from lms.audit.leaves import leaf_input
 from lms.audit.models import AuditCheckpoint, AuditEvent, AuditLeaf
 from lms.audit.services import latest_checkpoint
 from lms.clock import now
 from lms.extensions import db
 
 _SEALER_LOCK = 0x6C6D7373  # "lmss": the PostgreSQL advisory lock id only the sealer takes
-_BATCH = 10_000  # leaves inserted per statement
+_BATCH = 10_000  # events read, and leaves inserted, per round trip
+_PG_INSERT_LEAVES = text('INSERT INTO audit_leaf ("index", event_seq, hash) '
+                         "SELECT * FROM unnest(:indexes, :seqs, :hashes)").bindparams(
+    bindparam("indexes", type_=ARRAY(INTEGER)), bindparam("seqs", type_=ARRAY(INTEGER)),
+    bindparam("hashes", type_=ARRAY(BYTEA)))
 
 
 class SealError(RuntimeError):
@@ -60,6 +65,18 @@ def _take_lock(dialect: str) -> bool:
     # tree's state read next cannot change under us.
     db.session.execute(text("UPDATE audit_checkpoint SET tree_size = tree_size WHERE 0 = 1"))
     return True
+
+
+def _insert_leaves(connection: Connection, dialect: str, start: int, seqs: list[int], hashes: list[bytes]) -> None:
+    """Insert leaves #start, #start + 1, ... for the events `seqs` with their `hashes`."""
+    if dialect == "postgresql":
+        # One statement per batch: executemany sends one INSERT per leaf, twice as slow here.
+        connection.execute(_PG_INSERT_LEAVES, {"indexes": list(range(start, start + len(seqs))), "seqs": seqs,
+                                               "hashes": hashes})
+    else:
+        connection.execute(insert(AuditLeaf.__table__), [
+            {"index": index, "event_seq": seq, "hash": digest}
+            for index, seq, digest in zip(range(start, start + len(seqs)), seqs, hashes)])
 
 
 def _check_v1_migrated() -> None:
@@ -124,20 +141,20 @@ def _seal_locked(dialect: str, limit: int | None, v1_checked: bool) -> SealResul
     if limit is not None:
         query = query.limit(limit)
     first_index = compact.size
-    batch: list[dict] = []
-    rows = session.execute(query.execution_options(yield_per=_BATCH))
+    # Core rows, not the ORM's: a seal reads up to a million of them, and the ORM's per-row
+    # work would cost as much as hashing them.
+    connection = session.connection()
+    rows = connection.execute(query.execution_options(yield_per=_BATCH))
     try:
-        for row in rows:
-            digest = leaf_hash_of(row)
-            batch.append({"index": compact.size, "event_seq": row.seq, "hash": digest})
-            compact.append(digest)
-            if len(batch) >= _BATCH:
-                session.execute(insert(AuditLeaf), batch)
-                batch = []
+        for chunk in rows.partitions():
+            start = compact.size
+            # The query's columns are leaf_input's parameters, in order (as leaf_hash_of reads them).
+            hashes = [merkle.leaf_hash(leaf_input(*row)) for row in chunk]
+            for digest in hashes:
+                compact.append(digest)
+            _insert_leaves(connection, dialect, start, [row.seq for row in chunk], hashes)
     finally:
         rows.close()
-    if batch:
-        session.execute(insert(AuditLeaf), batch)
     sealed = compact.size - first_index
     if not sealed:
         return SealResult(0, compact.size, None)
