@@ -14,6 +14,7 @@ from typing import Any
 from flask import has_request_context, request
 from sqlalchemy import Dialect, bindparam, delete, insert, literal_column, or_, select, text
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.audit.leaves import SALT_BYTES, commitment
 from lms.audit.merkle import EMPTY_ROOT
@@ -74,11 +75,17 @@ def record(
     else:
         seq, xid = statements.event.rows(connection, parameters)[0]
         statements.personal.rowcount(connection, {**parameters, "event_seq": seq})
-    event = AuditEvent(seq=seq, xid=xid, v1_prev_hash=None, v1_hash=None, **values)
-    event.personal = AuditPersonal(event_seq=seq, **personal)
-    make_transient_to_detached(event.personal)
+    # The two objects as the ORM's loading makes them (attributes set without events), then
+    # persistent with nothing left to flush.
+    event = AuditEvent.__mapper__.class_manager.new_instance()
+    event.__dict__.update(values, seq=seq, xid=xid, v1_prev_hash=None, v1_hash=None)
+    event_personal = AuditPersonal.__mapper__.class_manager.new_instance()
+    event_personal.__dict__.update(personal, event_seq=seq)
+    make_transient_to_detached(event_personal)
     make_transient_to_detached(event)
-    session.add(event)  # persistent, with nothing left to flush
+    set_committed_value(event, "personal", event_personal)
+    session.add(event)
+    session.add(event_personal)
     return event
 
 
