@@ -5,13 +5,18 @@ that took seq 41 may commit after one that took seq 42. The sealer must never pu
 in the tree while an event that belongs before it can still appear. Its rule:
 
 - PostgreSQL. Every event stores its inserting transaction's id (`xid`, the 64-bit
-  `pg_current_xact_id()`). `pg_snapshot_xmin(pg_current_snapshot())` is the horizon: every
-  transaction with a smaller id has ended (committed or rolled back), so the set of events
-  with `xid` below it is final and fully visible to the next statement. The tree's order is
+  `pg_current_xact_id()`). The horizon is the oldest transaction of *this database* still in
+  progress in the current snapshot (`_HORIZON`), or the snapshot's xmax when there is none:
+  every transaction of this database with a smaller id has ended (committed or rolled back), so
+  the set of events with `xid` below it is final and fully visible to the next statement.
+  Transaction ids are shared by every database of the server; the snapshot's own xmin would
+  let a long transaction in another database (a report, a migration, a backup) hold sealing
+  back here, so in-progress ids are kept only when a backend of this database holds them
+  (`pg_stat_activity.backend_xid`, visible for the app's own role). The tree's order is
   (xid, seq). A seal takes the events after the last leaf's (xid, seq) and below the horizon,
   in that order. Nothing can ever appear before the last leaf, so the leaves are contiguous
   and every committed event is sealed exactly once, without scanning the sealed ones again.
-  A long transaction holds the horizon back: events after it wait until it ends.
+  A long transaction in this database holds the horizon back: events after it wait until it ends.
 - SQLite has one writer at a time: a transaction that inserted an event commits before the
   next one can insert, so every committed event is safe and the order is simply seq (xid 0).
 
@@ -39,6 +44,17 @@ from lms.clock import now
 from lms.extensions import db
 
 _SEALER_LOCK = 0x6C6D7373  # "lmss": the PostgreSQL advisory lock id only the sealer takes
+# The oldest in-progress transaction of this database in the current snapshot, else the snapshot's
+# xmax (the module docstring says why not its xmin). backend_xid is 32 bits: the low half of an xid8.
+_HORIZON = text("""
+    WITH snapshot AS (SELECT pg_current_snapshot() AS s),
+         ours AS (SELECT backend_xid::text::bigint AS xid FROM pg_stat_activity
+                  WHERE datname = current_database() AND backend_xid IS NOT NULL)
+    SELECT coalesce(
+        (SELECT min(x::text::bigint) FROM snapshot, pg_snapshot_xip(snapshot.s) AS x
+         WHERE x::text::bigint % 4294967296 IN (SELECT xid FROM ours)),
+        (SELECT pg_snapshot_xmax(s)::text::bigint FROM snapshot))
+""")
 _BATCH = 10_000  # events read, and leaves inserted, per round trip
 _PG_INSERT_LEAVES = text('INSERT INTO audit_leaf ("index", event_seq, hash) '
                          "SELECT * FROM unnest(:indexes, :seqs, :hashes)").bindparams(
@@ -129,8 +145,7 @@ def _seal_locked(dialect: str, limit: int | None, v1_checked: bool) -> SealResul
                             "run `lms audit verify`")
     # The horizon first, the events second: the later statement's snapshot sees every
     # transaction below the horizon as ended.
-    horizon = (session.scalar(text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"))
-               if dialect == "postgresql" else None)
+    horizon = session.scalar(_HORIZON) if dialect == "postgresql" else None
     query = select(AuditEvent.seq, AuditEvent.occurred_at, AuditEvent.action, AuditEvent.target_type,
                    AuditEvent.target_id, AuditEvent.actor_id, AuditEvent.data, AuditEvent.commitment)
     if cursor is not None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import create_engine, func, insert, make_url, select, text
 
 from lms.audit.models import AuditCheckpoint, AuditEvent, AuditLeaf, AuditPersonal
 from lms.audit.sealing import seal
@@ -119,6 +119,21 @@ def test_the_sealer_never_passes_a_transaction_still_open(app: Flask, signing_ke
         outer.pop()
     assert seal().sealed == 2
     assert _leaf_seqs() == [a, b]  # the tree's order is (transaction id, seq)
+    assert verify().ok
+
+
+def test_a_transaction_open_in_another_database_does_not_hold_sealing_back(app: Flask, signing_key):
+    """Transaction ids are the server's, not the database's: another database's long transaction
+    (a report, a backup) must not stop this log from sealing."""
+    if _dialect() != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has no other databases")
+    other = create_engine(make_url(app.config["SQLALCHEMY_DATABASE_URI"]).set(database="postgres"))
+    with other.connect() as elsewhere:
+        elsewhere.execute(text("SELECT pg_current_xact_id()"))  # an id taken, the transaction left open
+        record("test.after_the_other")
+        db.session.commit()
+        assert seal().sealed == 1
+    other.dispose()
     assert verify().ok
 
 
