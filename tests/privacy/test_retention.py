@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -135,14 +134,8 @@ def award(user: User, prog: Programme, issued: datetime, earned_by: Attempt, *, 
 
 
 def seal_everything() -> None:
-    """Seal every committed event. On PostgreSQL the sealer waits for transactions open anywhere on
-    the server (its horizon), which other tests running beside this one may hold for a moment."""
-    for _ in range(50):
-        seal()
-        if db.session.scalar(select(func.count()).select_from(AuditLeaf)) == count(AuditEvent):
-            return
-        time.sleep(0.2)
-    raise AssertionError("events stayed unsealed for 10 seconds")
+    seal()
+    assert db.session.scalar(select(func.count()).select_from(AuditLeaf)) == count(AuditEvent)
 
 
 def answers_of(row: Attempt) -> int:
