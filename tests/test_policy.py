@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from lms.accounts.models import OrganisationKind, Role
 from lms.assessment.services import start_attempt
+from lms.evidence.signing import ensure_dev_key
 from lms.learning.models import Quiz
 from lms.learning.sync import load_content
 from lms.extensions import db
@@ -174,8 +175,12 @@ def test_matrix_covers_every_endpoint(app: Flask):
 
 
 @pytest.fixture
-def world(app: Flask):
-    """Two organisations with agents, and one user of every role."""
+def world(app: Flask, tmp_path: Path):
+    """Two organisations with agents, and one user of every role; a signing key of the test's own,
+    since some allowed requests sign a PDF (My data), and a fresh clone has no instance key."""
+    key, cert = tmp_path / "signing" / "key.pem", tmp_path / "signing" / "cert.pem"
+    ensure_dev_key(key, cert)
+    app.config.update(SIGNING_KEY_PATH=key, SIGNING_CERT_PATH=cert, SIGNING_KEY_PASSPHRASE=None, SIGNING_KEY_ID=None)
     client_org = factories.organisation("Client Co", OrganisationKind.CLIENT, "IE")
     partner = factories.organisation("Partner A")
     other_partner = factories.organisation("Partner B")
