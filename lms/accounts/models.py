@@ -5,16 +5,13 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Enum, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.clock import UTCDateTime, now
+from lms.columns import enum_column
 from lms.extensions import db
 
-
-def _enum_values(enum_class: type[enum.Enum]) -> list[str]:
-    """Store enums by their lowercase value, which is what reads well in SQL and exports."""
-    return [member.value for member in enum_class]
 
 
 # StrEnum, so str(Role.TRAINER) is "trainer": WTForms selects an edit form's stored choice by
@@ -44,8 +41,7 @@ class Organisation(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[OrganisationKind] = mapped_column(
-        Enum(OrganisationKind, native_enum=False, length=20, validate_strings=True,
-             values_callable=_enum_values)
+        enum_column(OrganisationKind, 20)
     )
     country: Mapped[str] = mapped_column(String(2))  # ISO 3166-1 alpha-2
     contract_reference: Mapped[str] = mapped_column(String(100), default="")
@@ -63,8 +59,7 @@ class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=20, validate_strings=True,
-             values_callable=_enum_values))
+    role: Mapped[Role] = mapped_column(enum_column(Role, 20))
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     # Only for auditors: None means company-wide, otherwise the one organisation they may see.
     scope_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
@@ -147,7 +142,7 @@ class SetPasswordToken(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     kind: Mapped[TokenKind] = mapped_column(
-        Enum(TokenKind, native_enum=False, length=10, validate_strings=True, values_callable=_enum_values),
+        enum_column(TokenKind, 10),
         default=TokenKind.SET)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

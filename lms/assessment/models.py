@@ -9,11 +9,12 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Enum, Float, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.accounts.models import User, _enum_values
+from lms.accounts.models import User
 from lms.clock import UTCDateTime
+from lms.columns import enum_column
 from lms.extensions import db
 from lms.learning.models import Quiz, QuizVersion
 
@@ -34,7 +35,7 @@ class Attempt(db.Model):
     quiz_id: Mapped[int] = mapped_column(ForeignKey("quiz.id"), index=True)
     quiz_version_id: Mapped[int] = mapped_column(ForeignKey("quiz_version.id"), index=True)
     status: Mapped[AttemptStatus] = mapped_column(
-        Enum(AttemptStatus, native_enum=False, length=20, validate_strings=True, values_callable=_enum_values))
+        enum_column(AttemptStatus, 20))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -9,11 +9,12 @@ from __future__ import annotations
 import enum
 from datetime import datetime, timedelta
 
-from sqlalchemy import JSON, Enum, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.accounts.models import Organisation, User, _enum_values
+from lms.accounts.models import Organisation, User
 from lms.clock import UTCDateTime, now
+from lms.columns import enum_column
 from lms.extensions import db
 
 
@@ -37,7 +38,7 @@ class Job(db.Model):
     # The organisation the job's output is about: what the record rules check.
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
     state: Mapped[JobState] = mapped_column(
-        Enum(JobState, native_enum=False, length=20, validate_strings=True, values_callable=_enum_values),
+        enum_column(JobState, 20),
         default=JobState.QUEUED, index=True)
     progress_done: Mapped[int] = mapped_column(Integer, default=0)
     progress_total: Mapped[int] = mapped_column(Integer, default=0)

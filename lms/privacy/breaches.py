@@ -16,12 +16,13 @@ import enum
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
-from sqlalchemy import Enum, ForeignKey, Integer, String, Text, case, func, select
+from sqlalchemy import ForeignKey, Integer, String, Text, case, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.accounts.models import User, _enum_values
+from lms.accounts.models import User
 from lms.audit.services import record
 from lms.clock import UTCDateTime, now
+from lms.columns import enum_column
 from lms.extensions import db
 
 NOTIFY_WITHIN = timedelta(hours=72)  # Art. 33(1)
@@ -63,7 +64,7 @@ class Breach(db.Model):
     subjects_informed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     subjects_not_informed_reason: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[BreachStatus] = mapped_column(
-        Enum(BreachStatus, native_enum=False, length=10, validate_strings=True, values_callable=_enum_values),
+        enum_column(BreachStatus, 10),
         default=BreachStatus.OPEN, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, onupdate=now)

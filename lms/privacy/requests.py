@@ -14,12 +14,13 @@ import calendar
 import enum
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import Enum, ForeignKey, String, Text, case, func, select
+from sqlalchemy import ForeignKey, String, Text, case, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.accounts.models import User, _enum_values
+from lms.accounts.models import User
 from lms.audit.services import record
 from lms.clock import UTCDateTime, now
+from lms.columns import enum_column
 from lms.extensions import db
 
 WARN_DAYS = 7  # the dashboard warns when an open request is due within this many days
@@ -54,13 +55,13 @@ class DataRequest(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)  # the data subject
     right: Mapped[Right] = mapped_column(
-        Enum(Right, native_enum=False, length=20, validate_strings=True, values_callable=_enum_values))
+        enum_column(Right, 20))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     identity_check: Mapped[str] = mapped_column(Text)  # how the requester was identified
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # the deadline now (extended or not)
     extension_reason: Mapped[str | None] = mapped_column(Text)
     state: Mapped[RequestState] = mapped_column(
-        Enum(RequestState, native_enum=False, length=10, validate_strings=True, values_callable=_enum_values),
+        enum_column(RequestState, 10),
         default=RequestState.OPEN, index=True)
     outcome: Mapped[str | None] = mapped_column(Text)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -5,11 +5,11 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Enum, Integer, String, Text
+from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lms.accounts.models import _enum_values
 from lms.clock import UTCDateTime, now
+from lms.columns import enum_column
 from lms.extensions import db
 
 
@@ -47,7 +47,7 @@ class Message(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[MessageKind] = mapped_column(
-        Enum(MessageKind, native_enum=False, length=20, validate_strings=True, values_callable=_enum_values))
+        enum_column(MessageKind, 20))
     recipient: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(400))
     body: Mapped[str] = mapped_column(Text)
@@ -56,7 +56,7 @@ class Message(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     transport: Mapped[Transport | None] = mapped_column(
-        Enum(Transport, native_enum=False, length=10, validate_strings=True, values_callable=_enum_values))
+        enum_column(Transport, 10))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
 

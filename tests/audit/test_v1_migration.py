@@ -30,17 +30,13 @@ T0 = datetime(2026, 11, 1, 9, 0, 0, 123456, tzinfo=timezone.utc)
 
 @pytest.fixture
 def kept_logging() -> Iterator[None]:
-    """Alembic's env.py configures logging from alembic.ini, which disables every logger that
-    exists; put them back, or later tests that read logs (caplog) see nothing."""
+    """Alembic's env.py configures the root logger from alembic.ini (its level and handlers):
+    put them back for the tests after this one."""
     root = logging.getLogger()
     level, handlers = root.level, root.handlers[:]
-    loggers = {name: logger.disabled for name, logger in root.manager.loggerDict.items()
-               if isinstance(logger, logging.Logger)}
     yield
     root.setLevel(level)
     root.handlers[:] = handlers
-    for name, disabled in loggers.items():
-        logging.getLogger(name).disabled = disabled
 
 
 @pytest.fixture
