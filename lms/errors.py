@@ -9,6 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from lms.audit import probes
+from lms.audit.services import record
 from lms.extensions import db
 
 MESSAGES = {
@@ -35,6 +36,8 @@ def register_error_handlers(app: Flask) -> None:
         code = error.code or 500
         if code in _PROBES and request.endpoint not in (None, "static"):
             _note_probe(_PROBES[code])
+        elif code == 403 and request.endpoint is not None:
+            _record_denial()
         title, text = MESSAGES.get(code, (error.name, error.description))
         if wants_json():  # scripts (the quiz autosave) show the message to the user
             return {"error": f"{title}. {text}"}, code
@@ -62,6 +65,18 @@ def wants_json() -> bool:
 # policy answers 404, not 403, for other people's records, and for a refused export); a 429, a
 # rate limit. Both are how probing looks. A URL that matches no route is just a wrong address.
 _PROBES = {404: probes.NOT_FOUND, 429: probes.THROTTLED}
+
+
+def _record_denial() -> None:
+    """A refused request (the policy answered 403) is an audit event naming who was refused what."""
+    actor = current_user if current_user.is_authenticated else None
+    db.session.rollback()  # nothing of the refused request is kept
+    try:
+        record("access.denied", actor=actor, path=request.path, endpoint=request.endpoint)
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+        current_app.logger.exception("could not record a refused request")
 
 
 def _note_probe(kind: str) -> None:

@@ -261,12 +261,7 @@ def _second_factor_redirect(user: User) -> Response | None:
 
 
 def _deny() -> NoReturn:
-    """403, and an audit event naming who was refused what."""
-    from lms.audit.services import record
-    from lms.extensions import db
-
-    record("access.denied", actor=current_user, path=request.path, endpoint=request.endpoint)
-    db.session.commit()
+    """403. The policy only answers: the 403 handler (lms/errors.py) records who was refused what."""
     abort(403)
 
 
