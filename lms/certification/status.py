@@ -28,11 +28,6 @@ class Status(str, enum.Enum):
     def label(self) -> str:
         return self.value.replace("_", " ").capitalize()
 
-    @property
-    def needs_action(self) -> bool:
-        return self in (Status.NOT_STARTED, Status.IN_PROGRESS, Status.OVERDUE, Status.EXPIRING,
-                        Status.EXPIRED, Status.REVOKED)
-
 
 def effective_due(enrolment=Enrolment) -> ColumnElement:
     """The date the agent must be certified by: a recertification deadline, else the assignment's."""

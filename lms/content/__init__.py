@@ -7,9 +7,9 @@ no database; see docs/content-format.md for the format.
 from .markdown import render_markdown
 from .model import ContentTree, Programme, Requirement
 from .parser import Problem, parse_tree
-from .validate import check_tree, max_path_score
+from .validate import check_tree
 
 __all__ = [
-    "ContentTree", "Problem", "Programme", "Requirement", "check_tree", "max_path_score",
+    "ContentTree", "Problem", "Programme", "Requirement", "check_tree",
     "parse_tree", "render_markdown",
 ]

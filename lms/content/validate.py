@@ -370,16 +370,6 @@ def _best_total(start: str, edges: Mapping[str, list[tuple[int, str]]]) -> int:
     return visit(start)
 
 
-def max_path_score(question: CallSimulation) -> int:
-    """The best total score any path through a call simulation can reach.
-
-    A path's result is its total divided by this, times the item's points.
-    Meant for content that passed `check_tree`; raises ValueError on a cycle.
-    """
-    edges = {node.id: [(c.score, c.next) for c in node.choices] for node in question.nodes}
-    return _best_total(question.start, edges)
-
-
 def _check_simulation(report: Report, label: str, item: LineDict) -> None:
     """Nodes, choices and the graph: every `next` exists, all nodes reached, no cycle."""
     nodes = list_items(report, label, item, "nodes")

@@ -12,8 +12,6 @@ from tests.content.tree import FIXTURES, VALID, copy_valid, edit, problems
 
 from lms.content import parse_tree
 from lms.content.__main__ import main
-from lms.content.model import CallSimulation, SimulationChoice, SimulationNode
-from lms.content.validate import max_path_score
 
 BROKEN = FIXTURES / "broken"
 COURSE = "courses/recording-calls"
@@ -430,43 +428,6 @@ def test_choice_fields_are_closed_and_scored_0_to_3(tmp_path):
         "'next'",
     ]
 
-
-def test_max_path_score_of_the_fixture_simulation():
-    sim = parse_tree(VALID)[0].quizzes["recording-calls"].questions[-1]
-    assert isinstance(sim, CallSimulation)
-    assert max_path_score(sim) == 12      # 3 + 3 + 3 + 3 through n1, n2, n3, n4
-
-
-def simulation(*nodes: SimulationNode) -> CallSimulation:
-    return CallSimulation(id="s", phase="during", difficulty="easy", points=1,
-                          explanation="Art. 5", references=("Art. 5",), title="t",
-                          scenario="s", start=nodes[0].id, nodes=nodes)
-
-
-def choice(choice_id: str, score: int, target: str) -> SimulationChoice:
-    return SimulationChoice(id=choice_id, text="t", feedback="f", score=score, next=target)
-
-
-def test_max_path_score_looks_past_the_first_step():
-    sim = simulation(
-        SimulationNode(id="n1", caller="c", choices=(choice("a", 3, "end"), choice("b", 1, "n2"))),
-        SimulationNode(id="n2", caller="c", choices=(choice("a", 3, "end"), choice("b", 2, "end"))),
-        SimulationNode(id="end", caller="c", end=True),
-    )
-    assert max_path_score(sim) == 4
-
-
-def test_max_path_score_refuses_a_cycle():
-    sim = simulation(
-        SimulationNode(id="n1", caller="c", choices=(choice("a", 3, "n2"), choice("b", 0, "end"))),
-        SimulationNode(id="n2", caller="c", choices=(choice("a", 3, "n1"), choice("b", 0, "end"))),
-        SimulationNode(id="end", caller="c", end=True),
-    )
-    with pytest.raises(ValueError, match="go round forever"):
-        max_path_score(sim)
-
-
-# -- draw rules -------------------------------------------------------------------
 
 def test_a_draw_rule_asking_for_more_than_the_bank_holds(tmp_path):
     assert problems_after(tmp_path, QUIZ, "{phase: before, count: 2}",
