@@ -11,14 +11,23 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
+from lms import clock
 from lms.accounts.models import Role
 from lms.assessment import services
 from lms.assessment.models import Answer, Attempt, AttemptStatus
 from lms.audit.models import AuditEvent
+from lms.clock import now
 from lms.extensions import db
 from tests import factories
 from tests.assessment.conftest import answer_all, best_form, start, worst_form
 from tests.conftest import csrf_token, login
+
+
+@pytest.fixture
+def set_clock(app):
+    """Move lms.clock for everything at once (the attempt's deadline, the session, the audit event)."""
+    yield clock.set_now
+    clock.set_now(None)
 
 
 def _actions(attempt_id: int) -> list[str]:
@@ -95,14 +104,15 @@ def test_fail_hides_review_after_pass_policy_and_shows_cooldown(app, quiz, agent
     assert db.session.scalar(select(db.func.count(Attempt.id))) == 1
 
 
-def test_attempt_limit(app, quiz, agent, monkeypatch):
-    moment = [services.now()]
-    monkeypatch.setattr(services, "now", lambda: moment[0])
+def test_attempt_limit(app, quiz, agent, set_clock):
+    moment = [now()]
+    set_clock(moment[0])
     for _ in range(3):
         attempt = start(agent, quiz)
         services.submit(agent, attempt)
         db.session.commit()
         moment[0] += timedelta(minutes=61)
+        set_clock(moment[0])
     with pytest.raises(services.AttemptError, match="used all 3 attempts"):
         services.start_attempt(agent, quiz)
 
@@ -228,7 +238,8 @@ def test_another_agents_attempt_is_404_for_reading_and_writing(app, quiz, agent,
     assert db.session.scalars(select(Answer)).all() == []
 
 
-def test_deadline_refuses_late_answers_and_closes_with_what_was_saved(app, quiz, agent, client, login_as, monkeypatch):
+def test_deadline_refuses_late_answers_and_closes_with_what_was_saved(app, quiz, agent, client, login_as,
+                                                                      set_clock):
     login_as(agent)
     attempt = start(agent, quiz)
     item, shown = services.item_at(attempt, 2)
@@ -236,7 +247,7 @@ def test_deadline_refuses_late_answers_and_closes_with_what_was_saved(app, quiz,
     token = csrf_token(client, url)
     client.post(url, data={**best_form(item, shown), "csrf_token": token})
     late = attempt.deadline + timedelta(seconds=1)
-    monkeypatch.setattr(services, "now", lambda: late)
+    set_clock(late)
     item3, shown3 = services.item_at(attempt, 3)
     response = client.post(f"/attempts/{attempt.id}/questions/3", data={**best_form(item3, shown3), "csrf_token": token},
                            follow_redirects=True)
@@ -249,11 +260,11 @@ def test_deadline_refuses_late_answers_and_closes_with_what_was_saved(app, quiz,
     assert _actions(attempt.id) == ["attempt.started", "attempt.closed"]
 
 
-def test_close_overdue_command(app, quiz, agent, runner, monkeypatch):
+def test_close_overdue_command(app, quiz, agent, runner, set_clock):
     attempt = start(agent, quiz)
     assert "Closed 0" in runner.invoke(args=["lms", "attempts", "close-overdue"]).output
     later = attempt.deadline + timedelta(minutes=5)
-    monkeypatch.setattr(services, "now", lambda: later)
+    set_clock(later)
     result = runner.invoke(args=["lms", "attempts", "close-overdue"])
     assert "Closed 1 overdue attempt(s)." in result.output
     db.session.expire_all()
@@ -294,10 +305,10 @@ def test_twenty_parallel_submits_grade_once(app: Flask, quiz, agent):
     assert _actions(attempt.id).count("attempt.submitted") == 1
 
 
-def test_a_pass_starts_the_attempt_count_again(app, quiz, agent, client, login_as, monkeypatch):
+def test_a_pass_starts_the_attempt_count_again(app, quiz, agent, client, login_as, set_clock):
     """Recertification next cycle must not be blocked by the attempts this cycle took."""
-    moment = [services.now()]
-    monkeypatch.setattr(services, "now", lambda: moment[0])
+    moment = [now()]
+    set_clock(moment[0])
     login_as(agent)
     for form_for in (worst_form, worst_form, best_form):
         attempt = start(agent, quiz)
@@ -305,6 +316,7 @@ def test_a_pass_starts_the_attempt_count_again(app, quiz, agent, client, login_a
         services.submit(agent, attempt)
         db.session.commit()
         moment[0] += timedelta(minutes=61)
+        set_clock(moment[0])
     state = services.availability(agent, quiz, quiz.current_version)
     assert state.attempts_used == 0 and state.can_start
 
@@ -359,14 +371,15 @@ def test_autosave_refuses_bad_answers_simulations_and_positions_with_reasons(app
     assert no_token.status_code == 400 and "Reload the page" in no_token.get_json()["error"]
 
 
-def test_autosave_after_the_deadline_closes_the_attempt_and_says_so(app, quiz, agent, client, login_as, monkeypatch):
+def test_autosave_after_the_deadline_closes_the_attempt_and_says_so(app, quiz, agent, client, login_as,
+                                                                    set_clock):
     login_as(agent)
     attempt = start(agent, quiz)
     token = csrf_token(client, f"/attempts/{attempt.id}/questions/2")
     item, shown = services.item_at(attempt, 2)
     assert _autosave(client, attempt, 2, best_form(item, shown), token).status_code == 200
     late = attempt.deadline + timedelta(seconds=1)
-    monkeypatch.setattr(services, "now", lambda: late)
+    set_clock(late)
     item3, shown3 = services.item_at(attempt, 3)
     refused = _autosave(client, attempt, 3, best_form(item3, shown3), token)
     assert refused.status_code == 409 and "Time is up" in refused.get_json()["error"]
