@@ -240,7 +240,7 @@ def parsed_draft(draft: Draft):
         return _checked(draft, root)[0]
 
 
-def publish(draft: Draft, actor: User, *, material_change: bool = False):
+def publish(draft: Draft, actor: User | None, *, material_change: bool = False):
     """Check the draft, then publish that one item and remove the draft; returns its version.
 
     Raises ContentInvalid with the problems when the check fails (nothing is
@@ -254,6 +254,9 @@ def publish(draft: Draft, actor: User, *, material_change: bool = False):
     if problems:
         raise ContentInvalid(problems)
     version, report = sync_item(draft.kind, item)
+    # On the version itself, not only in the audit log: loading the files keeps it as current.
+    version.published_at, version.published_by_id = now(), getattr(actor, "id", None)
+    version.material_change = material_change
     record("content.published", actor=actor, target=version, kind=draft.kind, slug=draft.slug,
            content_hash=version.content_hash, base_hash=draft.base_hash, created=bool(report.created),
            material_change=material_change)

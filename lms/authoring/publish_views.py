@@ -9,7 +9,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user
 from sqlalchemy import select
 
-from lms.audit.models import AuditEvent
+from lms.accounts.models import User
 from lms.audit.services import record
 from lms.authoring import drafts
 from lms.authoring.diff import diff_files
@@ -140,24 +140,15 @@ def _item_or_404(kind: str, slug: str):
     return item
 
 
-def _publications(kind: str, versions: list) -> dict[int, AuditEvent]:
-    """The latest "content.published" event per version id: who published it, and when."""
-    _, version_model = item_models(kind)
-    ids = [str(v.id) for v in versions]
-    events = db.session.scalars(select(AuditEvent).where(
-        AuditEvent.action == "content.published", AuditEvent.target_type == version_model.__name__.lower(),
-        AuditEvent.target_id.in_(ids)).order_by(AuditEvent.seq))
-    return {int(event.target_id): event for event in events}
-
-
 @bp.route("/<any(course,quiz,programme):kind>/<slug>/versions")
 def history(kind: str, slug: str):
     """Every published version, newest first, with who published it (or that it came from the files)."""
     item = _item_or_404(kind, slug)
     versions = versions_of(kind, item)
+    publishers = {user.id: user for user in db.session.scalars(
+        select(User).where(User.id.in_({v.published_by_id for v in versions if v.published_by_id})))}
     return render_template("authoring/history.html", kind=kind, item=item, versions=versions,
-                           published=_publications(kind, versions), draft=drafts.find_draft(kind, slug),
-                           labels=KIND_LABELS)
+                           publishers=publishers, draft=drafts.find_draft(kind, slug), labels=KIND_LABELS)
 
 
 @bp.route("/<any(course,quiz,programme):kind>/<slug>/diff")

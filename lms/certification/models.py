@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+                        false)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import Organisation, User
@@ -40,6 +41,11 @@ class ProgrammeVersion(db.Model):
     title: Mapped[str] = mapped_column(String(200))
     spec: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    # Set when a trainer published this version in the browser (lms/authoring/drafts.publish): then a
+    # load from the files keeps it as current. NULL: it came from the content files.
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    material_change: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     programme: Mapped[Programme] = relationship(foreign_keys=[programme_id])
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.clock import UTCDateTime, now
@@ -37,6 +37,11 @@ class CourseVersion(db.Model):
     quiz_slug: Mapped[str | None] = mapped_column(String(100))
     key_points: Mapped[list] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    # Set when a trainer published this version in the browser (lms/authoring/drafts.publish): then a
+    # load from the files keeps it as current. NULL: it came from the content files.
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    material_change: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     course: Mapped[Course] = relationship(foreign_keys=[course_id])
     lessons: Mapped[list[Lesson]] = relationship(order_by="Lesson.position", back_populates="course_version")
@@ -103,6 +108,11 @@ class QuizVersion(db.Model):
     title: Mapped[str] = mapped_column(String(200))
     spec: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    # Set when a trainer published this version in the browser (lms/authoring/drafts.publish): then a
+    # load from the files keeps it as current. NULL: it came from the content files.
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    material_change: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     quiz: Mapped[Quiz] = relationship(foreign_keys=[quiz_id])
 

@@ -70,7 +70,7 @@ def load_content(root: Path, actor=None, *, files_win: bool = False) -> LoadRepo
     if problems:
         raise ContentInvalid(sorted(problems, key=lambda p: (p.path, p.line)))
     report = LoadReport()
-    keep = set() if files_win else _published_in_browser()
+    keep = not files_win
     _sync_courses(tree, report, keep)
     _sync_quizzes(tree, report, keep)
     _sync_job_aids(tree, report)
@@ -79,14 +79,6 @@ def load_content(root: Path, actor=None, *, files_win: bool = False) -> LoadRepo
     record("content.loaded", actor=actor, created=report.created, restored=report.restored,
            archived=report.archived, kept=report.kept, unchanged=report.unchanged, files_win=files_win)
     return report
-
-
-def _published_in_browser() -> set[tuple[str, str, str]]:
-    """(kind, slug, content hash) of every version published in the browser, from the audit log."""
-    from lms.audit.models import AuditEvent
-
-    return {(event.data.get("kind"), event.data.get("slug"), event.data.get("content_hash"))
-            for event in db.session.scalars(select(AuditEvent).where(AuditEvent.action == "content.published"))}
 
 
 def _media_type(data: bytes) -> str | None:
@@ -103,18 +95,18 @@ def _image_problems(tree: ContentTree) -> list[Problem]:
 
 
 def _sync_versioned(kind: str, model, parent_key, items: dict, new_version, report: LoadReport,
-                    keep: set[tuple[str, str, str]]) -> None:
+                    keep: bool) -> None:
     """Point each course, quiz or programme at the version matching its content hash.
 
     A hash seen before (content put back as it was) points at that old version
     again; a new hash makes a new immutable version; a slug gone from disk is archived.
-    Items whose current version is in `keep` (published in the browser) stay as they are.
+    With `keep`, items whose current version was published in the browser stay as they are.
     """
     rows = {row.slug: row for row in db.session.scalars(select(model))}
 
     def kept(row, item) -> bool:
         current = row.current_version if row is not None and row.archived_at is None else None
-        if current is None or (kind, row.slug, current.content_hash) not in keep:
+        if not keep or current is None or current.published_at is None:
             return False
         if item is not None and item.content_hash == current.content_hash:
             return False  # the files have caught up with the browser
@@ -172,7 +164,7 @@ def sync_item(kind: str, item) -> tuple[object, LoadReport]:
     return version, report
 
 
-def _sync_courses(tree: ContentTree, report: LoadReport, keep: set[tuple[str, str, str]]) -> None:
+def _sync_courses(tree: ContentTree, report: LoadReport, keep: bool) -> None:
     _sync_versioned("course", Course, CourseVersion.course_id, tree.courses, _new_course_version, report, keep)
 
 
@@ -195,7 +187,7 @@ def _new_course_version(row: Course, course: spec.Course) -> CourseVersion:
     return version
 
 
-def _sync_quizzes(tree: ContentTree, report: LoadReport, keep: set[tuple[str, str, str]]) -> None:
+def _sync_quizzes(tree: ContentTree, report: LoadReport, keep: bool) -> None:
     _sync_versioned("quiz", Quiz, QuizVersion.quiz_id, tree.quizzes, _new_quiz_version, report, keep)
 
 
@@ -223,7 +215,7 @@ def _sync_job_aids(tree: ContentTree, report: LoadReport) -> None:
             report.archived.append(f"job aid {slug}")
 
 
-def _sync_programmes(tree: ContentTree, report: LoadReport, keep: set[tuple[str, str, str]]) -> None:
+def _sync_programmes(tree: ContentTree, report: LoadReport, keep: bool) -> None:
     from lms.certification.models import Programme, ProgrammeVersion
 
     _sync_versioned("programme", Programme, ProgrammeVersion.programme_id, tree.programmes,
