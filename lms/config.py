@@ -101,8 +101,9 @@ class BaseConfig:
     BRANDING_LOGO = os.environ.get("BRANDING_LOGO", "")  # a file name inside static/pdf/
 
     # Background jobs (lms/jobs/runner.py): "thread" runs them in worker threads of the web
-    # process; "external" leaves them queued for `flask lms jobs run-pending` in a separate
-    # process; "eager" runs them at once in the request (tests). A queued or running job with no
+    # process; "redis" queues them in Redis (REDIS_URL) for `flask lms jobs worker` processes;
+    # "external" leaves them queued for `flask lms jobs run-pending` in a separate process;
+    # "eager" runs them at once in the request (tests). A queued or running job with no
     # progress for JOBS_STALE_SECONDS is shown as interrupted and may be retried.
     JOBS_RUNNER = os.environ.get("JOBS_RUNNER", "thread")
     JOBS_THREADS = int(os.environ.get("JOBS_THREADS", "2"))

@@ -17,6 +17,7 @@ from lms.assessment.services import PHASES, items_by_id
 from lms.extensions import db
 from lms.learning.models import Quiz
 from lms.policy import restrict_attempts
+from lms.svg_charts import static_svg
 
 
 @dataclass
@@ -145,16 +146,3 @@ def phase_chart_svg(analysis: QuizAnalysis) -> str:
     for phase in PHASES:
         chart.add(labels[phase], [analysis.phase_by_org[org].get(phase) for org in orgs])
     return static_svg(chart)
-
-
-def static_svg(chart) -> str:
-    """Render a pygal chart without its <script> elements: pages and PDFs need no JavaScript."""
-    # pygal builds its tree with lxml when that is installed, else with the standard library.
-    from pygal.etree import etree
-
-    tree = chart.render_tree()
-    for parent in list(tree.iter()):
-        for child in list(parent):
-            if str(child.tag).endswith("script"):
-                parent.remove(child)
-    return etree.tostring(tree, encoding="unicode")

@@ -39,7 +39,8 @@ class Attempt(db.Model):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # What was shown: [{"item": id, "order": [option ids]}, ...] (see services.draw_items).
+    # What was drawn and how each item is shown: [{"item": id, "shown": {...}}, ...], where "shown"
+    # is what the item's question type prepared (the option order, for instance; services.draw_items).
     draw: Mapped[list] = mapped_column(JSON)
     earned: Mapped[float | None] = mapped_column(Float)
     possible: Mapped[float | None] = mapped_column(Float)

@@ -1,8 +1,8 @@
 """Status counts per organisation as a stacked bar chart (server-side SVG, no script)."""
 from __future__ import annotations
 
-from lms.assessment.analysis import static_svg
 from lms.certification.status import Status
+from lms.svg_charts import static_svg
 
 COLOURS = {Status.NOT_STARTED: "#9aa5b1", Status.IN_PROGRESS: "#2f5aa8", Status.OVERDUE: "#b3261e",
            Status.CERTIFIED: "#1b7a3d", Status.EXPIRING: "#d08a00", Status.EXPIRED: "#6b2d2d",
