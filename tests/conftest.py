@@ -5,11 +5,13 @@ import contextvars
 import os
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_migrate import upgrade
 from sqlalchemy import text
 
 from lms import create_app
@@ -34,6 +36,31 @@ def _truncate_postgres() -> None:
     tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
     db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     db.session.commit()
+
+
+def _drop_schema() -> None:
+    db.drop_all()
+    db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    db.session.commit()
+
+
+@contextmanager
+def app_at_revision(revision: str, tmp_path: Path, **config) -> Iterator[Flask]:
+    """An app (in its context) on a database migrated with Alembic up to `revision` only, for
+    migration tests; on PostgreSQL the shared test schema is dropped first and rebuilt by the next
+    test's fixture."""
+    global _schema_ready
+    app = make_app(SQLALCHEMY_DATABASE_URI=POSTGRES_URL or f"sqlite:///{tmp_path / 'migrated.sqlite3'}", **config)
+    with app.app_context():
+        if POSTGRES_URL:
+            _drop_schema()
+        upgrade(revision=revision)
+        yield app
+        db.session.remove()
+        if POSTGRES_URL:
+            _drop_schema()
+        db.engine.dispose()
+    _schema_ready = False
 
 
 class IsolatedClient(FlaskClient):

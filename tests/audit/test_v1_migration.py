@@ -22,7 +22,7 @@ from lms.audit.verify import verify
 from lms.clock import UTCDateTime
 from lms.evidence.signing import ensure_dev_key
 from lms.extensions import db
-from tests.conftest import POSTGRES_URL, make_app
+from tests.conftest import app_at_revision
 
 V1_HEAD = "c3d4e5f6a712"  # the last revision with the v1 chain
 T0 = datetime(2026, 11, 1, 9, 0, 0, 123456, tzinfo=timezone.utc)
@@ -44,24 +44,9 @@ def v1_app(tmp_path: Path, kept_logging) -> Iterator[Flask]:
     """An app on a database migrated to the v1 schema only."""
     key, cert = tmp_path / "signing" / "key.pem", tmp_path / "signing" / "cert.pem"
     ensure_dev_key(key, cert)
-    app = make_app(SQLALCHEMY_DATABASE_URI=POSTGRES_URL or f"sqlite:///{tmp_path / 'v1.sqlite3'}",
-                   SIGNING_KEY_PATH=key, SIGNING_CERT_PATH=cert, SIGNING_KEY_PASSPHRASE=None, SIGNING_KEY_ID=None)
-    with app.app_context():
-        if POSTGRES_URL:  # start from an empty schema; the other tests' fixture rebuilds its own afterwards
-            db.drop_all()
-            db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
-            db.session.commit()
-        upgrade(revision=V1_HEAD)
+    with app_at_revision(V1_HEAD, tmp_path, SIGNING_KEY_PATH=key, SIGNING_CERT_PATH=cert, SIGNING_KEY_PASSPHRASE=None,
+                         SIGNING_KEY_ID=None) as app:
         yield app
-        db.session.remove()
-        if POSTGRES_URL:
-            db.drop_all()
-            db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
-            db.session.commit()
-        db.engine.dispose()
-    if POSTGRES_URL:
-        import tests.conftest as conftest
-        conftest._schema_ready = False
 
 
 def _v1_hash(prev_hash: str, row: dict) -> str:

@@ -8,7 +8,7 @@ from sqlalchemy import JSON, Integer, String, column, table, text
 
 from lms.clock import UTCDateTime
 from lms.extensions import db
-from tests.conftest import POSTGRES_URL, make_app
+from tests.conftest import app_at_revision
 
 BEFORE = "b8c9d0e1f216"  # the last revision that read it from the audit log
 AT = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
@@ -26,13 +26,7 @@ def _event(seq: int, version_id: int, actor_id: int, material: bool) -> dict:
 
 
 def test_versions_published_in_the_browser_keep_who_and_when(tmp_path):
-    app = make_app(SQLALCHEMY_DATABASE_URI=POSTGRES_URL or f"sqlite:///{tmp_path / 'before.sqlite3'}")
-    with app.app_context():
-        if POSTGRES_URL:  # from an empty schema; the other tests' fixture rebuilds its own afterwards
-            db.drop_all()
-            db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
-            db.session.commit()
-        upgrade(revision=BEFORE)
+    with app_at_revision(BEFORE, tmp_path):
         run = db.session.execute
         run(text("INSERT INTO organisation (id, name, kind, country, contract_reference, contact_email, "
                  "mfa_required_roles, created_at) VALUES (1, 'Org', 'client', 'IE', '', '', '', :at)"), {"at": AT})
@@ -56,12 +50,3 @@ def test_versions_published_in_the_browser_keep_who_and_when(tmp_path):
         assert rows[2].published_by_id == 7 and rows[2].material_change  # the latest publication wins
         assert str(rows[2].published_at)[:16] == str(AT.replace(hour=13, tzinfo=None))[:16]
         assert rows[3].published_at is None and rows[3].published_by_id is None
-        db.session.remove()
-        if POSTGRES_URL:
-            db.drop_all()
-            db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
-            db.session.commit()
-        db.engine.dispose()
-    if POSTGRES_URL:
-        import tests.conftest as conftest
-        conftest._schema_ready = False
