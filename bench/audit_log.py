@@ -207,18 +207,10 @@ def hash_events() -> int:
 
 def read_leaf_join() -> int:
     """The verify baseline: the join `verify()` streams (leaf + event + personal), read and dropped; rows read."""
-    from sqlalchemy import select
-
-    from lms.audit.models import AuditEvent, AuditLeaf, AuditPersonal
+    from lms.audit.verify import leaf_rows
     from lms.extensions import db
 
-    query = (select(AuditLeaf.index, AuditLeaf.hash, AuditLeaf.event_seq, AuditEvent.seq, AuditEvent.xid,
-                    AuditEvent.occurred_at, AuditEvent.action, AuditEvent.target_type, AuditEvent.target_id,
-                    AuditEvent.actor_id, AuditEvent.data, AuditEvent.commitment, AuditPersonal.salt,
-                    AuditPersonal.actor_label, AuditPersonal.ip, AuditPersonal.subject_label)
-             .outerjoin(AuditEvent, AuditEvent.seq == AuditLeaf.event_seq)
-             .outerjoin(AuditPersonal, AuditPersonal.event_seq == AuditLeaf.event_seq)
-             .order_by(AuditLeaf.index).execution_options(yield_per=20_000))  # verify()'s batch_size
+    query = leaf_rows()
     rows = db.session.connection().execute(query)  # Core rows, as verify() reads them
     count = 0
     try:

@@ -19,7 +19,7 @@ import hmac
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import exists, func, select, tuple_
+from sqlalchemy import Select, exists, func, select, tuple_
 
 from lms.audit import merkle
 from lms.audit.checkpoints import ParsedNote, note_text, signing_certificate_pem, verify_note
@@ -61,6 +61,18 @@ def _trusted_certificates(certificates: Iterable[bytes] | None) -> list[bytes]:
         return []
 
 
+def leaf_rows(batch_size: int = 20_000) -> Select:
+    """What `verify` streams: every leaf in index order with its event and personal row (also the
+    verify benchmark's baseline, bench/audit_log.py)."""
+    return (select(AuditLeaf.index, AuditLeaf.hash, AuditLeaf.event_seq, AuditEvent.seq, AuditEvent.xid,
+                   AuditEvent.occurred_at, AuditEvent.action, AuditEvent.target_type, AuditEvent.target_id,
+                   AuditEvent.actor_id, AuditEvent.data, AuditEvent.commitment, AuditPersonal.salt,
+                   AuditPersonal.actor_label, AuditPersonal.ip, AuditPersonal.subject_label)
+            .outerjoin(AuditEvent, AuditEvent.seq == AuditLeaf.event_seq)
+            .outerjoin(AuditPersonal, AuditPersonal.event_seq == AuditLeaf.event_seq)
+            .order_by(AuditLeaf.index).execution_options(yield_per=batch_size))
+
+
 def verify(*, external: Iterable[ParsedNote] = (), heads: Mapping[int, str] | None = None,
            certificates: Iterable[bytes] | None = None, batch_size: int = 20_000) -> VerifyResult:
     """Check the tree, its checkpoints and `external` checkpoints (kept outside the database).
@@ -91,13 +103,7 @@ def verify(*, external: Iterable[ParsedNote] = (), heads: Mapping[int, str] | No
         if not merkle.EMPTY_ROOT.hex().startswith(head.root_hex):
             return VerifyResult(0, 0, bad_leaf=0, reason=f"the {head.label} of the empty tree has the wrong root")
 
-    query = (select(AuditLeaf.index, AuditLeaf.hash, AuditLeaf.event_seq, AuditEvent.seq, AuditEvent.xid,
-                    AuditEvent.occurred_at, AuditEvent.action, AuditEvent.target_type, AuditEvent.target_id,
-                    AuditEvent.actor_id, AuditEvent.data, AuditEvent.commitment, AuditPersonal.salt,
-                    AuditPersonal.actor_label, AuditPersonal.ip, AuditPersonal.subject_label)
-             .outerjoin(AuditEvent, AuditEvent.seq == AuditLeaf.event_seq)
-             .outerjoin(AuditPersonal, AuditPersonal.event_seq == AuditLeaf.event_seq)
-             .order_by(AuditLeaf.index).execution_options(yield_per=batch_size))
+    query = leaf_rows(batch_size)
     compact = merkle.CompactRange()
     previous_key: tuple[int, int] | None = None
     good_size = 0  # the largest size whose root matched: a rewrite starts at or after this leaf
