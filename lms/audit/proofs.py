@@ -25,14 +25,14 @@ def leaf_index_of(seq: int) -> int | None:
     return db.session.scalar(select(AuditLeaf.index).where(AuditLeaf.event_seq == seq))
 
 
-def inclusion_bundle(event: AuditEvent, checkpoint: AuditCheckpoint | None = None) -> dict[str, Any] | None:
-    """The event's inclusion proof against `checkpoint` (default the latest), as a JSON-ready dict.
+def inclusion_bundle(event: AuditEvent) -> dict[str, Any] | None:
+    """The event's inclusion proof against the latest checkpoint, as a JSON-ready dict.
 
-    None while the event is not sealed, or not under that checkpoint. The bundle holds the
+    None while the event is not sealed. The bundle holds the
     leaf's input (the event's non-personal fields and its commitment: nothing personal),
     the leaf index, the audit path and the signed checkpoint note.
     """
-    checkpoint = checkpoint or latest_checkpoint()
+    checkpoint = latest_checkpoint()
     index = leaf_index_of(event.seq)
     if checkpoint is None or index is None or index >= checkpoint.tree_size:
         return None

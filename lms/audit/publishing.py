@@ -56,14 +56,14 @@ def _check_continues(path: Path, last: ParsedNote) -> None:
                          "(run `lms audit verify --checkpoint` on it)")
 
 
-def publish(path: Path | str | None = None) -> int:
+def publish() -> int:
     """Append to AUDIT_CHECKPOINT_FILE every stored checkpoint newer than its last note; how many.
 
     Returns 0 when no file is configured. Raises OSError, or ValueError when the file's last note
     is unreadable or not one of this log's checkpoints (an alarm: the log lost what the file
     shows), for the caller to report; nothing is lost, the next call catches up.
     """
-    configured = path or current_app.config.get("AUDIT_CHECKPOINT_FILE")
+    configured = current_app.config.get("AUDIT_CHECKPOINT_FILE")
     if not configured:
         return 0
     target = Path(configured)
