@@ -27,6 +27,7 @@ bench: dev-install  ## benchmarks against a bare baseline measured in the same r
 	$(PY) bench/dashboard.py
 	$(PY) bench/evidence.py
 	$(PY) bench/audit_log.py
+	$(PY) bench/pages.py
 
 check-content: install
 	$(FLASK) lms content check
