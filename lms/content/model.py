@@ -161,13 +161,20 @@ class TrueFalseQuestion(Question):
 
 @dataclass(frozen=True, kw_only=True)
 class SimulationChoice:
-    """A reply the agent may pick at a decision node."""
+    """A reply the agent may pick at a decision node.
+
+    `critical` is the reason the agent is told when the reply is a critical failure (a path
+    through it fails the simulation, see lms/content/simulations.py); empty when it is not.
+    `discloses` tags a reply that discloses personal data or promises an exfiltration.
+    """
 
     id: str
     text: str
     feedback: str
     score: int
     next: str
+    critical: str = ""
+    discloses: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -228,7 +228,8 @@ def _simulation_node(data: LineDict) -> SimulationNode:
         id=_str(data, "id"), caller=_str(data, "caller"), end=data.get("end") is True,
         choices=tuple(
             SimulationChoice(id=_str(c, "id"), text=_str(c, "text"), feedback=_str(c, "feedback"),
-                             score=_int(c, "score"), next=_str(c, "next"))
+                             score=_int(c, "score"), next=_str(c, "next"),
+                             critical=_str(c, "critical"), discloses=c.get("discloses") is True)
             for c in _maps(data, "choices")
         ),
     )

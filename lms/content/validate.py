@@ -28,6 +28,7 @@ from .model import (
     CallSimulation, ContentTree, Course, JobAid, Lesson, Quiz,
 )
 from .parser import Problem, parse_tree
+from .simulations import CRITICAL_FIELDS, check_critical_choices
 from .validate_programmes import check_programme
 from .yaml_lines import LineDict
 
@@ -250,7 +251,7 @@ _NODE_FIELDS: Fields = {"id": (True, slug_value), "caller": (True, text_value),
                         "choices": (False, None), "end": (False, _end)}
 _CHOICE_FIELDS: Fields = {"id": (True, slug_value), "text": (True, text_value),
                           "feedback": (True, text_value), "score": (True, integer_value(0, 3)),
-                          "next": (True, slug_value)}
+                          "next": (True, slug_value), **CRITICAL_FIELDS}
 
 
 def _check_options(report: Report, label: str, item: LineDict) -> list[str]:
@@ -370,8 +371,9 @@ def _best_total(start: str, edges: Mapping[str, list[tuple[int, str]]]) -> int:
     return visit(start)
 
 
-def _check_simulation(report: Report, label: str, item: LineDict) -> None:
-    """Nodes, choices and the graph: every `next` exists, all nodes reached, no cycle."""
+def _check_simulation(report: Report, label: str, item: LineDict, pass_mark: Any) -> None:
+    """Nodes, choices and the graph: every `next` exists, all nodes reached, no cycle; and
+    no path through a critical choice that could pass (simulations.py)."""
     nodes = list_items(report, label, item, "nodes")
     edges: list[_Edge] = []
     for index, (line, node) in enumerate(nodes):
@@ -411,9 +413,10 @@ def _check_simulation(report: Report, label: str, item: LineDict) -> None:
     if graph_ok and _best_total(start, scores) == 0:
         report.add(item.line_of("start"), f"{label}: no path scores above 0, so the call "
                                           "cannot be graded")
+    check_critical_choices(report, label, by_id, start, pass_mark, graph_ok)
 
 
-def _check_item(report: Report, label: str, item: LineDict) -> None:
+def _check_item(report: Report, label: str, item: LineDict, pass_mark: Any) -> None:
     kind = item.get("type")
     if not isinstance(kind, str) or kind not in _TYPE_FIELDS:
         # Without a known type the allowed fields are unknown: check the
@@ -422,7 +425,7 @@ def _check_item(report: Report, label: str, item: LineDict) -> None:
         return
     closed(report, label, item, item.line, {**_COMMON_FIELDS, **_TYPE_FIELDS[kind]})
     if kind == "call_simulation":
-        _check_simulation(report, label, item)
+        _check_simulation(report, label, item, pass_mark)
     else:
         option_ids = [] if kind == "true_false" else _check_options(report, label, item)
         _check_correct(report, label, item, kind, option_ids)
@@ -474,7 +477,7 @@ def _check_quiz(quiz: Quiz, problems: list[Problem]) -> None:
             report.add(line, f"{label}: must be a mapping of fields, got {describe(item)}")
             continue
         items.append(item)
-        _check_item(report, label, item)
+        _check_item(report, label, item, data.get("pass_mark"))
     unique_ids(report, "", "question", entries)
     _check_draw(report, data, items)
 
