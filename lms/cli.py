@@ -228,19 +228,22 @@ def content_group() -> None:
 
 @content_group.command("check")
 @click.argument("path", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--strict", is_flag=True, help="Count item-writing warnings as problems (exit 1 if any).")
 @with_appcontext
-def content_check(path: Path | None) -> None:
-    """Report every problem in the content as path:line: message (exit 1 if any)."""
-    from lms.content import check_tree
+def content_check(path: Path | None, strict: bool) -> None:
+    """Report every problem in the content as path:line: message (exit 1 if any), then the
+    item-writing warnings (exit 1 with --strict)."""
+    from lms.content.validate import check_content
 
     root = path or current_app.config["CONTENT_ROOT"]
-    problems = check_tree(root)
-    for problem in problems:
+    problems, warnings = check_content(root)
+    for problem in problems + warnings:
         click.echo(str(problem), err=True)
-    if problems:
-        click.echo(f"{len(problems)} problem(s) found.", err=True)
+    if problems or (strict and warnings):
+        click.echo(f"{len(problems)} problem(s) and {len(warnings)} warning(s) found"
+                   f"{' (--strict counts warnings)' if strict and warnings else ''}.", err=True)
         sys.exit(1)
-    click.echo(f"Content OK in {root}.")
+    click.echo(f"Content OK in {root}" + (f", with {len(warnings)} warning(s)." if warnings else "."))
 
 
 @content_group.command("load")

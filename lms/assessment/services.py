@@ -24,6 +24,7 @@ from lms.assessment.models import Answer, Attempt, AttemptStatus
 from lms.assessment.question_types import Grade, question_type
 from lms.audit.services import record
 from lms.clock import UTCDateTime, now
+from lms.content.model import review_mode
 from lms.driver_statements import DriverStatement
 from lms.extensions import db
 from lms.learning.models import Quiz, QuizVersion
@@ -419,7 +420,7 @@ def attempts_for(agent: User, quiz: Quiz) -> list[Attempt]:
 
 
 def may_review(attempt: Attempt) -> bool:
-    """The quiz's review policy: answers and explanations immediately, after passing, or never."""
-    policy = published(attempt.quiz_version).spec["review"]
-    return attempt.finished and (policy == "immediate" or (policy == "after_pass" and bool(attempt.passed)))
+    """The quiz's review policy: answers and explanations after every attempt, after passing, or never."""
+    policy = review_mode(published(attempt.quiz_version).spec.get("review"))
+    return attempt.finished and (policy == "after_submit" or (policy == "after_pass" and bool(attempt.passed)))
 

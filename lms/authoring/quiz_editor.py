@@ -163,7 +163,7 @@ def quiz_new():
     if form.validate_on_submit():
         slug = form.slug.data
         data = {"title": form.title.data.strip(), "pass_mark": 80, "time_limit_minutes": None,
-                "attempts": {"max": None, "cooldown_minutes": 0}, "review": "immediate",
+                "attempts": {"max": None, "cooldown_minutes": 0}, "review": "after_submit",
                 "draw": [], "questions": []}
         try:
             new_draft("quiz", slug, current_user, {main_path("quiz", slug): quiz_yaml.dump_quiz(data)})

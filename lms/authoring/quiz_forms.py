@@ -19,7 +19,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from lms.content.model import DIFFICULTIES, PHASES
+from lms.content.model import DIFFICULTIES, PHASES, review_mode
 from lms.content.validate import ARTICLE
 
 SLUG_RULE = Regexp(r"^[a-z0-9][a-z0-9-]*$",
@@ -27,7 +27,7 @@ SLUG_RULE = Regexp(r"^[a-z0-9][a-z0-9-]*$",
 PHASE_CHOICES = [(p, {"before": "Before the call", "during": "During the call",
                       "after": "After the call"}[p]) for p in PHASES]
 DIFFICULTY_CHOICES = [(d, d.capitalize()) for d in DIFFICULTIES]
-REVIEW_CHOICES = [("immediate", "Right after the attempt"), ("after_pass", "Once the agent has passed"),
+REVIEW_CHOICES = [("after_submit", "After every attempt"), ("after_pass", "Once the agent has passed"),
                   ("never", "Never")]
 SCORING_CHOICES = [("all_or_nothing", "All or nothing"), ("partial", "Partial credit")]
 TYPE_LABELS = {"single_choice": "Single choice", "multiple_response": "Multiple response",
@@ -105,8 +105,9 @@ class QuizSettingsForm(FlaskForm):
 
     def from_data(self, data: dict) -> None:
         attempts = data.get("attempts") if isinstance(data.get("attempts"), dict) else {}
-        for name in ("title", "description", "pass_mark", "time_limit_minutes", "review"):
+        for name in ("title", "description", "pass_mark", "time_limit_minutes"):
             getattr(self, name).data = data.get(name)
+        self.review.data = review_mode(data.get("review"))
         self.max_attempts.data = attempts.get("max")
         self.cooldown_minutes.data = attempts.get("cooldown_minutes")
         self.multiple_response_scoring.data = data.get("multiple_response_scoring", "all_or_nothing")

@@ -1,7 +1,8 @@
-"""`python -m lms.content [ROOT]`: check content files without Flask.
+"""`python -m lms.content [--strict] [ROOT]`: check content files without Flask.
 
-Prints each problem and a count (exit status 1), or a summary of what the
-content holds (exit status 0). ROOT defaults to the current directory.
+Prints each problem and item-writing warning, and a count (exit status 1), or
+the warnings and a summary of what the content holds (exit status 0). With
+--strict, warnings count as problems. ROOT defaults to the current directory.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from .model import PHASES, ContentTree
 from .parser import parse_tree
-from .validate import check_tree
+from .validate import check_content
 
 
 def _plural(count: int, noun: str) -> str:
@@ -33,13 +34,15 @@ def summary(tree: ContentTree) -> str:
 
 
 def main(argv: list[str]) -> int:
-    """Run the check on argv[0] (or the current directory); return the exit status."""
-    root = Path(argv[0]) if argv else Path.cwd()
-    problems = check_tree(root)
-    for problem in problems:
+    """Run the check on the ROOT in argv (or the current directory); return the exit status."""
+    strict = "--strict" in argv
+    paths = [arg for arg in argv if arg != "--strict"]
+    root = Path(paths[0]) if paths else Path.cwd()
+    problems, warnings = check_content(root)
+    for problem in problems + warnings:
         print(problem)
-    if problems:
-        print(_plural(len(problems), "problem"))
+    if problems or (strict and warnings):
+        print(f"{_plural(len(problems), 'problem')}, {_plural(len(warnings), 'warning')}")
         return 1
     print(summary(parse_tree(root)[0]))
     return 0

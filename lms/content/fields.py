@@ -17,6 +17,8 @@ from .parser import Problem
 from .yaml_lines import LineDict
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+# A citation of an article: "Art. 12(3)", "Art.6", "Article 15", "Articles 13 and 14".
+ARTICLE = re.compile(r"\b(?:Art\.|Articles?\b)\s*\d", re.IGNORECASE)
 
 
 # A check gets a value and the line it was written on, and yields

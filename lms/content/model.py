@@ -21,9 +21,21 @@ from .yaml_lines import LineDict
 PHASES = ("before", "during", "after")
 DIFFICULTIES = ("easy", "medium", "hard")
 QUESTION_TYPES = ("single_choice", "multiple_response", "true_false", "ordering", "call_simulation")
-REVIEW_MODES = ("immediate", "after_pass", "never")
+REVIEW_MODES = ("after_submit", "after_pass", "never")
+# Agents who fail learn most from the explanations, and items come from pools, so
+# showing them after every attempt is the default when a quiz does not say.
+DEFAULT_REVIEW = "after_submit"
+# The name after_submit had before: quiz versions already published keep it.
+REVIEW_ALIASES = {"immediate": "after_submit"}
 MULTIPLE_RESPONSE_SCORING = ("all_or_nothing", "partial")
 REQUIREMENT_KINDS = ("course", "quiz")
+
+
+def review_mode(value: object) -> str:
+    """The review policy a quiz's `review` value stands for (the default when it is absent)."""
+    if value is None:
+        return DEFAULT_REVIEW
+    return REVIEW_ALIASES.get(value, value) if isinstance(value, str) else ""
 
 
 def _sha256_json(data: Any) -> str:

@@ -19,7 +19,7 @@ from .markdown import image_sources, is_relative_path, parse_tokens
 from .model import (
     REQUIREMENT_KINDS, CallSimulation, ChoiceQuestion, ContentTree, Course, DrawRule, JobAid,
     Lesson, Option, Programme, Question, Quiz, Requirement, SimulationChoice, SimulationNode,
-    TrueFalseQuestion,
+    TrueFalseQuestion, review_mode,
 )
 from .yaml_lines import LineDict
 
@@ -276,7 +276,7 @@ def _quiz(reader: _Reader, path: Path) -> Quiz | None:
         time_limit_minutes=_optional_int(data, "time_limit_minutes"),
         max_attempts=_optional_int(attempts, "max"),
         cooldown_minutes=_int(attempts, "cooldown_minutes"),
-        review=_str(data, "review"),
+        review=review_mode(data.get("review")),
         multiple_response_scoring=scoring if isinstance(scoring, str) else "all_or_nothing",
         draw=tuple(DrawRule(phase=_str(r, "phase"), count=_int(r, "count"), types=_strs(r, "types"))
                    for r in _maps(data, "draw")),
@@ -327,7 +327,8 @@ def parse_tree(root: Path) -> tuple[ContentTree, list[Problem]]:
         reader.problems.append(Problem("courses", 0, f"folder not found in {root}"))
     else:
         for folder in sorted(p for p in courses.iterdir() if p.is_dir()):
-            if folder.name.startswith("."):
+            # Country notes are read by country_notes.py: the folder is no course.
+            if folder.name.startswith(".") or folder.name == "_country-notes":
                 continue
             if folder.name == JOB_AIDS_FOLDER:
                 for file in sorted(folder.glob("*.md")):

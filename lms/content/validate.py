@@ -20,20 +20,19 @@ from .markdown import (
 )
 from .image_metadata import extras as image_extras
 from .fields import (
-    SLUG, Fields, Report, check_file_slug, closed, describe, element_name, integer_value,
+    ARTICLE, SLUG, Fields, Report, check_file_slug, closed, describe, element_name, integer_value,
     list_items, list_of, one_of, plural, prefix, slug_value, text_value, unique_ids,
 )
 from .model import (
-    DIFFICULTIES, MULTIPLE_RESPONSE_SCORING, PHASES, QUESTION_TYPES, REVIEW_MODES,
+    DIFFICULTIES, MULTIPLE_RESPONSE_SCORING, PHASES, QUESTION_TYPES, REVIEW_ALIASES, REVIEW_MODES,
     CallSimulation, ContentTree, Course, JobAid, Lesson, Quiz,
 )
+from .item_lint import lint_tree
 from .parser import Problem, parse_tree
 from .simulations import CRITICAL_FIELDS, check_critical_choices
 from .validate_programmes import check_programme
 from .yaml_lines import LineDict
 
-# "Art. 12(3)", "Art.6", "Article 15", "Articles 13 and 14".
-ARTICLE = re.compile(r"\b(?:Art\.|Articles?\b)\s*\d", re.IGNORECASE)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 _IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
 _SCHEME = re.compile(r"^\s*([a-zA-Z][a-zA-Z0-9+.-]*):")
@@ -53,6 +52,11 @@ def _references(value: Any, line: int) -> Iterator[tuple[int, str]]:
     yield from problems
     if not problems and not any(ARTICLE.search(reference) for reference in value):
         yield line, "must include at least one article, e.g. 'Art. 12(3)'"
+
+
+def _review(value: Any, line: int) -> Iterator[tuple[int, str]]:
+    if value not in REVIEW_ALIASES:   # an older name is still read, but not offered
+        yield from one_of(*REVIEW_MODES)(value, line)
 
 
 def _lesson_file(value: Any, line: int) -> Iterator[tuple[int, str]]:
@@ -213,7 +217,7 @@ _QUIZ_FIELDS: Fields = {
     "pass_mark": (True, integer_value(1, 100)),
     "time_limit_minutes": (True, integer_value(1, 600, nullable=True)),
     "attempts": (True, None),
-    "review": (True, one_of(*REVIEW_MODES)),
+    "review": (False, _review),
     "multiple_response_scoring": (False, one_of(*MULTIPLE_RESPONSE_SCORING)),
     "draw": (True, None),
     "questions": (True, None),
@@ -500,6 +504,11 @@ def validate_tree(tree: ContentTree) -> list[Problem]:
 
 def check_tree(root: Path) -> list[Problem]:
     """Parse and validate the content under `root`; problems sorted by path and line."""
+    return check_content(root)[0]
+
+
+def check_content(root: Path) -> tuple[list[Problem], list[Problem]]:
+    """`check_tree`'s problems, and the item-writing warnings of item_lint (both sorted)."""
     tree, problems = parse_tree(root)
     problems += validate_tree(tree)
-    return sorted(problems, key=lambda problem: (problem.path, problem.line))
+    return sorted(problems, key=lambda problem: (problem.path, problem.line)), lint_tree(tree)
