@@ -500,8 +500,8 @@ def jobs_group() -> None:
 @jobs_group.command("run-pending")
 @with_appcontext
 def jobs_run_pending() -> None:
-    """Run every queued job here, one after another: what a separate worker process does
-    (JOBS_RUNNER=external). Running jobs whose worker stopped are marked failed first."""
+    """Run every queued job here, one after another (JOBS_RUNNER=external, or to catch up by hand).
+    Running jobs whose worker stopped are marked failed first."""
     from lms.jobs import services
     from lms.jobs.runner import run_in_context
 
@@ -514,24 +514,3 @@ def jobs_run_pending() -> None:
         state = run_in_context(app, job_id)
         click.echo(f"Job {job_id}: {state.value if state else 'taken by another worker'}.")
     click.echo(f"{len(job_ids)} queued job(s) run.")
-
-
-@jobs_group.command("worker")
-@click.option("--max-jobs", type=int, default=None, help="Stop after this many jobs (default: run until stopped).")
-@with_appcontext
-def jobs_worker(max_jobs: int | None) -> None:
-    """Run jobs from the Redis queue (JOBS_RUNNER=redis) until stopped; start as many as you like."""
-    from lms.jobs import services
-    from lms.jobs.runner import RedisRunner, run_in_context, runner_for
-
-    app = current_app._get_current_object()
-    runner = runner_for(app)
-    if not isinstance(runner, RedisRunner):
-        raise click.UsageError("lms jobs worker needs JOBS_RUNNER=redis and REDIS_URL")
-    # Catch up first: jobs queued while no worker ran, or whose worker stopped mid-run.
-    services.fail_interrupted()
-    for job_id in services.queued_job_ids():
-        run_in_context(app, job_id)
-    click.echo(f"Waiting for jobs on {runner.queue} at {app.config['REDIS_URL']}.")
-    ran = runner.work(max_jobs=max_jobs)
-    click.echo(f"{ran} job(s) run.")

@@ -87,7 +87,6 @@ class BaseConfig:
     # address the links in e-mails point to.
     REMINDER_DAYS_BEFORE = _days(os.environ.get("REMINDER_DAYS_BEFORE", "14,3"))
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
-    REDIS_URL = os.environ.get("REDIS_URL", "")
 
     # PAdES signing of issued PDFs (lms/evidence/signing.py). `flask lms evidence dev-key` makes a
     # self-signed development pair at these paths; production points them at a real key. The key
@@ -101,16 +100,26 @@ class BaseConfig:
     BRANDING_LOGO = os.environ.get("BRANDING_LOGO", "")  # a file name inside static/pdf/
 
     # Background jobs (lms/jobs/runner.py): "thread" runs them in worker threads of the web
-    # process; "redis" queues them in Redis (REDIS_URL) for `flask lms jobs worker` processes;
-    # "external" leaves them queued for `flask lms jobs run-pending` in a separate process;
-    # "eager" runs them at once in the request (tests). A queued or running job with no
-    # progress for JOBS_STALE_SECONDS is shown as interrupted and may be retried.
+    # process; "celery" sends them to Celery workers through CELERY_BROKER_URL, and Celery beat
+    # runs the schedules (lms/jobs/schedule.py); "external" leaves them queued for
+    # `flask lms jobs run-pending`; "eager" runs them at once in the request (tests). A queued or
+    # running job with no progress for JOBS_STALE_SECONDS is shown as interrupted and may be retried.
     JOBS_RUNNER = os.environ.get("JOBS_RUNNER", "thread")
     JOBS_THREADS = int(os.environ.get("JOBS_THREADS", "2"))
     JOBS_STALE_SECONDS = int(os.environ.get("JOBS_STALE_SECONDS", "900"))
-    JOBS_REDIS_QUEUE = os.environ.get("JOBS_REDIS_QUEUE", "lms:jobs")  # the list JOBS_RUNNER=redis uses
-    # The audit log's sealer (lms/audit/sealing.py) runs this often in each web process when
-    # JOBS_RUNNER is "thread"; otherwise run `flask lms audit seal` from cron.
+    # Celery: the broker (redis://… or amqp://… for RabbitMQ) and the queue the tasks use.
+    CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+    CELERY_QUEUE = os.environ.get("CELERY_QUEUE", "lms")
+    # A job that stops on an unexpected error is tried again this many times by Celery, after
+    # JOBS_RETRY_BACKOFF_SECONDS, then twice that, and so on; then it fails and can be retried by hand.
+    JOBS_AUTO_RETRIES = int(os.environ.get("JOBS_AUTO_RETRIES", "2"))
+    JOBS_RETRY_BACKOFF_SECONDS = float(os.environ.get("JOBS_RETRY_BACKOFF_SECONDS", "30"))
+    # The schedules Celery beat runs (lms/jobs/schedule.py): closing overdue attempts every few
+    # minutes, and the daily work (reminders, the retention schedule) at this UTC time.
+    ATTEMPTS_CLOSE_SECONDS = float(os.environ.get("ATTEMPTS_CLOSE_SECONDS", "120"))
+    DAILY_WORK_AT = os.environ.get("DAILY_WORK_AT", "03:30")
+    # The audit log's sealer (lms/audit/sealing.py) runs this often: in each web process when
+    # JOBS_RUNNER is "thread", from Celery beat when it is "celery".
     AUDIT_SEAL_SECONDS = float(os.environ.get("AUDIT_SEAL_SECONDS", "10"))
     # Every signed checkpoint is also appended to this file (lms/audit/publishing.py); empty: off.
     # Keep it where the database's administrators cannot write (another host's mount, `chattr +a`).

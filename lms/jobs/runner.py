@@ -4,14 +4,12 @@
   gets its own app context and therefore its own database session.
 - "eager": runs at once in the calling thread (still in a fresh context and session),
   for tests and one-off scripts.
-- "redis": pushes the job's id onto a Redis list (REDIS_URL); worker processes on any
-  machine run `flask --app wsgi lms jobs worker`, which pops ids and runs them. The
-  job's row stays the truth: claiming it is a conditional update, so an id delivered
-  twice runs once, and `lms jobs run-pending` can always catch up from the table.
-- "external": does nothing at submit; a separate worker process runs queued jobs with
-  `flask --app wsgi lms jobs run-pending` (from cron, say).
+- "celery": sends the job's id to Celery workers on any machine (lms/jobs/celery_runner.py);
+  Celery beat runs the schedules (lms/jobs/schedule.py).
+- "external": does nothing at submit; `flask --app wsgi lms jobs run-pending` runs what is queued.
 
-Job code (lms/jobs/exports.py) is the same whichever runner runs it.
+Whoever runs it, the job's row is the truth: claiming it is a conditional update, so an id
+delivered twice runs once. Job code (lms/jobs/exports.py) is the same whichever runner runs it.
 
 Jobs run inside a request context built from BASE_URL, so links they write (a
 certificate's verification address) point at the public site, as e-mails do.
@@ -20,7 +18,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from typing import Protocol
 
 from flask import Flask, current_app
@@ -37,18 +37,25 @@ class Runner(Protocol):
     def submit(self, job_id: int) -> None: ...
 
 
-def run_in_context(app: Flask, job_id: int) -> JobState | None:
-    """Run one job the way any worker must: a fresh context and session, URLs from BASE_URL.
-
-    Returns the job's final state, or None if it was not claimable (another worker took it).
-    """
-    from lms.jobs.services import run_job
-
+@contextmanager
+def job_context(app: Flask) -> Iterator[None]:
+    """The context any background work runs in: a fresh app context and session, URLs from BASE_URL."""
     # A new app context always (a request context would reuse the caller's, and its session);
     # REMOTE_ADDR empty: audit events written by a job record no client address.
     with app.app_context(), app.test_request_context("/", base_url=app.config["BASE_URL"],
                                                      environ_base={"REMOTE_ADDR": ""}):
-        return run_job(job_id)
+        yield
+
+
+def run_in_context(app: Flask, job_id: int, retries_left: int = 0) -> JobState | None:
+    """Run one job the way any worker must (see `job_context` and `services.run_job`).
+
+    Returns the job's final state (QUEUED: to be retried), or None if it was not claimable.
+    """
+    from lms.jobs.services import run_job
+
+    with job_context(app):
+        return run_job(job_id, retries_left)
 
 
 class EagerRunner:
@@ -67,39 +74,6 @@ class ExternalRunner:
 
     def submit(self, job_id: int) -> None:
         log.info("job %s queued for an external worker", job_id)
-
-
-class RedisRunner:
-    """Queues job ids on a Redis list for `lms jobs worker` processes (see `work`)."""
-
-    def __init__(self, app: Flask) -> None:
-        import redis
-
-        if not app.config["REDIS_URL"]:
-            raise ConfigError("JOBS_RUNNER=redis needs REDIS_URL (e.g. redis://127.0.0.1:6379/0)")
-        self.app = app
-        self.queue = app.config["JOBS_REDIS_QUEUE"]
-        self.redis = redis.Redis.from_url(app.config["REDIS_URL"])
-
-    def submit(self, job_id: int) -> None:
-        self.redis.rpush(self.queue, job_id)
-
-    def work(self, *, max_jobs: int | None = None, idle_timeout: float = 5,
-             stop: threading.Event | None = None) -> int:
-        """Pop job ids and run them until `stop` is set (or `max_jobs` ran); how many ran.
-
-        Blocks at most `idle_timeout` seconds at a time, so a stop request is noticed.
-        """
-        ran = 0
-        while (stop is None or not stop.is_set()) and (max_jobs is None or ran < max_jobs):
-            popped = self.redis.blpop([self.queue], timeout=idle_timeout)
-            if popped is None:
-                continue
-            job_id = int(popped[1])
-            state = run_in_context(self.app, job_id)
-            log.info("job %s: %s", job_id, state.value if state else "taken by another worker")
-            ran += 1
-        return ran
 
 
 class ThreadRunner:
@@ -143,10 +117,12 @@ def _create(app: Flask) -> Runner:
         runner = EagerRunner(app)
     elif name == "external":
         runner = ExternalRunner(app)
-    elif name == "redis":
-        runner = RedisRunner(app)
+    elif name == "celery":
+        from lms.jobs.celery_runner import CeleryRunner  # Celery is loaded only where it is used
+
+        runner = CeleryRunner(app)
     else:
-        raise ConfigError(f"JOBS_RUNNER={name!r} is not one of thread, eager, redis, external")
+        raise ConfigError(f"JOBS_RUNNER={name!r} is not one of thread, eager, celery, external")
     app.extensions[_EXTENSION_KEY] = runner
     return runner
 
@@ -178,8 +154,8 @@ def start_audit_sealer(app: Flask) -> threading.Event | None:
     """Start this process's periodic audit sealer once (the "thread" runner only); its stop event.
 
     Seals every AUDIT_SEAL_SECONDS (0: never) in a daemon thread. With several processes each runs one;
-    the sealer's own lock lets one seal at a time. Other runners seal by `lms audit seal`
-    (cron), and "eager" (tests) only when asked. This is the one seam a scheduler replaces.
+    the sealer's own lock lets one seal at a time. With "celery", beat schedules the sealer
+    (lms/jobs/schedule.py); "eager" (tests) and "external" seal only when asked.
     """
     started = app.extensions.get(_SEALER_KEY)
     if started is not None or app.config["JOBS_RUNNER"] != "thread" or app.config["AUDIT_SEAL_SECONDS"] <= 0:

@@ -126,9 +126,12 @@ def _this_run(job_id: int, attempt: int):
     return (Job.id == job_id, Job.attempts == attempt, Job.state == JobState.RUNNING)
 
 
-def run_job(job_id: int) -> JobState | None:
+def run_job(job_id: int, retries_left: int = 0) -> JobState | None:
     """Claim a queued job, run its kind, then store its files and success, or its failure.
 
+    An unexpected error (not JobFailed, which is the job's own verdict) with `retries_left` puts
+    the job back in the queue with a note saying it will be tried again, and returns QUEUED: the
+    runner then submits it again after a backoff (only the Celery runner retries by itself).
     Returns the final state, or None when the job was not claimable (already taken or finished).
     """
     attempt = claim(job_id)
@@ -150,6 +153,9 @@ def run_job(job_id: int) -> JobState | None:
     except Exception as exc:  # noqa: BLE001 - any failure of job code is reported on the job
         db.session.rollback()
         log.exception("job %s (%s) attempt %s failed", job_id, job.kind, attempt)
+        if retries_left > 0 and not isinstance(exc, JobFailed):
+            return _queue_again(job_id, attempt, f"Run {attempt} stopped because of an error; "
+                                                 "it is tried again automatically in a moment.")
         return _finish_failed(job_id, attempt, friendly_error(exc))
     return _finish_succeeded(job_id, attempt, files)
 
@@ -203,6 +209,16 @@ def _finish_failed(job_id: int, attempt: int, message: str) -> JobState | None:
     return JobState.FAILED if failed.rowcount == 1 else None
 
 
+def _queue_again(job_id: int, attempt: int, note: str) -> JobState | None:
+    """Back to the queue for an automatic retry, keeping the note on show until the next claim."""
+    queued = db.session.execute(
+        update(Job).where(*_this_run(job_id, attempt))
+        .values(state=JobState.QUEUED, error=note, started_at=None, heartbeat_at=now())
+        .execution_options(synchronize_session=False))
+    db.session.commit()
+    return JobState.QUEUED if queued.rowcount == 1 else None
+
+
 def fail_interrupted() -> int:
     """Mark running jobs whose heartbeat is stale as failed (their worker is gone); commits."""
     failed = db.session.execute(
@@ -215,3 +231,11 @@ def fail_interrupted() -> int:
 
 def queued_job_ids() -> list[int]:
     return list(db.session.scalars(select(Job.id).where(Job.state == JobState.QUEUED).order_by(Job.id)))
+
+
+def stranded_job_ids(waiting_longer_than: timedelta) -> list[int]:
+    """Queued jobs nobody has picked up for a while (their message was lost, or never sent because
+    the broker was down when they were requested): the scheduler hands them to the runner again."""
+    return list(db.session.scalars(select(Job.id).where(Job.state == JobState.QUEUED,
+                                                        Job.heartbeat_at < now() - waiting_longer_than)
+                                   .order_by(Job.id)))
