@@ -1,14 +1,36 @@
-"""Item analysis for trainers: how each question and simulation node performs, by organisation.
+"""Item analysis for trainers: how each question and each call-simulation decision performs.
 
-Each report is a fixed number of queries whatever the number of agents: the
-rows are read once and aggregated in Python.
+For every question and every simulation decision (node), for all the
+organisations the actor may see together and for each one apart, it gives:
+
+- **facility**: the mean fraction of the item's points earned (for a right/wrong
+  item, the proportion who got it right);
+- **discrimination**: the point-biserial correlation between the item's score and
+  the rest-of-test score (see `Sums.discrimination` for why not upper-lower 27%);
+- **pick rates**: how often each option (or reply, at a decision) was chosen;
+- **flags**: "distractor never chosen", "negative discrimination" and "too easy for
+  the pool", with the thresholds below.
+
+The database does the work that grows with attempts, in one aggregate query:
+the answers of finished attempts grouped by item, organisation and response,
+each group with its count and the sums of x, x², y, y² and xy (x the answer's
+score fraction, y the attempt's rest-of-test fraction). Those sums are all a
+mean and a correlation need, and sums add up, so the same rows give each
+organisation's figures and the whole pool's. The groups are as many as the
+distinct responses the content allows (options, orders, paths through a call)
+times organisations, however many attempts there are; Python then expands each
+distinct response into option picks and simulation steps. A second query
+averages the phase scores per organisation. Two queries, whatever the attempts.
 """
 from __future__ import annotations
 
+import json
+import math
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import Text, cast, func, select
 
 from lms.accounts.models import Organisation, User
 from lms.assessment.models import Answer, Attempt, AttemptStatus
@@ -19,115 +41,319 @@ from lms.learning.models import Quiz
 from lms.policy import restrict_attempts
 from lms.svg_charts import static_svg
 
+# Below this many answers a figure is shown but not flagged: one agent more or less
+# would swing it past any threshold.
+MIN_ANSWERS = 10
+# "Too easy for the pool": nearly everyone gets it (it separates no one), or it is much easier
+# than the other items its draw rule can pick instead (drawing it hands out points).
+EASY_FACILITY = 0.90
+EASY_MARGIN = 0.20
+# "Negative discrimination": agents who do well on the rest of the test do worse on this item,
+# which points at a wrong key, a trick wording or a distractor that is defensible.
+NEGATIVE_DISCRIMINATION = 0.0
+
+ALL = None  # the scope key of every organisation the actor may see, together
+
 
 @dataclass
-class ItemStats:
+class Sums:
+    """Sufficient statistics of (x, y) pairs: x an item score fraction, y the rest-of-test fraction."""
+
+    n: int = 0
+    x: float = 0.0
+    xx: float = 0.0
+    y: float = 0.0
+    yy: float = 0.0
+    xy: float = 0.0
+
+    def add(self, n: int, x: float, xx: float, y: float, yy: float, xy: float) -> None:
+        self.n += n
+        self.x += x
+        self.xx += xx
+        self.y += y
+        self.yy += yy
+        self.xy += xy
+
+    @property
+    def facility(self) -> float | None:
+        """Mean score fraction (proportion correct for a right/wrong item)."""
+        return self.x / self.n if self.n else None
+
+    @property
+    def discrimination(self) -> float | None:
+        """Pearson's r between item score and rest-of-test score; None without variance in either.
+
+        For a right/wrong item this is the point-biserial correlation; for partial credit
+        (simulations, partly right multiple response) the same formula on the fraction.
+        Chosen over the upper-lower 27% index because it uses every attempt instead of
+        discarding the middle 46% (a partner with 30 agents would be judged on 8 and 8),
+        needs no ranking, and is made of sums that add up across organisations. The rest
+        score leaves the item out: with five items a quiz, counting the item in its own
+        total would make even a random item look discriminating.
+        """
+        n = self.n
+        var_x, var_y = n * self.xx - self.x ** 2, n * self.yy - self.y ** 2
+        # Relative tolerance: sums of squares of equal values cancel to rounding noise, not 0.
+        if n < 2 or var_x <= 1e-9 * n * n or var_y <= 1e-9 * n * n:
+            return None
+        return (n * self.xy - self.x * self.y) / math.sqrt(var_x * var_y)
+
+
+@dataclass
+class Option:
+    """One option of a question, or one reply at a decision."""
+
+    id: str
+    text: str
+    key: bool  # in the answer key (for a decision: among the best-scoring replies)
+
+
+@dataclass
+class Figures:
+    """One item's figures in one scope (an organisation, or all of them)."""
+
+    sums: Sums = field(default_factory=Sums)
+    picks: Counter = field(default_factory=Counter)  # option id -> answers that chose it
+
+    @property
+    def answers(self) -> int:
+        return self.sums.n
+
+    @property
+    def facility(self) -> float | None:
+        return self.sums.facility
+
+    @property
+    def discrimination(self) -> float | None:
+        return self.sums.discrimination
+
+    def pick_rate(self, option_id: str) -> float | None:
+        return self.picks[option_id] / self.answers if self.answers else None
+
+
+@dataclass
+class Flag:
+    """A reason to look at an item again, in words (the page shows it as text)."""
+
+    name: str
+    detail: str
+
+
+@dataclass
+class Unit:
+    """A row of the analysis: a question, or one decision (node) of a call simulation."""
+
     item: dict
-    answered: int = 0
-    correct: int = 0
-    wrong_choices: Counter = field(default_factory=Counter)
-    by_org: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))  # [correct, answered]
+    node: dict | None
+    options: list[Option]
+    pool: frozenset[str]  # ids of the items the same draw rule(s) pick from, this one included
+    scopes: dict[int | None, Figures] = field(default_factory=lambda: defaultdict(Figures))
 
     @property
-    def percent_correct(self) -> float | None:
-        return round(100 * self.correct / self.answered, 1) if self.answered else None
+    def key(self) -> str:
+        return self.item["id"] if self.node is None else f"{self.item['id']} · {self.node['id']}"
 
     @property
-    def most_chosen_wrong(self) -> tuple[str, int] | None:
-        """The wrong option chosen most often (text, times)."""
-        if not self.wrong_choices:
-            return None
-        option_id, times = self.wrong_choices.most_common(1)[0]
-        texts = {o["id"]: o["text"] for o in self.item.get("options", [])} | {"true": "True", "false": "False"}
-        return texts.get(option_id, option_id), times
-
-
-@dataclass
-class NodeStats:
-    item_id: str
-    node: dict
-    visits: int = 0
-    choices: Counter = field(default_factory=Counter)
+    def phase(self) -> str:
+        return self.item["phase"]
 
     @property
-    def best_choice_ids(self) -> set[str]:
-        top = max(c["score"] for c in self.node["choices"])
-        return {c["id"] for c in self.node["choices"] if c["score"] == top}
+    def label(self) -> str:
+        text = self.node["caller"] if self.node else (self.item.get("prompt") or self.item.get("title") or "")
+        return " ".join(str(text).split())
 
-    @property
-    def percent_best(self) -> float | None:
-        if not self.visits:
-            return None
-        return round(100 * sum(self.choices[c] for c in self.best_choice_ids) / self.visits, 1)
+    def figures(self, scope: int | None) -> Figures:
+        return self.scopes.get(scope) or Figures()
 
 
 @dataclass
 class QuizAnalysis:
     quiz: Quiz
-    attempts: int
-    items: list[ItemStats]
-    nodes: list[NodeStats]
-    phase_by_org: dict[str, dict[str, float]]  # org -> phase -> average percent
+    organisations: dict[int, str]  # the organisations with finished attempts the actor may see
+    attempts: dict[int | None, int]  # finished attempts by scope
+    questions: list[Unit]
+    decisions: list[Unit]
+    phase_by_org: dict[str, dict[str, float]]  # org name -> phase -> average percent
 
     def weakest_phase(self, org: str) -> str | None:
         phases = self.phase_by_org.get(org) or {}
         return min(phases, key=phases.get) if phases else None
+
+    def flags(self, unit: Unit, scope: int | None) -> list[Flag]:
+        """The unit's flags in this scope; none below MIN_ANSWERS answers."""
+        figures = unit.figures(scope)
+        if figures.answers < MIN_ANSWERS:
+            return []
+        flags = []
+        never = [o.id for o in unit.options if not o.key and not figures.picks[o.id]]
+        if never:
+            flags.append(Flag("Distractor never chosen", ", ".join(never)))
+        r = figures.discrimination
+        if r is not None and r < NEGATIVE_DISCRIMINATION:
+            flags.append(Flag("Negative discrimination", f"r = {r:.2f}"))
+        facility = figures.facility
+        others = self.pool_facility(unit, scope)
+        if facility is not None and facility >= EASY_FACILITY:
+            flags.append(Flag("Too easy for the pool", f"{facility:.0%} earned"))
+        elif facility is not None and others is not None and facility - others >= EASY_MARGIN:
+            flags.append(Flag("Too easy for the pool", f"{facility:.0%} against {others:.0%} for the rest of its pool"))
+        return flags
+
+    def pool_facility(self, unit: Unit, scope: int | None) -> float | None:
+        """Mean facility of the other questions of the unit's draw pool with enough answers (questions only)."""
+        if unit.node is not None:
+            return None
+        values = [f.facility for other in self.questions if other.item["id"] in unit.pool and other is not unit
+                  and (f := other.figures(scope)).answers >= MIN_ANSWERS and f.facility is not None]
+        return sum(values) / len(values) if values else None
+
+    def phase_summary(self, scope: int | None) -> list[dict]:
+        """Per phase: questions with answers, their mean facility and discrimination, and flagged questions."""
+        rows = []
+        for phase in PHASES:
+            units = [u for u in self.questions if u.phase == phase and u.figures(scope).answers]
+            if not units:
+                continue
+            facilities = [u.figures(scope).facility for u in units]
+            discriminations = [r for u in units if (r := u.figures(scope).discrimination) is not None]
+            rows.append({"phase": phase, "questions": len(units), "facility": sum(facilities) / len(facilities),
+                         "discrimination": sum(discriminations) / len(discriminations) if discriminations else None,
+                         "flagged": sum(1 for u in units if self.flags(u, scope))})
+        return rows
 
 
 # People who restricted the use of their data (Arts 18, 21) are left out of the analysis.
 _not_restricted = User.restricted_at.is_(None)
 
 
+def _finished(actor: User, query):
+    return restrict_attempts(actor, query.join(User, User.id == Attempt.user_id)
+                             .join(Organisation, Organisation.id == User.organisation_id)
+                             .where(Attempt.status != AttemptStatus.IN_PROGRESS, _not_restricted))
+
+
+def response_groups(actor: User, quiz: Quiz):
+    """The one query over answers: (item, organisation id, response as JSON text, n, Σx, Σx², Σy, Σy², Σxy)."""
+    x = Answer.earned / Answer.possible
+    # The attempt's score without this item; an attempt of one item has no rest (y = 0 then,
+    # and with no variance in y the correlation is None rather than a number from nothing).
+    y = func.coalesce((Attempt.earned - Answer.earned) / func.nullif(Attempt.possible - Answer.possible, 0), 0.0)
+    # Grouped as text: PostgreSQL's json type has no equality operator, and the text of the
+    # same response is the same (the app writes it with json.dumps).
+    response = cast(Answer.response, Text)
+    return db.session.execute(_finished(actor, (
+        select(Answer.item_id, Organisation.id, response, func.count(),
+               func.sum(x), func.sum(x * x), func.sum(y), func.sum(y * y), func.sum(x * y))
+        .select_from(Answer).join(Attempt, Attempt.id == Answer.attempt_id)
+        .where(Attempt.quiz_id == quiz.id, Answer.earned.is_not(None), Answer.possible > 0,
+               Attempt.earned.is_not(None))
+        .group_by(Answer.item_id, Organisation.id, response)))).all()
+
+
+def _phase_rows(actor: User, quiz: Quiz):
+    """The query over attempts: per organisation, finished attempts and each phase's average percent."""
+    columns = []
+    for phase in PHASES:
+        percent = Attempt.phase_scores[(phase, "percent")].as_float()
+        columns += [func.avg(percent), func.count(percent)]
+    return db.session.execute(_finished(actor, (
+        select(Organisation.id, Organisation.name, func.count(), *columns)
+        .select_from(Attempt).where(Attempt.quiz_id == quiz.id)
+        .group_by(Organisation.id, Organisation.name).order_by(Organisation.name)))).all()
+
+
 def analyse(actor: User, quiz: Quiz) -> QuizAnalysis:
-    """Item analysis over every finished attempt of the quiz that the actor may see, but restricted people's."""
-    spec_items = items_by_id(quiz.current_version.spec)
-    attempts = db.session.execute(restrict_attempts(actor, (
-        select(Attempt.id, Attempt.phase_scores, Organisation.name)
-        .join(User, User.id == Attempt.user_id).join(Organisation, Organisation.id == User.organisation_id)
-        .where(Attempt.quiz_id == quiz.id, Attempt.status != AttemptStatus.IN_PROGRESS, _not_restricted)))).all()
-    answers = db.session.execute(restrict_attempts(actor, (
-        select(Answer.item_id, Answer.response, Answer.earned, Answer.possible, Organisation.name)
-        .join(Attempt, Attempt.id == Answer.attempt_id).join(User, User.id == Attempt.user_id)
-        .join(Organisation, Organisation.id == User.organisation_id)
-        .where(Attempt.quiz_id == quiz.id, Attempt.status != AttemptStatus.IN_PROGRESS, _not_restricted)))).all()
+    """Item analysis over the finished attempts of the quiz that the actor may see, but restricted people's.
 
-    stats = {item_id: ItemStats(item) for item_id, item in spec_items.items()}
-    nodes = {(item["id"], node["id"]): NodeStats(item["id"], node)
-             for item in spec_items.values() if item["type"] == "call_simulation"
-             for node in item["nodes"] if node.get("choices")}
-    for item_id, response, earned, possible, org in answers:
-        entry = stats.get(item_id)
-        if entry is None or earned is None:
-            continue  # an item no longer in the current version
-        right = earned >= possible
-        entry.answered += 1
-        entry.correct += right
-        entry.by_org[org][0] += right
-        entry.by_org[org][1] += 1
-        item = entry.item
-        if item["type"] == "call_simulation":
-            for node, choice in REGISTRY["call_simulation"].walk(item, list(response or []))[0]:
-                node_stats = nodes[(item["id"], node["id"])]
-                node_stats.visits += 1
-                node_stats.choices[choice["id"]] += 1
-        elif not right:
-            key = item["correct"]
-            chosen = [response] if isinstance(response, str) else ["true" if response else "false"] \
-                if isinstance(response, bool) else list(response or [])
-            key_ids = {key} if isinstance(key, str) else {"true" if key else "false"} \
-                if isinstance(key, bool) else set(key)
-            if item["type"] == "ordering":
-                continue  # every option is in the key; "wrong option" has no meaning for an order
-            entry.wrong_choices.update(c for c in chosen if c not in key_ids)
+    Items are those of the quiz's current version; answers to items it dropped are left out.
+    """
+    spec = quiz.current_version.spec
+    items = items_by_id(spec)
+    questions = {item_id: Unit(item, None, _options(item), _pool(spec, item)) for item_id, item in items.items()}
+    decisions = {(item["id"], node["id"]): Unit(item, node, _replies(node), frozenset({item["id"]}))
+                 for item in items.values() if item["type"] == "call_simulation"
+                 for node in item["nodes"] if node.get("choices")}
 
-    sums: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    for _, phase_scores, org in attempts:
-        for phase, score in (phase_scores or {}).items():
-            sums[org][phase].append(score["percent"])
-    phase_by_org = {org: {p: round(sum(v) / len(v), 1) for p in PHASES if (v := phases.get(p))}
-                    for org, phases in sorted(sums.items())}
-    ordered = sorted(stats.values(), key=lambda s: (PHASES.index(s.item["phase"]), s.item["id"]))
-    return QuizAnalysis(quiz, len(attempts), ordered, list(nodes.values()), phase_by_org)
+    for item_id, org_id, text, n, sx, sxx, sy, syy, sxy in response_groups(actor, quiz):
+        unit = questions.get(item_id)
+        if unit is None:
+            continue
+        response = json.loads(text) if text is not None else None
+        item = unit.item
+        steps = _steps(item, response) if item["type"] == "call_simulation" else []
+        for scope in (ALL, org_id):
+            figures = unit.scopes[scope]
+            figures.sums.add(n, sx, sxx, sy, syy, sxy)
+            figures.picks.update({option: n for option in _chosen(item, response)})
+            for node, choice in steps:
+                # Each answer on this path took this reply here: its score fraction at the node
+                # is the same for all n of them, so the sums follow from the group's.
+                top = max(c["score"] for c in node["choices"])
+                value = choice["score"] / top if top else 1.0
+                decision = decisions[(item["id"], node["id"])].scopes[scope]
+                decision.sums.add(n, n * value, n * value * value, sy, syy, value * sy)
+                decision.picks[choice["id"]] += n
+
+    organisations, attempts, phase_by_org = {}, {ALL: 0}, {}
+    for org_id, name, count, *phase_columns in _phase_rows(actor, quiz):
+        organisations[org_id] = name
+        attempts[org_id] = count
+        attempts[ALL] += count
+        phase_by_org[name] = {phase: round(average, 1) for phase, average, _ in
+                              zip(PHASES, phase_columns[::2], phase_columns[1::2], strict=True) if average is not None}
+    order = {phase: i for i, phase in enumerate(PHASES)}
+    return QuizAnalysis(
+        quiz=quiz, organisations=organisations, attempts=attempts,
+        questions=sorted(questions.values(), key=lambda u: (order[u.phase], u.item["id"])),
+        decisions=list(decisions.values()), phase_by_org=phase_by_org)
+
+
+def _options(item: dict) -> list[Option]:
+    """The options whose pick rates mean something: none for an order (every step is in the key)
+    or a simulation (its decisions have their own rows)."""
+    kind = item["type"]
+    if kind == "true_false":
+        return [Option("true", "True", item["correct"] is True), Option("false", "False", item["correct"] is False)]
+    if kind in ("single_choice", "multiple_response"):
+        key = {item["correct"]} if isinstance(item["correct"], str) else set(item["correct"])
+        return [Option(o["id"], o["text"], o["id"] in key) for o in item["options"]]
+    return []
+
+
+def _replies(node: dict) -> list[Option]:
+    top = max(c["score"] for c in node["choices"])
+    return [Option(c["id"], c["text"], c["score"] == top) for c in node["choices"]]
+
+
+def _pool(spec: dict, item: dict) -> frozenset[str]:
+    """The items any draw rule that can pick this item picks from (services.draw_items' rule)."""
+    def matches(rule: dict, candidate: dict) -> bool:
+        return candidate["phase"] == rule["phase"] and (not rule.get("types") or candidate["type"] in rule["types"])
+
+    rules = [rule for rule in spec["draw"] if matches(rule, item)]
+    return frozenset(c["id"] for c in spec["questions"] for rule in rules if matches(rule, c))
+
+
+def _chosen(item: dict, response: object) -> Iterable[str]:
+    """The option ids a response picked, for the item types that have pick rates."""
+    kind = item["type"]
+    if kind == "true_false" and isinstance(response, bool):
+        return ["true" if response else "false"]
+    if kind == "single_choice" and isinstance(response, str):
+        return [response]
+    if kind == "multiple_response" and isinstance(response, list):
+        return set(response)
+    return []
+
+
+def _steps(item: dict, response: object) -> list[tuple[dict, dict]]:
+    """The (node, reply) steps of a simulation path; none if the current version cannot replay it."""
+    if not isinstance(response, list):
+        return []
+    try:
+        return REGISTRY["call_simulation"].walk(item, response)[0]
+    except (KeyError, StopIteration):  # a path through nodes or replies this version no longer has
+        return []
 
 
 def phase_chart_svg(analysis: QuizAnalysis) -> str:

@@ -1,13 +1,16 @@
-"""Trainer pages: item analysis per quiz with a chart, and regrading."""
+"""Trainer pages: item analysis per quiz (filtered by organisation and phase) with a chart, and regrading."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from lms.assessment.analysis import analyse, phase_chart_svg
+from lms.assessment.analysis import (
+    ALL, EASY_FACILITY, EASY_MARGIN, MIN_ANSWERS, NEGATIVE_DISCRIMINATION, analyse, phase_chart_svg,
+)
 from lms.assessment.models import Attempt, AttemptStatus
 from lms.assessment.regrade import apply_regrade, plan_regrade
+from lms.assessment.services import PHASES
 from lms.extensions import db
 from lms.learning.models import Quiz
 
@@ -32,8 +35,32 @@ def quiz_list():
 @bp.route("/quizzes/<slug>")
 def quiz(slug: str):
     quiz = _quiz(slug)
-    return render_template("analysis/quiz.html", quiz=quiz, analysis=analyse(current_user, quiz),
-                           plan=plan_regrade(quiz))
+    analysis = analyse(current_user, quiz)
+    scope = request.args.get("organisation", type=int, default=ALL)
+    if scope is not ALL and scope not in analysis.organisations:
+        abort(404)  # an organisation the trainer may not see, or without attempts here: nothing to show
+    phase = request.args.get("phase", "")
+    if phase and phase not in PHASES:
+        abort(404)
+    questions = [u for u in analysis.questions if not phase or u.phase == phase]
+    decisions = [u for u in analysis.decisions if not phase or u.phase == phase]
+    return render_template("analysis/quiz.html", quiz=quiz, analysis=analysis, scope=scope, phase=phase,
+                           phases=PHASES, questions=questions, decisions=decisions, plan=_regrade_plan(quiz),
+                           thresholds={"min_answers": MIN_ANSWERS, "easy_facility": EASY_FACILITY,
+                                       "easy_margin": EASY_MARGIN, "negative": NEGATIVE_DISCRIMINATION})
+
+
+def _regrade_plan(quiz: Quiz) -> list:
+    """What a regrade would change; only worked out when some attempt was graded with another version.
+
+    Planning regrades every finished attempt in Python: with one count first, the page's
+    cost does not grow with attempts while they are all graded with the current key.
+    """
+    graded_with = func.coalesce(Attempt.graded_version_id, Attempt.quiz_version_id)
+    stale = db.session.scalar(select(func.count()).select_from(Attempt).where(
+        Attempt.quiz_id == quiz.id, Attempt.status != AttemptStatus.IN_PROGRESS,
+        graded_with != quiz.current_version_id))
+    return plan_regrade(quiz) if stale else []
 
 
 @bp.route("/quizzes/<slug>/phases.svg")

@@ -39,8 +39,8 @@ def test_item_analysis_by_organisation(app, quiz, client, login_as):
     html = client.get("/analysis/quizzes/recording-calls").get_data(as_text=True)
     assert "2 finished attempts" in html
     assert "Lisboa CS: 100% of 1" in html and "Atlas Care: 0% of 1" in html
-    assert "Tell them to put it in writing first." in html  # the wrong option most chosen for verbal-sar
-    assert "Chose the best reply" in html
+    assert "Tell them to put it in writing first.: 50% <small>(1)</small>" in html  # verbal-sar's wrong option, Atlas's pick
+    assert "Call simulation decisions" in html
     chart = client.get("/analysis/quizzes/recording-calls/phases.svg")
     assert chart.mimetype == "image/svg+xml" and "Lisboa CS" in chart.get_data(as_text=True)
     assert "<script" not in chart.get_data(as_text=True)
