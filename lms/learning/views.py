@@ -11,7 +11,8 @@ from sqlalchemy.orm import selectinload
 
 from lms.content import render_markdown
 from lms.extensions import db
-from lms.learning.models import Course, CourseAsset, CourseVersion, JobAid, Lesson, Quiz
+from lms.learning.models import Course, CourseAsset, CourseVersion, JobAid, Quiz
+from lms.learning.published import PublishedCourse, current_course, current_courses
 from lms.learning.services import complete_lesson, completed_keys, next_lesson
 from lms.policy import Permission, can
 
@@ -36,21 +37,17 @@ def _current_version(slug: str) -> CourseVersion:
     return version
 
 
-def _render(version: CourseVersion, markdown: str) -> Markup:
-    """Sanitised HTML whose images point at this version's stored copies."""
-    def image_url(path: str) -> str:
-        return url_for("learning.asset", slug=version.course.slug, version_hash=version.short_hash, path=path)
-
-    return Markup(render_markdown(markdown, image_url=image_url))
+def _published_course(slug: str) -> PublishedCourse:
+    """The course at its current version, as the reading pages show it (lms/learning/published.py)."""
+    version = current_course(slug)
+    if version is None:
+        abort(404)
+    return version
 
 
 @bp.route("/courses")
 def course_list():
-    versions = db.session.scalars(
-        select(CourseVersion).join(Course, Course.current_version_id == CourseVersion.id)
-        .where(Course.archived_at.is_(None)).order_by(CourseVersion.title)
-        .options(selectinload(CourseVersion.lessons), selectinload(CourseVersion.course))
-    ).all()
+    versions = current_courses()
     done = _done([v.course_id for v in versions])
     return render_template("learning/course_list.html", versions=versions, done=done)
 
@@ -64,7 +61,7 @@ def _done(course_ids: list[int]) -> dict[int, set[str]]:
 
 @bp.route("/courses/<slug>")
 def course_detail(slug: str):
-    version = _current_version(slug)
+    version = _published_course(slug)
     done = _done([version.course_id])[version.course_id]
     quiz = db.session.scalar(select(Quiz).where(Quiz.slug == version.quiz_slug, Quiz.archived_at.is_(None))) \
         if version.quiz_slug else None
@@ -74,15 +71,15 @@ def course_detail(slug: str):
 
 @bp.route("/courses/<slug>/lessons/<key>")
 def lesson(slug: str, key: str):
-    version = _current_version(slug)
+    version = _published_course(slug)
     lessons = version.lessons
-    index = next((i for i, item in enumerate(lessons) if item.key == key), None)
+    index = version.lesson_index(key)
     if index is None:
         abort(404)
-    current: Lesson = lessons[index]
+    current = lessons[index]
     done = _done([version.course_id])[version.course_id]
     return render_template(
-        "learning/lesson.html", version=version, lesson=current, body=_render(version, current.body),
+        "learning/lesson.html", version=version, lesson=current, body=current.html,
         number=index + 1, total=len(lessons), done=done,
         previous=lessons[index - 1] if index > 0 else None,
         following=lessons[index + 1] if index + 1 < len(lessons) else None,

@@ -1,0 +1,124 @@
+"""Published course versions as the reading pages show them, built once per process.
+
+A course version is never edited (a change on disk or in the browser makes a new one, named by
+the hash of its content), so what its lessons render to cannot change either. The course list,
+a course's page and a lesson page were reading every lesson row of the version, JSON columns and
+Markdown bodies included, and rendering the lesson's Markdown, on every request: most of their
+time (bench/README.md, "#17 pages"). Here a version is read and its lessons rendered the first
+time a process shows it; afterwards a page asks the database only which versions are current,
+in one small query, so that a newly published or archived course shows at once.
+
+The objects carry the attribute names of the ORM rows (`version.course.slug`, `lesson.key`,
+`version.lessons`), so that templates and services read either.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from flask import current_app, request, url_for
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from lms.content import render_markdown
+from lms.extensions import db
+from lms.learning.models import Course, CourseVersion
+
+
+@dataclass(frozen=True)
+class CourseRef:
+    """The course a version belongs to, as `version.course` on the ORM row."""
+
+    id: int
+    slug: str
+
+
+@dataclass(frozen=True)
+class PublishedLesson:
+    """One lesson of a published version, with its Markdown already rendered and sanitised."""
+
+    key: str
+    title: str
+    phase: str
+    minutes: int
+    references: tuple[str, ...]
+    key_points: tuple[str, ...]
+    html: Markup
+
+
+@dataclass(frozen=True)
+class PublishedCourse:
+    """One published course version: what the reading pages show of it."""
+
+    id: int  # the version's id
+    course_id: int
+    course: CourseRef
+    content_hash: str
+    title: str
+    summary: str
+    audience: str
+    estimated_minutes: int
+    phases: tuple[str, ...]
+    quiz_slug: str | None
+    key_points: tuple[str, ...]
+    lessons: tuple[PublishedLesson, ...]
+
+    @property
+    def short_hash(self) -> str:
+        return self.content_hash[:12]
+
+    def lesson_index(self, key: str) -> int | None:
+        """The 0-based position of the lesson with this key, or None."""
+        return next((i for i, lesson in enumerate(self.lessons) if lesson.key == key), None)
+
+
+# The current version of every course that is not archived: ids and hashes only.
+_CURRENT = (select(Course.id, Course.slug, CourseVersion.id.label("version_id"), CourseVersion.content_hash)
+            .join(CourseVersion, CourseVersion.id == Course.current_version_id)
+            .where(Course.archived_at.is_(None)))
+
+
+def current_courses() -> list[PublishedCourse]:
+    """Every course that is not archived, at its current version, by title."""
+    return sorted(_published(db.session.execute(_CURRENT).all()), key=lambda course: course.title)
+
+
+def current_course(slug: str) -> PublishedCourse | None:
+    """The course with this slug at its current version, or None if there is none (or it is archived)."""
+    courses = _published(db.session.execute(_CURRENT.where(Course.slug == slug)).all())
+    return courses[0] if courses else None
+
+
+def _published(rows: Sequence) -> list[PublishedCourse]:
+    """The PublishedCourse of each (course id, slug, version id, hash) row: from this process's
+    cache, or read and rendered now. Keyed by what the rendered page depends on: the version and
+    its hash, the course's slug and the app's URL prefix (both in the image addresses)."""
+    cache: dict[tuple, PublishedCourse] = current_app.extensions.setdefault("lms.published_courses", {})
+    courses = []
+    for row in rows:
+        key = (row.version_id, row.content_hash, row.slug, request.script_root)
+        course = cache.get(key)
+        if course is None:
+            course = cache[key] = _build(row.version_id)
+        courses.append(course)
+    return courses
+
+
+def _build(version_id: int) -> PublishedCourse:
+    version = db.session.scalar(select(CourseVersion).where(CourseVersion.id == version_id)
+                                .options(selectinload(CourseVersion.lessons), selectinload(CourseVersion.course)))
+    slug, short_hash = version.course.slug, version.short_hash
+
+    def image_url(path: str) -> str:
+        return url_for("learning.asset", slug=slug, version_hash=short_hash, path=path)
+
+    lessons = tuple(PublishedLesson(
+        key=lesson.key, title=lesson.title, phase=lesson.phase, minutes=lesson.minutes,
+        references=tuple(lesson.references), key_points=tuple(lesson.key_points),
+        html=Markup(render_markdown(lesson.body, image_url=image_url))) for lesson in version.lessons)
+    return PublishedCourse(
+        id=version.id, course_id=version.course_id, course=CourseRef(version.course_id, slug),
+        content_hash=version.content_hash, title=version.title, summary=version.summary, audience=version.audience,
+        estimated_minutes=version.estimated_minutes, phases=tuple(version.phases), quiz_slug=version.quiz_slug,
+        key_points=tuple(version.key_points), lessons=lessons)
