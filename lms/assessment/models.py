@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import User
@@ -47,6 +47,9 @@ class Attempt(db.Model):
     percent: Mapped[float | None] = mapped_column(Float)
     passed: Mapped[bool | None] = mapped_column()
     phase_scores: Mapped[dict | None] = mapped_column(JSON)  # {"before": {"earned", "possible", "percent"}}
+    # A critical reply in a call simulation (a simulated breach) failed it: certification never
+    # counts such an attempt, whatever its percent (services.grade_responses).
+    critical_failure: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # The version whose answer key graded it: the shown version, or a later one after a regrade.
     graded_version_id: Mapped[int | None] = mapped_column(ForeignKey("quiz_version.id"))
     regraded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

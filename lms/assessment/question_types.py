@@ -23,9 +23,21 @@ class ResponseError(ValueError):
 
 
 @dataclass(frozen=True)
+class CriticalReply:
+    """A reply marked critical in a call simulation: where it was given and why it fails."""
+
+    node: str
+    caller: str       # what the caller had said at that node
+    choice: str
+    text: str         # what the agent said
+    reason: str       # the content's `critical` text, shown to the agent
+
+
+@dataclass(frozen=True)
 class Grade:
     earned: float
     possible: float
+    critical: CriticalReply | None = None  # a call simulation failed by a critical reply
 
     @property
     def correct(self) -> bool:
@@ -165,6 +177,13 @@ class CallSimulation(QuestionType):
     def grade(self, item, response, quiz):
         points = item.get("points", 1)
         steps, _ = self.walk(item, list(response or []))
+        critical = next((CriticalReply(node["id"], node["caller"], choice["id"], choice["text"],
+                                       choice["critical"])
+                         for node, choice in steps if choice.get("critical")), None)
+        if critical is not None:
+            # A breach is not outweighed by good replies around it: the simulation earns
+            # nothing, and grade_responses fails the attempt whatever its percentage.
+            return Grade(0, points, critical)
         total = sum(choice["score"] for _, choice in steps)
         return Grade(round(points * total / best_path_total(item), 4), points)
 

@@ -21,7 +21,7 @@ from werkzeug.datastructures import MultiDict
 
 from lms.accounts.models import User
 from lms.assessment.models import Answer, Attempt, AttemptStatus
-from lms.assessment.question_types import Grade, question_type
+from lms.assessment.question_types import CriticalReply, Grade, question_type
 from lms.audit.services import record
 from lms.clock import UTCDateTime, now
 from lms.content.model import review_mode
@@ -351,6 +351,11 @@ class AttemptGrade:
     phases: dict[str, dict[str, float]]
     items: dict[int, Grade]  # by position
 
+    @property
+    def critical(self) -> dict[int, CriticalReply]:
+        """The critical replies given, by position: any one fails the attempt."""
+        return {position: grade.critical for position, grade in self.items.items() if grade.critical}
+
 
 def compute_grade(attempt: Attempt, version: QuizVersion) -> AttemptGrade:
     """Grade the attempt's saved answers with a version's key (items matched by id)."""
@@ -369,7 +374,9 @@ def grade_responses(spec: dict, items: Mapping[str, dict], draw: Sequence[dict],
     attempts and the authoring preview share. Pure: no database, no request.
 
     A response counts as given even when it is unfinished (a call simulation left half-way
-    earns what its replies so far earn); no response earns nothing.
+    earns what its replies so far earn); no response earns nothing. A critical reply in a call
+    simulation fails the attempt whatever its percentage: a certificate must not certify an
+    agent who committed a simulated breach.
     """
     grades: dict[int, Grade] = {}
     phases = {phase: [0.0, 0.0] for phase in PHASES}
@@ -387,17 +394,33 @@ def grade_responses(spec: dict, items: Mapping[str, dict], draw: Sequence[dict],
     possible = sum(g.possible for g in grades.values())
     percent = round(100 * earned / possible, 1) if possible else 0.0
     return AttemptGrade(
-        earned=round(earned, 4), possible=possible, percent=percent, passed=percent >= spec["pass_mark"],
+        earned=round(earned, 4), possible=possible, percent=percent,
+        passed=percent >= spec["pass_mark"] and not any(g.critical for g in grades.values()),
         phases={phase: {"earned": round(e, 4), "possible": p, "percent": round(100 * e / p, 1)}
                 for phase, (e, p) in phases.items() if p},
         items=grades,
     )
 
 
+def critical_replies(attempt: Attempt) -> dict[int, CriticalReply]:
+    """Why a critical failure failed the attempt: its critical replies, by position.
+
+    Graded again, by the same pure function, with the key that graded it (its own version, or
+    the one a regrade applied), so the page says what the stored result was decided on.
+    """
+    if not attempt.critical_failure:
+        return {}
+    version = attempt.quiz_version
+    if attempt.graded_version_id not in (None, version.id):
+        version = db.session.get(QuizVersion, attempt.graded_version_id)
+    return compute_grade(attempt, version).critical
+
+
 def apply_grade(attempt: Attempt, version: QuizVersion) -> AttemptGrade:
     result = compute_grade(attempt, version)
     attempt.earned, attempt.possible = result.earned, result.possible
     attempt.percent, attempt.passed, attempt.phase_scores = result.percent, result.passed, result.phases
+    attempt.critical_failure = bool(result.critical)
     attempt.graded_version_id = version.id
     for answer in attempt.answers:
         grade = result.items[answer.position]

@@ -242,4 +242,5 @@ def result(attempt_id: int):
     state = services.availability(current_user, attempt.quiz, attempt.quiz.current_version)
     return render_template("assessment/result.html", attempt=attempt, spec=spec, rows=review_rows,
                            may_review=services.may_review(attempt), state=state, registry=REGISTRY,
+                           critical=services.critical_replies(attempt),
                            references=sorted({ref for row in review_rows for ref in row["item"]["references"]}))

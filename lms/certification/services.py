@@ -184,11 +184,15 @@ def requirement_states_for(enrolments: Sequence[Enrolment]) -> dict[int, list[Re
         for quiz in db.session.scalars(select(Quiz).where(Quiz.slug.in_(quiz_slugs))
                                        .options(joinedload(Quiz.current_version).defer(QuizVersion.spec))):
             quiz_titles[quiz.slug] = quiz.current_version.title if quiz.current_version else quiz.slug
-        for row in db.session.execute(select(Attempt.user_id, Quiz.slug, Attempt.percent, Attempt.finished_at)
+        for row in db.session.execute(select(Attempt.user_id, Quiz.slug, Attempt.percent, Attempt.finished_at,
+                                             Attempt.critical_failure)
                                       .join(Quiz, Quiz.id == Attempt.quiz_id)
                                       .where(Quiz.slug.in_(quiz_slugs), Attempt.user_id.in_(user_ids),
                                              Attempt.status != AttemptStatus.IN_PROGRESS)):
-            scores.setdefault((row.user_id, row.slug), []).append((row.percent, row.finished_at))
+            # An attempt failed by a critical reply in a call simulation (a simulated breach)
+            # never meets a requirement, whatever its percent: None stands for it.
+            scores.setdefault((row.user_id, row.slug), []).append(
+                (None if row.critical_failure else row.percent, row.finished_at))
 
     states: dict[int, list[RequirementState]] = {}
     for enrolment in enrolments:
@@ -207,9 +211,11 @@ def requirement_states_for(enrolments: Sequence[Enrolment]) -> dict[int, list[Re
                                                              f"{len(read)} of {len(keys)} lessons read"))
             else:
                 slug, min_score = requirement["quiz"], requirement["min_score"]
-                best = max((percent for percent, at in scores.get((enrolment.user_id, slug), []) if _in_cycle(at, since)),
-                           default=None)
-                detail = "not taken yet" if best is None else f"best score {best:g}% (needs {min_score}%)"
+                taken = [percent for percent, at in scores.get((enrolment.user_id, slug), []) if _in_cycle(at, since)]
+                best = max((percent for percent in taken if percent is not None), default=None)
+                detail = "not taken yet" if not taken else (
+                    "failed on a critical reply in a call simulation" if best is None
+                    else f"best score {best:g}% (needs {min_score}%)")
                 states[enrolment.id].append(RequirementState("quiz", slug, quiz_titles.get(slug, slug),
                                                              best is not None and best >= min_score, detail))
     return states
@@ -301,7 +307,8 @@ def _evidence(user_id: int, states: list[RequirementState], since: datetime | No
                                         "version": version.content_hash[:12], "lessons": len(version.lessons)})
         else:
             query = select(Attempt).join(Quiz, Quiz.id == Attempt.quiz_id).where(
-                Quiz.slug == state.slug, Attempt.user_id == user_id, Attempt.status != AttemptStatus.IN_PROGRESS)
+                Quiz.slug == state.slug, Attempt.user_id == user_id, Attempt.status != AttemptStatus.IN_PROGRESS,
+                Attempt.critical_failure.is_(False))
             if since is not None:
                 query = query.where(Attempt.finished_at >= since)
             best = db.session.scalars(query.order_by(Attempt.percent.desc(), Attempt.finished_at)).first()
