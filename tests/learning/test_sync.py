@@ -34,7 +34,7 @@ def tree(tmp_path: Path) -> Path:
 def test_the_real_curriculum_is_valid_and_complete():
     assert check_tree(PROJECT_ROOT) == []
     content, _ = parse_tree(PROJECT_ROOT)
-    assert len(content.courses) == 5
+    assert len(content.courses) == 6
     assert all(3 <= len(c.lessons) <= 6 for c in content.courses.values())
     items = [q for quiz in content.quizzes.values() for q in quiz.questions]
     questions = [q for q in items if q.type != "call_simulation"]
@@ -55,7 +55,7 @@ def test_the_real_curriculum_is_valid_and_complete():
 def test_load_is_idempotent_and_audited(app: Flask):
     first = load_content(PROJECT_ROOT)
     db.session.commit()
-    assert len(first.created) == 5 + 5 + _count(JobAid) + 3  # courses, quizzes, job aids, programmes
+    assert len(first.created) == 6 + 6 + _count(JobAid) + 3  # courses, quizzes, job aids, programmes
     versions = (_count(CourseVersion), _count(QuizVersion), _count(Lesson))
     second = load_content(PROJECT_ROOT)
     db.session.commit()
@@ -83,7 +83,7 @@ def test_a_change_makes_a_new_version_and_keeps_the_old(app: Flask, tree: Path):
     db.session.commit()
     assert report.restored == [f"course recording-calls {old.content_hash[:12]}"]
     assert course.current_version_id == old.id
-    assert _count(CourseVersion) == 6
+    assert _count(CourseVersion) == 7  # one per course, and the changed one's second
 
 
 def test_a_removed_course_is_archived_not_deleted(app: Flask, tree: Path, client, login_as):
@@ -94,6 +94,8 @@ def test_a_removed_course_is_archived_not_deleted(app: Flask, tree: Path, client
     db.session.commit()
     shutil.rmtree(tree / "courses" / "outsourcing-transfers")
     (tree / "quizzes" / "outsourcing-transfers.yaml").unlink()
+    # Country notes link to the course's lessons, and a link to a missing lesson is an error.
+    shutil.rmtree(tree / "courses" / "_country-notes")
     report = load_content(tree)
     db.session.commit()
     assert set(report.archived) == {"course outsourcing-transfers", "quiz outsourcing-transfers"}
