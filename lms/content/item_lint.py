@@ -39,8 +39,7 @@ TRUE_FALSE_SHARE = 0.70
 TRUE_FALSE_MIN_ITEMS = 2
 # An option that stands for "every other option" or "no other option" rewards
 # spotting two right-looking options instead of knowing the answer.
-ABOVE = re.compile(r"\b(?:all|none|both|neither)\s+of\s+(?:the\s+)?(?:above|these|them|the\s+options)\b",
-                   re.IGNORECASE)
+ABOVE = re.compile(r"\b(?:all|none|both|neither)\s+of\s+(?:the\s+above|these)\b", re.IGNORECASE)
 # Feedback made of these words only says whether the agent was right, not why.
 VERDICT_WORDS = frozenset({
     "correct", "incorrect", "right", "wrong", "yes", "no", "not", "true", "false", "quite",

@@ -104,7 +104,7 @@ def test_editing_one_question_changes_only_that_question():
     data["questions"][3]["prompt"] = "A new prompt that the trainer wrote."
     new_text = update_quiz_text(text, data)
     old_lines, new_lines = text.split("\n"), new_text.split("\n")
-    first = old_lines.index("  - id: sec-before-04")
+    first = old_lines.index("  - id: sec-before-06")
     after = old_lines.index("  - id: sec-before-05")
     matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
     edits = [op for op in matcher.get_opcodes() if op[0] != "equal"]

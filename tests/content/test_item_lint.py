@@ -62,6 +62,13 @@ def test_all_or_none_of_the_above_is_flagged(tmp_path, text):
     assert warning.startswith(f"{QUIZ}:23: warning: question 'verbal-sar': option 'wait' says ")
 
 
+def test_all_of_them_in_ordinary_prose_is_not_flagged(tmp_path):
+    root = _tree(tmp_path)
+    edit(root, QUIZ, "text: Wait until the caller names the law they rely on.",
+         "text: Ask for the parents and read the data out to both of them.")
+    assert _warnings(root) == []
+
+
 def test_true_false_keys_more_than_70_percent_one_way_are_flagged(tmp_path):
     root = _tree(tmp_path)
     edit(root, QUIZ, "prompt: A caller who stays silent after the recording message has consented to it.\n"
@@ -151,3 +158,8 @@ def test_module_check_strict_fails_on_a_warning(tmp_path, capsys):
     assert main(["--strict", str(root)]) == 1
     assert capsys.readouterr().out.splitlines()[-1] == "0 problems, 1 warning"
 
+
+
+def test_the_shipped_content_passes_strict(runner):
+    result = runner.invoke(args=["lms", "content", "check", "--strict", str(PROJECT_ROOT)])
+    assert result.exit_code == 0, result.output
