@@ -356,6 +356,35 @@ def _steps(item: dict, response: object) -> list[tuple[dict, dict]]:
         return []
 
 
+def item_map_svg(analysis: QuizAnalysis, scope: int | None, units: list[Unit]) -> str | None:
+    """Facility against discrimination, one point per item with both figures, as an SVG scatter plot.
+
+    The classic item-analysis map: items low on the chart discriminate badly, items far right
+    are easy. None when no item has both figures.
+    """
+    import pygal
+    from pygal.style import Style
+
+    series: dict[str, list[dict]] = {"Questions": [], "Call decisions": []}
+    for unit in units:
+        figures = unit.figures(scope)
+        if figures.facility is not None and figures.discrimination is not None:
+            series["Questions" if unit.node is None else "Call decisions"].append(
+                {"value": (round(100 * figures.facility, 1), round(figures.discrimination, 2)), "label": unit.key})
+    if not any(series.values()):
+        return None
+    style = Style(background="white", plot_background="white", colors=("#2f5aa8", "#b45309"),
+                  font_family="DejaVu Sans, Arial, sans-serif")
+    chart = pygal.XY(js=[], disable_xml_declaration=True, style=style, stroke=False, height=360, width=800,
+                     legend_at_bottom=True, range=(-1, 1), xrange=(0, 100), dots_size=4, print_labels=True,
+                     x_title="Facility (% of points earned)", y_title="Discrimination (r)",
+                     title="Items by facility and discrimination")
+    for name, points in series.items():
+        if points:
+            chart.add(name, points)
+    return static_svg(chart)
+
+
 def phase_chart_svg(analysis: QuizAnalysis) -> str:
     """Average score per phase for each organisation, as an SVG bar chart."""
     import pygal

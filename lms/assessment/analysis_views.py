@@ -1,12 +1,14 @@
 """Trainer pages: item analysis per quiz (filtered by organisation and phase) with a chart, and regrading."""
 from __future__ import annotations
 
+from base64 import b64encode
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from lms.assessment.analysis import (
-    ALL, EASY_FACILITY, EASY_MARGIN, MIN_ANSWERS, NEGATIVE_DISCRIMINATION, analyse, phase_chart_svg,
+    ALL, EASY_FACILITY, EASY_MARGIN, MIN_ANSWERS, NEGATIVE_DISCRIMINATION, analyse, item_map_svg, phase_chart_svg,
 )
 from lms.assessment.models import Attempt, AttemptStatus
 from lms.assessment.regrade import apply_regrade, plan_regrade
@@ -44,8 +46,12 @@ def quiz(slug: str):
         abort(404)
     questions = [u for u in analysis.questions if not phase or u.phase == phase]
     decisions = [u for u in analysis.decisions if not phase or u.phase == phase]
+    # Inline as a data: URI (the page's CSP allows data: images): the chart follows the filters
+    # without a route of its own, and as an image its SVG runs nothing.
+    item_map = item_map_svg(analysis, scope, questions + decisions)
     return render_template("analysis/quiz.html", quiz=quiz, analysis=analysis, scope=scope, phase=phase,
                            phases=PHASES, questions=questions, decisions=decisions, plan=_regrade_plan(quiz),
+                           item_map=b64encode(item_map.encode()).decode() if item_map else None,
                            thresholds={"min_answers": MIN_ANSWERS, "easy_facility": EASY_FACILITY,
                                        "easy_margin": EASY_MARGIN, "negative": NEGATIVE_DISCRIMINATION})
 

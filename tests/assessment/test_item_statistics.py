@@ -5,6 +5,7 @@ so the figures can be worked out by hand from the responses below.
 """
 from __future__ import annotations
 
+import base64
 import math
 import re
 from collections.abc import Iterator
@@ -292,6 +293,12 @@ def test_the_page_shows_figures_flags_and_filters(app, quiz, client, login_as):
     assert "20 finished attempts" in html
     assert '<label for="organisation">Organisation</label>' in html and '<label for="phase">' in html
     assert "at least 10 answers" in html and "90% or more" in html  # thresholds are documented
+    # The item map: an SVG image inline (data: URI), a point per item, no script, described in words.
+    encoded = re.search(r'<img src="data:image/svg\+xml;base64,([^"]+)" class="chart" alt="Scatter plot', html)
+    svg = base64.b64decode(encoded.group(1)).decode()
+    labels = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+    assert {"basis-first", "order-of-steps", "verbal-sar", "what-to-say"} <= set(labels) and "<script" not in svg
+    assert f"{SIM} · n1" not in labels  # everyone gave the best reply: no discrimination to plot
     tables = Tables(html)
     # Question, moment, answers, facility, discrimination, pick rates, flags, by organisation.
     basis = tables.row("Facility, discrimination, pick rates and flags of each question", "basis-first")
