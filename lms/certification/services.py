@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, func, select, update
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from lms import signals
 from lms.accounts.models import Role, User
@@ -20,7 +20,7 @@ from lms.audit.services import record
 from lms.certification.models import Assignment, Award, Enrolment, Programme, Recertification
 from lms.clock import now
 from lms.extensions import db
-from lms.learning.models import Course, CourseVersion, LessonProgress, Quiz, QuizVersion
+from lms.learning.models import Course, CourseVersion, Lesson, LessonProgress, Quiz, QuizVersion
 
 MONTH = timedelta(days=30.4375)  # an average month, so 12 months is a year
 
@@ -155,6 +155,15 @@ def requirement_states(enrolment: Enrolment) -> list[RequirementState]:
     return requirement_states_for([enrolment])[enrolment.id]
 
 
+@dataclass(frozen=True)
+class _CourseLessons:
+    """What requirement_states_for needs of a course's current version."""
+
+    course_id: int
+    title: str
+    keys: set[str]
+
+
 def requirement_states_for(enrolments: Sequence[Enrolment]) -> dict[int, list[RequirementState]]:
     """`requirement_states` of several enrolments (one agent's, usually), by enrolment id.
 
@@ -167,10 +176,18 @@ def requirement_states_for(enrolments: Sequence[Enrolment]) -> dict[int, list[Re
     course_slugs = {r["course"] for reqs in wanted.values() for r in reqs if "course" in r}
     quiz_slugs = {r["quiz"] for reqs in wanted.values() for r in reqs if "quiz" in r}
 
-    courses = {version.course.slug: version for version in db.session.scalars(
-        select(CourseVersion).join(Course, Course.current_version_id == CourseVersion.id)
-        .where(Course.slug.in_(course_slugs))
-        .options(selectinload(CourseVersion.lessons), joinedload(CourseVersion.course)))} if course_slugs else {}
+    # Only each current version's title and lesson keys, as plain rows: loading the versions
+    # with their lessons (Markdown bodies, JSON columns) took a fifth of the agent's home page.
+    courses: dict[str, _CourseLessons] = {}
+    if course_slugs:
+        for row in db.session.execute(
+                select(Course.slug, Course.id, CourseVersion.title, Lesson.key)
+                .join(CourseVersion, CourseVersion.id == Course.current_version_id)
+                .outerjoin(Lesson, Lesson.course_version_id == CourseVersion.id)
+                .where(Course.slug.in_(course_slugs))):
+            course = courses.setdefault(row.slug, _CourseLessons(row.id, row.title, set()))
+            if row.key is not None:
+                course.keys.add(row.key)
     reading: dict[tuple[int, int], list[tuple[str, datetime]]] = {}
     if courses:
         for row in db.session.execute(select(LessonProgress.user_id, LessonProgress.course_id,
@@ -181,9 +198,9 @@ def requirement_states_for(enrolments: Sequence[Enrolment]) -> dict[int, list[Re
     quiz_titles: dict[str, str] = {}
     scores: dict[tuple[int, str], list[tuple[float, datetime]]] = {}
     if quiz_slugs:
-        for quiz in db.session.scalars(select(Quiz).where(Quiz.slug.in_(quiz_slugs))
-                                       .options(joinedload(Quiz.current_version).defer(QuizVersion.spec))):
-            quiz_titles[quiz.slug] = quiz.current_version.title if quiz.current_version else quiz.slug
+        for row in db.session.execute(select(Quiz.slug, QuizVersion.title).where(Quiz.slug.in_(quiz_slugs))
+                                      .outerjoin(QuizVersion, QuizVersion.id == Quiz.current_version_id)):
+            quiz_titles[row.slug] = row.title or row.slug
         for row in db.session.execute(select(Attempt.user_id, Quiz.slug, Attempt.percent, Attempt.finished_at,
                                              Attempt.critical_failure)
                                       .join(Quiz, Quiz.id == Attempt.quiz_id)
@@ -205,7 +222,7 @@ def requirement_states_for(enrolments: Sequence[Enrolment]) -> dict[int, list[Re
                 if version is None:
                     states[enrolment.id].append(RequirementState("course", slug, slug, False, "course not published"))
                     continue
-                keys = {lesson.key for lesson in version.lessons}
+                keys = version.keys
                 read = keys & {key for key, at in reading.get((enrolment.user_id, version.course_id), []) if _in_cycle(at, since)}
                 states[enrolment.id].append(RequirementState("course", slug, version.title, read == keys,
                                                              f"{len(read)} of {len(keys)} lessons read"))
