@@ -95,7 +95,7 @@ def test_a_clean_repository_simulation_has_no_findings():
     sim = next(item for item in quiz["questions"] if item["type"] == "call_simulation")
     result = analyse(sim)
     assert result.findings == [] and result.unreachable == []
-    assert len(result.paths) == 11 and result.best_score == 15
+    assert len(result.paths) == 66 and result.best_score == 15
     assert all(quiz_node["id"] in result.reachable for quiz_node in sim["nodes"])
 
 
