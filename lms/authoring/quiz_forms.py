@@ -336,6 +336,12 @@ class ReplyForm(Form):
     score = SelectField("Score", choices=[("3", "3 · best practice"), ("2", "2 · acceptable"),
                                           ("1", "1 · acceptable"), ("0", "0 · harmful")], default="3")
     next = SelectField("Goes to node", validate_choice=False)
+    critical = TextAreaField(
+        "Critical failure: the reason the agent is told", render_kw={"rows": 2},
+        description="Only for a reply that would be a breach on a real call; it must score 0, and a path "
+                    "through it fails the attempt. Cite the article. Leave empty for any other reply.")
+    discloses = BooleanField("This reply discloses personal data or promises an exfiltration "
+                             "(it must then be critical)")
 
     def blank(self) -> bool:
         return not any(text_value(field.data) for field in (self.id, self.text, self.feedback))
@@ -383,6 +389,7 @@ class NodeForm(FlaskForm):
             form = entry.form
             form.id.data, form.text.data, form.feedback.data = choice.get("id"), choice.get("text"), choice.get("feedback")
             form.score.data, form.next.data = str(choice.get("score", 3)), choice.get("next")
+            form.critical.data, form.discloses.data = choice.get("critical"), choice.get("discloses") is True
 
     def to_data(self, node: dict) -> dict:
         new: dict[str, Any] = {"id": self.id.data.strip(), "caller": text_value(self.caller.data)}
@@ -390,10 +397,20 @@ class NodeForm(FlaskForm):
         if self.end.data:
             new["end"] = True
         elif replies or "choices" in node:
-            new["choices"] = [{"id": r.id.data.strip(), "text": text_value(r.text.data),
-                               "feedback": text_value(r.feedback.data), "score": int(r.score.data),
-                               "next": r.next.data} for r in replies]
+            new["choices"] = [_reply_data(r) for r in replies]
         return {**new, **{k: v for k, v in node.items() if k not in ("id", "caller", "end", "choices")}}
+
+
+def _reply_data(reply: ReplyForm) -> dict:
+    """A reply as the content format writes it; `critical` and `discloses` only when set."""
+    data: dict[str, Any] = {"id": reply.id.data.strip(), "text": text_value(reply.text.data),
+                            "feedback": text_value(reply.feedback.data), "score": int(reply.score.data)}
+    if text_value(reply.critical.data):
+        data["critical"] = text_value(reply.critical.data)
+    if reply.discloses.data:
+        data["discloses"] = True
+    data["next"] = reply.next.data
+    return data
 
 
 class NewNodeForm(FlaskForm):

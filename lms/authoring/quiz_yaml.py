@@ -42,7 +42,7 @@ TYPE_KEYS = {
 }
 OPTION_KEYS = ("id", "text", "feedback")
 NODE_KEYS = ("id", "caller", "choices", "end")
-CHOICE_KEYS = ("id", "text", "feedback", "score", "next")
+CHOICE_KEYS = ("id", "text", "feedback", "score", "critical", "discloses", "next")
 # Lists of short scalars read best on one line, as the repository's files write them.
 FLOW_LISTS = frozenset({"references", "types", "correct"})
 
