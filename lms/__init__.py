@@ -34,13 +34,14 @@ def create_app(config: dict[str, Any] | None = None, profile: str | None = None)
     _init_extensions(app)
     _register_blueprints(app)
 
-    from lms import errors, headers
+    from lms import errors, headers, template_links
     from lms.cli import lms_cli
     from lms.policy import enforce_endpoint_rule
 
     app.before_request(enforce_endpoint_rule)
     errors.register_error_handlers(app)
     headers.install(app)
+    template_links.install(app)
     app.cli.add_command(lms_cli)
     return app
 
