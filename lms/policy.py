@@ -120,6 +120,8 @@ ENDPOINTS: Final[dict[str, Access | Permission]] = {
     "learning.asset": Permission.READ_CONTENT,
     "learning.job_aid_list": Permission.READ_CONTENT,
     "learning.job_aid": Permission.READ_CONTENT,
+    "learning.country_rules": Permission.READ_CONTENT,
+    "learning.country_note": Permission.READ_CONTENT,
     "learning.lesson_complete": Permission.LEARN,
     "assessment.quiz": Permission.LEARN,
     "assessment.start": Permission.LEARN,

@@ -134,6 +134,20 @@ class JobAid(db.Model):
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class CountryNote(db.Model):
+    """The national rules of one country (courses/_country-notes/). Guidance, not evidence,
+    so it is updated in place like a job aid."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    country: Mapped[str] = mapped_column(String(2), unique=True)  # ISO 3166-1 alpha-2, upper case
+    title: Mapped[str] = mapped_column(String(200))
+    references: Mapped[list] = mapped_column(JSON)
+    lessons: Mapped[list] = mapped_column(JSON)  # "course-slug/lesson-id" of the lessons it concerns
+    body: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class LessonProgress(db.Model):
     """A lesson an agent has finished, by lesson id: it carries over to new versions of the course."""
 

@@ -16,8 +16,11 @@ from lms.audit.services import record
 from lms.clock import now
 from lms.content import ContentTree, Problem, check_tree, parse_tree
 from lms.content import model as spec
+from lms.content.country_notes import CountryNote as NoteSpec, parse_country_notes
 from lms.extensions import db
-from lms.learning.models import Course, CourseAsset, CourseVersion, JobAid, Lesson, Quiz, QuizVersion
+from lms.learning.models import (
+    Course, CourseAsset, CourseVersion, CountryNote, JobAid, Lesson, Quiz, QuizVersion,
+)
 
 IMAGE_SIGNATURES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
 
@@ -74,6 +77,7 @@ def load_content(root: Path, actor=None, *, files_win: bool = False) -> LoadRepo
     _sync_courses(tree, report, keep)
     _sync_quizzes(tree, report, keep)
     _sync_job_aids(tree, report)
+    _sync_country_notes(parse_country_notes(root)[0], report)
     _sync_programmes(tree, report, keep)
     db.session.flush()
     record("content.loaded", actor=actor, created=report.created, restored=report.restored,
@@ -213,6 +217,25 @@ def _sync_job_aids(tree: ContentTree, report: LoadReport) -> None:
         if slug not in tree.job_aids and row.archived_at is None:
             row.archived_at = now()
             report.archived.append(f"job aid {slug}")
+
+
+def _sync_country_notes(notes: dict[str, NoteSpec], report: LoadReport) -> None:
+    """Country notes are guidance, not evidence: like job aids, updated in place."""
+    rows = {n.country: n for n in db.session.scalars(select(CountryNote))}
+    for country, note in notes.items():
+        row = rows.get(country)
+        if row is not None and row.content_hash == note.content_hash and row.archived_at is None:
+            report.unchanged += 1
+            continue
+        row = row or CountryNote(country=country)
+        row.title, row.references, row.lessons = note.title, list(note.references), list(note.lessons)
+        row.body, row.content_hash, row.archived_at = note.body, note.content_hash, None
+        db.session.add(row)
+        report.created.append(f"country note {country} {note.content_hash[:12]}")
+    for country, row in rows.items():
+        if country not in notes and row.archived_at is None:
+            row.archived_at = now()
+            report.archived.append(f"country note {country}")
 
 
 def _sync_programmes(tree: ContentTree, report: LoadReport, keep: bool) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from lms.content import render_markdown
 from lms.extensions import db
-from lms.learning.models import Course, CourseAsset, CourseVersion, JobAid, Quiz
+from lms.learning.models import Course, CourseAsset, CourseVersion, CountryNote, JobAid, Quiz
 from lms.learning.published import PublishedCourse, current_course, current_courses
 from lms.learning.services import complete_lesson, completed_keys, next_lesson
 from lms.policy import Permission, can
@@ -78,9 +78,11 @@ def lesson(slug: str, key: str):
         abort(404)
     current = lessons[index]
     done = _done([version.course_id])[version.course_id]
+    note = _country_note(current_user.organisation.country)
     return render_template(
         "learning/lesson.html", version=version, lesson=current, body=current.html,
         number=index + 1, total=len(lessons), done=done,
+        country_note=note if note and f"{slug}/{key}" in note.lessons else None,
         previous=lessons[index - 1] if index > 0 else None,
         following=lessons[index + 1] if index + 1 < len(lessons) else None,
     )
@@ -142,3 +144,32 @@ def job_aid(slug: str):
     if aid is None:
         abort(404)
     return render_template("learning/job_aid.html", aid=aid, body=Markup(render_markdown(aid.body)))
+
+
+def _country_note(country: str) -> CountryNote | None:
+    return db.session.scalar(select(CountryNote).where(
+        CountryNote.country == country.upper(), CountryNote.archived_at.is_(None)))
+
+
+def _render_note(note: CountryNote | None, notes_of_reader: bool):
+    notes = db.session.scalars(select(CountryNote).where(CountryNote.archived_at.is_(None))
+                               .order_by(CountryNote.title)).all()
+    return render_template(
+        "learning/country_rules.html", note=note, body=Markup(render_markdown(note.body)) if note else None,
+        notes_of_reader=notes_of_reader, country=current_user.organisation.country.upper(),
+        others=[other for other in notes if note is None or other.country != note.country])
+
+
+@bp.route("/country-rules")
+def country_rules():
+    """The national rules for the country of the reader's organisation, beside the GDPR."""
+    return _render_note(_country_note(current_user.organisation.country), notes_of_reader=True)
+
+
+@bp.route("/country-rules/<country>")
+def country_note(country: str):
+    """Another country's notes: a trainer preparing a site, or an agent moving to one."""
+    note = _country_note(country)
+    if note is None:
+        abort(404)
+    return _render_note(note, notes_of_reader=note.country == current_user.organisation.country.upper())
