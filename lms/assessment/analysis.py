@@ -27,10 +27,10 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Text, cast, func, select
+from sqlalchemy import Row, Select, Text, cast, func, select
 
 from lms.accounts.models import Organisation, User
 from lms.assessment.models import Answer, Attempt, AttemptStatus
@@ -226,13 +226,14 @@ class QuizAnalysis:
 _not_restricted = User.restricted_at.is_(None)
 
 
-def _finished(actor: User, query):
+def _finished(actor: User, query: Select) -> Select:
+    """Only finished attempts, of people not restricted, that the actor may analyse."""
     return restrict_attempts(actor, query.join(User, User.id == Attempt.user_id)
                              .join(Organisation, Organisation.id == User.organisation_id)
                              .where(Attempt.status != AttemptStatus.IN_PROGRESS, _not_restricted))
 
 
-def response_groups(actor: User, quiz: Quiz):
+def response_groups(actor: User, quiz: Quiz) -> Sequence[Row]:
     """The one query over answers: (item, organisation id, response as JSON text, n, Σx, Σx², Σy, Σy², Σxy)."""
     x = Answer.earned / Answer.possible
     # The attempt's score without this item; an attempt of one item has no rest (y = 0 then,
@@ -250,7 +251,7 @@ def response_groups(actor: User, quiz: Quiz):
         .group_by(Answer.item_id, Organisation.id, response)))).all()
 
 
-def _phase_rows(actor: User, quiz: Quiz):
+def _phase_rows(actor: User, quiz: Quiz) -> Sequence[Row]:
     """The query over attempts: per organisation, finished attempts and each phase's average percent."""
     columns = []
     for phase in PHASES:
