@@ -6,7 +6,7 @@ FLASK  := $(VENV)/bin/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test bench install dev-install setup check-content clean
+.PHONY: run test bench load install dev-install setup check-content clean
 
 run: setup  ## migrate, load content, create demo accounts, serve on http://127.0.0.1:5000
 	$(FLASK) run --host $(HOST) --port $(PORT)
@@ -28,6 +28,9 @@ bench: dev-install  ## benchmarks against a bare baseline measured in the same r
 	$(PY) bench/evidence.py
 	$(PY) bench/audit_log.py
 	$(PY) bench/pages.py
+
+load: dev-install  ## the load and fault suite on PostgreSQL (L1 200 agents for 5 min, L2 a worker killed mid-submit)
+	$(PY) bench/load.py
 
 check-content: install
 	$(FLASK) lms content check

@@ -137,6 +137,7 @@ class Response:
     status: int
     location: str
     body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
 
     def json(self) -> Any:
         """The body parsed as JSON (ValueError if it is not)."""
@@ -179,7 +180,7 @@ class Client:
             headers["Accept"] = "application/json"
         body = None
         if fields is not None:
-            body = urlencode(fields)
+            body = urlencode(fields, doseq=True)  # a list value repeats the name (checkboxes)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         conn = http.client.HTTPConnection(HOST, self.port, timeout=self.timeout)
         try:
@@ -196,7 +197,7 @@ class Client:
                     self.cookies.pop(name, None)
                 else:
                     self.cookies[name] = morsel.value
-        return Response(raw.status, raw.headers.get("Location", ""), data)
+        return Response(raw.status, raw.headers.get("Location", ""), data, dict(raw.headers.items()))
 
 
 class Form(HTMLParser):

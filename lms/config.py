@@ -35,6 +35,8 @@ class BaseConfig:
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'lms.sqlite3'}"
     )
+    # Check a pooled connection before use, so the app recovers by itself when the database restarts.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     CONTENT_ROOT = Path(os.environ.get("LMS_CONTENT_ROOT", PROJECT_ROOT))
 
     # Sessions and cookies (security.md, "Accounts and sessions").

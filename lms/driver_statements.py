@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.expression import Executable
 
 
@@ -85,7 +86,11 @@ def _cursor(connection: Connection, compiled: _Compiled, parameters: Mapping[str
             cursor.close()
     except connection.dialect.loaded_dbapi.Error as error:
         # Also what Connection.execute does: a connection the server dropped (a restart, a
-        # failover) leaves the pool rather than failing the next request too.
-        if connection.dialect.is_disconnect(error, connection.connection.dbapi_connection, None):
+        # failover) leaves the pool rather than failing the next request too, and the error is
+        # raised as SQLAlchemy's own (OperationalError, IntegrityError, ...), which callers and
+        # the error pages (a 503 while the database is away) know.
+        invalidated = connection.dialect.is_disconnect(error, connection.connection.dbapi_connection, None)
+        if invalidated:
             connection.invalidate(error)
-        raise
+        raise DBAPIError.instance(compiled.sql, values, error, connection.dialect.loaded_dbapi.Error,
+                                  connection_invalidated=invalidated, dialect=connection.dialect) from error

@@ -5,7 +5,7 @@ from flask import Flask, current_app, render_template, request
 from flask.globals import request_ctx
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from lms.audit import probes
@@ -46,6 +46,20 @@ def register_error_handlers(app: Flask) -> None:
             # built for this request: a page of its own that links nowhere, headers as usual.
             return render_template("errors/bare.html", code=code, title=title, text=text), code
         return render_template("errors/error.html", code=code, title=title, text=text), code
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error: OperationalError):
+        # The database went away (a restart, a failover) or is too busy: a moment's wait fixes it,
+        # and the pool checks connections before use (pool_pre_ping), so the next request recovers.
+        try:
+            db.session.rollback()
+        except SQLAlchemyError:
+            pass  # the connection is gone; the session is discarded at the end of the request anyway
+        app.logger.warning("database unavailable: %s", str(error.orig).strip().splitlines()[0] if error.orig else error)
+        headers = {"Retry-After": "5"}
+        if wants_json():  # the autosave shows this and keeps the answer to send again
+            return {"error": "Not saved: the server is busy for a moment. Try again shortly."}, 503, headers
+        return render_template("errors/unavailable.html"), 503, headers
 
     @app.errorhandler(Exception)
     def server_error(error: Exception):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 from sqlalchemy import bindparam, create_engine, select, text
+from sqlalchemy.exc import DBAPIError
 
 from lms.accounts.models import User
 from lms.driver_statements import DriverStatement
@@ -44,9 +45,11 @@ def test_a_connection_the_server_dropped_leaves_the_pool(app: Flask):
     try:
         with engine.connect() as connection:
             connection.connection.dbapi_connection.close()  # as a server restart would leave it
-            with pytest.raises(engine.dialect.loaded_dbapi.Error):
+            # Raised as SQLAlchemy's own error (what the 503 page answers), the driver's as its cause.
+            with pytest.raises(DBAPIError) as raised:
                 statement.rows(connection, {"id": 1})
-            assert connection.invalidated
+            assert isinstance(raised.value.orig, engine.dialect.loaded_dbapi.Error)
+            assert raised.value.connection_invalidated and connection.invalidated
         with engine.connect() as connection:  # the pool hands out a new one
             assert statement.rows(connection, {"id": 1}) == []
     finally:

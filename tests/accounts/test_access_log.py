@@ -78,7 +78,7 @@ def test_gunicorn_conf_installs_the_filter_on_the_access_log(app: Flask, tmp_pat
             try:
                 opener.open(f"http://127.0.0.1:{port}/healthz", timeout=5).close()
                 break
-            except (urllib.error.URLError, ConnectionError):
+            except (urllib.error.URLError, ConnectionError, TimeoutError):  # a worker still booting
                 assert time.monotonic() < deadline, (tmp_path / "error.log").read_text()
                 time.sleep(0.2)
         try:
