@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload
 
 from lms.assessment import services
 from lms.assessment.autosave import store_answer
+from lms.assessment.lesson_links import section_links
 from lms.assessment.models import Attempt, AttemptStatus
 from lms.assessment.question_types import REGISTRY, ResponseError, question_type
 from lms.clock import now
@@ -238,9 +239,15 @@ def result(attempt_id: int):
         item = items[entry["item"]]
         answer = saved.get(position)
         review_rows.append({"position": position, "item": item, "shown": entry["shown"],
-                            "response": answer.response if answer else None, "answer": answer})
+                            "response": answer.response if answer else None, "answer": answer,
+                            "missed": answer is None or answer.earned is None or answer.earned < answer.possible})
+    # Each missed question links to the lesson section that teaches it.
+    reread = section_links(row["item"] for row in review_rows if row["missed"])
+    for row in review_rows:
+        row["reread"] = reread.get(row["item"]["id"]) if row["missed"] else None
     state = services.availability(current_user, attempt.quiz, attempt.quiz.current_version)
     return render_template("assessment/result.html", attempt=attempt, spec=spec, rows=review_rows,
                            may_review=services.may_review(attempt), state=state, registry=REGISTRY,
                            critical=services.critical_replies(attempt),
+                           reread=list(dict.fromkeys(reread.values())),
                            references=sorted({ref for row in review_rows for ref in row["item"]["references"]}))

@@ -180,15 +180,16 @@ def discard(draft: Draft, actor: User) -> None:
 
 def _context_files(draft: Draft) -> dict[str, str | bytes]:
     """Published files the draft's item may refer to: quizzes for a course; courses and quizzes
-    for a programme (a course.yaml is enough for a programme to find the course)."""
+    for a programme (a course.yaml is enough for a programme to find the course); courses with
+    their lessons for a quiz (its items' `teaches` name lesson sections)."""
     files: dict[str, str | bytes] = {}
-    kinds = {"course": ["quiz"], "programme": ["course", "quiz"], "quiz": []}[draft.kind]
+    kinds = {"course": ["quiz"], "programme": ["course", "quiz"], "quiz": ["course"]}[draft.kind]
     for kind in kinds:
         model, _ = item_models(kind)
         for item in db.session.scalars(select(model).where(model.archived_at.is_(None))):
             if item.current_version is None or (kind == draft.kind and item.slug == draft.slug):
                 continue
-            if kind == "course":
+            if kind == "course" and draft.kind == "programme":
                 path = main_path("course", item.slug)
                 files[path] = version_files(kind, item.current_version)[path]
             else:

@@ -21,6 +21,10 @@ ALLOWED_TAGS = {
     "blockquote", "table", "thead", "tbody", "tr", "th", "td", "a", "img", "hr", "br",
 }
 ALLOWED_ATTRIBUTES = {
+    # Headings carry the ids heading_anchors() makes, so a quiz item can link to its section.
+    "h2": {"id"},
+    "h3": {"id"},
+    "h4": {"id"},
     "a": {"href", "title"},
     "img": {"src", "alt", "title"},
     "th": {"align"},
@@ -42,6 +46,7 @@ _checker.validateLink = lambda url: True  # type: ignore[method-assign]
 _SCHEME = re.compile(r"^[^/?#]*:")
 _IGNORED_BY_BROWSERS = re.compile(r"[\x00-\x20\x7f]")
 _TEXT_ALIGN = re.compile(r"text-align:\s*(left|right|center)")
+_NOT_IN_ANCHOR = re.compile(r"[^a-z0-9]+")
 
 
 def has_scheme(src: str) -> bool:
@@ -108,6 +113,39 @@ def image_sources(tokens: list[Token]) -> list[tuple[int, str]]:
     ]
 
 
+def heading_anchor(title: str) -> str:
+    """The id of a heading: its words in lowercase, joined by hyphens, without the citation
+    in brackets at its end, so that correcting "(Art. 33(1))" keeps links to the section.
+
+    "## 72 hours from awareness (Art. 33(1))" -> "72-hours-from-awareness".
+    """
+    text = title.strip()
+    if text.endswith(")"):
+        depth = 0
+        for index in range(len(text) - 1, -1, -1):
+            depth += {")": 1, "(": -1}.get(text[index], 0)
+            if depth == 0:
+                text = text[:index] if text[:index].strip() else text
+                break
+    return _NOT_IN_ANCHOR.sub("-", text.lower()).strip("-") or "section"
+
+
+def heading_anchors(tokens: list[Token]) -> list[tuple[Token, str, str]]:
+    """(heading_open token, id, heading text) for every heading; a repeated id gets -2, -3..."""
+    anchors: list[tuple[Token, str, str]] = []
+    seen: dict[str, int] = {}
+    for index, token in enumerate(tokens):
+        if token.type != "heading_open" or index + 1 >= len(tokens):
+            continue
+        title = tokens[index + 1].content
+        anchor = heading_anchor(title)
+        seen[anchor] = seen.get(anchor, 0) + 1
+        if seen[anchor] > 1:
+            anchor = f"{anchor}-{seen[anchor]}"
+        anchors.append((token, anchor, title))
+    return anchors
+
+
 def _rewrite_images(tokens: list[Token], image_url: Callable[[str], str] | None) -> None:
     for block in tokens:
         for index, child in enumerate(block.children or []):
@@ -147,6 +185,8 @@ def render_markdown(text: str, image_url: Callable[[str], str] | None = None) ->
     tokens = _renderer.parse(text)
     _rewrite_images(tokens, image_url)
     _align_cells(tokens)
+    for heading, anchor, _ in heading_anchors(tokens):
+        heading.attrSet("id", anchor)
     html = _renderer.renderer.render(tokens, _renderer.options, {})
     return nh3.clean(
         html,

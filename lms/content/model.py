@@ -144,6 +144,8 @@ class Question:
     points: int
     explanation: str
     references: tuple[str, ...]
+    # "<course>/<lesson id>#<section anchor>": the lesson section a missed item links to.
+    teaches: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

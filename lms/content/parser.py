@@ -242,6 +242,7 @@ def _question(data: LineDict) -> Question | None:
         "id": _str(data, "id"), "phase": _str(data, "phase"),
         "difficulty": _str(data, "difficulty"), "points": _int(data, "points", 1),
         "explanation": _str(data, "explanation"), "references": _strs(data, "references"),
+        "teaches": data["teaches"] if isinstance(data.get("teaches"), str) else None,
     }
     if kind in ("single_choice", "multiple_response", "ordering"):
         options = tuple(Option(id=_str(o, "id"), text=_str(o, "text"), feedback=_str(o, "feedback"))

@@ -16,7 +16,8 @@ from typing import Any, NamedTuple
 from markdown_it.token import Token
 
 from .markdown import (
-    URL_SCHEMES, has_scheme, image_sources, inline_tokens, link_targets, parse_tokens,
+    URL_SCHEMES, has_scheme, heading_anchors, image_sources, inline_tokens, link_targets,
+    parse_tokens,
 )
 from .image_metadata import extras as image_extras
 from .fields import (
@@ -33,6 +34,8 @@ from .simulations import CRITICAL_FIELDS, check_critical_choices
 from .validate_programmes import check_programme
 from .yaml_lines import LineDict
 
+# A quiz item's `teaches`: "<course slug>/<lesson id>#<heading anchor>".
+TEACHES = re.compile(r"^([a-z0-9][a-z0-9-]*)/([a-z0-9][a-z0-9-]*)#([a-z0-9][a-z0-9-]*)$")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 _IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
 _SCHEME = re.compile(r"^\s*([a-zA-Z][a-zA-Z0-9+.-]*):")
@@ -57,6 +60,12 @@ def _references(value: Any, line: int) -> Iterator[tuple[int, str]]:
 def _review(value: Any, line: int) -> Iterator[tuple[int, str]]:
     if value not in REVIEW_ALIASES:   # an older name is still read, but not offered
         yield from one_of(*REVIEW_MODES)(value, line)
+
+
+def _teaches(value: Any, line: int) -> Iterator[tuple[int, str]]:
+    if not isinstance(value, str) or not TEACHES.match(value):
+        yield line, ("must name a lesson section as <course>/<lesson id>#<section>, such as "
+                     f"'recording-calls/telling-callers#say-it-first', got {describe(value)}")
 
 
 def _lesson_file(value: Any, line: int) -> Iterator[tuple[int, str]]:
@@ -239,6 +248,7 @@ _COMMON_FIELDS: Fields = {
     "points": (False, integer_value(1, 10)),
     "explanation": (True, _cites_article),
     "references": (True, _references),
+    "teaches": (False, _teaches),
 }
 _TYPE_FIELDS: dict[str, Fields] = {
     "single_choice": {"prompt": (True, text_value), "options": (True, None),
@@ -486,6 +496,31 @@ def _check_quiz(quiz: Quiz, problems: list[Problem]) -> None:
     _check_draw(report, data, items)
 
 
+def _check_teaches(quiz: Quiz, tree: ContentTree, problems: list[Problem]) -> None:
+    """Each item's `teaches` names a lesson of a course in the tree, and a heading of it."""
+    report = Report(quiz.path, problems)
+    questions = quiz.source.get("questions")
+    for item in questions if isinstance(questions, list) else []:
+        found = TEACHES.match(item["teaches"]) \
+            if isinstance(item, LineDict) and isinstance(item.get("teaches"), str) else None
+        if found is None:
+            continue    # no link, or a malformed one that the field check reported
+        slug, key, anchor = found.groups()
+        at, line = f"question '{item.get('id')}': 'teaches'", item.line_of("teaches")
+        course = tree.courses.get(slug)
+        lesson = next((each for each in course.lessons if each.id == key), None) if course else None
+        if course is None:
+            report.add(line, f"{at} names course '{slug}', which does not exist")
+        elif lesson is None:
+            report.add(line, f"{at} names lesson '{key}', which course '{slug}' does not have "
+                             f"(its lessons: {', '.join(each.id for each in course.lessons)})")
+        else:
+            anchors = [found_anchor for _, found_anchor, _ in heading_anchors(parse_tokens(lesson.body))]
+            if anchor not in anchors:
+                report.add(line, f"{at}: lesson '{slug}/{key}' has no section '#{anchor}' (its "
+                                 f"sections: {', '.join(anchors) or 'none'})")
+
+
 # -- the whole tree ----------------------------------------------------------
 
 def validate_tree(tree: ContentTree) -> list[Problem]:
@@ -497,6 +532,7 @@ def validate_tree(tree: ContentTree) -> list[Problem]:
         _check_job_aid(job_aid, problems)
     for quiz in tree.quizzes.values():
         _check_quiz(quiz, problems)
+        _check_teaches(quiz, tree, problems)
     for programme in tree.programmes.values():
         check_programme(programme, tree, problems)
     return problems

@@ -135,7 +135,7 @@ def test_the_preview_is_sanitised_by_the_server(app, content, author):
     response = author.post("/authoring/course/recording-calls/preview-markdown",
                            data={"csrf_token": token, "markdown": HOSTILE})
     html = response.json["html"]
-    assert "<h2>Hello (Art. 13(1))</h2>" in html
+    assert '<h2 id="hello">Hello (Art. 13(1))</h2>' in html
     _assert_harmless(html)
     assert "&lt;script&gt;" in html  # shown as text, never run
     without_csrf = author.post("/authoring/course/recording-calls/preview-markdown", data={"markdown": "x"})
@@ -147,7 +147,7 @@ def test_draft_preview_records_no_progress_and_is_sanitised(app, content, author
     page = author.get(LESSON_URL).get_data(as_text=True)
     assert author.post(LESSON_URL, data=_lesson_form(page, body=HOSTILE)).status_code == 302
     preview = author.get("/authoring/course/recording-calls/preview/telling-callers").get_data(as_text=True)
-    assert "Preview of the draft" in preview and "<h2>Hello (Art. 13(1))</h2>" in preview
+    assert "Preview of the draft" in preview and '<h2 id="hello">Hello (Art. 13(1))</h2>' in preview
     _assert_harmless(preview.split('<div class="lesson-body">', 1)[1])
     assert "lesson_complete" not in preview and "/complete" not in preview
     assert db.session.scalar(select(func.count()).select_from(LessonProgress)) == 0
@@ -166,7 +166,7 @@ def test_hostile_markdown_is_refused_by_the_check_and_sanitised_on_the_lesson_pa
     lesson.body = HOSTILE
     db.session.commit()
     html = author.get("/courses/recording-calls/lessons/telling-callers").get_data(as_text=True)
-    assert "<h2>Hello (Art. 13(1))</h2>" in html
+    assert '<h2 id="hello">Hello (Art. 13(1))</h2>' in html
     _assert_harmless(html.split('<div class="lesson-body">', 1)[1])
 
 

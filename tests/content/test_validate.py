@@ -122,7 +122,7 @@ BROKEN_EXPECTED = {
         "52: question 'tf': 'correct' must be true or false, got 'true'",
         "61: question 'one-option': 'options' must have at least 2 items, has 1",
         "66: question 'one-option': unknown field 'hint' (allowed: id, type, phase, "
-        "difficulty, points, explanation, references, prompt, options, correct)",
+        "difficulty, points, explanation, references, teaches, prompt, options, correct)",
         "68: question 'mystery': 'type' must be one of single_choice, multiple_response, "
         "true_false, ordering, call_simulation, got 'essay'",
     ],
