@@ -27,6 +27,7 @@ bench: dev-install  ## benchmarks against a bare baseline measured in the same r
 	$(PY) bench/dashboard.py
 	$(PY) bench/evidence.py
 	$(PY) bench/audit_log.py
+	$(PY) bench/item_stats.py
 	$(PY) bench/pages.py
 
 load: dev-install  ## the load and fault suite on PostgreSQL (L1 200 agents for 5 min, L2 a worker killed mid-submit)
