@@ -15,8 +15,8 @@ import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import kombu
 import pytest
-import redis
 from flask import Flask
 from sqlalchemy import select
 
@@ -36,21 +36,25 @@ from tests.conftest import csrf_token
 from tests.jobs.test_jobs import _client, _job, _job_id, _start
 
 BROKER = "redis://127.0.0.1:6379/13"
+RABBITMQ = "amqp://guest:guest@127.0.0.1:5672//"  # the machine's RabbitMQ, as CI has it
 BACKOFF = 0.4
 
 
 @pytest.fixture
-def celery_settings(app: Flask, tmp_path: Path) -> Iterator[str]:
-    """The app sends jobs through Redis to a queue of this test's own; the test kinds exist."""
+def celery_settings(app: Flask, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The app sends jobs through the broker (Redis unless the test asks for another) to a queue of
+    this test's own, deleted afterwards; the test kinds exist."""
+    broker = getattr(request, "param", BROKER)
     queue = f"lms-test-{secrets.token_hex(4)}"
-    connection = redis.Redis.from_url(BROKER)
-    connection.ping()  # Redis is part of the platform (CI starts it): no skipping
-    app.config.update(JOBS_RUNNER="celery", CELERY_BROKER_URL=BROKER, CELERY_QUEUE=queue, JOBS_STALE_SECONDS=2,
+    with kombu.Connection(broker, connect_timeout=5) as connection:
+        connection.ensure_connection(max_retries=1)  # the brokers are part of the platform: no skipping
+    app.config.update(JOBS_RUNNER="celery", CELERY_BROKER_URL=broker, CELERY_QUEUE=queue, JOBS_STALE_SECONDS=2,
                       JOBS_AUTO_RETRIES=2, JOBS_RETRY_BACKOFF_SECONDS=BACKOFF)
     worker_kinds.register()
     yield queue
     worker_kinds.unregister()
-    connection.delete(queue)
+    with kombu.Connection(broker) as connection:
+        connection.default_channel.queue_delete(queue)
 
 
 @pytest.fixture
@@ -68,7 +72,7 @@ def worker(app: Flask, celery_settings: str, gate: Path, tmp_path: Path) -> Iter
     def start() -> subprocess.Popen:
         log_path = tmp_path / f"worker-{len(started)}.log"
         env = {**os.environ, "LMS_TEST_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-               "CELERY_BROKER_URL": BROKER, "CELERY_QUEUE": celery_settings, "LMS_TEST_GATE_DIR": str(gate),
+               "CELERY_BROKER_URL": app.config["CELERY_BROKER_URL"], "CELERY_QUEUE": celery_settings, "LMS_TEST_GATE_DIR": str(gate),
                "JOBS_AUTO_RETRIES": str(app.config["JOBS_AUTO_RETRIES"]),
                "JOBS_RETRY_BACKOFF_SECONDS": str(BACKOFF),
                "SIGNING_KEY_PATH": str(app.config["SIGNING_KEY_PATH"]),
@@ -179,6 +183,7 @@ def test_a_worker_killed_mid_export_leaves_an_interrupted_job_that_a_retry_compl
                                                      for name, pdf in pdfs.items()}
 
 
+@pytest.mark.parametrize("celery_settings", [BROKER, RABBITMQ], ids=["redis", "rabbitmq"], indirect=True)
 def test_an_error_is_retried_with_backoff_by_a_real_worker_then_fails_readably(app, people, worker):
     worker()
     admin = people["admin"]
