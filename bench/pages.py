@@ -90,6 +90,7 @@ class Settings:
     dashboard_connections: int
     databases: tuple[str, ...]
     pages: tuple[str, ...]
+    profile: int  # requests per page to profile in one process first; 0: none
 
 
 # ---- wrk -----------------------------------------------------------------------------------
@@ -113,7 +114,9 @@ function init(args)
   expected_status, marker = tonumber(args[2]), args[3]
   for line in io.lines(args[1]) do
     local path, cookie = line:match("^([^\t]*)\t(.*)$")
-    local headers = {}
+    -- The sign-in's User-Agent: Flask-Login's session protection marks a session whose
+    -- browser changed as not fresh, which rewrites the cookie on every request.
+    local headers = {["User-Agent"] = "callsafe-bench"}
     if cookie ~= "" then headers["Cookie"] = cookie end
     table.insert(requests, wrk.format("GET", path, headers))
   end
@@ -252,6 +255,96 @@ def pick_agents(count: int) -> None:
         print(json.dumps({"emails": list(emails), "course": slug, "lesson": lesson}))
 
 
+# ---- where the time goes ---------------------------------------------------------------------
+
+def profile_pages(requests: int) -> None:
+    """Count each page's SQL statements and profile `requests` of it with pyinstrument, in one process.
+
+    Runs in a subprocess whose environment points at the bench database. One agent (the first
+    that can start the quiz) and the trainer are signed in through the forms on the test client;
+    statements are counted as tests/evidence/test_certificate_download.py counts them (through
+    SQLAlchemy and on the driver's cursor).
+    """
+    from pyinstrument import Profiler
+    from sqlalchemy import event
+
+    import lms.driver_statements
+    from lms import create_app
+    from lms.demo import DEMO_PASSWORD
+    from lms.extensions import db
+
+    picked = _picked(4)
+    app = create_app()
+    seen: list[str] = []
+    original = lms.driver_statements._cursor
+
+    def driver(connection, compiled, parameters):
+        seen.append(compiled.sql)
+        return original(connection, compiled, parameters)
+
+    lms.driver_statements._cursor = driver
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
+    for email in picked["emails"]:
+        agent = app.test_client()
+        _test_sign_in(agent, email, DEMO_PASSWORD)
+        token = _csrf(agent.get(f"/quizzes/{QUIZ_SLUG}").get_data(as_text=True))
+        location = agent.post(f"/quizzes/{QUIZ_SLUG}/start", data={"csrf_token": token}).headers.get("Location", "")
+        match = re.search(r"/attempts/(\d+)/questions/", location)
+        if match:
+            picked["attempt_id"] = match.group(1)
+            break
+    else:
+        raise BenchError("no picked agent could start the quiz")
+    trainer = app.test_client()
+    _test_sign_in(trainer, TRAINER, DEMO_PASSWORD)
+    for page in PAGES:
+        client = trainer if page.staff else agent
+        path = page.path.format(**picked)
+        for _ in range(3):  # warm: first-use caches, compiled statements
+            client.get(path).get_data()
+        del seen[:]
+        response = client.get(path)
+        response.get_data()
+        if response.status_code != page.status:
+            raise BenchError(f"{path}: HTTP {response.status_code}")
+        statements = list(seen)
+        profiler = Profiler(interval=0.0002)
+        start = time.perf_counter()
+        with profiler:
+            for _ in range(requests):
+                client.get(path).get_data()
+        per_request = 1000 * (time.perf_counter() - start) / requests
+        print(f"==== {page.name}: GET {path}: {len(statements)} statements, {per_request:.2f} ms per request "
+              f"(test client, profiled)")
+        for sql in statements:
+            print("    " + " ".join(sql.split())[:160])
+        print(profiler.output_text(unicode=False, color=False, show_all=False, short_mode=False))
+
+
+def _picked(count: int) -> dict:
+    """pick_agents' answer, in this process."""
+    from io import StringIO
+    from contextlib import redirect_stdout
+
+    out = StringIO()
+    with redirect_stdout(out):
+        pick_agents(count)
+    return json.loads(out.getvalue())
+
+
+def _csrf(html: str) -> str:
+    return Form(html).csrf_token
+
+
+def _test_sign_in(client, email: str, password: str) -> None:
+    """Sign in on a Flask test client through the form."""
+    token = _csrf(client.get("/login").get_data(as_text=True))
+    response = client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+    if response.status_code != 302:
+        raise BenchError(f"sign-in of {email}: HTTP {response.status_code}")
+
+
 # ---- one database --------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -297,6 +390,11 @@ def bench_database(label: str, database_url: str, settings: Settings, workdir: P
     # Twice as many as needed: some will have a recent attempt, and the quiz a cooldown.
     picked = json.loads(run_command([sys.executable, "-c", f"from bench.pages import pick_agents; "
                                      f"pick_agents({2 * settings.sessions})"], env, timeout=COMMAND_TIMEOUT)[0])
+    if settings.profile:
+        step(f"statements and profiles of each page ({settings.profile} requests each, test client):")
+        print(run_command([sys.executable, "-c", f"from bench.pages import profile_pages; "
+                                                 f"profile_pages({settings.profile})"], env,
+                          timeout=COMMAND_TIMEOUT)[0], flush=True)
     wrk = Wrk(workdir, settings.wrk_threads)
     results: list[Result] = []
     with ExitStack() as stack:
@@ -317,6 +415,7 @@ def bench_database(label: str, database_url: str, settings: Settings, workdir: P
             for _ in range(settings.trainer_sessions):
                 client = Client(app.port, HTTP_TIMEOUT)
                 sign_in(client, TRAINER, DEMO_PASSWORD)
+                client.get("/")  # the first page puts the CSRF secret into the cookie; later ones keep it
                 trainers.append({"cookie": cookie_header(client)})
             for page in PAGES:
                 if page.name not in settings.pages:
@@ -397,12 +496,14 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
                         help="only this database (repeatable; default both)")
     parser.add_argument("--page", choices=[page.name for page in PAGES], action="append", dest="pages",
                         help="only this page (repeatable; default all)")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="first count each page's statements and profile N requests of it with pyinstrument")
     args = parser.parse_args(argv)
     return Settings(agents=args.agents, sessions=args.sessions, trainer_sessions=args.trainer_sessions,
                     duration=args.duration, warmup=args.warmup, workers=args.workers, wrk_threads=args.wrk_threads,
                     connections=args.connections, dashboard_connections=args.dashboard_connections,
                     databases=tuple(args.databases or DATABASES),
-                    pages=tuple(args.pages or [page.name for page in PAGES]))
+                    pages=tuple(args.pages or [page.name for page in PAGES]), profile=args.profile)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
