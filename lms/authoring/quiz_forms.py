@@ -20,7 +20,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Reg
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from lms.content.model import DIFFICULTIES, PHASES, review_mode
-from lms.content.validate import ARTICLE
+from lms.content.validate import ARTICLE, TEACHES
 
 SLUG_RULE = Regexp(r"^[a-z0-9][a-z0-9-]*$",
                    message="Use lowercase letters, digits and hyphens, starting with a letter or digit.")
@@ -164,6 +164,10 @@ class QuestionForm(FlaskForm):
                                 description="Why the right answer is right; cite an article.")
     references = TextAreaField("References", validators=[_references_rule],
                                description="One per line, e.g. Art. 15, EDPB Guidelines 01/2022.")
+    teaches = StringField(
+        "Lesson section that teaches it", validators=[Optional(), Length(max=300), Regexp(
+            TEACHES.pattern, message="Write course/lesson-id#section, e.g. recording-calls/telling-callers#say-it-first.")],
+        description="An agent who misses the question gets a link to it. Publishing checks that the section exists.")
 
     kind = ""
     type_fields: tuple[str, ...] = ()
@@ -174,6 +178,7 @@ class QuestionForm(FlaskForm):
         self.difficulty.data, self.points.data = item.get("difficulty"), item.get("points")
         self.explanation.data = item.get("explanation")
         self.references.data = "\n".join(r for r in item.get("references") or [] if isinstance(r, str))
+        self.teaches.data = item.get("teaches") if isinstance(item.get("teaches"), str) else None
 
     def common_data(self, item: dict) -> dict:
         data: dict[str, Any] = {"id": self.id.data.strip(), "type": self.kind, "phase": self.phase.data,
@@ -188,7 +193,9 @@ class QuestionForm(FlaskForm):
         new.update(self.type_data())
         new["explanation"] = text_value(self.explanation.data)
         new["references"] = references_list(self.references.data)
-        known = set(new) | {"points"} | set(self.type_fields)
+        if text_value(self.teaches.data):
+            new["teaches"] = text_value(self.teaches.data)
+        known = set(new) | {"points", "teaches"} | set(self.type_fields)
         return {**new, **{k: v for k, v in item.items() if k not in known}}
 
 

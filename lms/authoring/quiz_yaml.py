@@ -32,7 +32,7 @@ QUIZ_KEYS = ("title", "description", "pass_mark", "time_limit_minutes", "attempt
 ATTEMPTS_KEYS = ("max", "cooldown_minutes")
 DRAW_KEYS = ("phase", "count", "types")
 COMMON_HEAD = ("id", "type", "phase", "difficulty", "points")
-COMMON_TAIL = ("explanation", "references")
+COMMON_TAIL = ("explanation", "references", "teaches")
 TYPE_KEYS = {
     "single_choice": ("prompt", "options", "correct"),
     "multiple_response": ("prompt", "options", "correct"),
