@@ -67,4 +67,4 @@ def test_trainer_filters_item_statistics_with_the_keyboard(page, app):
     # The definitions and thresholds are one keyboard press away.
     page.get_by_text("How these figures are computed, and when an item is flagged").focus()
     page.keyboard.press("Enter")
-    expect(page.get_by_text("Only items with at least 10 answers", exact=False)).to_be_visible()
+    expect(page.get_by_text("Only items drawn at least 10 times", exact=False)).to_be_visible()
