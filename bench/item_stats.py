@@ -19,7 +19,8 @@ alternation (the median is reported):
 The attempts are realistic, not copies: each is a real draw (`draw_items`),
 answered by a simulated agent whose ability sets the chance of a right answer
 to each item (wrong answers pick a wrong option, a wrong order or a weaker
-reply), graded by the LMS's own grader (`grade_responses`). 2,000 such attempts
+reply; 3% of items are left unanswered), graded by the LMS's own grader
+(`grade_responses`). 2,000 such attempts
 are generated and then reused by random agents at random times, inserted in
 batches (executemany on SQLite, COPY on PostgreSQL), not through the ORM.
 
@@ -62,6 +63,7 @@ INSERT_BATCH = 10_000  # attempts per batch (and their answers)
 REPEATS = 3
 COMMAND_TIMEOUT = 1800.0
 DIFFICULTY = {"easy": -1.0, "medium": 0.0, "hard": 1.0}
+UNANSWERED = 0.03  # the share of drawn items a synthetic agent leaves without an answer
 
 
 @dataclass(frozen=True)
@@ -123,8 +125,9 @@ def synthetic_attempts(spec: dict, rng: random.Random) -> list[tuple[list, dict,
     for _ in range(TEMPLATES):
         draw = draw_items(spec, rng)
         ability = rng.gauss(0.3, 1.0)
+        # Some items are left unanswered (skipped, or the time ran out): no saved answer, graded 0.
         responses = {position: synthetic_response(rng, ability, items[entry["item"]])
-                     for position, entry in enumerate(draw, start=1)}
+                     for position, entry in enumerate(draw, start=1) if rng.random() >= UNANSWERED}
         made.append((draw, responses, grade_responses(spec, items, draw, responses)))
     return made
 
@@ -173,6 +176,8 @@ def insert_attempts(quiz: Any, count: int, templates: list, agent_ids: Sequence[
                 "earned": grade.earned, "possible": grade.possible, "percent": grade.percent, "passed": grade.passed,
                 "phase_scores": grade.phases, "graded_version_id": version_id, "regraded_at": None})
             for position, entry in enumerate(draw, start=1):
+                if position not in responses:
+                    continue
                 item_grade = grade.items[position]
                 answers.append({"id": next_answer, "attempt_id": next_attempt, "position": position,
                                 "item_id": entry["item"], "response": responses[position],

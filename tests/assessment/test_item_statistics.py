@@ -161,6 +161,17 @@ def test_an_item_drawn_but_not_answered_counts_as_graded(app, quiz):
     assert unit(analysis, f"{SIM} · n1").figures(ALL).answers == 0  # an unanswered call reaches no decision
 
 
+def test_only_the_drawn_items_ids_count_not_keys_so_named_in_what_was_shown(app, quiz):
+    attempt = take(factories.user(Role.AGENT), quiz, {"verbal-sar": "b"})
+    # What an item shows is its question type's business; a key called "item" there is not a draw.
+    attempt.draw = [{"item": "verbal-sar", "shown": {"order": ["b", "a"], "item": "basis-first",
+                                                     "choices": {"item": ["a"]}}}]
+    db.session.commit()
+    analysis = analyse(factories.user(Role.TRAINER), quiz)
+    assert unit(analysis, "verbal-sar").figures(ALL).answers == 1
+    assert unit(analysis, "basis-first").figures(ALL).answers == 0
+
+
 # ---- flags ----------------------------------------------------------------------------------
 
 def ten_attempts(quiz, org) -> None:
