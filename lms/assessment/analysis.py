@@ -21,7 +21,8 @@ organisation's figures and the whole pool's. The groups are as many as the
 distinct responses the content allows (options, orders, paths through a call)
 times organisations, however many attempts there are; Python then expands each
 distinct response into option picks and simulation steps. A second query
-averages the phase scores per organisation. Two queries, whatever the attempts.
+averages the phase scores per organisation. Two queries, whatever the attempts
+(on PostgreSQL a third statement first turns JIT compilation off; see response_groups).
 """
 from __future__ import annotations
 
@@ -216,7 +217,7 @@ class QuizAnalysis:
         return sum(values) / len(values) if values else None
 
     def phase_summary(self, scope: int | None) -> list[dict]:
-        """Per phase: questions with answers, their mean facility and discrimination, and flagged questions."""
+        """Per phase: questions drawn, their mean facility and discrimination, and flagged questions."""
         rows = []
         for phase in PHASES:
             units = [u for u in self.questions if u.phase == phase and u.figures(scope).answers]
