@@ -80,6 +80,7 @@ def _register_blueprints(app: Flask) -> None:
     from lms.assessment.analysis_views import bp as analysis_bp
     from lms.assessment.views import bp as assessment_bp
     from lms.certification.views import bp as certification_bp
+    from lms.credentials.views import bp as credentials_bp
     from lms.evidence.branding_views import bp as branding_bp
     from lms.evidence.views import bp as evidence_bp
     from lms.jobs.views import bp as jobs_bp
@@ -95,7 +96,7 @@ def _register_blueprints(app: Flask) -> None:
     from lms.policy import Permission, can
 
     for blueprint in (main.bp, accounts_bp, audit_bp, learning_bp, assessment_bp, analysis_bp,
-                      certification_bp, reminders_bp, evidence_bp, authoring_bp,
+                      certification_bp, credentials_bp, reminders_bp, evidence_bp, authoring_bp,
                       branding_bp, jobs_bp, mfa_bp, erasure_bp, data_requests_bp, my_data_bp,
                       privacy_notice_bp, privacy_record_bp, breaches_bp):
         app.register_blueprint(blueprint)

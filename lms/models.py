@@ -8,6 +8,7 @@ from lms.assessment.models import Answer, Attempt  # noqa: F401
 from lms.certification.models import Assignment, Award, Enrolment, Programme, ProgrammeVersion, Recertification  # noqa: F401,E501
 from lms.reminders.models import Message  # noqa: F401
 from lms.evidence.models import Certificate  # noqa: F401
+from lms.credentials.models import OpenBadge  # noqa: F401
 from lms.authoring.models import Draft, DraftImage  # noqa: F401
 from lms.evidence.branding import Branding  # noqa: F401
 from lms.privacy.requests import DataRequest  # noqa: F401

@@ -165,6 +165,16 @@ ENDPOINTS: Final[dict[str, Access | Permission]] = {
     "evidence.transcript_pdf": SIGNED_IN,  # record rule: can_view_user (an agent: their own)
     "evidence.verify_start": PUBLIC,
     "evidence.verify": PUBLIC,
+    # Open Badges (lms/credentials): the award page and downloads follow can_view_award; the wallet
+    # link (an unguessable credential id), the status lists, the JWKS and the DID document are public.
+    "credentials.award": SIGNED_IN,  # record rule: can_view_award
+    "credentials.badge_json": SIGNED_IN,  # the same
+    "credentials.badge_jwt": SIGNED_IN,  # the same
+    "credentials.badge_png": SIGNED_IN,  # the same
+    "credentials.wallet": PUBLIC,
+    "credentials.status_list_credential": PUBLIC,
+    "credentials.jwks": PUBLIC,
+    "credentials.did_document": PUBLIC,
     # GDPR Art. 15: one's own data, and an admin's download for a person (record rule: can_view_user).
     "my_data.overview": SIGNED_IN,
     "my_data.download": SIGNED_IN,

@@ -13,3 +13,6 @@ _signals = Namespace()
 
 # sender: the acting User or None; user=the User created, changed, deactivated or reactivated.
 user_saved = _signals.signal("user-saved")
+# sender: the acting User or None (issued automatically); award=the Award issued or revoked.
+award_issued = _signals.signal("award-issued")
+award_revoked = _signals.signal("award-revoked")

@@ -118,6 +118,14 @@ EXPECTED: dict[str, set[Role] | str] = {
     "evidence.transcript_pdf": EVERYONE,  # and then the record rule (tests/evidence)
     "evidence.verify_start": "public",
     "evidence.verify": "public",
+    "credentials.award": EVERYONE,  # and then the record rule (tests/credentials)
+    "credentials.badge_json": EVERYONE,
+    "credentials.badge_jwt": EVERYONE,
+    "credentials.badge_png": EVERYONE,
+    "credentials.wallet": "public",
+    "credentials.status_list_credential": "public",
+    "credentials.jwks": "public",
+    "credentials.did_document": "public",
     "my_data.overview": EVERYONE,
     "my_data.download": EVERYONE,
     "my_data.download_for": {Role.ADMIN},  # and then the record rule (tests/privacy)
@@ -283,6 +291,14 @@ def _urls(app: Flask, world) -> dict[str, list[tuple[str, str]]]:
         "evidence.transcript_pdf": [("GET", "/people/999999/transcript.pdf")],
         "evidence.verify_start": [("GET", "/verify")],
         "evidence.verify": [("GET", "/verify/unknown-code")],
+        "credentials.award": [("GET", "/awards/999999/badge")],
+        "credentials.badge_json": [("GET", "/awards/999999/badge.json")],
+        "credentials.badge_jwt": [("GET", "/awards/999999/badge.jwt")],
+        "credentials.badge_png": [("GET", "/awards/999999/badge.png")],
+        "credentials.wallet": [("GET", "/credentials/00000000-0000-4000-8000-000000000000")],
+        "credentials.status_list_credential": [("GET", "/credentials/status/999")],
+        "credentials.jwks": [("GET", "/.well-known/jwks.json")],
+        "credentials.did_document": [("GET", "/.well-known/did.json")],
         "my_data.overview": [("GET", "/account/my-data")],
         # The ZIP itself renders a signed PDF: tests/privacy downloads it; here, no such person.
         "my_data.download": [("GET", "/account/my-data.zip")],

@@ -310,6 +310,7 @@ def _issue(enrolment: Enrolment, states: list[RequirementState], at: datetime) -
     refresh_snapshot(enrolment)
     record("award.issued", actor=None, target=award, user_id=enrolment.user_id,
            programme=enrolment.programme.slug, valid_until=valid_until.isoformat(), evidence=award.evidence)
+    signals.award_issued.send(None, award=award)
     return award
 
 
@@ -347,6 +348,7 @@ def revoke(actor: User, award: Award, reason: str) -> None:
     for enrolment in db.session.scalars(select(Enrolment).where(Enrolment.current_award_id == award.id)):
         refresh_snapshot(enrolment)
     record("award.revoked", actor=actor, target=award, user_id=award.user_id, reason=reason)
+    signals.award_revoked.send(actor, award=award)
 
 
 REISSUED = "re-issued"
@@ -374,6 +376,8 @@ def reissue(actor: User, award: Award) -> Award:
         refresh_snapshot(enrolment)
     record("award.revoked", actor=actor, target=award, user_id=award.user_id, reason=REISSUED)
     record("award.reissued", actor=actor, target=new, user_id=new.user_id, replaces=award.id)
+    signals.award_revoked.send(actor, award=award)
+    signals.award_issued.send(actor, award=new)
     return new
 
 

@@ -10,6 +10,7 @@ from lms.accounts.models import User
 from lms.audit.services import record
 from lms.certification.models import Award
 from lms.clock import now
+from lms.credentials import verification as badge_verification
 from lms.evidence import certificates, transcript
 from lms.evidence.pdf import RenderError
 from lms.evidence.signing import SigningError
@@ -80,7 +81,8 @@ def transcript_pdf(user_id: int):
 @bp.route("/verify", methods=["GET", "POST"])
 @limiter.limit("30 per minute")
 def verify_start():
-    """Enter a code, or upload a PDF to learn whether it is genuine and still valid."""
+    """Enter a code, or upload a PDF or an Open Badge (or paste a badge) to learn whether it is
+    genuine and still valid."""
     limiter.check()
     result = None
     error = None
@@ -90,12 +92,17 @@ def verify_start():
     if request.method == "POST":
         upload = request.files.get("file")
         data = upload.read() if upload else b""  # MAX_CONTENT_LENGTH bounds it (a 413 beyond)
+        if not data:  # an Open Badge pasted as text (the signed JWT, or its JSON)
+            data = request.form.get("credential", "").strip().encode()
         if not data:
-            error = "Choose the certificate's PDF file."
-        elif not data.startswith(b"%PDF-"):
-            error = "That is not a PDF certificate."
-        else:
+            error = "Choose the certificate's PDF or the badge's file, or paste the badge."
+        elif data.startswith(b"%PDF-"):
             result = certificates.verify_file(data)
+        else:
+            try:
+                result = badge_verification.verify_badge(data)
+            except badge_verification.Unreadable as exc:
+                error = str(exc)
         db.session.rollback()  # the check writes nothing
     # A file refused, or not one of ours (an altered certificate, or one built to break a
     # PDF reader: it is never parsed), is a 400 that a script can tell from a verified file.
