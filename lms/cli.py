@@ -514,3 +514,8 @@ def jobs_run_pending() -> None:
         state = run_in_context(app, job_id)
         click.echo(f"Job {job_id}: {state.value if state else 'taken by another worker'}.")
     click.echo(f"{len(job_ids)} queued job(s) run.")
+
+
+from lms.xapi.cli import xapi_group  # noqa: E402  (its own module, like the other domains' work)
+
+lms_cli.add_command(xapi_group)

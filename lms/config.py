@@ -130,6 +130,20 @@ class BaseConfig:
     # (comma-separated addresses, e.g. an archive mailbox outside the company).
     AUDIT_CHECKPOINT_RECIPIENTS = os.environ.get("AUDIT_CHECKPOINT_RECIPIENTS", "")
 
+    # xAPI statements to a learning record store (lms/xapi/). XAPI_LRS_URL is the LRS's xAPI
+    # endpoint (statements go to <it>/statements); empty: statements wait in the outbox (and are
+    # exported as NDJSON) but nothing is sent. The actors' pseudonyms are an HMAC keyed with
+    # XAPI_PSEUDONYM_KEY (derived from SECRET_KEY when empty: set it so they survive a rotation).
+    XAPI_LRS_URL = os.environ.get("XAPI_LRS_URL", "")
+    XAPI_LRS_KEY = os.environ.get("XAPI_LRS_KEY", "")
+    XAPI_LRS_SECRET = os.environ.get("XAPI_LRS_SECRET", "")
+    XAPI_PSEUDONYM_KEY = os.environ.get("XAPI_PSEUDONYM_KEY", "")
+    XAPI_SEND_SECONDS = float(os.environ.get("XAPI_SEND_SECONDS", "60"))  # beat's interval; 0: never
+    XAPI_BATCH_SIZE = int(os.environ.get("XAPI_BATCH_SIZE", "100"))
+    XAPI_RETRY_SECONDS = float(os.environ.get("XAPI_RETRY_SECONDS", "60"))  # doubles after each failure
+    XAPI_MAX_ATTEMPTS = int(os.environ.get("XAPI_MAX_ATTEMPTS", "10"))  # then only the admin's Retry
+    XAPI_TIMEOUT_SECONDS = float(os.environ.get("XAPI_TIMEOUT_SECONDS", "10"))
+
     # Second factors (lms/mfa/). Roles that must use one everywhere (comma-separated role
     # names); each organisation can add roles for its own people. TOTP secrets are encrypted
     # with a key derived from MFA_ENCRYPTION_KEY, or from SECRET_KEY when that is empty.

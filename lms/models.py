@@ -15,4 +15,5 @@ from lms.privacy.requests import DataRequest  # noqa: F401
 from lms.jobs.models import Job, JobFile  # noqa: F401
 from lms.mfa.models import Passkey, RecoveryCode, TotpFactor, WebAuthnChallenge  # noqa: F401
 from lms.privacy.breaches import Breach  # noqa: F401
+from lms.xapi.models import XapiStatement  # noqa: F401
 from lms.sso.models import SsoConnection, SsoIdentity  # noqa: F401

@@ -186,6 +186,10 @@ ENDPOINTS: Final[dict[str, Access | Permission]] = {
     "jobs.export_retry": Permission.EXPORT_EVIDENCE,
     "branding.edit": Permission.MANAGE_BRANDING,
     "reminders.outbox": Permission.MANAGE_USERS,  # e-mails name agents and their status: admins only
+    # The xAPI outbox holds every agent's learning record (pseudonymous, but answers included): admins only.
+    "xapi.outbox_page": Permission.MANAGE_USERS,
+    "xapi.retry": Permission.MANAGE_USERS,
+    "xapi.export_ndjson": Permission.MANAGE_USERS,
     # The quiz and call-simulation editor, and the preview of a draft quiz.
     "authoring.quiz_new": Permission.AUTHOR_CONTENT,
     "authoring.quiz_edit": Permission.AUTHOR_CONTENT,

@@ -13,6 +13,14 @@ _signals = Namespace()
 
 # sender: the acting User or None; user=the User created, changed, deactivated or reactivated.
 user_saved = _signals.signal("user-saved")
+
+# Learning events (lms/xapi turns each into xAPI statements in the same transaction).
+# sender: the agent; version=the CourseVersion, lesson=the Lesson they finished reading.
+lesson_completed = _signals.signal("lesson-completed")
+# sender: the agent; attempt=the Attempt just started (not a resumed one).
+attempt_started = _signals.signal("attempt-started")
+# sender: the agent; attempt=the Attempt just graded (submitted, or closed at its time limit).
+attempt_finished = _signals.signal("attempt-finished")
 # sender: the acting User or None (issued automatically); award=the Award issued or revoked.
 award_issued = _signals.signal("award-issued")
 award_revoked = _signals.signal("award-revoked")

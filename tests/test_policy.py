@@ -130,6 +130,9 @@ EXPECTED: dict[str, set[Role] | str] = {
     "my_data.download": EVERYONE,
     "my_data.download_for": {Role.ADMIN},  # and then the record rule (tests/privacy)
     "reminders.outbox": {Role.ADMIN},
+    "xapi.outbox_page": {Role.ADMIN},
+    "xapi.retry": {Role.ADMIN},
+    "xapi.export_ndjson": {Role.ADMIN},
     # Exports: then the record rules (own jobs, scoped auditor's partner only; tests/jobs).
     "jobs.export_list": {Role.TRAINER, Role.AUDITOR, Role.ADMIN},
     "jobs.export_detail": {Role.TRAINER, Role.AUDITOR, Role.ADMIN},
@@ -315,6 +318,9 @@ def _urls(app: Flask, world) -> dict[str, list[tuple[str, str]]]:
         # auditor; the other partner's agent is a 404 for that auditor (checked below).
         "certification.person": [("GET", f"/people/{p['partner_agent'].id}")],
         "reminders.outbox": [("GET", "/admin/outbox")],
+        "xapi.outbox_page": [("GET", "/admin/xapi")],
+        "xapi.retry": [("POST", "/admin/xapi/retry")],
+        "xapi.export_ndjson": [("POST", "/admin/xapi/export")],
         # A POST for no organisation (or one out of scope) is a 404; tests/jobs covers the rest.
         "jobs.export_list": [("GET", "/exports"), ("POST", "/exports")],
         "jobs.export_detail": [("GET", "/exports/999999")],

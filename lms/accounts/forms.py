@@ -80,6 +80,10 @@ class OrganisationForm(FlaskForm):
         option_widget=CheckboxInput(),
         description="People here with these roles must use an authenticator app or a passkey to sign in, "
                     "in addition to the roles the whole site requires.")
+    xapi_identify_by_email = BooleanField(
+        "Identify people by e-mail in xAPI statements",
+        description="Off: statements sent to the learning record store name each person by a pseudonymous id. "
+                    "On: by their e-mail address (mbox), for an LRS that must match people by address.")
 
 
 class UserSearchForm(FlaskForm):

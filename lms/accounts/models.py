@@ -5,7 +5,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.clock import UTCDateTime, now
@@ -49,6 +49,9 @@ class Organisation(db.Model):
     # Roles (comma-separated values) whose people here must use a second factor, on top of
     # MFA_REQUIRED_ROLES (lms.mfa.services.mfa_required).
     mfa_required_roles: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    # xAPI statements (lms/xapi) name this organisation's people by e-mail (mbox) instead of a
+    # pseudonymous account: only where the organisation asked for it, as its LRS must match people.
+    xapi_identify_by_email: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
     def __repr__(self) -> str:

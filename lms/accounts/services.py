@@ -584,6 +584,7 @@ class OrganisationData:
     contract_reference: str = ""
     contact_email: str = ""
     mfa_required_roles: str = ""  # comma-separated role values (lms.mfa.services.mfa_required)
+    xapi_identify_by_email: bool = False  # xAPI actors by e-mail instead of a pseudonym (lms/xapi)
 
 
 def save_organisation(actor: User | None, data: OrganisationData, org: Organisation | None = None) -> Organisation:
@@ -599,7 +600,7 @@ def save_organisation(actor: User | None, data: OrganisationData, org: Organisat
     new = {"name": name, "kind": data.kind, "country": data.country.strip().upper(),
            "contract_reference": data.contract_reference.strip(),
            "contact_email": normalise_email(data.contact_email),
-           "mfa_required_roles": data.mfa_required_roles}
+           "mfa_required_roles": data.mfa_required_roles, "xapi_identify_by_email": data.xapi_identify_by_email}
     if org is None:
         org = Organisation(**new)
         db.session.add(org)

@@ -356,7 +356,8 @@ def organisation_new(org_id: int | None = None):
         data = services.OrganisationData(
             name=form.name.data, kind=OrganisationKind(form.kind.data), country=form.country.data,
             contract_reference=form.contract_reference.data or "", contact_email=form.contact_email.data or "",
-            mfa_required_roles=",".join(sorted(form.mfa_required_roles.data or [])))
+            mfa_required_roles=",".join(sorted(form.mfa_required_roles.data or [])),
+            xapi_identify_by_email=bool(form.xapi_identify_by_email.data))
         try:
             org = services.save_organisation(current_user, data, org)
         except services.AccountError as exc:

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, bindparam, select, text, update
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.datastructures import MultiDict
 
+from lms import signals
 from lms.accounts.models import User
 from lms.assessment.models import Answer, Attempt, AttemptStatus
 from lms.assessment.question_types import CriticalReply, Grade, question_type
@@ -160,6 +161,7 @@ def start_attempt(agent: User, quiz: Quiz, rng: random.Random | None = None) -> 
     note_activity(agent, quiz=quiz.slug)
     record("attempt.started", actor=agent, target=attempt, quiz=quiz.slug,
            version=version.content_hash[:12], items=len(attempt.draw))
+    signals.attempt_started.send(agent, attempt=attempt)
     return attempt
 
 
@@ -335,6 +337,7 @@ def _finish(attempt: Attempt, status: AttemptStatus, at: datetime | None = None)
     answers_by_position(attempt)
     attempt.finished_at = at or now()
     apply_grade(attempt, attempt.quiz_version)
+    signals.attempt_finished.send(attempt.user, attempt=attempt)
     # A passed quiz may complete a programme: certification decides (and audits) an award.
     from lms.certification.services import evaluate
 

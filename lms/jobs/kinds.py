@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from lms.jobs import exports
 from lms.jobs.context import JobContext, OutputFile
 from lms.privacy import erasure_job
+from lms.xapi import export as xapi_export
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,10 @@ def get(name: str) -> JobKind | None:
     return _REGISTRY.get(name)
 
 
+def all_kinds() -> list[JobKind]:
+    return list(_REGISTRY.values())
+
+
 def export_kinds() -> list[JobKind]:
     """The kinds people start from the exports page, in the order the form lists them."""
     return [_REGISTRY[name] for name in exports.EXPORT_KINDS if name in _REGISTRY]
@@ -41,3 +46,4 @@ def export_kinds() -> list[JobKind]:
 register(JobKind(exports.CERTIFICATES_ZIP, "All certificates (ZIP with manifest)", exports.certificates_zip))
 register(JobKind(exports.EVIDENCE_PACK, "Evidence pack (PDF, JSON and roster CSV)", exports.evidence_pack))
 register(JobKind(erasure_job.KIND, "Erasure of personal data (Art. 17)", erasure_job.run_erasure))
+register(JobKind(xapi_export.KIND, xapi_export.LABEL, xapi_export.ndjson_export))

@@ -3,7 +3,7 @@
 The work belongs to its domain (the sealer to audit, reminders to reminders, ...); this module
 only says when. Every entry is safe to run twice at once or to miss once: the sealer takes its own
 lock, reminders and retention remember what they did, closing attempts and handing over jobs are
-conditional updates. So two beats by mistake, or a worker restarted mid-task, cost nothing but time.
+conditional updates, and so is claiming xAPI statements to send. So two beats by mistake, or a worker restarted mid-task, cost nothing but time.
 
 Each piece of work runs in the app's context, as a job does, and returns one line for the log.
 """
@@ -25,6 +25,7 @@ from lms.jobs import services
 from lms.jobs.runner import submit
 from lms.privacy.retention import run_retention
 from lms.reminders import services as reminders
+from lms.xapi.delivery import send_pending as send_xapi_statements
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,10 @@ def apply_retention() -> str:
     return run_retention().summary()
 
 
+def send_xapi() -> str:
+    return send_xapi_statements().summary()
+
+
 def stranded_after(config: Mapping[str, Any]) -> timedelta:
     """How long a queued job waits before it is handed over again: past the longest retry backoff."""
     longest_backoff = config["JOBS_RETRY_BACKOFF_SECONDS"] * 2 ** max(config["JOBS_AUTO_RETRIES"] - 1, 0)
@@ -86,6 +91,7 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("lms.jobs.hand_over_stranded", hand_over_stranded_jobs, lambda c: 60.0),
     Periodic("lms.reminders.send", send_reminders, daily_at),
     Periodic("lms.retention.run", apply_retention, daily_at),
+    Periodic("lms.xapi.send", send_xapi, lambda c: c["XAPI_SEND_SECONDS"] or None),
 )
 
 

@@ -47,7 +47,7 @@ def export_list():
 
 
 def _labels() -> dict[str, str]:
-    return {k.name: k.label for k in kinds.export_kinds()}
+    return {k.name: k.label for k in kinds.all_kinds()}
 
 
 @bp.route("/<int:job_id>")

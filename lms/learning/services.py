@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from lms import signals
 from lms.accounts.models import User
 from lms.clock import now
 from lms.extensions import db
@@ -30,6 +31,7 @@ def complete_lesson(agent: User, version: CourseVersion, lesson: Lesson) -> None
     progress.course_version_id = version.id
     progress.completed_at = now()
     db.session.flush()
+    signals.lesson_completed.send(agent, version=version, lesson=lesson)
     from lms.certification.services import evaluate, note_activity
 
     note_activity(agent, course=version.course.slug)
