@@ -20,7 +20,10 @@ class OpenBadge(db.Model):
     award_id: Mapped[int] = mapped_column(ForeignKey("award.id"), unique=True)
     # The credential's id without "urn:uuid:"; 122 random bits, so it also names the wallet link.
     credential_uuid: Mapped[str] = mapped_column(String(36), unique=True)
-    jwt: Mapped[str] = mapped_column(Text)  # the compact JWS, exactly as signed
+    # The compact JWS, exactly as signed. None once the holder's data was erased: it holds a salted
+    # hash of their e-mail. Its SHA-256 stays, so a copy they kept still verifies.
+    jwt: Mapped[str | None] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
     key_id: Mapped[str] = mapped_column(String(100))  # the issuer key's JWK thumbprint, so keys can rotate
     status_list: Mapped[int] = mapped_column(Integer)
     status_index: Mapped[int] = mapped_column(Integer)

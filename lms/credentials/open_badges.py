@@ -150,22 +150,38 @@ def payload(token: str) -> dict[str, Any]:
     return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
 
 
+def token_sha256(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+class BadgeErased(LookupError):
+    """The holder's data was erased (Art. 17): their badge is deleted and none is signed again."""
+
+
 def credential_of(badge: OpenBadge) -> dict[str, Any]:
     """The credential a badge carries, without the JWT's registered claims."""
+    if badge.jwt is None:
+        raise BadgeErased(f"the badge of award {badge.award_id} was deleted with its holder's data")
     return {k: v for k, v in payload(badge.jwt).items() if k not in REGISTERED_CLAIMS}
 
 
 def issue(award: Award, actor=None) -> OpenBadge:
-    """Sign and store the award's Open Badge (once; the stored one after that). Flushes."""
+    """Sign and store the award's Open Badge (once; the stored one after that). Flushes.
+
+    Raises BadgeErased for a holder whose data was erased: their badge is gone, and a new one
+    would only carry their pseudonym; the award still verifies by its code.
+    """
     existing = db.session.scalar(select(OpenBadge).where(OpenBadge.award_id == award.id))
-    if existing is not None:
+    if existing is not None and existing.jwt is not None:
         return existing
+    if existing is not None or award.user.erased_at is not None:
+        raise BadgeErased(f"the badge of award {award.id} was deleted with its holder's data")
     key = keys.issuer_key()
     credential_uuid = str(uuid.uuid4())
     token = sign(build_credential(award, credential_uuid, secrets.token_hex(16)), key)
     number, index = status_list.place(award.id)
-    badge = OpenBadge(award=award, credential_uuid=credential_uuid, jwt=token, key_id=key.kid,
-                      status_list=number, status_index=index)
+    badge = OpenBadge(award=award, credential_uuid=credential_uuid, jwt=token, sha256=token_sha256(token),
+                      key_id=key.kid, status_list=number, status_index=index)
     db.session.add(badge)
     db.session.flush()
     record("open_badge.issued", actor=actor, target=badge, award_id=award.id, key_id=key.kid,

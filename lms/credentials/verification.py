@@ -20,7 +20,7 @@ from sqlalchemy import select
 from lms.certification.models import Award
 from lms.credentials import baking, keys
 from lms.credentials.models import OpenBadge
-from lms.credentials.open_badges import credential_of
+from lms.credentials.open_badges import credential_of, token_sha256
 from lms.evidence.certificates import award_status
 from lms.extensions import db
 
@@ -108,6 +108,10 @@ def verify_badge(data: bytes) -> BadgeVerification:
         credential_id = document.get("id") if isinstance(document.get("id"), str) else ""
         badge = db.session.scalar(select(OpenBadge).where(
             OpenBadge.credential_uuid == credential_id.removeprefix("urn:uuid:")[:36]))
+        if badge is not None and badge.jwt is None:
+            return BadgeVerification(False, message="The holder of this badge had their data erased, so its JSON "
+                                                    "cannot be compared any more. Check the signed badge (the "
+                                                    ".jwt file or the badge image) instead.")
         if badge is None or credential_of(badge) != document:
             return BadgeVerification(False, message="This credential JSON is not one we issued, or it has been "
                                                     "altered (it matches none of ours).")
@@ -122,7 +126,7 @@ def verify_badge(data: bytes) -> BadgeVerification:
         jws.deserialize_compact(token, key.key, algorithms=[keys.ALGORITHM])
     except (JoseError, ValueError, binascii.Error):
         return BadgeVerification(False, message=NOT_OURS)
-    badge = db.session.scalar(select(OpenBadge).where(OpenBadge.jwt == token))
+    badge = db.session.scalar(select(OpenBadge).where(OpenBadge.sha256 == token_sha256(token)))
     if badge is None:  # signed with our key, yet not a badge this database issued (another deployment's?)
         return BadgeVerification(False, message="This credential is signed with our key but is not one we "
                                                 "issued. Tell your administrator.")

@@ -42,6 +42,15 @@ def _download(award: Award, badge: OpenBadge, kind: str, body: bytes | str, mime
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
+@bp.errorhandler(open_badges.BadgeErased)
+def _erased(_: open_badges.BadgeErased):
+    db.session.rollback()
+    return render_template(
+        "errors/error.html", code=410, title="This Open Badge was deleted",
+        text="Its holder's personal data was erased at their request. The award still verifies by its code, "
+             "and a copy of the badge they kept still checks as genuine."), 410
+
+
 def wallet_link(badge: OpenBadge) -> str:
     return external_url("credentials.wallet", credential_uuid=badge.credential_uuid)
 
@@ -93,6 +102,8 @@ def wallet(credential_uuid: str):
     badge = db.session.scalar(select(OpenBadge).where(OpenBadge.credential_uuid == credential_uuid[:36]))
     if badge is None:
         abort(404)
+    if badge.jwt is None:
+        raise open_badges.BadgeErased(credential_uuid)
     if request.accept_mimetypes.best_match([open_badges.MEDIA_TYPE, "application/json", JSON_LD]) == open_badges.MEDIA_TYPE:
         return Response(badge.jwt, mimetype=open_badges.MEDIA_TYPE)
     envelope = {"@context": "https://www.w3.org/ns/credentials/v2", "id": f"data:{open_badges.MEDIA_TYPE},{badge.jwt}",

@@ -28,6 +28,7 @@ from lms.audit.models import AuditEvent, AuditPersonal, ProbeTally
 from lms.audit.services import erase_personal_data, personal_rows_of, record
 from lms.certification.models import Award, Enrolment
 from lms.clock import now
+from lms.credentials.models import OpenBadge
 from lms.evidence.models import Certificate
 from lms.extensions import db
 from lms.jobs.models import Job, JobFile
@@ -166,6 +167,11 @@ CLASSES: tuple[_Class, ...] = (
                                                                      Certificate.pdf.is_not(None))),
            _delete(lambda p: update(Certificate).where(Certificate.award_id.in_(
                select(Award.id).where(Award.user_id == p.id))).values(pdf=None))),
+    _Class("Stored Open Badges (a salted hash of their e-mail)",
+           "deleted; their SHA-256 stays, so a badge the person kept still verifies",
+           lambda p: _count(select(OpenBadge.id).join(Award).where(Award.user_id == p.id, OpenBadge.jwt.is_not(None))),
+           _delete(lambda p: update(OpenBadge).where(OpenBadge.award_id.in_(
+               select(Award.id).where(Award.user_id == p.id))).values(jwt=None))),
     _Class("Export files of their organisation (they may list them)", "deleted; they can be exported again",
            lambda p: _count(_own_exports(p)),
            _delete(lambda p: delete(JobFile).where(JobFile.id.in_(_own_exports(p))))),

@@ -111,3 +111,24 @@ def test_a_png_without_a_badge_and_a_broken_png_are_400(app, certified, client):
     assert "holds no Open Badges credential" in _upload(client, plain, "x.png").get_data(as_text=True)
     cut = _upload(client, plain[:100], "x.png")
     assert cut.status_code == 400 and "cut short" in cut.get_data(as_text=True)
+
+
+def test_erasure_deletes_the_badge_and_a_kept_copy_still_verifies(app, certified, client, login_as):
+    from lms.privacy.erasure import erase
+
+    kept = _badge().jwt
+    kept_json = json.dumps(credential_of(_badge()))
+    admin = factories.user(Role.ADMIN, certified["partner"])
+    report = erase(certified["agent"], requested_by=admin, reference="DSR-7")
+    db.session.commit()
+    assert {e.what: e.count for e in report.goes}["Stored Open Badges (a salted hash of their e-mail)"] == 1
+    db.session.expire_all()
+    assert _badge().jwt is None and len(_badge().sha256) == 64
+    page = _paste(client, kept).get_data(as_text=True)
+    assert "Valid certificate" in page and "whose data was erased" in page
+    assert "data erased" in _paste(client, kept_json).get_data(as_text=True)
+    gone = client.get(f"/credentials/{_badge().credential_uuid}")
+    assert gone.status_code == 410
+    login_as(admin)
+    assert client.get(f"/awards/{certified['award'].id}/badge.jwt").status_code == 410
+    assert db.session.scalars(select(OpenBadge)).one().jwt is None  # nothing signed again
