@@ -384,9 +384,17 @@ def bench_database(label: str, database_url: str, settings: Settings, workdir: P
         print(f"[{label} {time.monotonic() - started:5.1f} s] {message}", flush=True)
 
     env = app_env(database_url)
-    step(f"migrating, loading content, `lms demo --agents {settings.agents}`")
+    # Each web worker runs the periodic audit sealer (the "thread" runner). Without a signing key
+    # it would read every unsealed event, fail to sign and start again every 10 s, inside the
+    # workers being measured; with one, the demo's events are sealed here first, and the workers'
+    # sealers find only the few new events of sign-ins, as in a running deployment.
+    env.update(SIGNING_KEY_PATH=str(workdir / f"{label}-signing" / "key.pem"),
+               SIGNING_CERT_PATH=str(workdir / f"{label}-signing" / "cert.pem"))
+    step(f"migrating, loading content, a signing key, `lms demo --agents {settings.agents}`, sealing")
     migrate_and_load_content(env, timeout=COMMAND_TIMEOUT)
+    run_command(flask("lms", "evidence", "dev-key"), env, timeout=COMMAND_TIMEOUT)
     run_command(flask("lms", "demo", "--agents", str(settings.agents)), env, timeout=COMMAND_TIMEOUT)
+    run_command(flask("lms", "audit", "seal"), env, timeout=COMMAND_TIMEOUT)
     # Twice as many as needed: some will have a recent attempt, and the quiz a cooldown.
     picked = json.loads(run_command([sys.executable, "-c", f"from bench.pages import pick_agents; "
                                      f"pick_agents({2 * settings.sessions})"], env, timeout=COMMAND_TIMEOUT)[0])
