@@ -1,7 +1,7 @@
 """open badges: a badge's SHA-256, so that its JWS can be deleted when the holder's data is erased
 
 Revision ID: 1c4b8f2d9e53
-Revises: 0b3a9e1c7d42
+Revises: c4d5e6f7a821
 Create Date: 2026-12-05 22:30:00.000000
 
 The stored JWS holds a salted hash of the holder's e-mail. Erasure (Art. 17) deletes it, as it
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '1c4b8f2d9e53'
-down_revision = '0b3a9e1c7d42'
+down_revision = 'c4d5e6f7a821'
 branch_labels = None
 depends_on = None
 
