@@ -6,7 +6,7 @@ FLASK  := $(VENV)/bin/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test bench load install dev-install setup check-content clean
+.PHONY: run test bench load install dev-install setup check-content clean oidc-demo
 
 run: setup  ## migrate, load content, create demo accounts, serve on http://127.0.0.1:5000
 	$(FLASK) run --host $(HOST) --port $(PORT)
@@ -32,6 +32,11 @@ bench: dev-install  ## benchmarks against a bare baseline measured in the same r
 
 load: dev-install  ## the load and fault suite on PostgreSQL (L1 200 agents for 5 min, L2 a worker killed mid-submit)
 	$(PY) bench/load.py
+
+oidc-demo: install  ## beside `make run`: a demo OpenID Provider on http://127.0.0.1:4000 for Atlas Customer Care
+	cd tests/sso/provider && (test -d node_modules/oidc-provider || npm ci --no-audit --no-fund)
+	$(FLASK) sso demo-connection --issuer http://127.0.0.1:4000
+	cd tests/sso/provider && PORT=4000 node server.js demo.json
 
 check-content: install
 	$(FLASK) lms content check

@@ -47,6 +47,8 @@ class Permission(str, enum.Enum):
     VIEW_PROCESSING_RECORD = "view_processing_record"
     # The breach register (Art. 33(5)): the controller's incidents and its notification decisions.
     MANAGE_BREACHES = "manage_breaches"
+    # Organisations' single sign-on connections: who their IdP may sign in, and with what secret.
+    MANAGE_SSO = "manage_sso"
 
 
 class Access(str, enum.Enum):
@@ -81,6 +83,7 @@ GRANTS: Final[dict[Permission, frozenset[Role]]] = {
     Permission.MANAGE_DATA_REQUESTS: frozenset({Role.ADMIN}),
     Permission.VIEW_PROCESSING_RECORD: frozenset({Role.ADMIN}),
     Permission.MANAGE_BREACHES: frozenset({Role.ADMIN}),
+    Permission.MANAGE_SSO: frozenset({Role.ADMIN}),
 }
 
 ENDPOINTS: Final[dict[str, Access | Permission]] = {
@@ -228,6 +231,14 @@ ENDPOINTS: Final[dict[str, Access | Permission]] = {
     "breaches.breach_list": Permission.MANAGE_BREACHES,
     "breaches.breach_new": Permission.MANAGE_BREACHES,
     "breaches.breach_edit": Permission.MANAGE_BREACHES,
+    # Single sign-on (lms/sso). The IdP's answer is public: its state, in this browser's signed
+    # session, and the id_token it leads to are the credential. Connections are admins' for now.
+    "sso.callback": PUBLIC,
+    "sso.signed_out": PUBLIC,
+    "sso.connection_list": Permission.MANAGE_SSO,
+    "sso.connection_new": Permission.MANAGE_SSO,
+    "sso.connection_edit": Permission.MANAGE_SSO,
+    "sso.connection_delete": Permission.MANAGE_SSO,
 }
 
 # Reachable by a signed-in person whose role requires a second factor that their session has

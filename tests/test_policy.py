@@ -163,6 +163,13 @@ EXPECTED: dict[str, set[Role] | str] = {
     "breaches.breach_list": {Role.ADMIN},
     "breaches.breach_new": {Role.ADMIN},
     "breaches.breach_edit": {Role.ADMIN},
+    # Single sign-on: the IdP's answer and the way back from its logout are public.
+    "sso.callback": "public",
+    "sso.signed_out": "public",
+    "sso.connection_list": {Role.ADMIN},
+    "sso.connection_new": {Role.ADMIN},
+    "sso.connection_edit": {Role.ADMIN},
+    "sso.connection_delete": {Role.ADMIN},
 }
 
 
@@ -172,7 +179,7 @@ JSON_ONLY = {"assessment.autosave"}
 # empty answer is refused (400), and so is a call with no sign-in under way (401); neither is
 # a redirect or a denial.
 REFUSES_EMPTY_CREDENTIAL = {"mfa.passkey_verify_options", "mfa.passkey_verify", "mfa.passkey_sign_in",
-                            "mfa.passkey_register"}
+                            "mfa.passkey_register", "sso.callback"}
 
 
 def test_every_endpoint_declares_a_rule(app: Flask):
@@ -349,6 +356,12 @@ def _urls(app: Flask, world) -> dict[str, list[tuple[str, str]]]:
         "breaches.breach_list": [("GET", "/admin/breaches")],
         "breaches.breach_new": [("GET", "/admin/breaches/new"), ("POST", "/admin/breaches/new")],
         "breaches.breach_edit": [("GET", "/admin/breaches/999999")],
+        "sso.callback": [("GET", "/sso/callback?code=x&state=y")],
+        "sso.signed_out": [("GET", "/sso/signed-out")],
+        "sso.connection_list": [("GET", "/admin/sso")],
+        "sso.connection_new": [("GET", "/admin/sso/new"), ("POST", "/admin/sso/new")],
+        "sso.connection_edit": [("GET", "/admin/sso/999999")],
+        "sso.connection_delete": [("GET", "/admin/sso/999999/delete"), ("POST", "/admin/sso/999999/delete")],
     }
     # Attempts of an agent in the same organisation and of one in another: nobody but
     # their owner reaches them (tests/assessment covers the owner's own).

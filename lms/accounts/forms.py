@@ -12,8 +12,12 @@ from lms.accounts.passwords import MAX_LENGTH
 
 class LoginForm(FlaskForm):
     email = EmailField("E-mail", validators=[InputRequired(), Length(max=254)],
+                       description="If your organisation signs you in with its own account (single sign-on), "
+                                   "enter your work e-mail and choose Sign in: no password is needed here.",
                        render_kw={"autocomplete": "username"})
-    password = PasswordField("Password", validators=[InputRequired(), Length(max=MAX_LENGTH)],
+    # Optional: an e-mail whose domain has single sign-on goes to its IdP without one (the view
+    # asks for it from everyone else).
+    password = PasswordField("Password", validators=[Optional(), Length(max=MAX_LENGTH)],
                              render_kw={"autocomplete": "current-password"})
     remember = BooleanField("Keep me signed in on this device")
 

@@ -21,12 +21,16 @@ from lms.accounts.forms import (
 from lms.accounts.models import Organisation, OrganisationKind, Role, TokenKind, User
 from lms.addresses import external_url
 from lms.extensions import db, limiter
+from lms.audit.services import record
 from lms.mfa.services import forget_organisation_roles, has_factor
+from lms.sso import services as sso
 from lms.pagination import paginate
 
 bp = Blueprint("accounts", __name__)
 
 GENERIC_LOGIN_ERROR = "The e-mail address or password is not right, or the account is not active."
+PASSWORDS_FORBIDDEN = ("Your organisation signs you in with its own account, not a password here. Leave the "
+                       "password empty and choose Sign in to go to your organisation's sign-in page.")
 
 
 def _account_key() -> str:
@@ -54,12 +58,29 @@ def login():
         return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
+        next_url = _safe_next(request.args.get("next"))
+        # Home-realm discovery (lms/sso): an e-mail of a domain with single sign-on goes to its IdP.
+        connection = sso.connection_for_email(form.email.data)
+        if connection is not None and not form.password.data:
+            from lms.sso.views import start_sign_in  # the sso views import this module
+
+            return start_sign_in(connection, form.email.data.strip(), next_url)
+        if not form.password.data:
+            form.password.errors.append("Enter your password.")
+            return render_template("accounts/login.html", form=form), 200
+        if sso.password_refused_by(None, form.email.data) is not None:
+            form.password.errors.append(PASSWORDS_FORBIDDEN)
+            return render_template("accounts/login.html", form=form), 200
         user = services.authenticate(form.email.data, form.password.data)
+        if user is not None and sso.password_refused_by(user, form.email.data) is not None:
+            record("auth.login_refused", actor=user, reason="passwords forbidden by the organisation")
+            user = None
+            form.password.errors.append(PASSWORDS_FORBIDDEN)
         if user is None:
             db.session.commit()  # keep the failure in the audit log
-            flash(GENERIC_LOGIN_ERROR, "error")
+            if not form.password.errors:
+                flash(GENERIC_LOGIN_ERROR, "error")
             return render_template("accounts/login.html", form=form), 200
-        next_url = _safe_next(request.args.get("next"))
         if has_factor(user):  # the second step (lms/mfa) starts the session once it is passed
             from lms.mfa.views import begin_second_step
             return begin_second_step(user, remember=form.remember.data, next_url=next_url)
@@ -102,10 +123,18 @@ def _rotate_remember_token(app, user: User) -> None:
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    from lms.sso.views import logout_redirect  # the sso views import this module
+
+    at_idp = logout_redirect()  # single logout, when the session came through an IdP that offers it
     services.end_session(current_user.session_token, current_user)
     db.session.commit()
     logout_user()
     session.clear()
+    if at_idp:
+        from lms.sso.views import leave_for
+
+        return leave_for(at_idp, "Signing you out at your organisation", "You are signed out here. Your "
+                         "organisation's sign-in page now ends your session there too.")
     flash("You are signed out.", "info")
     return redirect(url_for("accounts.login"))
 
