@@ -88,6 +88,8 @@ def test_the_lesson_page_renders_its_markdown_once_per_version(agent_client, con
     db.session.commit()
     html = agent_client.get(LESSON).get_data(as_text=True)
     assert "Why every recording needs a basis" in html and "Why a basis is needed" not in html
+    cached = agent_client.application.extensions["lms.published_courses"]
+    assert [key[2] for key in cached].count("recording-calls") == 1  # the earlier version is forgotten
 
 
 def test_an_archived_course_is_gone_at_once(agent_client):

@@ -100,6 +100,10 @@ def _published(rows: Sequence) -> list[PublishedCourse]:
         key = (row.version_id, row.content_hash, row.slug, request.script_root)
         course = cache.get(key)
         if course is None:
+            # A course's earlier versions are shown no more: forget them, so that the cache holds
+            # the current versions only, however often trainers publish.
+            for stale in [k for k in list(cache) if k[2] == row.slug and k[3] == key[3]]:
+                cache.pop(stale, None)
             course = cache[key] = _build(row.version_id)
         courses.append(course)
     return courses
