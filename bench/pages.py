@@ -212,10 +212,6 @@ class Wrk:
 
 # ---- sessions ------------------------------------------------------------------------------
 
-class QuizForm(Form):
-    """The quiz page's CSRF token (for the start button)."""
-
-
 def cookie_header(client: Client) -> str:
     return "; ".join(f"{name}={value}" for name, value in client.cookies.items())
 
@@ -225,7 +221,7 @@ def agent_session(port: int, email: str, password: str) -> dict[str, str] | None
     will not start for them (their history may hold a recent attempt: the quiz has a cooldown)."""
     client = Client(port, HTTP_TIMEOUT)
     sign_in(client, email, password)
-    quiz = read_form(client.get(f"/quizzes/{QUIZ_SLUG}"), "quiz page", QuizForm)
+    quiz = read_form(client.get(f"/quizzes/{QUIZ_SLUG}"), "quiz page", Form)
     response = client.post(f"/quizzes/{QUIZ_SLUG}/start", {"csrf_token": quiz.csrf_token})
     match = re.fullmatch(r"/attempts/(\d+)/questions/\d+", urlsplit(response.location).path)
     if response.status != 302 or match is None:
