@@ -89,9 +89,7 @@ def issuer_key() -> IssuerKey:
 def published_keys() -> list[IssuerKey]:
     """The current key first, then the retired ones still trusted for verification."""
     keys = [issuer_key()]
-    for path in _retired_paths():
-        key = ECKey.import_key(path.read_bytes())
-        keys.append(IssuerKey(key, key.thumbprint()))
+    keys.extend(load_key(path) for path in _retired_paths())
     return keys
 
 

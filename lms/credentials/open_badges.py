@@ -194,7 +194,3 @@ def _issue_with_award(sender: object, award: Award, **_: object) -> None:
     """Every award also issues its Open Badge, in the same transaction."""
     issue(award)
 
-
-def badge_for_code(code: str) -> OpenBadge | None:
-    return db.session.scalar(select(OpenBadge).join(Award, Award.id == OpenBadge.award_id)
-                             .where(Award.verification_code == code))

@@ -58,14 +58,6 @@ def encode(bits: set[int], size: int = LIST_SIZE) -> str:
     return "u" + base64.urlsafe_b64encode(compressed).rstrip(b"=").decode()
 
 
-def decode(encoded: str) -> bytes:
-    """The bitstring of an encodedList (for verifying our own credentials and for tests)."""
-    if not encoded.startswith("u"):
-        raise ValueError("encodedList is not multibase base64url")
-    raw = encoded[1:]
-    return gzip.decompress(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
-
-
 def revoked_indexes(number: int) -> set[int]:
     rows = db.session.scalars(select(OpenBadge.status_index).join(Award, Award.id == OpenBadge.award_id)
                               .where(OpenBadge.status_list == number, Award.revoked_at.is_not(None)))
@@ -92,6 +84,3 @@ def status_list_credential(number: int) -> dict[str, Any]:
                               "encodedList": encode(revoked_indexes(number))},
     }
 
-
-def bit(bitstring: bytes, index: int) -> int:
-    return (bitstring[index // 8] >> (7 - index % 8)) & 1
