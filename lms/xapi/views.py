@@ -15,9 +15,16 @@ from lms.xapi import delivery, export
 from lms.xapi import outbox  # noqa: F401  (connects the subscribers that fill the outbox)
 from lms.xapi.forms import ExportForm, RetryForm
 from lms.xapi.models import OutboxState, XapiStatement
+from lms.xapi.sender import start_sender
 from lms.xapi.statements import KINDS
 
 bp = Blueprint("xapi", __name__, url_prefix="/admin/xapi")
+
+
+@bp.before_app_request
+def _start_sender() -> None:
+    # The first request of each web process starts its delivery run (JOBS_RUNNER=thread; a lookup afterwards).
+    start_sender(current_app._get_current_object())
 
 
 @bp.route("")

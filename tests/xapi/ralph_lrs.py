@@ -1,4 +1,7 @@
-"""A real learning record store for the tests: Ralph with its file-system backend, in .venv-ralph.
+"""A real learning record store: Ralph with its file-system backend, in .venv-ralph.
+
+The tests start one per session (tests/xapi/conftest.py); `make run` can send to one started with
+`.venv/bin/python -m tests.xapi.ralph_lrs` (README, "xAPI statements").
 
 Ralph validates every statement it receives and answers the xAPI Statement API (POST and GET
 /xAPI/statements with Basic auth). The virtualenv is created on first use from
@@ -49,15 +52,17 @@ def free_port() -> int:
 class RalphLRS:
     """One Ralph server on a free port, with its data in `workdir`; stop() and start() again at will."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, port: int | None = None, key: str = KEY, secret: str = SECRET) -> None:
         self.workdir = workdir
-        self.port = free_port()
+        self.port = port or free_port()
+        self.key, self.secret = key, secret
         self.process: subprocess.Popen | None = None
         (workdir / "data").mkdir(parents=True, exist_ok=True)
         self.env = {**os.environ, "RALPH_APP_DIR": str(workdir), "RALPH_AUTH_FILE": str(workdir / "auth.json"),
                     "RALPH_RUNSERVER_BACKEND": "fs",
                     "RALPH_BACKENDS__LRS__FS__DEFAULT_DIRECTORY_PATH": str(workdir / "data")}
-        subprocess.run([str(RALPH), "auth", "-u", KEY, "-p", SECRET, "-s", "all", "-w",
+        (workdir / "auth.json").unlink(missing_ok=True)  # `ralph auth -w` appends: one user, ours
+        subprocess.run([str(RALPH), "auth", "-u", key, "-p", secret, "-s", "all", "-w",
                         "-A", "callsafe-tests", "http://127.0.0.1"], env=self.env, cwd=workdir, check=True,
                        capture_output=True)
 
@@ -104,7 +109,7 @@ class RalphLRS:
 
     def get(self, **params: str) -> dict:
         """GET /xAPI/statements with these query parameters, as a client of the LRS would."""
-        credentials = base64.b64encode(f"{KEY}:{SECRET}".encode()).decode()
+        credentials = base64.b64encode(f"{self.key}:{self.secret}".encode()).decode()
         request = urllib.request.Request(
             f"{self.url}statements?{urllib.parse.urlencode(params)}",
             headers={"Authorization": f"Basic {credentials}", "X-Experience-API-Version": "1.0.3"})
@@ -119,3 +124,26 @@ class RalphLRS:
             assert len(body["statements"]) == 1, body
             return body["statements"][0]
         return body
+
+
+def main() -> None:
+    """Serve Ralph on 127.0.0.1:8100 (RALPH_PORT) with its data in instance/ralph/, until Ctrl-C."""
+    key = os.environ.get("XAPI_LRS_KEY") or "callsafe-dev"
+    secret = os.environ.get("XAPI_LRS_SECRET") or "callsafe-dev-secret"
+    ensure_installed()
+    lrs = RalphLRS(REPO / "instance" / "ralph", port=int(os.environ.get("RALPH_PORT", "8100")), key=key, secret=secret)
+    lrs.start()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stopped like Ctrl-C: Ralph goes too
+    print(f"Ralph LRS at {lrs.url} (statements in {lrs.workdir / 'data'}). Run the app with:\n"
+          f"  XAPI_LRS_URL={lrs.url} XAPI_LRS_KEY={key} XAPI_LRS_SECRET={secret} make run\n"
+          "Ctrl-C stops it.", flush=True)
+    try:
+        lrs.process.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        lrs.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -138,3 +138,28 @@ def test_sending_a_statement_again_delivers_it_once(app, content, lrs, runner):
     assert _rows()[0].state is OutboxState.DELIVERED
     found = lrs.get(agent=_json(row.statement["actor"]), limit="500")["statements"]
     assert [s["id"] for s in found].count(row.statement_id) == 1, found
+
+
+def test_with_the_thread_runner_each_web_process_sends_on_its_own(app, content, lrs, client):
+    """`make run` (JOBS_RUNNER=thread): the first request starts a delivery run every XAPI_SEND_SECONDS."""
+    import time
+
+    from tests.xapi.scenario import read_course
+    from tests import factories
+    from lms.accounts.models import Role
+
+    agent = factories.user(Role.AGENT)
+    db.session.commit()
+    read_course(agent)
+    app.config.update(JOBS_RUNNER="thread", XAPI_SEND_SECONDS=0.2)
+    client.get("/login")
+    stop = app.extensions["lms_xapi_sender"]
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and any(row.state is not OutboxState.DELIVERED for row in _rows()):
+            time.sleep(0.2)
+        rows = _rows()
+        assert rows and {row.state for row in rows} == {OutboxState.DELIVERED}
+        assert lrs.statement(rows[0].statement_id)["id"] == rows[0].statement_id
+    finally:
+        stop.set()

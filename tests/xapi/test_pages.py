@@ -48,7 +48,7 @@ def test_failures_show_their_error_and_retry_queues_them_again(app, content, cli
     assert f"Sending to <strong>{app.config['XAPI_LRS_URL']}</strong>" in html
     assert _count(html, "failed") == total and _count(html, "queued") == 0
     assert "The LRS could not be reached" in html
-    assert f"Retry all {total} failed" in html
+    assert f"Retry all failed ({total})" in html
     first = _rows()[0]
     assert f'aria-label="Retry statement {first.statement_id}"' in html
 
