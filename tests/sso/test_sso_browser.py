@@ -182,3 +182,12 @@ def test_an_admin_connects_an_organisation_in_the_browser(app: Flask, provider, 
     page.get_by_role("button", name="Remove the connection").click()
     assert page.get_by_text("The sign-in for Atlas Customer Care is removed.").is_visible()
     assert db.session.scalar(select(SsoConnection)) is None
+
+
+def test_people_who_need_a_second_factor_pass_the_apps_own_after_the_idp(app: Flask, provider, sso_page):
+    _connect(provider)  # the IdP's second factor is not accepted (and the demo IdP sends no amr)
+    app.config["MFA_REQUIRED_ROLES"] = "agent"
+    _sign_in_at_idp(sso_page, "nadia@atlascare.example", "nadia")
+    sso_page.wait_for_url(re.compile(r"/account/mfa"))
+    sso_page.goto("/courses")  # nothing else until a factor is enrolled and passed
+    assert urlsplit(sso_page.url).path == "/account/mfa"
