@@ -31,6 +31,13 @@ class Permission(str, enum.Enum):
     ANALYSE_QUIZZES = "analyse_quizzes"
     MANAGE_CERTIFICATION = "manage_certification"  # assign programmes, revoke awards
     MANAGE_USERS = "manage_users"
+    # Add, edit, deactivate and reactivate people, issue set-password links and reset second
+    # factors: admins for everyone, partner admins for their own organisation's agents
+    # (record rule: can_manage_user).
+    MANAGE_PEOPLE = "manage_people"
+    # Assign programmes: trainers and admins any programme to anyone; partner admins only the
+    # programmes made available to their organisation, and only to it (lms/certification/views.py).
+    ASSIGN_PROGRAMMES = "assign_programmes"
     MANAGE_ORGANISATIONS = "manage_organisations"
     VIEW_AUDIT_LOG = "view_audit_log"
     VIEW_PEOPLE = "view_people"
@@ -71,12 +78,15 @@ GRANTS: Final[dict[Permission, frozenset[Role]]] = {
     Permission.ANALYSE_QUIZZES: frozenset({Role.TRAINER, Role.ADMIN}),
     Permission.MANAGE_CERTIFICATION: frozenset({Role.TRAINER, Role.ADMIN}),
     Permission.MANAGE_USERS: frozenset({Role.ADMIN}),
+    Permission.MANAGE_PEOPLE: frozenset({Role.ADMIN, Role.PARTNER_ADMIN}),
+    Permission.ASSIGN_PROGRAMMES: frozenset({Role.TRAINER, Role.ADMIN, Role.PARTNER_ADMIN}),
     Permission.MANAGE_ORGANISATIONS: frozenset({Role.ADMIN}),
-    Permission.VIEW_AUDIT_LOG: frozenset({Role.ADMIN, Role.AUDITOR}),
-    Permission.VIEW_PEOPLE: frozenset({Role.ADMIN, Role.TRAINER, Role.AUDITOR}),
+    # Partner admins: within their organisation (organisation_scope), like a scoped auditor.
+    Permission.VIEW_AUDIT_LOG: frozenset({Role.ADMIN, Role.AUDITOR, Role.PARTNER_ADMIN}),
+    Permission.VIEW_PEOPLE: frozenset({Role.ADMIN, Role.TRAINER, Role.AUDITOR, Role.PARTNER_ADMIN}),
     Permission.AUTHOR_CONTENT: frozenset({Role.TRAINER, Role.ADMIN}),
     # An export writes only a job row and its files: auditors may export what they may read.
-    Permission.EXPORT_EVIDENCE: frozenset({Role.ADMIN, Role.TRAINER, Role.AUDITOR}),
+    Permission.EXPORT_EVIDENCE: frozenset({Role.ADMIN, Role.TRAINER, Role.AUDITOR, Role.PARTNER_ADMIN}),
     Permission.MANAGE_BRANDING: frozenset({Role.ADMIN}),
     Permission.REISSUE_CERTIFICATES: frozenset({Role.ADMIN}),
     Permission.ERASE_PERSONAL_DATA: frozenset({Role.ADMIN}),
@@ -100,11 +110,11 @@ ENDPOINTS: Final[dict[str, Access | Permission]] = {
     "accounts.change_password": SIGNED_IN,
     "accounts.session_end": SIGNED_IN,  # record rule: only one's own sessions
     "accounts.sessions_end_others": SIGNED_IN,
-    "accounts.user_list": Permission.MANAGE_USERS,
-    "accounts.user_new": Permission.MANAGE_USERS,
-    "accounts.user_edit": Permission.MANAGE_USERS,
-    "accounts.user_set_active": Permission.MANAGE_USERS,
-    "accounts.user_password_link": Permission.MANAGE_USERS,
+    "accounts.user_list": Permission.MANAGE_PEOPLE,
+    "accounts.user_new": Permission.MANAGE_PEOPLE,
+    "accounts.user_edit": Permission.MANAGE_PEOPLE,  # record rule: can_manage_user
+    "accounts.user_set_active": Permission.MANAGE_PEOPLE,  # record rule: can_manage_user
+    "accounts.user_password_link": Permission.MANAGE_PEOPLE,  # record rule: can_manage_user
     "accounts.organisation_list": Permission.MANAGE_ORGANISATIONS,
     "accounts.organisation_new": Permission.MANAGE_ORGANISATIONS,
     "accounts.organisation_edit": Permission.MANAGE_ORGANISATIONS,
@@ -163,7 +173,7 @@ ENDPOINTS: Final[dict[str, Access | Permission]] = {
     "certification.person": Permission.VIEW_PEOPLE,
     "certification.revoke": Permission.MANAGE_CERTIFICATION,
     "certification.reissue": Permission.REISSUE_CERTIFICATES,  # record rule: the award must not be revoked
-    "certification.assignments": Permission.MANAGE_CERTIFICATION,
+    "certification.assignments": Permission.ASSIGN_PROGRAMMES,
     "evidence.certificate_pdf": SIGNED_IN,  # record rule: can_view_award
     "evidence.transcript_pdf": SIGNED_IN,  # record rule: can_view_user (an agent: their own)
     "evidence.verify_start": PUBLIC,
@@ -220,7 +230,7 @@ ENDPOINTS: Final[dict[str, Access | Permission]] = {
     "mfa.passkey_register_options": SIGNED_IN,
     "mfa.passkey_register": SIGNED_IN,
     "mfa.passkey_remove": SIGNED_IN,  # record rule: the passkey must be the user's (else 404)
-    "mfa.admin_reset": Permission.MANAGE_USERS,  # someone who lost every factor; not one's own
+    "mfa.admin_reset": Permission.MANAGE_PEOPLE,  # someone who lost every factor (can_manage_user)
     # The privacy notice is for everyone, signed in or not (Arts 13 and 14); hiding its offer acts
     # on current_user only. The record of processing (Art. 30) is the controller's, for admins.
     "privacy_notice.notice": PUBLIC,
@@ -295,15 +305,39 @@ def _deny() -> NoReturn:
 # ---- record rules -------------------------------------------------------------
 
 def audit_scope(user: User) -> int | None:
-    """The organisation an auditor is limited to, or None for company-wide."""
+    """The one organisation whose records the user may read, or None for company-wide.
+
+    A scoped auditor's scope, and a partner admin's own organisation: every read rule below
+    (people, audit events, attempts, exports, the dashboard's organisations) follows it.
+    """
+    if user.role is Role.PARTNER_ADMIN:
+        return user.organisation_id
     return user.scope_organisation_id if user.role is Role.AUDITOR else None
+
+
+def can_manage_user(actor: User, user: User) -> bool:
+    """Whom the actor may change (MANAGE_PEOPLE): admins anyone; a partner admin only the agents
+    of their own organisation, never themselves, a peer or anyone elsewhere."""
+    if actor.role is Role.ADMIN:
+        return True
+    return (actor.role is Role.PARTNER_ADMIN and user.role is Role.AGENT
+            and user.organisation_id == actor.organisation_id)
+
+
+def restrict_managed_users(actor: User, query: Select) -> Select:
+    """Limit a SELECT over User to the people the actor may change (the rule of can_manage_user)."""
+    if actor.role is Role.ADMIN:
+        return query
+    if actor.role is Role.PARTNER_ADMIN:
+        return query.where(User.organisation_id == actor.organisation_id, User.role == Role.AGENT)
+    return query.where(false())
 
 
 def restrict_users(actor: User, query: Select) -> Select:
     """Limit a SELECT over User to the people the actor may see."""
     if actor.role in (Role.ADMIN, Role.TRAINER):
         return query
-    if actor.role is Role.AUDITOR:
+    if actor.role in (Role.AUDITOR, Role.PARTNER_ADMIN):
         scope = audit_scope(actor)
         return query if scope is None else query.where(User.organisation_id == scope)
     if actor.role is Role.AGENT:
@@ -315,14 +349,14 @@ def can_view_user(actor: User, user: User) -> bool:
     """Record-level check for one person: the same rule as restrict_users."""
     if actor.id == user.id or actor.role in (Role.ADMIN, Role.TRAINER):
         return True
-    if actor.role is Role.AUDITOR:
+    if actor.role in (Role.AUDITOR, Role.PARTNER_ADMIN):
         scope = audit_scope(actor)
         return scope is None or user.organisation_id == scope
     return False
 
 
 def restrict_audit_events(actor: User, query: Select) -> Select:
-    """Scoped auditors see only events whose actor belongs to their organisation."""
+    """Scoped auditors and partner admins see only events whose actor belongs to their organisation."""
     from lms.audit.models import AuditEvent
 
     scope = audit_scope(actor)

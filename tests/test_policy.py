@@ -19,10 +19,12 @@ from tests import factories
 from tests.conftest import login
 
 FIXTURE = Path(__file__).resolve().parent / "content" / "fixtures" / "valid"
-ROLES = [Role.AGENT, Role.TRAINER, Role.AUDITOR, Role.ADMIN]
+ROLES = [Role.AGENT, Role.TRAINER, Role.AUDITOR, Role.ADMIN, Role.PARTNER_ADMIN]
 EVERYONE = set(ROLES)
 LEARNERS = {Role.AGENT, Role.TRAINER, Role.ADMIN}  # auditors write nothing
-AUTHORS = {Role.TRAINER, Role.ADMIN}  # agents and auditors reach no authoring page or action
+AUTHORS = {Role.TRAINER, Role.ADMIN}  # agents, auditors and partner admins reach no authoring page or action
+PEOPLE_MANAGERS = {Role.ADMIN, Role.PARTNER_ADMIN}  # partner admins: then the record rule (their agents)
+READERS = {Role.TRAINER, Role.AUDITOR, Role.ADMIN, Role.PARTNER_ADMIN}  # scoped ones within their organisation
 # What each endpoint should allow: stated here independently of lms/policy.py, so a
 # change to the policy that widens access fails this test until someone means it.
 EXPECTED: dict[str, set[Role] | str] = {
@@ -39,17 +41,17 @@ EXPECTED: dict[str, set[Role] | str] = {
     "accounts.sessions_end_others": EVERYONE,
     "main.index": EVERYONE,
     "accounts.logout": EVERYONE,
-    "accounts.user_list": {Role.ADMIN},
-    "accounts.user_new": {Role.ADMIN},
-    "accounts.user_edit": {Role.ADMIN},
-    "accounts.user_set_active": {Role.ADMIN},
-    "accounts.user_password_link": {Role.ADMIN},
+    "accounts.user_list": PEOPLE_MANAGERS,
+    "accounts.user_new": PEOPLE_MANAGERS,
+    "accounts.user_edit": PEOPLE_MANAGERS,
+    "accounts.user_set_active": PEOPLE_MANAGERS,
+    "accounts.user_password_link": PEOPLE_MANAGERS,
     "accounts.organisation_list": {Role.ADMIN},
     "accounts.organisation_new": {Role.ADMIN},
     "accounts.organisation_edit": {Role.ADMIN},
-    "audit.event_list": {Role.ADMIN, Role.AUDITOR},
-    "audit.event_detail": {Role.ADMIN, Role.AUDITOR},
-    "audit.event_proof": {Role.ADMIN, Role.AUDITOR},
+    "audit.event_list": {Role.ADMIN, Role.AUDITOR, Role.PARTNER_ADMIN},
+    "audit.event_detail": {Role.ADMIN, Role.AUDITOR, Role.PARTNER_ADMIN},
+    "audit.event_proof": {Role.ADMIN, Role.AUDITOR, Role.PARTNER_ADMIN},
     "learning.course_list": EVERYONE,
     "learning.course_detail": EVERYONE,
     "learning.lesson": EVERYONE,
@@ -101,10 +103,10 @@ EXPECTED: dict[str, set[Role] | str] = {
     "authoring.quiz_simulation_node_add": AUTHORS,
     "authoring.quiz_simulation_node_delete": AUTHORS,
     "authoring.quiz_preview": AUTHORS,
-    "certification.dashboard": {Role.TRAINER, Role.AUDITOR, Role.ADMIN},
-    "certification.chart": {Role.TRAINER, Role.AUDITOR, Role.ADMIN},
-    "certification.export_csv": {Role.TRAINER, Role.AUDITOR, Role.ADMIN},
-    "certification.person": {Role.TRAINER, Role.AUDITOR, Role.ADMIN},
+    "certification.dashboard": READERS,
+    "certification.chart": READERS,
+    "certification.export_csv": READERS,
+    "certification.person": READERS,
     "certification.revoke": {Role.TRAINER, Role.ADMIN},
     "certification.reissue": {Role.ADMIN},
     "erasure.erase_person": {Role.ADMIN},
@@ -113,7 +115,7 @@ EXPECTED: dict[str, set[Role] | str] = {
     "data_requests.request_detail": {Role.ADMIN},
     "data_requests.restriction": {Role.ADMIN},
     "data_requests.reissue_request": {Role.AGENT, Role.TRAINER, Role.ADMIN},  # whoever can earn awards
-    "certification.assignments": {Role.TRAINER, Role.ADMIN},
+    "certification.assignments": {Role.TRAINER, Role.ADMIN, Role.PARTNER_ADMIN},  # partner admins: what is available
     "evidence.certificate_pdf": EVERYONE,  # and then the record rule (tests/evidence)
     "evidence.transcript_pdf": EVERYONE,  # and then the record rule (tests/evidence)
     "evidence.verify_start": "public",
@@ -134,11 +136,11 @@ EXPECTED: dict[str, set[Role] | str] = {
     "xapi.retry": {Role.ADMIN},
     "xapi.export_ndjson": {Role.ADMIN},
     # Exports: then the record rules (own jobs, scoped auditor's partner only; tests/jobs).
-    "jobs.export_list": {Role.TRAINER, Role.AUDITOR, Role.ADMIN},
-    "jobs.export_detail": {Role.TRAINER, Role.AUDITOR, Role.ADMIN},
-    "jobs.export_status": {Role.TRAINER, Role.AUDITOR, Role.ADMIN},
-    "jobs.export_file": {Role.TRAINER, Role.AUDITOR, Role.ADMIN},
-    "jobs.export_retry": {Role.TRAINER, Role.AUDITOR, Role.ADMIN},
+    "jobs.export_list": READERS,
+    "jobs.export_detail": READERS,
+    "jobs.export_status": READERS,
+    "jobs.export_file": READERS,
+    "jobs.export_retry": READERS,
     "branding.edit": {Role.ADMIN},
     # Second factors: the sign-in steps are public (the pending sign-in or the passkey is the
     # credential); one's own factors are for everyone signed in.
@@ -154,7 +156,7 @@ EXPECTED: dict[str, set[Role] | str] = {
     "mfa.passkey_register_options": EVERYONE,
     "mfa.passkey_register": EVERYONE,
     "mfa.passkey_remove": EVERYONE,  # and then the record rule: one's own passkey (tests/mfa)
-    "mfa.admin_reset": {Role.ADMIN},
+    "mfa.admin_reset": PEOPLE_MANAGERS,
     "privacy_notice.notice": "public",
     "privacy_notice.notice_seen": EVERYONE,
     "privacy_record.index": {Role.ADMIN},
@@ -204,7 +206,7 @@ def world(app: Flask, tmp_path: Path):
     client_org = factories.organisation("Client Co", OrganisationKind.CLIENT, "IE")
     partner = factories.organisation("Partner A")
     other_partner = factories.organisation("Partner B")
-    people = {role: factories.user(role, client_org) for role in ROLES}
+    people = {role: factories.user(role, partner if role is Role.PARTNER_ADMIN else client_org) for role in ROLES}
     people["own_agent"] = people[Role.AGENT]
     people["other_agent"] = factories.user(Role.AGENT, client_org)
     people["partner_agent"] = factories.user(Role.AGENT, partner)

@@ -64,10 +64,23 @@ class UserForm(FlaskForm):
     scope_organisation_id = SelectField(
         "Auditor scope", coerce=_optional_int,
         description="Auditors only: company-wide, or one organisation whose records they may see.")
+    employee_id = StringField("Employee id", validators=[Optional(), Length(max=50)],
+                              description="Optional. The organisation's own number for the person; "
+                                          "no two people in one organisation share one.",
+                              render_kw={"autocomplete": "off"})
+    team = StringField("Team", validators=[Optional(), Length(max=100)],
+                       description="Optional, for example “Billing B”. The dashboard filters by team.",
+                       render_kw={"autocomplete": "off", "list": "team-names"})
 
     def set_organisations(self, organisations) -> None:
         self.organisation_id.choices = [(o.id, o.name) for o in organisations]
         self.scope_organisation_id.choices = [("", "Company-wide")] + [(o.id, o.name) for o in organisations]
+
+    def for_partner_admin(self) -> None:
+        """A partner admin sets neither role nor organisation: the view fixes both (agent, theirs)."""
+        del self.role
+        del self.organisation_id
+        del self.scope_organisation_id
 
 
 class OrganisationForm(FlaskForm):
@@ -100,3 +113,4 @@ class UserSearchForm(FlaskForm):
     role = SelectField("Role", choices=[("", "Any role")] + [(r.value, r.label) for r in Role],
                        validators=[Optional()])
     organisation = SelectField("Organisation", coerce=_optional_int, validators=[Optional()])
+    team = StringField("Team", validators=[Optional(), Length(max=100)])

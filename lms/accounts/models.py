@@ -5,7 +5,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, String, false
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.clock import UTCDateTime, now
@@ -22,10 +22,13 @@ class Role(enum.StrEnum):
     TRAINER = "trainer"
     AUDITOR = "auditor"
     ADMIN = "admin"
+    # Delegated administration at an outsourcing partner: manages the agents of their own
+    # organisation only (lms/policy.py: organisation_scope, can_manage_user).
+    PARTNER_ADMIN = "partner_admin"
 
     @property
     def label(self) -> str:
-        return self.value.capitalize()
+        return self.value.replace("_", " ").capitalize()
 
 
 class OrganisationKind(enum.StrEnum):  # StrEnum: see Role
@@ -59,6 +62,9 @@ class Organisation(db.Model):
 
 
 class User(UserMixin, db.Model):
+    # An employee id names one person within their organisation (its HR number); NULLs repeat freely.
+    __table_args__ = (UniqueConstraint("organisation_id", "employee_id", name="uq_user_organisation_employee_id"),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -67,6 +73,10 @@ class User(UserMixin, db.Model):
     # Only for auditors: None means company-wide, otherwise the one organisation they may see.
     scope_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
     password_hash: Mapped[str | None] = mapped_column(String(255))
+    employee_id: Mapped[str | None] = mapped_column(String(50))
+    # Free text rather than a table: teams are renamed and split often, and team leaders only
+    # need to filter and group by the name; the dashboard offers the names in use.
+    team: Mapped[str | None] = mapped_column(String(100), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -99,6 +109,15 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role.value}>"
+
+
+class ProgrammeAvailability(db.Model):
+    """A programme the client company has made available to a partner organisation: its partner
+    admins may assign it to their agents. Admins and trainers assign any programme anyway."""
+
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"), primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programme.id", ondelete="CASCADE"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
 
 class LoginSession(db.Model):

@@ -305,9 +305,19 @@ class UserData:
     role: Role
     organisation_id: int
     scope_organisation_id: int | None = None
+    employee_id: str | None = None
+    team: str | None = None
 
 
-def _validate_user(data: UserData, existing: User | None) -> Organisation:
+def _blank_to_none(value: str | None) -> str | None:
+    return (value or "").strip() or None
+
+
+def _validate_user(actor: User | None, data: UserData, existing: User | None) -> Organisation:
+    if actor is not None and actor.role is Role.PARTNER_ADMIN and (
+            data.role is not Role.AGENT or data.organisation_id != actor.organisation_id):
+        # The views never offer anything else; a forged form must not widen a partner admin's reach.
+        raise AccountError("Partner admins add and edit agents of their own organisation only.")
     email = normalise_email(data.email)
     clash = db.session.scalar(select(User).where(User.email == email))
     if clash is not None and clash is not existing:
@@ -315,6 +325,13 @@ def _validate_user(data: UserData, existing: User | None) -> Organisation:
     org = db.session.get(Organisation, data.organisation_id)
     if org is None:
         raise AccountError("Choose an organisation.", "organisation_id")
+    if data.role is Role.PARTNER_ADMIN and org.kind is not OrganisationKind.PARTNER:
+        raise AccountError("A partner admin belongs to an outsourcing partner: choose one.", "organisation_id")
+    employee_id = _blank_to_none(data.employee_id)
+    if employee_id is not None:
+        taken = db.session.scalar(select(User).where(User.organisation_id == org.id, User.employee_id == employee_id))
+        if taken is not None and taken is not existing:
+            raise AccountError(f"Someone else at {org.name} already has employee id {employee_id}.", "employee_id")
     if data.scope_organisation_id is not None:
         if data.role is not Role.AUDITOR:
             raise AccountError("Only auditors have a scope.", "scope_organisation_id")
@@ -325,13 +342,15 @@ def _validate_user(data: UserData, existing: User | None) -> Organisation:
 
 def create_user(actor: User | None, data: UserData) -> User:
     """Create an account without a password; the person sets it through a one-time link."""
-    _validate_user(data, None)
+    _validate_user(actor, data, None)
     user = User(
         email=normalise_email(data.email),
         name=data.name.strip(),
         role=data.role,
         organisation_id=data.organisation_id,
         scope_organisation_id=data.scope_organisation_id if data.role is Role.AUDITOR else None,
+        employee_id=_blank_to_none(data.employee_id),
+        team=_blank_to_none(data.team),
         active=True,
     )
     db.session.add(user)
@@ -343,18 +362,20 @@ def create_user(actor: User | None, data: UserData) -> User:
     return user
 
 
-_PERSONAL_FIELDS = frozenset({"email", "name"})  # kept out of the audit log's hashed data
+_PERSONAL_FIELDS = frozenset({"email", "name", "employee_id"})  # kept out of the audit log's hashed data
 
 
 def update_user(actor: User, user: User, data: UserData) -> dict[str, tuple]:
     """Apply an admin's edit; returns and audits what changed (a role change ends sessions)."""
-    _validate_user(data, user)
+    _validate_user(actor, data, user)
     new = {
         "email": normalise_email(data.email),
         "name": data.name.strip(),
         "role": data.role,
         "organisation_id": data.organisation_id,
         "scope_organisation_id": data.scope_organisation_id if data.role is Role.AUDITOR else None,
+        "employee_id": _blank_to_none(data.employee_id),
+        "team": _blank_to_none(data.team),
     }
     changes = {k: (getattr(user, k), v) for k, v in new.items() if getattr(user, k) != v}
     if not changes:
@@ -393,18 +414,21 @@ def set_active(actor: User, user: User, active: bool) -> None:
 
 
 def search_users(query_text: str = "", role: Role | None = None, organisation_id: int | None = None,
-                 include_inactive: bool = True):
+                 include_inactive: bool = True, team: str | None = None):
     """A SELECT over users matching a name/e-mail search and filters (callers apply policy)."""
     query = select(User).order_by(func.lower(User.name), User.id)
     if query_text:
         # autoescape: a typed "_" or "%" is a character to find, not a wildcard.
         words = query_text.strip().lower()
         query = query.where(func.lower(User.name).contains(words, autoescape=True)
-                            | User.email.contains(words, autoescape=True))
+                            | User.email.contains(words, autoescape=True)
+                            | (User.employee_id == query_text.strip()))
     if role is not None:
         query = query.where(User.role == role)
     if organisation_id is not None:
         query = query.where(User.organisation_id == organisation_id)
+    if team is not None:
+        query = query.where(User.team == team)
     if not include_inactive:
         query = query.where(User.active.is_(True))
     return query

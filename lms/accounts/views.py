@@ -25,6 +25,7 @@ from lms.audit.services import record
 from lms.mfa.services import forget_organisation_roles, has_factor
 from lms.sso import services as sso
 from lms.pagination import paginate
+from lms.policy import can_manage_user, restrict_managed_users
 
 bp = Blueprint("accounts", __name__)
 
@@ -271,33 +272,67 @@ def _organisations() -> list[Organisation]:
     return list(db.session.scalars(select(Organisation).order_by(Organisation.kind, Organisation.name)))
 
 
+def _partner_admin() -> bool:
+    return current_user.role is Role.PARTNER_ADMIN
+
+
+def _user_form(**kwargs) -> UserForm:
+    """The user form: every field for admins; name, e-mail, employee id and team for partner admins."""
+    form = UserForm(**kwargs)
+    if _partner_admin():
+        form.for_partner_admin()
+    else:
+        form.set_organisations(_organisations())
+    return form
+
+
 def _user_data(form: UserForm) -> services.UserData:
+    if _partner_admin():  # role and organisation are not theirs to choose
+        role, organisation_id, scope = Role.AGENT, current_user.organisation_id, None
+    else:
+        role, organisation_id = Role(form.role.data), form.organisation_id.data
+        scope = form.scope_organisation_id.data if role is Role.AUDITOR else None
     return services.UserData(
-        email=form.email.data, name=form.name.data, role=Role(form.role.data),
-        organisation_id=form.organisation_id.data,
-        scope_organisation_id=form.scope_organisation_id.data if form.role.data == Role.AUDITOR.value else None,
-    )
+        email=form.email.data, name=form.name.data, role=role, organisation_id=organisation_id,
+        scope_organisation_id=scope, employee_id=form.employee_id.data, team=form.team.data)
+
+
+def _managed_user_or_404(user_id: int) -> User:
+    """Someone the current user may change; anyone else does not exist for them (404)."""
+    user = db.session.get(User, user_id)
+    if user is None or not can_manage_user(current_user, user):
+        abort(404)
+    return user
+
+
+def _team_names() -> list[str]:
+    """The team names in use among the people the current user manages (the form's suggestions)."""
+    query = restrict_managed_users(current_user, select(User.team).where(User.team.is_not(None)).distinct())
+    return sorted(db.session.scalars(query))
 
 
 @bp.route("/admin/users")
 def user_list():
-    orgs = _organisations()
     form = UserSearchForm(request.args)
-    form.organisation.choices = [("", "Any organisation")] + [(o.id, o.name) for o in orgs]
+    if _partner_admin():
+        del form.organisation
+        del form.role
+    else:
+        form.organisation.choices = [("", "Any organisation")] + [(o.id, o.name) for o in _organisations()]
     form.validate()
     query = services.search_users(
         form.q.data or "",
-        Role(form.role.data) if form.role.data else None,
-        form.organisation.data,
+        Role(form.role.data) if "role" in form and form.role.data else None,
+        form.organisation.data if "organisation" in form else None,
+        team=(form.team.data or "").strip() or None,
     )
-    page = paginate(query, request.args.get("page", 1, type=int), per_page=25)
-    return render_template("accounts/user_list.html", form=form, page=page)
+    page = paginate(restrict_managed_users(current_user, query), request.args.get("page", 1, type=int), per_page=25)
+    return render_template("accounts/user_list.html", form=form, page=page, teams=_team_names())
 
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])
 def user_new():
-    form = UserForm()
-    form.set_organisations(_organisations())
+    form = _user_form()
     if form.validate_on_submit():
         try:
             user = services.create_user(current_user, _user_data(form))
@@ -309,14 +344,13 @@ def user_new():
             flash(f"{user.name} was added.", "success")
             return render_template("accounts/password_link.html", user=user,
                                    link=external_url("accounts.set_password", token=token))
-    return render_template("accounts/user_form.html", form=form, user=None)
+    return render_template("accounts/user_form.html", form=form, user=None, teams=_team_names())
 
 
 @bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
 def user_edit(user_id: int):
-    user = db.get_or_404(User, user_id)
-    form = UserForm(obj=user)
-    form.set_organisations(_organisations())
+    user = _managed_user_or_404(user_id)
+    form = _user_form(obj=user)
     if form.validate_on_submit():
         try:
             changes = services.update_user(current_user, user, _user_data(form))
@@ -326,12 +360,12 @@ def user_edit(user_id: int):
             db.session.commit()
             flash("Saved." if changes else "Nothing changed.", "success" if changes else "info")
             return redirect(url_for("accounts.user_edit", user_id=user.id))
-    return render_template("accounts/user_form.html", form=form, user=user)
+    return render_template("accounts/user_form.html", form=form, user=user, teams=_team_names())
 
 
 @bp.route("/admin/users/<int:user_id>/active", methods=["POST"])
 def user_set_active(user_id: int):
-    user = db.get_or_404(User, user_id)
+    user = _managed_user_or_404(user_id)
     make_active = request.form.get("active") == "1"
     try:
         services.set_active(current_user, user, make_active)
@@ -346,7 +380,7 @@ def user_set_active(user_id: int):
 
 @bp.route("/admin/users/<int:user_id>/password-link", methods=["POST"])
 def user_password_link(user_id: int):
-    user = db.get_or_404(User, user_id)
+    user = _managed_user_or_404(user_id)
     if not user.active:
         flash("Reactivate the account before issuing a set-password link.", "error")
         return redirect(url_for("accounts.user_edit", user_id=user.id))

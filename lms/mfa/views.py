@@ -13,6 +13,7 @@ from lms.accounts.services import end_all_sessions
 from lms.accounts.views import _safe_next, finish_sign_in
 from lms.clock import now
 from lms.config import ConfigError
+from lms.policy import can_manage_user
 from lms.extensions import db, limiter
 from lms.mfa import services
 from lms.mfa.forms import CodeForm, ConfirmForm, ConfirmTotpForm
@@ -314,7 +315,9 @@ def passkey_remove(passkey_id: int):
 @bp.route("/admin/users/<int:user_id>/second-factors/reset", methods=["GET", "POST"])
 def admin_reset(user_id: int):
     """Remove all of someone's second factors, after a confirmation (audited)."""
-    user = db.get_or_404(User, user_id)
+    user = db.session.get(User, user_id)
+    if user is None or not can_manage_user(current_user, user):  # a partner admin: their agents only
+        abort(404)
     form = ConfirmForm()
     if form.validate_on_submit():
         try:

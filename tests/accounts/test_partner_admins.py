@@ -1,0 +1,131 @@
+"""Partner admins manage the agents of their own organisation and nobody else (#15)."""
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy import select
+
+from lms.accounts.models import OrganisationKind, Role, SetPasswordToken, User
+from lms.audit.services import record
+from lms.extensions import db
+from tests import factories
+from tests.conftest import csrf_token
+
+
+def _world(login_as):
+    client_org = factories.organisation("Northwind", OrganisationKind.CLIENT, "IE")
+    atlas = factories.organisation("Atlas Care", country="MA")
+    lisboa = factories.organisation("Lisboa CS", country="PT")
+    partner_admin = factories.user(Role.PARTNER_ADMIN, atlas, name="Nadia Partner")
+    ours = factories.user(Role.AGENT, atlas, name="Omar Ours")
+    theirs = factories.user(Role.AGENT, lisboa, name="Tiago Theirs")
+    home = factories.user(Role.AGENT, client_org, name="Hugh Home")
+    peer = factories.user(Role.PARTNER_ADMIN, atlas, name="Pia Peer")
+    db.session.commit()
+    login_as(partner_admin)
+    return {"admin": partner_admin, "atlas": atlas, "lisboa": lisboa, "ours": ours, "theirs": theirs,
+            "home": home, "peer": peer}
+
+
+def test_the_user_list_shows_only_their_organisations_agents(app: Flask, client, login_as):
+    w = _world(login_as)
+    html = client.get("/admin/users").get_data(as_text=True)
+    assert "People at Atlas Care" in html and "Omar Ours" in html
+    assert "Tiago Theirs" not in html and "Hugh Home" not in html and "Pia Peer" not in html
+    # No organisation or role filter to try other organisations with.
+    assert 'name="organisation"' not in html and 'name="role"' not in html
+    assert "Tiago Theirs" not in client.get(f"/admin/users?organisation={w['lisboa'].id}").get_data(as_text=True)
+
+
+def test_adds_an_agent_to_their_own_organisation_whatever_the_form_says(app: Flask, client, login_as):
+    w = _world(login_as)
+    form = client.get("/admin/users/new").get_data(as_text=True)
+    assert 'name="role"' not in form and 'name="organisation_id"' not in form and "Atlas Care" in form
+    response = client.post("/admin/users/new", data={
+        "name": "Yasmine El Idrissi", "email": "yasmine@atlascare.example", "employee_id": "AT-0042",
+        "team": "Billing B", "role": "admin", "organisation_id": w["lisboa"].id,
+        "csrf_token": csrf_token(client, "/admin/users/new")})
+    assert response.status_code == 200 and "/set-password/" in response.get_data(as_text=True)
+    user = db.session.scalar(select(User).where(User.email == "yasmine@atlascare.example"))
+    assert (user.role, user.organisation_id, user.employee_id, user.team) == (
+        Role.AGENT, w["atlas"].id, "AT-0042", "Billing B")
+    assert db.session.scalar(select(SetPasswordToken).where(SetPasswordToken.user_id == user.id)) is not None
+
+
+def test_deactivates_reactivates_and_issues_links_for_their_agents(app: Flask, client, login_as):
+    w = _world(login_as)
+    ours = w["ours"]
+    token = csrf_token(client, f"/admin/users/{ours.id}")
+    client.post(f"/admin/users/{ours.id}/active", data={"active": "0", "csrf_token": token})
+    db.session.refresh(ours)
+    assert ours.active is False
+    client.post(f"/admin/users/{ours.id}/active", data={"active": "1", "csrf_token": token})
+    db.session.refresh(ours)
+    assert ours.active is True
+    response = client.post(f"/admin/users/{ours.id}/password-link", data={"csrf_token": token})
+    assert "/set-password/" in response.get_data(as_text=True)
+    assert client.get(f"/admin/users/{ours.id}/second-factors/reset").status_code == 200
+
+
+def test_anyone_else_is_a_404_for_every_people_action(app: Flask, client, login_as):
+    w = _world(login_as)
+    token = csrf_token(client, f"/admin/users/{w['ours'].id}")
+    for other in (w["theirs"], w["home"], w["peer"], w["admin"]):
+        assert client.get(f"/admin/users/{other.id}").status_code == 404
+        assert client.post(f"/admin/users/{other.id}", data={
+            "name": "Hacked", "email": other.email, "csrf_token": token}).status_code == 404
+        assert client.post(f"/admin/users/{other.id}/active", data={"active": "0", "csrf_token": token}).status_code == 404
+        assert client.post(f"/admin/users/{other.id}/password-link", data={"csrf_token": token}).status_code == 404
+        assert client.get(f"/admin/users/{other.id}/second-factors/reset").status_code == 404
+        assert client.get(f"/people/{other.id}").status_code == (200 if other.organisation_id == w["atlas"].id else 404)
+    db.session.refresh(w["theirs"])
+    assert w["theirs"].active is True and w["theirs"].name == "Tiago Theirs"
+
+
+def test_pages_outside_their_role_are_403(app: Flask, client, login_as):
+    _world(login_as)
+    for path in ("/admin/organisations", "/admin/branding", "/authoring/", "/admin/sso", "/admin/outbox",
+                 "/analysis/quizzes", "/admin/breaches", "/admin/processing-record"):
+        assert client.get(path).status_code == 403, path
+
+
+def test_dashboard_and_audit_log_show_their_organisation_only(app: Flask, client, login_as):
+    w = _world(login_as)
+    record("user.updated", actor=w["ours"], target=w["ours"])
+    record("user.updated", actor=w["theirs"], target=w["theirs"])
+    db.session.commit()
+    html = client.get("/audit/").get_data(as_text=True)
+    assert w["ours"].email in html and w["theirs"].email not in html
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    assert "Lisboa CS" not in dashboard and "Northwind" not in dashboard
+
+
+def test_employee_id_is_unique_per_organisation_with_a_form_error(app: Flask, client, login_as):
+    w = _world(login_as)
+    w["ours"].employee_id = "AT-1"
+    w["theirs"].employee_id = "AT-2"
+    db.session.commit()
+    response = client.post("/admin/users/new", data={
+        "name": "Duplicate", "email": "dup@atlascare.example", "employee_id": "AT-1",
+        "csrf_token": csrf_token(client, "/admin/users/new")})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "already has employee id AT-1" in html and 'value="Duplicate"' in html
+    assert db.session.scalar(select(User).where(User.email == "dup@atlascare.example")) is None
+    # Another organisation's number is free here.
+    response = client.post("/admin/users/new", data={
+        "name": "Same Number", "email": "same@atlascare.example", "employee_id": "AT-2",
+        "csrf_token": csrf_token(client, "/admin/users/new")})
+    assert response.status_code == 200
+    assert db.session.scalar(select(User.employee_id).where(User.email == "same@atlascare.example")) == "AT-2"
+
+
+def test_admins_cannot_make_a_partner_admin_at_the_client_company(app: Flask, client, login_as):
+    client_org = factories.organisation("Northwind", OrganisationKind.CLIENT, "IE")
+    admin = factories.user(Role.ADMIN, client_org)
+    db.session.commit()
+    login_as(admin)
+    response = client.post("/admin/users/new", data={
+        "name": "Wrong Place", "email": "wrong@example.org", "role": "partner_admin",
+        "organisation_id": client_org.id, "scope_organisation_id": "",
+        "csrf_token": csrf_token(client, "/admin/users/new")})
+    assert "belongs to an outsourcing partner" in response.get_data(as_text=True)
+    assert db.session.scalar(select(User).where(User.email == "wrong@example.org")) is None
