@@ -37,6 +37,7 @@ from lms.mfa.models import Passkey, RecoveryCode, TotpFactor, WebAuthnChallenge
 from lms.privacy.breaches import Breach
 from lms.privacy.requests import DataRequest
 from lms.reminders.models import Message
+from lms.xapi import outbox as xapi_outbox
 
 LEGAL_BASIS = ("Art. 17(3)(b) and (e) and Art. 5(2): the controller must be able to show that its agents were "
                "trained, and to defend claims about it")
@@ -172,6 +173,9 @@ CLASSES: tuple[_Class, ...] = (
            lambda p: _count(select(OpenBadge.id).join(Award).where(Award.user_id == p.id, OpenBadge.jwt.is_not(None))),
            _delete(lambda p: update(OpenBadge).where(OpenBadge.award_id.in_(
                select(Award.id).where(Award.user_id == p.id))).values(jwt=None))),
+    _Class("xAPI statements in the outbox (what they learned; their e-mail where the organisation sends it)",
+           "their content deleted; those not sent yet are never sent (copies an LRS received are its own to erase)",
+           lambda p: _count(xapi_outbox.statements_of(p)), lambda p, _: xapi_outbox.forget(p)),
     _Class("Export files of their organisation (they may list them)", "deleted; they can be exported again",
            lambda p: _count(_own_exports(p)),
            _delete(lambda p: delete(JobFile).where(JobFile.id.in_(_own_exports(p))))),

@@ -25,7 +25,7 @@ from lms.accounts.models import User
 from lms.clock import now
 from lms.extensions import db
 from lms.xapi.models import OutboxState, XapiStatement
-from lms.xapi.outbox import may_send
+from lms.xapi.outbox import may_send, withhold
 
 XAPI_VERSION = "1.0.3"
 # A run that claimed rows and did not finish with them within this long is taken to have died.
@@ -116,12 +116,6 @@ def _failed(row: XapiStatement, error: str) -> None:
     row.state, row.last_error, row.claim, row.claimed_at = OutboxState.FAILED, error[:2000], None, None
     row.next_try_at = (now() + timedelta(seconds=config["XAPI_RETRY_SECONDS"] * 2 ** (row.attempts - 1))
                        if row.attempts < config["XAPI_MAX_ATTEMPTS"] else None)
-
-
-def withhold(row: XapiStatement) -> None:
-    """Never send it: the person is restricted or erased. Its content (their learning) goes too."""
-    row.state, row.statement = OutboxState.WITHHELD, {"id": row.statement_id}
-    row.next_try_at = row.claim = row.claimed_at = None
 
 
 def send_batch(rows: list[XapiStatement], report: SendReport) -> bool:

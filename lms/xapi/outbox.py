@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Select, select
+
 from lms import signals
 from lms.accounts.models import User
 from lms.clock import now
@@ -31,6 +33,27 @@ def enqueue(user: User, kind: str, statement: dict[str, Any], occurred_at: datet
                         occurred_at=occurred_at, state=OutboxState.QUEUED, attempts=0, next_try_at=now())
     db.session.add(row)
     return row
+
+
+def withhold(row: XapiStatement) -> None:
+    """Never send it: the person is restricted or erased. Its content (their learning) goes too."""
+    row.state, row.statement = OutboxState.WITHHELD, {"id": row.statement_id}
+    row.next_try_at = row.claim = row.claimed_at = None
+
+
+def statements_of(person: User) -> Select:
+    return select(XapiStatement.id).where(XapiStatement.user_id == person.id)
+
+
+def forget(person: User) -> None:
+    """Erasure (Art. 17): the content of every statement about the person goes, sent or not (the
+    actor, their e-mail where their organisation sends it, their answers); what was not sent never is.
+    Copies the LRS received are the LRS's to erase."""
+    for row in db.session.scalars(select(XapiStatement).where(XapiStatement.user_id == person.id)):
+        if row.state is OutboxState.DELIVERED:
+            row.statement = {"id": row.statement_id}
+        else:
+            withhold(row)
 
 
 @signals.lesson_completed.connect

@@ -144,3 +144,29 @@ def test_the_delivery_is_scheduled_for_beat(app):
 
     assert beat_schedule(app.config)["lms.xapi.send"]["schedule"] == app.config["XAPI_SEND_SECONDS"]
     assert "lms.xapi.send" not in beat_schedule({**app.config, "XAPI_SEND_SECONDS": 0})
+
+
+def test_erasure_drops_the_content_of_every_statement_and_sends_none_of_those_left(app, content):
+    from lms.privacy.erasure import erase, plan
+
+    _nothing_listens(app)
+    org = factories.organisation("Lisboa CS")
+    org.xapi_identify_by_email = True
+    agent = factories.user(Role.AGENT, org, email="ana@lisboacs.example")
+    admin = factories.user(Role.ADMIN)
+    db.session.commit()
+    read_course(agent)
+    rows = _rows(agent.id)
+    delivered, waiting = rows[0], rows[1:]
+    delivered.state = OutboxState.DELIVERED
+    db.session.commit()
+    entry = next(e for e in plan(agent).goes if e.what.startswith("xAPI statements"))
+    assert entry.count == len(rows)
+
+    erase(agent, requested_by=admin)
+    db.session.commit()
+    for row in _rows(agent.id):
+        assert row.statement == {"id": row.statement_id}
+        assert row.state is (OutboxState.DELIVERED if row.id == delivered.id else OutboxState.WITHHELD)
+    assert "ana@lisboacs.example" not in json.dumps([row.statement for row in _rows()])
+    assert waiting and delivery.send_pending().delivered == 0
