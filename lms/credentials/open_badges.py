@@ -19,6 +19,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from flask import current_app
 from joserfc import jwt
 from sqlalchemy import select
 
@@ -191,6 +192,13 @@ def issue(award: Award, actor=None) -> OpenBadge:
 
 @signals.award_issued.connect
 def _issue_with_award(sender: object, award: Award, **_: object) -> None:
-    """Every award also issues its Open Badge, in the same transaction."""
-    issue(award)
+    """Every award also issues its Open Badge, in the same transaction.
+
+    Without an issuer key (production not configured yet) the award is still issued: its badge
+    is signed on first download once the key is there, and the error log says what is missing.
+    """
+    try:
+        issue(award)
+    except keys.IssuerKeyMissing as exc:
+        current_app.logger.error("award %s issued without its Open Badge: %s", award.id, exc)
 

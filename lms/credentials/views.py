@@ -51,6 +51,15 @@ def _erased(_: open_badges.BadgeErased):
              "and a copy of the badge they kept still checks as genuine."), 410
 
 
+@bp.errorhandler(keys.IssuerKeyMissing)
+def _no_key(exc: keys.IssuerKeyMissing):
+    db.session.rollback()
+    current_app.logger.error("Open Badge not produced: %s", exc)
+    return render_template("errors/error.html", code=503, title="The badge could not be produced",
+                           text="The academy's badge signing key is not configured yet. Your award is safe; "
+                                "please try again later, and tell your administrator if it lasts."), 503
+
+
 def wallet_link(badge: OpenBadge) -> str:
     return external_url("credentials.wallet", credential_uuid=badge.credential_uuid)
 

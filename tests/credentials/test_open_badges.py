@@ -228,3 +228,39 @@ def test_an_award_from_before_open_badges_gets_its_badge_on_first_download(app, 
 
 def test_unknown_status_lists_are_not_found(app, certified, client):
     assert client.get("/credentials/status/2").status_code == 404
+
+
+def test_the_key_command_creates_the_issuer_key_once_and_prints_its_id(app, badge_keys):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["credentials", "key"])
+    assert first.exit_code == 0 and "created" in first.output
+    again = runner.invoke(args=["credentials", "key"])
+    assert "created" not in again.output
+    kid = again.output.split("key id ")[1].split()[0]
+    assert kid in first.output and (badge_keys / "badge.pem").stat().st_mode & 0o777 == 0o600
+
+
+def test_production_without_a_key_issues_the_award_and_the_badge_waits(app, content, at, badge_keys, client,
+                                                                        login_as, caplog):
+    from lms.certification.models import Award
+    from tests.assessment.conftest import best_form
+    from tests.certification.conftest import make_programme
+    from tests.certification.test_cycle import _read_course, _take_quiz
+
+    app.config.update(ENV_NAME="production")
+    partner = factories.organisation("Atlas Care")
+    agent = factories.user(Role.AGENT, partner)
+    services.assign(None, make_programme(), organisation_id=partner.id, due_days=14)
+    _read_course(agent)
+    db.session.commit()
+    _take_quiz(agent, content, best_form)
+    award = db.session.scalars(select(Award)).one()  # the award is issued all the same
+    assert db.session.scalars(select(OpenBadge)).all() == []
+    assert "issued without its Open Badge" in caplog.text
+    app.config.update(ENV_NAME="test")  # the page's session rules are production's otherwise
+    login_as(agent)
+    app.config.update(ENV_NAME="production")
+    response = client.get(f"/awards/{award.id}/badge.png")
+    assert response.status_code == 503 and "signing key is not configured" in response.get_data(as_text=True)
+    app.config.update(ENV_NAME="test")
+    assert client.get(f"/awards/{award.id}/badge.png").status_code == 200  # signed once the key exists
