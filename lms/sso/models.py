@@ -46,16 +46,17 @@ class SsoConnection(db.Model):
     organisation: Mapped[Organisation] = relationship()
 
     def domain_list(self) -> list[str]:
-        return _lines(self.domains)
+        return split_lines(self.domains)
 
     def trainer_value_list(self) -> list[str]:
-        return _lines(self.trainer_values, lower=False)
+        return split_lines(self.trainer_values, lower=False)
 
     def mfa_acr_list(self) -> list[str]:
-        return _lines(self.mfa_acr_values, lower=False)
+        return split_lines(self.mfa_acr_values, lower=False)
 
 
-def _lines(text: str, *, lower: bool = True) -> list[str]:
+def split_lines(text: str, *, lower: bool = True) -> list[str]:
+    """The values of a one-per-line (or comma-separated) setting, trimmed, empty ones dropped."""
     values = [v.strip() for v in (text or "").replace(",", "\n").splitlines()]
     return [v.lower() if lower else v for v in values if v]
 

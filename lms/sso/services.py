@@ -20,7 +20,7 @@ from lms.audit.services import record
 from lms.clock import now
 from lms.extensions import db
 from lms.sso import crypto
-from lms.sso.models import SsoConnection, SsoIdentity
+from lms.sso.models import SsoConnection, SsoIdentity, split_lines
 
 # What an IdP's claims may make someone: never admin or auditor, which only our admins grant.
 MAPPABLE_ROLES = frozenset({Role.AGENT, Role.TRAINER})
@@ -82,7 +82,7 @@ def normalise_issuer(issuer: str) -> str:
 def save_connection(actor: User | None, data: ConnectionData, connection: SsoConnection | None = None) -> SsoConnection:
     """Create or change an organisation's connection; audit it, without the secret."""
     issuer = normalise_issuer(data.issuer)
-    domains = sorted({d for d in _lines(data.domains)})
+    domains = sorted({d for d in split_lines(data.domains)})
     for domain in domains:
         if "." not in domain or "@" in domain or " " in domain:
             raise SsoError(f"“{domain}” is not an e-mail domain (for example atlascare.example).", field="domains")
@@ -111,13 +111,13 @@ def save_connection(actor: User | None, data: ConnectionData, connection: SsoCon
     connection.scopes = scopes
     connection.email_claim = data.email_claim.strip() or "email"
     connection.role_claim = data.role_claim.strip()
-    connection.trainer_values = "\n".join(_lines(data.trainer_values, lower=False))
+    connection.trainer_values = "\n".join(split_lines(data.trainer_values, lower=False))
     connection.domains = "\n".join(domains)
     connection.jit_provisioning = data.jit_provisioning
     connection.link_by_email = data.link_by_email
     connection.passwords_forbidden = data.passwords_forbidden
     connection.idp_mfa_accepted = data.idp_mfa_accepted
-    connection.mfa_acr_values = "\n".join(_lines(data.mfa_acr_values, lower=False))
+    connection.mfa_acr_values = "\n".join(split_lines(data.mfa_acr_values, lower=False))
     connection.enabled = data.enabled
     db.session.flush()
     record("sso.connection_saved", actor=actor, target_type="sso_connection", target_id=connection.id,
@@ -134,11 +134,6 @@ def delete_connection(actor: User, connection: SsoConnection) -> None:
     db.session.execute(SsoIdentity.__table__.delete().where(SsoIdentity.connection_id == connection.id))
     db.session.delete(connection)
     db.session.flush()
-
-
-def _lines(text: str, *, lower: bool = True) -> list[str]:
-    values = [v.strip() for v in (text or "").replace(",", "\n").splitlines()]
-    return [v.lower() if lower else v for v in values if v]
 
 
 # ---- home-realm discovery and passwords ----------------------------------------------
