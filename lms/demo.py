@@ -58,7 +58,18 @@ PEOPLE = [
     ("rui@lisboacs.example", "Rui Costa", Role.AGENT, "Lisboa Contact Services", None),
     ("agent@atlascare.example", "Yasmine El Idrissi", Role.AGENT, "Atlas Customer Care", None),
     ("omar@atlascare.example", "Omar Tazi", Role.AGENT, "Atlas Customer Care", None),
+    # Delegated administration: manages Atlas's agents and nobody else's (#15).
+    ("admin@atlascare.example", "Salma Ouazzani", Role.PARTNER_ADMIN, "Atlas Customer Care", None),
 ]
+
+# Employee ids and teams of some demo agents, so the dashboard's team filter has something to show.
+DEMO_TEAMS = {
+    "agent@atlascare.example": ("AT-1001", "Billing"), "omar@atlascare.example": ("AT-1002", "Home moves"),
+    "agent@lisboacs.example": ("LX-201", "Billing"), "rui@lisboacs.example": ("LX-202", "Billing"),
+}
+
+# Programmes the client company has made available to each partner's partner admins to assign.
+DEMO_AVAILABILITY = [("agent-certification", "Atlas Customer Care"), ("partner-onboarding", "Atlas Customer Care")]
 
 
 @functools.cache
@@ -83,9 +94,10 @@ def ensure_demo_accounts() -> list[User]:
     for email, name, role, org_name, scope in PEOPLE:
         user = existing.get(email)
         if user is None:
+            employee_id, team = DEMO_TEAMS.get(email, (None, None))
             user = accounts.create_user(None, accounts.UserData(
                 email=email, name=name, role=role, organisation_id=orgs[org_name].id,
-                scope_organisation_id=orgs[scope].id if scope else None))
+                scope_organisation_id=orgs[scope].id if scope else None, employee_id=employee_id, team=team))
             user.password_hash = demo_password_hash()
         users.append(user)
     db.session.flush()
@@ -112,6 +124,14 @@ def _assign_demo_programmes(orgs: dict[str, Organisation]) -> None:
         programme = programmes.get(slug)
         if programme is not None and (programme.id, orgs[org_name].id) not in done:
             assign(None, programme, organisation_id=orgs[org_name].id, due_days=days)
+    from lms.accounts.models import ProgrammeAvailability
+
+    available = set(db.session.execute(select(ProgrammeAvailability.programme_id,
+                                              ProgrammeAvailability.organisation_id)).all())
+    for slug, org_name in DEMO_AVAILABILITY:
+        programme = programmes.get(slug)
+        if programme is not None and (programme.id, orgs[org_name].id) not in available:
+            db.session.add(ProgrammeAvailability(programme_id=programme.id, organisation_id=orgs[org_name].id))
 
 
 # =====================================================================================

@@ -97,6 +97,10 @@ class OrganisationForm(FlaskForm):
         option_widget=CheckboxInput(),
         description="People here with these roles must use an authenticator app or a passkey to sign in, "
                     "in addition to the roles the whole site requires.")
+    available_programmes = SelectMultipleField(
+        "Programmes its partner admins may assign", coerce=int, validators=[Optional()],
+        option_widget=CheckboxInput(),
+        description="Outsourcing partners only: what this organisation's partner admins may assign to its agents.")
     xapi_identify_by_email = BooleanField(
         "Identify people by e-mail in xAPI statements",
         description="Off: statements sent to the learning record store name each person by a pseudonymous id. "

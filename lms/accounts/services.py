@@ -22,6 +22,7 @@ from lms.accounts.models import (
     LoginSession,
     Organisation,
     OrganisationKind,
+    ProgrammeAvailability,
     Role,
     SetPasswordToken,
     TokenKind,
@@ -609,6 +610,35 @@ class OrganisationData:
     contact_email: str = ""
     mfa_required_roles: str = ""  # comma-separated role values (lms.mfa.services.mfa_required)
     xapi_identify_by_email: bool = False  # xAPI actors by e-mail instead of a pseudonym (lms/xapi)
+
+
+def programme_choices() -> list[tuple[int, str]]:
+    """(id, title) of the programmes in use, for the organisation form's availability boxes."""
+    from lms.certification.models import Programme, ProgrammeVersion
+
+    return [(row.id, row.title) for row in db.session.execute(
+        select(Programme.id, ProgrammeVersion.title).join(ProgrammeVersion, ProgrammeVersion.id == Programme.current_version_id)
+        .where(Programme.archived_at.is_(None)).order_by(ProgrammeVersion.title))]
+
+
+def available_programme_ids(org: Organisation) -> list[int]:
+    return list(db.session.scalars(select(ProgrammeAvailability.programme_id)
+                                   .where(ProgrammeAvailability.organisation_id == org.id)))
+
+
+def set_available_programmes(actor: User | None, org: Organisation, programme_ids: list[int]) -> None:
+    """Which programmes a partner's partner admins may assign (none for the client company); audited."""
+    wanted = set(programme_ids) if org.kind is OrganisationKind.PARTNER else set()
+    current = set(available_programme_ids(org))
+    if wanted == current:
+        return
+    for programme_id in current - wanted:
+        db.session.delete(db.session.get(ProgrammeAvailability, (org.id, programme_id)))
+    for programme_id in wanted - current:
+        db.session.add(ProgrammeAvailability(organisation_id=org.id, programme_id=programme_id))
+    db.session.flush()
+    record("organisation.programmes_available", actor=actor, organisation_id=org.id,
+           programme_ids=sorted(wanted))
 
 
 def save_organisation(actor: User | None, data: OrganisationData, org: Organisation | None = None) -> Organisation:

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user, user_loaded_from_cookie
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from lms.accounts import reset_mail, services
 from lms.accounts.forms import (
@@ -326,7 +327,10 @@ def user_list():
         form.organisation.data if "organisation" in form else None,
         team=(form.team.data or "").strip() or None,
     )
-    page = paginate(restrict_managed_users(current_user, query), request.args.get("page", 1, type=int), per_page=25)
+    # The rows' organisations in one query, not one per organisation on the page.
+    query = restrict_managed_users(current_user, query).options(selectinload(User.organisation),
+                                                                selectinload(User.scope_organisation))
+    page = paginate(query, request.args.get("page", 1, type=int), per_page=25)
     return render_template("accounts/user_list.html", form=form, page=page, teams=_team_names())
 
 
@@ -413,8 +417,10 @@ def organisation_list():
 def organisation_new(org_id: int | None = None):
     org = db.get_or_404(Organisation, org_id) if org_id is not None else None
     form = OrganisationForm(obj=org)
+    form.available_programmes.choices = services.programme_choices()
     if org and request.method == "GET":  # obj would give the stored string, not the list of roles
         form.mfa_required_roles.data = [role for role in org.mfa_required_roles.split(",") if role]
+        form.available_programmes.data = services.available_programme_ids(org)
     if form.validate_on_submit():
         data = services.OrganisationData(
             name=form.name.data, kind=OrganisationKind(form.kind.data), country=form.country.data,
@@ -423,6 +429,7 @@ def organisation_new(org_id: int | None = None):
             xapi_identify_by_email=bool(form.xapi_identify_by_email.data))
         try:
             org = services.save_organisation(current_user, data, org)
+            services.set_available_programmes(current_user, org, form.available_programmes.data or [])
         except services.AccountError as exc:
             _field_error(form, exc)
         else:

@@ -21,11 +21,15 @@ class DashboardFilterForm(FlaskForm):
     q = StringField("Name or e-mail", validators=[Optional(), Length(max=100)])
     organisation = SelectField("Organisation", coerce=_optional_int, validators=[Optional()])
     programme = SelectField("Programme", coerce=_optional_int, validators=[Optional()])
+    team = SelectField("Team", validators=[Optional()])
+    group = SelectField("Count by", choices=[("organisation", "Organisation"), ("team", "Team")],
+                        validators=[Optional()])
     status = SelectField("Status", choices=[("", "Any status")] + [(s.value, s.label) for s in Status],
                          validators=[Optional()])
     due_after = DateField("Due from", validators=[Optional()])
     due_before = DateField("Due until", validators=[Optional()])
     sort = SelectField("Sort by", choices=[("due", "Due date"), ("name", "Name"), ("organisation", "Organisation"),
+                                           ("team", "Team"),
                                            ("programme", "Programme"), ("status", "Status"),
                                            ("valid_until", "Valid until")], validators=[Optional()])
     order = SelectField("Order", choices=[("asc", "Ascending"), ("desc", "Descending")], validators=[Optional()])

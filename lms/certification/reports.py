@@ -19,7 +19,7 @@ from lms.certification.status import Status, due_expression, status_expression
 from lms.extensions import db
 from lms.policy import audit_scope, restrict_users
 
-SORTS = {"name": "name", "organisation": "organisation", "programme": "programme", "status": "status",
+SORTS = {"name": "name", "organisation": "organisation", "team": "team", "programme": "programme", "status": "status",
          "due": "due", "valid_until": "valid_until"}
 
 
@@ -32,6 +32,9 @@ class Filters:
     due_after: datetime | None = None
     q: str = ""
     user_id: int | None = None
+    team: str | None = None
+    # "team": the counts (table and chart) per organisation and team rather than per organisation.
+    group: str = "organisation"
     sort: str = "due"
     descending: bool = False
 
@@ -48,6 +51,8 @@ def _visible(actor: User, query: Select, filters: Filters) -> Select:
         query = query.where(Enrolment.programme_id == filters.programme_id)
     if filters.user_id:
         query = query.where(User.id == filters.user_id)
+    if filters.team:
+        query = query.where(User.team == filters.team)
     if filters.q:
         # autoescape: a typed "_" or "%" is a character to find, not a wildcard.
         words = filters.q.strip().lower()
@@ -64,7 +69,8 @@ def status_rows(actor: User, filters: Filters, at: datetime) -> Select:
     """One row per enrolment the actor may see: agent, organisation, programme, status, due date."""
     inner = _visible(actor, select(
         Enrolment.id.label("enrolment_id"), User.id.label("user_id"), User.name.label("name"),
-        User.email.label("email"), Organisation.id.label("organisation_id"),
+        User.email.label("email"), User.employee_id.label("employee_id"), User.team.label("team"),
+        Organisation.id.label("organisation_id"),
         Organisation.name.label("organisation"), Programme.id.label("programme_id"),
         ProgrammeVersion.title.label("programme"), status_expression(at).label("status"),
         due_expression().label("due"), Enrolment.award_valid_until.label("valid_until"),
@@ -95,7 +101,7 @@ def cached_counts(actor: User, filters: Filters, at: datetime) -> tuple[dict[str
         return counts_by_organisation(actor, filters, at), at
     cache: dict = current_app.extensions.setdefault("lms.dashboard_counts", {})
     key = (audit_scope(actor), filters.organisation_id, filters.programme_id, filters.q,
-           filters.due_before, filters.due_after)
+           filters.due_before, filters.due_after, filters.team, filters.group)
     hit = cache.get(key)
     if hit is not None and (at - hit[1]).total_seconds() < ttl:
         return hit
@@ -107,15 +113,27 @@ def cached_counts(actor: User, filters: Filters, at: datetime) -> tuple[dict[str
 
 def counts_by_organisation(actor: User, filters: Filters, at: datetime) -> dict[str, dict[str, int]]:
     """{organisation: {status: count}} for the filtered view (any status), in one grouped query
-    over the enrolment rows alone; organisation names come from a small second query."""
-    grouped = _visible(actor, select(User.organisation_id, status_expression(at).label("status"), func.count())
-                       .select_from(Enrolment), filters).group_by(User.organisation_id, "status")
-    counts: dict[int, dict[str, int]] = {}
-    for organisation_id, status, count in db.session.execute(grouped):
-        counts.setdefault(organisation_id, {})[status] = count
+    over the enrolment rows alone; organisation names come from a small second query.
+
+    Grouped by team (filters.group), the keys are "organisation · team" ("· no team" for people
+    without one), as team leaders compare their teams side by side."""
+    by_team = filters.group == "team"
+    team = User.team if by_team else None
+    columns = [User.organisation_id, *([team] if by_team else []), status_expression(at).label("status"), func.count()]
+    grouped = _visible(actor, select(*columns).select_from(Enrolment), filters).group_by(
+        User.organisation_id, *([team] if by_team else []), "status")
+    counts: dict[tuple[int, str | None], dict[str, int]] = {}
+    for row in db.session.execute(grouped):
+        organisation_id, *team_value, status, count = row
+        counts.setdefault((organisation_id, *team_value), {})[status] = count
+    ids = {key[0] for key in counts}
     names = dict(db.session.execute(select(Organisation.id, Organisation.name)
-                                    .where(Organisation.id.in_(counts))).all()) if counts else {}
-    return {names[oid]: counts[oid] for oid in sorted(counts, key=names.__getitem__)}
+                                    .where(Organisation.id.in_(ids))).all()) if counts else {}
+
+    def label(key: tuple) -> str:
+        return names[key[0]] + (f" · {key[1] or 'no team'}" if by_team else "")
+
+    return {label(key): counts[key] for key in sorted(counts, key=lambda k: (names[k[0]], *(t or "" for t in k[1:])))}
 
 
 # Spreadsheet programs run cells that start with these as formulas (CSV injection).
@@ -129,7 +147,9 @@ def spreadsheet_safe(value) -> str:
 
 CSV_COLUMNS = [("name", "Agent"), ("email", "E-mail"), ("organisation", "Organisation"), ("programme", "Programme"),
                ("status", "Status"), ("due", "Due or expires (UTC)"), ("valid_until", "Valid until (UTC)"),
-               ("code", "Certificate code")]
+               ("code", "Certificate code"),
+               # Added last so that spreadsheets built on the earlier columns keep working.
+               ("employee_id", "Employee id"), ("team", "Team")]
 
 
 def csv_chunks(query: Select, batch: int = 2000):

@@ -7,7 +7,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_login import current_user
 from sqlalchemy import select
 
-from lms.accounts.models import Organisation, Role, User
+from lms.accounts.models import Organisation, ProgrammeAvailability, Role, User
 from lms.assessment.models import Attempt
 from lms.audit.services import record
 from lms.certification import reports, services
@@ -21,7 +21,7 @@ from lms.evidence.pdf import RenderError
 from lms.evidence.signing import SigningError
 from lms.extensions import db
 from lms.pagination import paginate_rows
-from lms.policy import Permission, audit_scope, can, can_view_user
+from lms.policy import Permission, audit_scope, can, can_view_user, restrict_users
 from lms.privacy.breaches import unnotified_soon
 from lms.privacy.requests import WARN_DAYS, due_soon_count
 
@@ -38,10 +38,18 @@ def _organisations() -> list[Organisation]:
     return list(db.session.scalars(query if scope is None else query.where(Organisation.id == scope)))
 
 
+def _teams() -> list[str]:
+    """The team names in use among the people the current user may see (the filter's choices)."""
+    query = restrict_users(current_user, select(User.team).where(User.team.is_not(None), User.active.is_(True))
+                           .distinct())
+    return sorted(db.session.scalars(query))
+
+
 def _filters() -> tuple[DashboardFilterForm, reports.Filters]:
     form = DashboardFilterForm(request.args)
     form.organisation.choices = [("", "All organisations")] + [(o.id, o.name) for o in _organisations()]
     form.programme.choices = [("", "All programmes")] + [(p.id, p.title) for p in _programmes()]
+    form.team.choices = [("", "All teams")] + [(team, team) for team in _teams()]
     form.validate()
 
     def day(value, end=False):
@@ -51,7 +59,8 @@ def _filters() -> tuple[DashboardFilterForm, reports.Filters]:
         organisation_id=form.organisation.data, programme_id=form.programme.data,
         status=Status(form.status.data) if form.status.data else None,
         due_after=day(form.due_after.data), due_before=day(form.due_before.data, end=True),
-        q=(form.q.data or "").strip(), sort=form.sort.data or "due", descending=form.order.data == "desc")
+        q=(form.q.data or "").strip(), team=form.team.data or None,
+        group="team" if form.group.data == "team" else "organisation", sort=form.sort.data or "due", descending=form.order.data == "desc")
     return form, filters
 
 
@@ -153,10 +162,22 @@ def reissue(award_id: int):
     return redirect(url_for("certification.person", user_id=award.user_id))
 
 
+def _assignable_programmes() -> list[Programme]:
+    """Every programme for trainers and admins; for a partner admin, those the client company has
+    made available to their organisation (ProgrammeAvailability, set on the organisation's page)."""
+    if current_user.role is not Role.PARTNER_ADMIN:
+        return _programmes()
+    return list(db.session.scalars(
+        select(Programme).join(ProgrammeAvailability, ProgrammeAvailability.programme_id == Programme.id)
+        .where(Programme.archived_at.is_(None), ProgrammeAvailability.organisation_id == current_user.organisation_id)
+        .order_by(Programme.slug)))
+
+
 @bp.route("/assignments", methods=["GET", "POST"])
 def assignments():
     form = AssignmentForm()
-    form.programme_id.choices = [(p.id, p.title) for p in _programmes()]
+    programmes = _assignable_programmes()
+    form.programme_id.choices = [(p.id, p.title) for p in programmes]
     form.organisation_id.choices = [("", "Choose…")] + [(o.id, o.name) for o in _organisations()]
     if form.validate_on_submit():
         try:
@@ -167,25 +188,31 @@ def assignments():
             db.session.commit()
             flash("Assigned. Agents see it on their home page now.", "success")
             return redirect(url_for("certification.assignments"))
-    listing = db.session.scalars(select(Assignment).order_by(Assignment.created_at.desc())).all()
-    return render_template("certification/assignments.html", form=form, assignments=listing)
+    listing = select(Assignment).order_by(Assignment.created_at.desc())
+    scope = audit_scope(current_user)
+    if scope is not None:  # a partner admin: their organisation's assignments and their agents' own
+        listing = listing.outerjoin(User, User.id == Assignment.user_id).where(
+            (Assignment.organisation_id == scope) | (User.organisation_id == scope))
+    return render_template("certification/assignments.html", form=form, assignments=db.session.scalars(listing).all(),
+                           no_programmes=not programmes)
 
 
 def _create_assignment(form: AssignmentForm) -> None:
-    programme = db.session.get(Programme, form.programme_id.data)
+    programme = next((p for p in _assignable_programmes() if p.id == form.programme_id.data), None)
     if programme is None:
         raise services.CertificationError("Choose a programme.")
     user = None
     organisation_id = None
     if form.target.data == "agent":
         email = (form.agent_email.data or "").strip().lower()
-        user = db.session.scalar(select(User).where(User.email == email, User.role == Role.AGENT))
+        user = db.session.scalar(restrict_users(current_user, select(User).where(User.email == email,
+                                                                              User.role == Role.AGENT)))
         if user is None:
             form.agent_email.errors = [*form.agent_email.errors, "No agent has this e-mail address."]
             raise services.CertificationError("No agent has this e-mail address.")
     else:
         organisation_id = form.organisation_id.data
-        if organisation_id is None:
+        if organisation_id is None or organisation_id not in {o.id for o in _organisations()}:
             raise services.CertificationError("Choose an organisation.")
     due_at = due_days = None
     if form.due_rule.data == "date":

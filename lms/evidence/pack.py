@@ -185,7 +185,8 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def _roster_entry(row) -> dict[str, Any]:
-    return {"agent": row["name"], "email": row["email"], "programme": row["programme"], "status": row["status"],
+    return {"agent": row["name"], "email": row["email"], "employee_id": row["employee_id"], "team": row["team"],
+            "programme": row["programme"], "status": row["status"],
             "due": _iso(row["due"]), "valid_until": _iso(row["valid_until"]), "certificate_code": row["code"]}
 
 
@@ -275,7 +276,7 @@ def _activity(actor: User, organisation_id: int, start: datetime | None, end: da
 # row of cells and a fraction of that on a line of text, and the roster is nearly all of a big
 # pack (1,000 agents: about 2,500 lines). The table keeps its header row on every page, rows
 # are banded for the eye, and names longer than their column wrap within it.
-ROSTER_COLUMNS = (("Agent", 50), ("Status", 12), ("Valid until", 11), ("Certificate code", 24))
+ROSTER_COLUMNS = (("Agent (employee id), team", 50), ("Status", 12), ("Valid until", 11), ("Certificate code", 24))
 ROSTER_LINES_PER_ROW = 4
 
 
@@ -290,6 +291,10 @@ def _roster_blocks(entries: list[dict[str, Any]]) -> list[list[str]]:
     for entry in entries:
         # One line per physical line: a name typed with line breaks or tabs must not break the columns.
         name = " ".join(entry["agent"].split())
+        if entry.get("employee_id"):
+            name += f" ({' '.join(entry['employee_id'].split())})"
+        if entry.get("team"):
+            name += f", {' '.join(entry['team'].split())}"
         parts = textwrap.wrap(name, name_width, break_on_hyphens=False) or [""]
         if blocks[-1] and len(blocks[-1]) + len(parts) > ROSTER_LINES_PER_ROW:
             blocks.append([])

@@ -129,3 +129,36 @@ def test_admins_cannot_make_a_partner_admin_at_the_client_company(app: Flask, cl
         "csrf_token": csrf_token(client, "/admin/users/new")})
     assert "belongs to an outsourcing partner" in response.get_data(as_text=True)
     assert db.session.scalar(select(User).where(User.email == "wrong@example.org")) is None
+
+
+def test_assigns_only_programmes_made_available_and_only_to_their_organisation(app: Flask, client, login_as):
+    from lms.certification.models import Assignment
+    from tests.certification.conftest import make_programme
+
+    w = _world(login_as)
+    offered, withheld = make_programme("offered"), make_programme("withheld")
+    db.session.commit()
+    assert "No programme has been made available" in client.get("/assignments").get_data(as_text=True)
+    # An admin makes one available on Atlas's organisation page.
+    admin_client = app.test_client()
+    from tests.conftest import login
+    admin = factories.user(Role.ADMIN, w["home"].organisation)
+    db.session.commit()
+    login(admin_client, admin.email, factories.PASSWORD)
+    page = f"/admin/organisations/{w['atlas'].id}"
+    admin_client.post(page, data={"name": "Atlas Care", "kind": "partner", "country": "MA",
+                                  "available_programmes": [offered.id], "csrf_token": csrf_token(admin_client, page)})
+    html = client.get("/assignments").get_data(as_text=True)
+    programme_select = html[html.index('name="programme_id"'):].split("</select>")[0]
+    assert "Recorded lines certification" in programme_select
+    assert f'value="{offered.id}"' in programme_select and f'value="{withheld.id}"' not in programme_select
+    token = csrf_token(client, "/assignments")
+    base = {"target": "organisation", "due_rule": "days", "due_days": "30", "csrf_token": token}
+    client.post("/assignments", data={**base, "programme_id": withheld.id, "organisation_id": w["atlas"].id})
+    client.post("/assignments", data={**base, "programme_id": offered.id, "organisation_id": w["lisboa"].id})
+    client.post("/assignments", data={**base, "target": "agent", "programme_id": offered.id,
+                                      "agent_email": w["theirs"].email})
+    assert db.session.scalars(select(Assignment)).all() == []
+    client.post("/assignments", data={**base, "programme_id": offered.id, "organisation_id": w["atlas"].id})
+    made = db.session.scalars(select(Assignment)).one()
+    assert (made.programme_id, made.organisation_id) == (offered.id, w["atlas"].id)

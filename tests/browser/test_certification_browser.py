@@ -30,7 +30,7 @@ COURSE_TITLE = "Recording calls lawfully"
 QUIZ_TITLE = "Recording calls"
 BOM = "\ufeff"
 CSV_HEADER = ["Agent", "E-mail", "Organisation", "Programme", "Status", "Due or expires (UTC)",
-              "Valid until (UTC)", "Certificate code"]
+              "Valid until (UTC)", "Certificate code", "Employee id", "Team"]
 FORMULA_NAME = '=HYPERLINK("http://x")'
 
 
