@@ -264,3 +264,13 @@ def test_production_without_a_key_issues_the_award_and_the_badge_waits(app, cont
     assert response.status_code == 503 and "signing key is not configured" in response.get_data(as_text=True)
     app.config.update(ENV_NAME="test")
     assert client.get(f"/awards/{award.id}/badge.png").status_code == 200  # signed once the key exists
+
+
+def test_a_trainer_opens_the_award_page_from_the_person_page(app, certified, client, login_as):
+    trainer = factories.user(Role.TRAINER, certified["partner"])
+    db.session.commit()
+    login_as(trainer)
+    person = client.get(f"/people/{certified['agent'].id}").get_data(as_text=True)
+    assert f'href="/awards/{certified["award"].id}/badge">Open Badge</a>' in person
+    page = client.get(f"/awards/{certified['award'].id}/badge").get_data(as_text=True)
+    assert "The Open Badge" in page and "Your Open Badge" not in page and "Yasmine El Idrissi" in page
