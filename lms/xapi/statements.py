@@ -76,9 +76,12 @@ def pseudonym(user_id: int) -> str:
     return hmac.new(key.encode(), f"user:{user_id}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def actor(user: User) -> dict[str, Any]:
-    """The agent: an account on this app, or the e-mail where the organisation opted in."""
-    if user.organisation.xapi_identify_by_email:
+def actor(user: User, by_email: bool | None = None) -> dict[str, Any]:
+    """The agent: an account on this app, or the e-mail where the organisation opted in (`by_email`,
+    read from the user's organisation when not given)."""
+    if by_email is None:
+        by_email = user.organisation.xapi_identify_by_email
+    if by_email:
         return {"objectType": "Agent", "mbox": f"mailto:{user.email}"}
     return {"objectType": "Agent", "account": {"homePage": base_url(), "name": pseudonym(user.id)}}
 
@@ -117,9 +120,9 @@ def _context(version_hash: str, parents: list[dict] | None = None, reg: str | No
     return context
 
 
-def _statement(user: User, verb: dict, obj: dict, at: datetime, *, result: dict | None = None,
+def _statement(who: dict, verb: dict, obj: dict, at: datetime, *, result: dict | None = None,
                context: dict | None = None) -> dict[str, Any]:
-    statement: dict[str, Any] = {"id": str(uuid.uuid4()), "actor": actor(user), "verb": verb, "object": obj,
+    statement: dict[str, Any] = {"id": str(uuid.uuid4()), "actor": who, "verb": verb, "object": obj,
                                  "timestamp": timestamp(at)}
     if result is not None:
         statement["result"] = result
@@ -147,19 +150,19 @@ def quiz_activity(slug: str, title: str, description: str = "") -> dict[str, Any
     return _activity(f"quizzes/{slug}", ASSESSMENT_TYPE, title, description)
 
 
-def lesson_experienced(user: User, version, lesson, at: datetime) -> dict[str, Any]:
+def lesson_experienced(who: dict, version, lesson, at: datetime) -> dict[str, Any]:
     """The agent finished reading a lesson of a course version."""
     slug = version.course.slug
     obj = _activity(f"courses/{slug}/lessons/{lesson.key}", LESSON_TYPE, lesson.title)
-    return _statement(user, _verb(EXPERIENCED), obj, at, result={"completion": True},
+    return _statement(who, _verb(EXPERIENCED), obj, at, result={"completion": True},
                       context=_context(version.content_hash, [course_activity(slug, version.title)],
                                        phase=lesson.phase))
 
 
-def quiz_attempted(user: User, attempt) -> dict[str, Any]:
+def quiz_attempted(who: dict, slug: str, attempt) -> dict[str, Any]:
     """An attempt started: its registration ties the statements that follow to it."""
     version = attempt.quiz_version
-    return _statement(user, _verb(ATTEMPTED), quiz_activity(attempt.quiz.slug, version.title,
+    return _statement(who, _verb(ATTEMPTED), quiz_activity(slug, version.title,
                                                             version.spec.get("description", "")),
                       attempt.started_at, context=_context(version.content_hash, reg=registration(attempt.id),
                                                            items=len(attempt.draw)))
@@ -176,9 +179,9 @@ def _response_text(item: dict, response: Any) -> str:
     return json.dumps(response, sort_keys=True)
 
 
-def question_answered(user: User, attempt, position: int, item: dict, response: Any, grade) -> dict[str, Any]:
+def question_answered(who: dict, slug: str, attempt, position: int, item: dict, response: Any, grade) -> dict[str, Any]:
     """One question of a finished attempt, with the agent's response and its grade."""
-    slug, version = attempt.quiz.slug, attempt.quiz_version
+    version = attempt.quiz_version
     definition: dict[str, Any] = {"interactionType": _INTERACTION.get(item["type"], "other")}
     if item.get("options") and item["type"] in ("single_choice", "multiple_response", "ordering"):
         definition["choices"] = [{"id": option["id"], "description": {LANG: option["text"]}}
@@ -186,35 +189,35 @@ def question_answered(user: User, attempt, position: int, item: dict, response: 
     prompt = " ".join(str(item.get("prompt", item["id"])).split())
     obj = _activity(f"quizzes/{slug}/items/{item['id']}", INTERACTION_TYPE, prompt, **definition)
     return _statement(
-        user, _verb(ANSWERED), obj, attempt.finished_at,
+        who, _verb(ANSWERED), obj, attempt.finished_at,
         result={"response": _response_text(item, response), "success": grade.correct,
                 "score": _score(grade.earned, grade.possible)},
         context=_context(version.content_hash, [quiz_activity(slug, version.title)], reg=registration(attempt.id),
                          position=position, phase=item["phase"]))
 
 
-def simulation_path(user: User, attempt, position: int, item: dict, path: list, grade) -> dict[str, Any]:
+def simulation_path(who: dict, slug: str, attempt, position: int, item: dict, path: list, grade) -> dict[str, Any]:
     """The replies an agent chose through a call simulation, in order, and whether one was a breach."""
-    slug, version = attempt.quiz.slug, attempt.quiz_version
+    version = attempt.quiz_version
     obj = _activity(f"quizzes/{slug}/items/{item['id']}", SIMULATION_TYPE, item.get("title", item["id"]),
                     " ".join(str(item.get("scenario", "")).split()), interactionType="other")
     extensions = {iri("extensions/path"): [str(choice) for choice in path]}
     if grade.critical is not None:
         extensions[iri("extensions/critical-reply")] = True
     return _statement(
-        user, _verb(RESPONDED), obj, attempt.finished_at,
+        who, _verb(RESPONDED), obj, attempt.finished_at,
         result={"response": "[,]".join(str(choice) for choice in path), "success": grade.correct,
                 "completion": True, "score": _score(grade.earned, grade.possible), "extensions": extensions},
         context=_context(version.content_hash, [quiz_activity(slug, version.title)], reg=registration(attempt.id),
                          position=position, phase=item["phase"]))
 
 
-def quiz_result(user: User, attempt) -> dict[str, Any]:
+def quiz_result(who: dict, slug: str, attempt) -> dict[str, Any]:
     """Passed or failed, with the score, the time taken, and the score per phase."""
     version = attempt.quiz_version
     verb = PASSED if attempt.passed else FAILED
     return _statement(
-        user, _verb(verb), quiz_activity(attempt.quiz.slug, version.title), attempt.finished_at,
+        who, _verb(verb), quiz_activity(slug, version.title), attempt.finished_at,
         result={"success": bool(attempt.passed), "completion": True,
                 "score": _score(attempt.earned or 0.0, attempt.possible or 0.0),
                 "duration": _duration((attempt.finished_at - attempt.started_at).total_seconds()),
@@ -230,11 +233,11 @@ def programme_activity(award) -> dict[str, Any]:
                      version.title, version.spec.get("description", ""))
 
 
-def certificate_earned(user: User, award) -> dict[str, Any]:
+def certificate_earned(who: dict, award) -> dict[str, Any]:
     """An award: the programme, its validity, and the content versions that earned it."""
     evidence = award.evidence or {}
     return _statement(
-        user, _verb(EARNED), programme_activity(award), award.issued_at,
+        who, _verb(EARNED), programme_activity(award), award.issued_at,
         result={"success": True, "completion": True},
         context=_context(award.programme_version.content_hash,
                          valid_until=timestamp(award.valid_until),
@@ -244,9 +247,9 @@ def certificate_earned(user: User, award) -> dict[str, Any]:
                                                for q in evidence.get("quizzes", [])]}))
 
 
-def certificate_revoked(user: User, award) -> dict[str, Any]:
+def certificate_revoked(who: dict, award) -> dict[str, Any]:
     """A revocation: a new fact about the award, with its reason; the earned statement stands."""
     return _statement(
-        user, _verb(revoked_verb(), "had the certificate revoked"), programme_activity(award), award.revoked_at,
+        who, _verb(revoked_verb(), "had the certificate revoked"), programme_activity(award), award.revoked_at,
         result={"success": False, "extensions": {iri("extensions/revocation-reason"): award.revoke_reason or ""}},
         context=_context(award.programme_version.content_hash, issued_at=timestamp(award.issued_at)))

@@ -48,7 +48,8 @@ def test_every_kind_of_statement_is_accepted_by_ralph_and_queried_back(app, cont
     assert lesson["object"]["id"].startswith(f"{base}/xapi/courses/recording-calls/lessons/")
     assert len(lesson["context"]["extensions"][f"{base}/xapi/extensions/content-version"]) == 64
     answered = by_kind["question_answered"]
-    assert len(answered) == 8 and all(s["result"]["response"] for s in answered)  # 4 plain questions in each of 2 attempts
+    # Four plain questions in each of the two attempts, each with the agent's response.
+    assert len(answered) == 8 and all(s["result"]["response"] for s in answered)
     assert {s["object"]["definition"]["interactionType"] for s in answered} <= {"choice", "true-false", "sequencing"}
     path = by_kind["simulation_path"][0]
     assert path["result"]["response"]
