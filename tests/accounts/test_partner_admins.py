@@ -40,6 +40,7 @@ def test_adds_an_agent_to_their_own_organisation_whatever_the_form_says(app: Fla
     w = _world(login_as)
     form = client.get("/admin/users/new").get_data(as_text=True)
     assert 'name="role"' not in form and 'name="organisation_id"' not in form and "Atlas Care" in form
+    assert "<h1>Add an agent</h1>" in form
     response = client.post("/admin/users/new", data={
         "name": "Yasmine El Idrissi", "email": "yasmine@atlascare.example", "employee_id": "AT-0042",
         "team": "Billing B", "role": "admin", "organisation_id": w["lisboa"].id,
