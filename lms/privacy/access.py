@@ -164,7 +164,7 @@ def _someone(role: str | None, organisation: str | None) -> dict[str, str]:
 def _account(person: User) -> dict[str, Any]:
     return {
         "id": person.id, "name": person.name, "email": person.email, "role": person.role.value,
-        "organisation": person.organisation.name,
+        "organisation": person.organisation.name, "employee_id": person.employee_id, "team": person.team,
         "audit_scope": person.scope_organisation.name if person.scope_organisation_id else None,
         "created_at": _iso(person.created_at), "active": person.active,
         "deactivated_at": _iso(person.deactivated_at), "password_set": person.password_hash is not None,

@@ -121,6 +121,9 @@ def _own_exports(person: User) -> Select:
 def _identity(person: User, new_name: str) -> None:
     person.name = new_name
     person.email = f"{pseudonym(person.id).lower()}@{ERASED_DOMAIN}"
+    # The employer's number identifies the person as surely as a name; a team narrows it to a few.
+    person.employee_id = None
+    person.team = None
     person.password_hash = None
     person.active = False
     person.deactivated_at = person.deactivated_at or now()

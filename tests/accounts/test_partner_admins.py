@@ -163,3 +163,16 @@ def test_assigns_only_programmes_made_available_and_only_to_their_organisation(a
     client.post("/assignments", data={**base, "programme_id": offered.id, "organisation_id": w["atlas"].id})
     made = db.session.scalars(select(Assignment)).one()
     assert (made.programme_id, made.organisation_id) == (offered.id, w["atlas"].id)
+
+
+def test_erasure_removes_employee_id_and_team(app: Flask):
+    from lms.privacy.erasure import erase
+
+    admin = factories.user(Role.ADMIN, factories.organisation("Northwind", OrganisationKind.CLIENT, "IE"))
+    person = factories.user(Role.AGENT, factories.organisation("Atlas Care"))
+    person.employee_id, person.team = "AT-77", "Billing B"
+    db.session.commit()
+    erase(person, requested_by=admin)
+    db.session.commit()
+    db.session.refresh(person)
+    assert (person.employee_id, person.team) == (None, None) and person.erased_at is not None

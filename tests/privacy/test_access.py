@@ -147,7 +147,7 @@ def test_the_agent_downloads_everything_held_about_her(app, subject, client, log
 
     assert data["account"] | {"created_at": None} == {
         "id": agent.id, "name": "Yasmine El Idrissi", "email": "yasmine@atlas.example", "role": "agent",
-        "organisation": "Atlas Care", "audit_scope": None, "created_at": None, "active": True, "deactivated_at": None,
+        "organisation": "Atlas Care", "employee_id": None, "team": None, "audit_scope": None, "created_at": None, "active": True, "deactivated_at": None,
         "password_set": True}
     assert data["organisation"] == {"name": "Atlas Care", "kind": "Outsourcing partner", "country": "PT"}
     assert data["requested_by"] == "you"
