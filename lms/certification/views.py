@@ -21,7 +21,7 @@ from lms.evidence.pdf import RenderError
 from lms.evidence.signing import SigningError
 from lms.extensions import db
 from lms.pagination import paginate_rows
-from lms.policy import Permission, audit_scope, can, can_view_user, restrict_users
+from lms.policy import Permission, audit_scope, can, can_manage_user, can_view_user, restrict_users
 from lms.privacy.breaches import unnotified_soon
 from lms.privacy.requests import WARN_DAYS, due_soon_count
 
@@ -119,6 +119,7 @@ def person(user_id: int):
     states = {e.programme_id: by_enrolment[e.id] for e in enrolments}
     return render_template("certification/person.html", person=person, rows=rows, awards=awards, attempts=attempts,
                            states=states, revoke_form=RevokeForm(),
+                           can_edit_account=can(current_user, Permission.MANAGE_PEOPLE) and can_manage_user(current_user, person),
                            reissue_form=ReissueForm())
 
 

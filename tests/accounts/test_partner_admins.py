@@ -176,3 +176,23 @@ def test_erasure_removes_employee_id_and_team(app: Flask):
     db.session.commit()
     db.session.refresh(person)
     assert (person.employee_id, person.team) == (None, None) and person.erased_at is not None
+
+
+def test_person_page_links_to_the_account_and_user_list_filters_by_team(app: Flask, client, login_as):
+    w = _world(login_as)
+    w["ours"].team, w["ours"].employee_id = "Billing B", "AT-9"
+    other = factories.user(Role.AGENT, w["atlas"], name="Other Team")
+    other.team = "Home moves"
+    db.session.commit()
+    person = client.get(f"/people/{w['ours'].id}").get_data(as_text=True)
+    assert f'href="/admin/users/{w["ours"].id}"' in person and "employee id AT-9" in person and "team Billing B" in person
+    assert "/admin/users/" not in client.get(f"/people/{w['peer'].id}").get_data(as_text=True).split("<main")[1]
+    listed = client.get("/admin/users?team=Billing+B").get_data(as_text=True)
+    assert "Omar Ours" in listed and "Other Team" not in listed
+    assert "Omar Ours" in client.get("/admin/users?q=AT-9").get_data(as_text=True)
+
+
+def test_exports_offer_their_organisation_only(app: Flask, client, login_as):
+    w = _world(login_as)
+    html = client.get("/exports").get_data(as_text=True)
+    assert "Atlas Care" in html and "Lisboa CS" not in html and "Northwind" not in html
