@@ -184,7 +184,9 @@ def test_agent_sees_the_programme_due_reads_the_course_passes_the_quiz_and_is_ce
     expect(row).to_have_count(1)
     expect(row.get_by_role("cell")).to_have_text(
         [PROGRAMME_TITLE, day(award.issued_at), day(award.valid_until), award.verification_code,
-         f"Certificate (PDF) for {PROGRAMME_TITLE}, issued {day(award.issued_at)}"])
+         f"Certificate (PDF) for {PROGRAMME_TITLE}, issued {day(award.issued_at)} "
+         f"· Open Badge (PNG) for {PROGRAMME_TITLE}, issued {day(award.issued_at)} "
+         f"· JSON, wallet link for {PROGRAMME_TITLE}"])
     expect(row.locator("code")).to_have_text(award.verification_code)
     expect(awards.get_by_text("Revoked")).to_have_count(0)
 
