@@ -13,7 +13,8 @@ NAV = {
     "agent@northwind.example": {"Courses", "Job aids"},
     "trainer@northwind.example": {"Courses", "Job aids"},
     "auditor@northwind.example": {"Courses", "Job aids", "Audit log"},
-    "admin@northwind.example": {"Courses", "Job aids", "Users", "Organisations", "Audit log"},
+    "admin@northwind.example": {"Courses", "Job aids", "Users", "Audit log"},  # Organisations: in Settings (below)
+    "admin@atlascare.example": {"Courses", "Job aids", "People", "Dashboard", "Audit log"},
 }
 ADMIN_ONLY = {"Users", "Organisations"}
 
@@ -63,3 +64,21 @@ def test_keyboard_user_can_skip_to_content(page, demo):
     assert skip.evaluate("el => el === document.activeElement")
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "main"
+
+
+def test_admin_menus_open_and_follow_with_the_keyboard(page, demo):
+    """Settings and Privacy are <details> menus: no script, Enter opens them, Tab reaches their links."""
+    sign_in(page, "admin@northwind.example", DEMO_PASSWORD)
+    organisations = page.get_by_role("link", name="Organisations")
+    assert not organisations.is_visible()
+    page.get_by_text("Settings", exact=True).focus()
+    page.keyboard.press("Enter")
+    assert organisations.is_visible() and page.get_by_role("link", name="Branding").is_visible()
+    page.keyboard.press("Tab")
+    assert organisations.evaluate("el => el === document.activeElement")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.get_by_role("heading", level=1).inner_text() == "Organisations"
+    page.get_by_text("Privacy", exact=True).first.click()
+    page.get_by_role("link", name="Breaches").click()
+    assert page.url.endswith("/admin/breaches")
