@@ -75,7 +75,7 @@ def demo(agents: int | None) -> None:
     click.echo("Demo logins (password for all: %s)" % DEMO_PASSWORD)
     for user in users:
         scope = f", scoped to {user.scope_organisation.name}" if user.scope_organisation else ""
-        click.echo(f"  {user.role.value:<8} {user.email:<36} {user.organisation.name}{scope}")
+        click.echo(f"  {user.role.value:<13} {user.email:<36} {user.organisation.name}{scope}")
     if report is not None:
         click.echo(report.summary())
         click.echo(f"Bulk agents sign in with the same password. Generated and committed in "
