@@ -204,7 +204,8 @@ class ProductionConfig(BaseConfig):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     HSTS = True
-    MFA_REQUIRED_ROLES = os.environ.get("MFA_REQUIRED_ROLES", "admin,auditor")
+    # Partner admins manage people too: the same second factor as admins.
+    MFA_REQUIRED_ROLES = os.environ.get("MFA_REQUIRED_ROLES", "admin,partner_admin,auditor")
 
 
 PROFILES: dict[str, type[BaseConfig]] = {

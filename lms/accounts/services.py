@@ -81,7 +81,7 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-STAFF_ROLES = frozenset({Role.TRAINER, Role.ADMIN, Role.AUDITOR})
+STAFF_ROLES = frozenset({Role.TRAINER, Role.ADMIN, Role.AUDITOR, Role.PARTNER_ADMIN})
 # The idle expiry slides forward at most this often, so that using the app writes to
 # login_session about once a minute rather than on every request.
 TOUCH_INTERVAL = timedelta(minutes=1)

@@ -41,7 +41,7 @@ def _session_row(user) -> LoginSession:
                               .order_by(LoginSession.id.desc())).first()
 
 
-@pytest.mark.parametrize("role, idle", [(Role.ADMIN, 30), (Role.TRAINER, 30), (Role.AUDITOR, 30),
+@pytest.mark.parametrize("role, idle", [(Role.ADMIN, 30), (Role.TRAINER, 30), (Role.AUDITOR, 30), (Role.PARTNER_ADMIN, 30),
                                         (Role.AGENT, 12 * 60)])
 def test_an_idle_session_ends_on_the_server(app: Flask, client, at, role, idle):
     person = factories.user(role)

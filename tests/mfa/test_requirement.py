@@ -129,9 +129,9 @@ def test_the_answer_autosave_is_no_way_around_the_requirement(app, client, login
     assert client.get(f"/attempts/{attempt.id}/questions/2").headers["Location"] == "/account/mfa"
 
 
-def test_production_requires_it_of_admins_and_auditors_by_default(monkeypatch):
+def test_production_requires_it_of_admins_partner_admins_and_auditors_by_default(monkeypatch):
     monkeypatch.delenv("MFA_REQUIRED_ROLES", raising=False)
-    assert load_config("production").MFA_REQUIRED_ROLES == "admin,auditor"
+    assert load_config("production").MFA_REQUIRED_ROLES == "admin,partner_admin,auditor"
     assert load_config("development").MFA_REQUIRED_ROLES == ""
     assert load_config("test").MFA_REQUIRED_ROLES == ""
 
