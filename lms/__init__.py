@@ -95,11 +95,12 @@ def _register_blueprints(app: Flask) -> None:
     from lms.reminders.views import bp as reminders_bp
     from lms.xapi.views import bp as xapi_bp
     from lms.sso.views import bp as sso_bp
+    from lms.roster.views import bp as roster_bp
     from lms.policy import Permission, can
 
     for blueprint in (main.bp, accounts_bp, audit_bp, learning_bp, assessment_bp, analysis_bp,
                       certification_bp, credentials_bp, reminders_bp, evidence_bp, authoring_bp,
                       branding_bp, jobs_bp, mfa_bp, erasure_bp, data_requests_bp, my_data_bp,
-                      privacy_notice_bp, privacy_record_bp, breaches_bp, xapi_bp, sso_bp):
+                      privacy_notice_bp, privacy_record_bp, breaches_bp, xapi_bp, sso_bp, roster_bp):
         app.register_blueprint(blueprint)
     app.jinja_env.globals.update(can=can, Permission=Permission)

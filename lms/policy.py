@@ -249,6 +249,13 @@ ENDPOINTS: Final[dict[str, Access | Permission]] = {
     "sso.connection_new": Permission.MANAGE_SSO,
     "sso.connection_edit": Permission.MANAGE_SSO,
     "sso.connection_delete": Permission.MANAGE_SSO,
+    # CSV roster import (lms/roster): partner admins only into their own organisation, and only agents
+    # (checked per row by lms/roster/services.py); an upload is its uploader's (and admins').
+    "roster.upload": Permission.MANAGE_PEOPLE,
+    "roster.preview": Permission.MANAGE_PEOPLE,
+    "roster.preview_csv": Permission.MANAGE_PEOPLE,
+    "roster.apply": Permission.MANAGE_PEOPLE,
+    "roster.template": Permission.MANAGE_PEOPLE,
 }
 
 # Reachable by a signed-in person whose role requires a second factor that their session has

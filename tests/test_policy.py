@@ -172,6 +172,11 @@ EXPECTED: dict[str, set[Role] | str] = {
     "sso.connection_new": {Role.ADMIN},
     "sso.connection_edit": {Role.ADMIN},
     "sso.connection_delete": {Role.ADMIN},
+    "roster.upload": PEOPLE_MANAGERS,
+    "roster.preview": PEOPLE_MANAGERS,
+    "roster.preview_csv": PEOPLE_MANAGERS,
+    "roster.apply": PEOPLE_MANAGERS,
+    "roster.template": PEOPLE_MANAGERS,
 }
 
 
@@ -364,6 +369,11 @@ def _urls(app: Flask, world) -> dict[str, list[tuple[str, str]]]:
         "sso.connection_new": [("GET", "/admin/sso/new"), ("POST", "/admin/sso/new")],
         "sso.connection_edit": [("GET", "/admin/sso/999999")],
         "sso.connection_delete": [("GET", "/admin/sso/999999/delete"), ("POST", "/admin/sso/999999/delete")],
+        "roster.upload": [("GET", "/people/import")],
+        "roster.preview": [("GET", "/people/import/999999")],
+        "roster.preview_csv": [("GET", "/people/import/999999/preview.csv")],
+        "roster.apply": [("POST", "/people/import/999999/apply")],
+        "roster.template": [("GET", "/people/import/template.csv")],
     }
     # Attempts of an agent in the same organisation and of one in another: nobody but
     # their owner reaches them (tests/assessment covers the owner's own).

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from lms.jobs import exports
 from lms.jobs.context import JobContext, OutputFile
 from lms.privacy import erasure_job
+from lms.roster import job as roster_job
 from lms.xapi import export as xapi_export
 
 
@@ -47,3 +48,4 @@ register(JobKind(exports.CERTIFICATES_ZIP, "All certificates (ZIP with manifest)
 register(JobKind(exports.EVIDENCE_PACK, "Evidence pack (PDF, JSON and roster CSV)", exports.evidence_pack))
 register(JobKind(erasure_job.KIND, "Erasure of personal data (Art. 17)", erasure_job.run_erasure))
 register(JobKind(xapi_export.KIND, xapi_export.LABEL, xapi_export.ndjson_export))
+register(JobKind(roster_job.KIND, roster_job.LABEL, roster_job.run_import))

@@ -1,0 +1,22 @@
+"""The upload form and the apply form of the roster import."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, IntegerField
+from wtforms.validators import Optional
+
+
+class UploadForm(FlaskForm):
+    file = FileField("Roster file (CSV)", validators=[FileRequired("Choose a CSV file to upload.")])
+    full_roster = BooleanField(
+        "This is a full roster",
+        description="Everyone who should have an account is in the file: people of its organisations who are "
+                    "not in it are deactivated (you confirm how many before anything changes).")
+
+
+class ApplyForm(FlaskForm):
+    valid_rows_only = BooleanField("Apply the valid rows and skip the rows with errors")
+    confirm_leavers = BooleanField("Deactivate the people who are not in the file")
+    # What the admin saw: the job refuses if the file now means something else.
+    leavers_seen = IntegerField(validators=[Optional()])
