@@ -103,4 +103,7 @@ def _register_blueprints(app: Flask) -> None:
                       branding_bp, jobs_bp, mfa_bp, erasure_bp, data_requests_bp, my_data_bp,
                       privacy_notice_bp, privacy_record_bp, breaches_bp, xapi_bp, sso_bp, roster_bp):
         app.register_blueprint(blueprint)
+    from lms.api.document import install as install_api
+
+    install_api(app)
     app.jinja_env.globals.update(can=can, Permission=Permission)

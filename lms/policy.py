@@ -56,6 +56,8 @@ class Permission(str, enum.Enum):
     MANAGE_BREACHES = "manage_breaches"
     # Organisations' single sign-on connections: who their IdP may sign in, and with what secret.
     MANAGE_SSO = "manage_sso"
+    # Integrations' API keys (lms/api): create, rotate and revoke them, and see their use.
+    MANAGE_API_KEYS = "manage_api_keys"
 
 
 class Access(str, enum.Enum):
@@ -64,11 +66,15 @@ class Access(str, enum.Enum):
     # A learner's own attempt, checked by the view in the same statement that signs the
     # request in (attempt_owner_query): for the autosave on every answer an agent changes.
     OWN_ATTEMPT = "own_attempt"
+    # An integration's API key (lms/api/views.py checks the bearer token and its scope); the
+    # session cookie is never accepted there.
+    API_KEY = "api_key"
 
 
 PUBLIC: Final = Access.PUBLIC
 SIGNED_IN: Final = Access.SIGNED_IN
 OWN_ATTEMPT: Final = Access.OWN_ATTEMPT
+API_KEY: Final = Access.API_KEY
 
 ALL_ROLES = frozenset(Role)
 GRANTS: Final[dict[Permission, frozenset[Role]]] = {
@@ -94,6 +100,7 @@ GRANTS: Final[dict[Permission, frozenset[Role]]] = {
     Permission.VIEW_PROCESSING_RECORD: frozenset({Role.ADMIN}),
     Permission.MANAGE_BREACHES: frozenset({Role.ADMIN}),
     Permission.MANAGE_SSO: frozenset({Role.ADMIN}),
+    Permission.MANAGE_API_KEYS: frozenset({Role.ADMIN}),
 }
 
 ENDPOINTS: Final[dict[str, Access | Permission]] = {
@@ -249,6 +256,19 @@ ENDPOINTS: Final[dict[str, Access | Permission]] = {
     "sso.connection_new": Permission.MANAGE_SSO,
     "sso.connection_edit": Permission.MANAGE_SSO,
     "sso.connection_delete": Permission.MANAGE_SSO,
+    # The clearance API (lms/api): a bearer API key with the endpoint's scope, limited to the key's
+    # organisation; its OpenAPI document and docs page describe it and are public.
+    "api_v1.agent_clearance": API_KEY,
+    "api_v1.clearance_batch": API_KEY,
+    "api_v1.agent_list": API_KEY,
+    "api_v1.award_list": API_KEY,
+    "api_v1.evidence_pack_list": API_KEY,
+    "api_docs.openapi_json": PUBLIC,
+    "api_docs.docs": PUBLIC,
+    "api_keys.key_list": Permission.MANAGE_API_KEYS,
+    "api_keys.key_new": Permission.MANAGE_API_KEYS,
+    "api_keys.key_rotate": Permission.MANAGE_API_KEYS,
+    "api_keys.key_revoke": Permission.MANAGE_API_KEYS,
     # CSV roster import (lms/roster): partner admins only into their own organisation, and only agents
     # (checked per row by lms/roster/services.py); an upload is its uploader's (and admins').
     "roster.upload": Permission.MANAGE_PEOPLE,
@@ -275,7 +295,8 @@ def enforce_endpoint_rule():
     if request.endpoint is None:  # no route matched: let the 404 handler answer
         return None
     rule = ENDPOINTS.get(request.endpoint)
-    if rule is PUBLIC or rule is OWN_ATTEMPT:  # OWN_ATTEMPT: the view calls authorise_attempt_owner
+    # OWN_ATTEMPT: the view calls authorise_attempt_owner; API_KEY: the API's own hook authenticates.
+    if rule is PUBLIC or rule is OWN_ATTEMPT or rule is API_KEY:
         return None
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))

@@ -172,6 +172,18 @@ EXPECTED: dict[str, set[Role] | str] = {
     "sso.connection_new": {Role.ADMIN},
     "sso.connection_edit": {Role.ADMIN},
     "sso.connection_delete": {Role.ADMIN},
+    # The clearance API takes an API key, never a session: 401 for every role (tests/api).
+    "api_v1.agent_clearance": "api_key",
+    "api_v1.clearance_batch": "api_key",
+    "api_v1.agent_list": "api_key",
+    "api_v1.award_list": "api_key",
+    "api_v1.evidence_pack_list": "api_key",
+    "api_docs.openapi_json": "public",
+    "api_docs.docs": "public",
+    "api_keys.key_list": {Role.ADMIN},
+    "api_keys.key_new": {Role.ADMIN},
+    "api_keys.key_rotate": {Role.ADMIN},
+    "api_keys.key_revoke": {Role.ADMIN},
     "roster.upload": PEOPLE_MANAGERS,
     "roster.preview": PEOPLE_MANAGERS,
     "roster.preview_csv": PEOPLE_MANAGERS,
@@ -369,6 +381,17 @@ def _urls(app: Flask, world) -> dict[str, list[tuple[str, str]]]:
         "sso.connection_new": [("GET", "/admin/sso/new"), ("POST", "/admin/sso/new")],
         "sso.connection_edit": [("GET", "/admin/sso/999999")],
         "sso.connection_delete": [("GET", "/admin/sso/999999/delete"), ("POST", "/admin/sso/999999/delete")],
+        "api_v1.agent_clearance": [("GET", f"/api/v1/agents/{p['own_agent'].id}/clearance")],
+        "api_v1.clearance_batch": [("POST", "/api/v1/clearance:batch")],
+        "api_v1.agent_list": [("GET", "/api/v1/agents")],
+        "api_v1.award_list": [("GET", "/api/v1/awards")],
+        "api_v1.evidence_pack_list": [("GET", "/api/v1/evidence-packs")],
+        "api_docs.openapi_json": [("GET", "/api/v1/openapi.json")],
+        "api_docs.docs": [("GET", "/api/v1/docs")],
+        "api_keys.key_list": [("GET", "/admin/api-keys/")],
+        "api_keys.key_new": [("GET", "/admin/api-keys/new")],
+        "api_keys.key_rotate": [("GET", "/admin/api-keys/999999/rotate")],
+        "api_keys.key_revoke": [("GET", "/admin/api-keys/999999/revoke")],
         "roster.upload": [("GET", "/people/import")],
         "roster.preview": [("GET", "/people/import/999999")],
         "roster.preview_csv": [("GET", "/people/import/999999/preview.csv")],
@@ -418,6 +441,8 @@ def test_policy_matrix(app: Flask, world, role):
                 assert response.status_code == 404, where
             elif expected == "public":
                 assert response.status_code in ok, where
+            elif expected == "api_key":
+                assert response.status_code == 401, where  # a session is never an API credential
             elif as_role is None and endpoint in JSON_ONLY:
                 assert response.status_code == 401, where  # a script cannot follow a redirect to sign in
             elif as_role is None:
