@@ -103,6 +103,11 @@ def _register_blueprints(app: Flask) -> None:
                       branding_bp, jobs_bp, mfa_bp, erasure_bp, data_requests_bp, my_data_bp,
                       privacy_notice_bp, privacy_record_bp, breaches_bp, xapi_bp, sso_bp, roster_bp):
         app.register_blueprint(blueprint)
+    from lms.scim.admin_views import bp as scim_admin_bp
+    from lms.scim.views import bp as scim_bp
+
+    app.register_blueprint(scim_bp)
+    app.register_blueprint(scim_admin_bp)
     from lms.api.document import install as install_api
 
     install_api(app)

@@ -17,4 +17,5 @@ from lms.mfa.models import Passkey, RecoveryCode, TotpFactor, WebAuthnChallenge 
 from lms.privacy.breaches import Breach  # noqa: F401
 from lms.xapi.models import XapiStatement  # noqa: F401
 from lms.sso.models import SsoConnection, SsoIdentity  # noqa: F401
+from lms.scim.models import ScimGroup, ScimGroupMember, ScimToken  # noqa: F401
 from lms.api.models import ApiKey, ApiUsageTally  # noqa: F401

@@ -56,6 +56,8 @@ class Permission(str, enum.Enum):
     MANAGE_BREACHES = "manage_breaches"
     # Organisations' single sign-on connections: who their IdP may sign in, and with what secret.
     MANAGE_SSO = "manage_sso"
+    # Organisations' SCIM tokens, and what their identity provider's groups mean (lms/scim).
+    MANAGE_SCIM = "manage_scim"
     # Integrations' API keys (lms/api): create, rotate and revoke them, and see their use.
     MANAGE_API_KEYS = "manage_api_keys"
 
@@ -66,6 +68,9 @@ class Access(str, enum.Enum):
     # A learner's own attempt, checked by the view in the same statement that signs the
     # request in (attempt_owner_query): for the autosave on every answer an agent changes.
     OWN_ATTEMPT = "own_attempt"
+    # An organisation's SCIM token (lms/scim/views.py checks the bearer token); the session
+    # cookie is never accepted there.
+    SCIM_TOKEN = "scim_token"
     # An integration's API key (lms/api/views.py checks the bearer token and its scope); the
     # session cookie is never accepted there.
     API_KEY = "api_key"
@@ -74,6 +79,7 @@ class Access(str, enum.Enum):
 PUBLIC: Final = Access.PUBLIC
 SIGNED_IN: Final = Access.SIGNED_IN
 OWN_ATTEMPT: Final = Access.OWN_ATTEMPT
+SCIM_TOKEN: Final = Access.SCIM_TOKEN
 API_KEY: Final = Access.API_KEY
 
 ALL_ROLES = frozenset(Role)
@@ -100,6 +106,7 @@ GRANTS: Final[dict[Permission, frozenset[Role]]] = {
     Permission.VIEW_PROCESSING_RECORD: frozenset({Role.ADMIN}),
     Permission.MANAGE_BREACHES: frozenset({Role.ADMIN}),
     Permission.MANAGE_SSO: frozenset({Role.ADMIN}),
+    Permission.MANAGE_SCIM: frozenset({Role.ADMIN}),
     Permission.MANAGE_API_KEYS: frozenset({Role.ADMIN}),
 }
 
@@ -256,6 +263,28 @@ ENDPOINTS: Final[dict[str, Access | Permission]] = {
     "sso.connection_new": Permission.MANAGE_SSO,
     "sso.connection_edit": Permission.MANAGE_SSO,
     "sso.connection_delete": Permission.MANAGE_SSO,
+    # SCIM provisioning (lms/scim): the bearer token is the credential, and limits every call to its
+    # organisation's agents and trainers. Tokens and group meanings are admins', per organisation.
+    "scim.user_list": SCIM_TOKEN,
+    "scim.user_create": SCIM_TOKEN,
+    "scim.user": SCIM_TOKEN,
+    "scim.user_replace": SCIM_TOKEN,
+    "scim.user_patch": SCIM_TOKEN,
+    "scim.user_delete": SCIM_TOKEN,
+    "scim.group_list": SCIM_TOKEN,
+    "scim.group_create": SCIM_TOKEN,
+    "scim.group": SCIM_TOKEN,
+    "scim.group_replace": SCIM_TOKEN,
+    "scim.group_patch": SCIM_TOKEN,
+    "scim.group_delete": SCIM_TOKEN,
+    "scim.service_provider_config": SCIM_TOKEN,
+    "scim.resource_types": SCIM_TOKEN,
+    "scim.resource_type": SCIM_TOKEN,
+    "scim.schemas": SCIM_TOKEN,
+    "scim.schema": SCIM_TOKEN,
+    "scim_admin.organisation_scim": Permission.MANAGE_SCIM,
+    "scim_admin.token_revoke": Permission.MANAGE_SCIM,
+    "scim_admin.group_mapping": Permission.MANAGE_SCIM,
     # The clearance API (lms/api): a bearer API key with the endpoint's scope, limited to the key's
     # organisation; its OpenAPI document and docs page describe it and are public.
     "api_v1.agent_clearance": API_KEY,
@@ -295,6 +324,8 @@ def enforce_endpoint_rule():
     if request.endpoint is None:  # no route matched: let the 404 handler answer
         return None
     rule = ENDPOINTS.get(request.endpoint)
+    if rule is SCIM_TOKEN:  # lms/scim/views.py authenticates the bearer token before its views
+        return None
     # OWN_ATTEMPT: the view calls authorise_attempt_owner; API_KEY: the API's own hook authenticates.
     if rule is PUBLIC or rule is OWN_ATTEMPT or rule is API_KEY:
         return None

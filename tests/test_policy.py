@@ -172,6 +172,27 @@ EXPECTED: dict[str, set[Role] | str] = {
     "sso.connection_new": {Role.ADMIN},
     "sso.connection_edit": {Role.ADMIN},
     "sso.connection_delete": {Role.ADMIN},
+    # SCIM takes its bearer token, never a session: 401 for every role (tests/scim).
+    "scim.user_list": "scim_token",
+    "scim.user_create": "scim_token",
+    "scim.user": "scim_token",
+    "scim.user_replace": "scim_token",
+    "scim.user_patch": "scim_token",
+    "scim.user_delete": "scim_token",
+    "scim.group_list": "scim_token",
+    "scim.group_create": "scim_token",
+    "scim.group": "scim_token",
+    "scim.group_replace": "scim_token",
+    "scim.group_patch": "scim_token",
+    "scim.group_delete": "scim_token",
+    "scim.service_provider_config": "scim_token",
+    "scim.resource_types": "scim_token",
+    "scim.resource_type": "scim_token",
+    "scim.schemas": "scim_token",
+    "scim.schema": "scim_token",
+    "scim_admin.organisation_scim": {Role.ADMIN},
+    "scim_admin.token_revoke": {Role.ADMIN},
+    "scim_admin.group_mapping": {Role.ADMIN},
     # The clearance API takes an API key, never a session: 401 for every role (tests/api).
     "api_v1.agent_clearance": "api_key",
     "api_v1.clearance_batch": "api_key",
@@ -381,6 +402,26 @@ def _urls(app: Flask, world) -> dict[str, list[tuple[str, str]]]:
         "sso.connection_new": [("GET", "/admin/sso/new"), ("POST", "/admin/sso/new")],
         "sso.connection_edit": [("GET", "/admin/sso/999999")],
         "sso.connection_delete": [("GET", "/admin/sso/999999/delete"), ("POST", "/admin/sso/999999/delete")],
+        "scim.user_list": [("GET", "/scim/v2/Users")],
+        "scim.user_create": [("POST", "/scim/v2/Users")],
+        "scim.user": [("GET", f"/scim/v2/Users/{p['partner_agent'].id}")],
+        "scim.user_replace": [("PUT", f"/scim/v2/Users/{p['partner_agent'].id}")],
+        "scim.user_patch": [("PATCH", f"/scim/v2/Users/{p['partner_agent'].id}")],
+        "scim.user_delete": [("DELETE", f"/scim/v2/Users/{p['partner_agent'].id}")],
+        "scim.group_list": [("GET", "/scim/v2/Groups")],
+        "scim.group_create": [("POST", "/scim/v2/Groups")],
+        "scim.group": [("GET", "/scim/v2/Groups/1")],
+        "scim.group_replace": [("PUT", "/scim/v2/Groups/1")],
+        "scim.group_patch": [("PATCH", "/scim/v2/Groups/1")],
+        "scim.group_delete": [("DELETE", "/scim/v2/Groups/1")],
+        "scim.service_provider_config": [("GET", "/scim/v2/ServiceProviderConfig")],
+        "scim.resource_types": [("GET", "/scim/v2/ResourceTypes")],
+        "scim.resource_type": [("GET", "/scim/v2/ResourceTypes/User")],
+        "scim.schemas": [("GET", "/scim/v2/Schemas")],
+        "scim.schema": [("GET", "/scim/v2/Schemas/urn:ietf:params:scim:schemas:core:2.0:User")],
+        "scim_admin.organisation_scim": [("GET", f"/admin/organisations/{world['partner'].id}/scim")],
+        "scim_admin.token_revoke": [("GET", f"/admin/organisations/{world['partner'].id}/scim/tokens/999999/revoke")],
+        "scim_admin.group_mapping": [("POST", f"/admin/organisations/{world['partner'].id}/scim/groups/999999")],
         "api_v1.agent_clearance": [("GET", f"/api/v1/agents/{p['own_agent'].id}/clearance")],
         "api_v1.clearance_batch": [("POST", "/api/v1/clearance:batch")],
         "api_v1.agent_list": [("GET", "/api/v1/agents")],
@@ -441,6 +482,8 @@ def test_policy_matrix(app: Flask, world, role):
                 assert response.status_code == 404, where
             elif expected == "public":
                 assert response.status_code in ok, where
+            elif expected == "scim_token":
+                assert response.status_code == 401, where  # a session is never a SCIM token
             elif expected == "api_key":
                 assert response.status_code == 401, where  # a session is never an API credential
             elif as_role is None and endpoint in JSON_ONLY:

@@ -366,7 +366,7 @@ def create_user(actor: User | None, data: UserData) -> User:
 _PERSONAL_FIELDS = frozenset({"email", "name", "employee_id"})  # kept out of the audit log's hashed data
 
 
-def update_user(actor: User, user: User, data: UserData) -> dict[str, tuple]:
+def update_user(actor: User | None, user: User, data: UserData) -> dict[str, tuple]:
     """Apply an admin's edit; returns and audits what changed (a role change ends sessions)."""
     _validate_user(actor, data, user)
     new = {
@@ -381,7 +381,7 @@ def update_user(actor: User, user: User, data: UserData) -> dict[str, tuple]:
     changes = {k: (getattr(user, k), v) for k, v in new.items() if getattr(user, k) != v}
     if not changes:
         return {}
-    if actor.id == user.id and "role" in changes:
+    if actor is not None and actor.id == user.id and "role" in changes:
         raise AccountError("You cannot change your own role.", "role")
     for key, (_, value) in changes.items():
         setattr(user, key, value)
@@ -400,9 +400,11 @@ def update_user(actor: User, user: User, data: UserData) -> dict[str, tuple]:
     return changes
 
 
-def set_active(actor: User, user: User, active: bool) -> None:
-    """Deactivate (ending every session at once) or reactivate a user; records stay."""
-    if actor.id == user.id and not active:
+def set_active(actor: User | None, user: User, active: bool) -> None:
+    """Deactivate (ending every session at once) or reactivate a user; records stay.
+
+    `actor` is None when the organisation's identity provider asks, through SCIM (lms/scim)."""
+    if actor is not None and actor.id == user.id and not active:
         raise AccountError("You cannot deactivate your own account.")
     if user.active == active:
         return
