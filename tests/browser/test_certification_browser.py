@@ -113,7 +113,7 @@ def csv_rows(data: bytes) -> list[list[str]]:
 
 def overdue_row(agent, past) -> list[str]:
     return [agent.name, agent.email, agent.organisation.name, PROGRAMME_TITLE, "Overdue",
-            f"{past:%Y-%m-%d}", "", ""]
+            f"{past:%Y-%m-%d}", "", "", agent.employee_id or "", agent.team or ""]
 
 
 # ---- the tests -----------------------------------------------------------------------
@@ -208,8 +208,9 @@ def test_trainer_filters_overdue_agents_of_one_partner_and_downloads_them_as_csv
     for name in ("Ana Overdue", FORMULA_NAME):
         row = table.get_by_role("row").filter(has=page.get_by_role("link", name=name, exact=True))
         expect(row.get_by_role("cell").nth(1)).to_have_text("Partner A")
+        expect(row.get_by_role("cell").nth(2)).to_have_text("—")  # no team
         expect(row.locator(".badge")).to_have_text("Overdue")
-        expect(row.get_by_role("cell").nth(4)).to_have_text(day(partners["past"]))
+        expect(row.get_by_role("cell").nth(5)).to_have_text(day(partners["past"]))
     expect(page.locator('a[href="http://x"]')).to_have_count(0)  # the name is shown as text, not markup
 
     filename, data = download_csv(page)
