@@ -10,7 +10,8 @@ from lms.accounts.models import Role
 from lms.extensions import db
 from lms.xapi import delivery
 from tests import factories
-from tests.browser.conftest import browser, live_server, page, sign_in  # noqa: F401 (fixtures)
+from tests.browser.conftest import sign_in
+from tests.certification.conftest import at, content  # noqa: F401 (fixtures)
 from tests.xapi.ralph_lrs import free_port
 from tests.xapi.scenario import read_course
 from tests.xapi.test_outbox import _rows
