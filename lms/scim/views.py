@@ -122,8 +122,10 @@ def user_list():
 @bp.post("/Users")
 def user_create():
     user = users.create(g.scim_token, users.parse(_body(), Context.RESOURCE_CREATION_REQUEST))
+    # Built before the commit, which would expire the row and cost a SELECT to read it back.
+    document, location = _user_document(user, Context.RESOURCE_CREATION_RESPONSE), _user_location(user)
     db.session.commit()
-    return _reply(_user_document(user, Context.RESOURCE_CREATION_RESPONSE), 201, _user_location(user))
+    return _reply(document, 201, location)
 
 
 @bp.get("/Users/<user_id>")
@@ -137,16 +139,18 @@ def user(user_id: str):
 def user_replace(user_id: str):
     found = users.find(g.scim_token, user_id)
     users.replace(g.scim_token, found, users.parse(_body(), Context.RESOURCE_REPLACEMENT_REQUEST))
+    document = _user_document(found, Context.RESOURCE_REPLACEMENT_RESPONSE)
     db.session.commit()
-    return _reply(_user_document(found, Context.RESOURCE_REPLACEMENT_RESPONSE))
+    return _reply(document)
 
 
 @bp.patch("/Users/<user_id>")
 def user_patch(user_id: str):
     found = users.find(g.scim_token, user_id)
     users.patch(g.scim_token, found, _body(), _user_location(found))
+    document = _user_document(found, Context.RESOURCE_PATCH_RESPONSE)
     db.session.commit()
-    return _reply(_user_document(found, Context.RESOURCE_PATCH_RESPONSE))
+    return _reply(document)
 
 
 @bp.delete("/Users/<user_id>")
