@@ -30,6 +30,7 @@ bench: dev-install  ## benchmarks against a bare baseline measured in the same r
 	$(PY) bench/item_stats.py
 	$(PY) bench/pages.py
 	$(PY) bench/roster_import.py
+	$(PY) bench/clearance.py
 	$(PY) bench/scim.py
 
 load: dev-install  ## the load and fault suite on PostgreSQL (L1 200 agents for 5 min, L2 a worker killed mid-submit)
