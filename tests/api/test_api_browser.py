@@ -9,7 +9,7 @@ import urllib.request
 import pytest
 
 from tests.api.conftest import bearer
-from tests.browser.conftest import browser, live_server, page, sign_in  # noqa: F401 (fixtures)
+from tests.browser.conftest import live_server, page, sign_in  # noqa: F401 (fixtures; browser is tests/conftest.py's)
 from tests import factories
 
 pytestmark = pytest.mark.browser

@@ -7,7 +7,7 @@ from scim2_models import Email, Group, GroupMember, User
 
 from lms.extensions import db
 from lms.scim.models import ScimToken
-from tests.browser.conftest import browser, live_server, page, sign_in  # noqa: F401  (fixtures)
+from tests.browser.conftest import live_server, page, sign_in  # noqa: F401  (fixtures; browser is tests/conftest.py's)
 from tests.factories import PASSWORD
 from tests.scim.conftest import scim_client
 

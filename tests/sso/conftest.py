@@ -22,7 +22,6 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from tests.browser.conftest import browser  # noqa: F401  (the session's Chromium)
 
 PROVIDER_DIR = Path(__file__).resolve().parent / "provider"
 CLIENT_ID, CLIENT_SECRET = "callsafe-test", "test-client-secret-4f9a1c"
@@ -122,7 +121,7 @@ def provider(sso_server: str, tmp_path: Path) -> Iterator[Provider]:
 
 
 @pytest.fixture
-def sso_page(browser, sso_server):  # noqa: F811
+def sso_page(browser, sso_server):  # the session's Chromium (tests/conftest.py)
     context = browser.new_context(base_url=sso_server)
     page = context.new_page()
     page.set_default_timeout(15_000)
