@@ -6,12 +6,13 @@ FLASK  := $(VENV)/bin/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test bench load install dev-install setup check-content clean oidc-demo
+.PHONY: run test bench load install dev-install setup check-content clean oidc-demo \
+        i18n-extract i18n-update i18n-compile
 
 run: setup  ## migrate, load content, create demo accounts, serve on http://127.0.0.1:5000
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-setup: install
+setup: install i18n-compile
 	mkdir -p instance
 	$(FLASK) db upgrade
 	$(FLASK) lms content load
@@ -19,7 +20,7 @@ setup: install
 	$(FLASK) lms audit migrate-v1
 	$(FLASK) lms demo
 
-test: dev-install  ## the whole suite (set TEST_DATABASE_URL to run it on PostgreSQL)
+test: dev-install i18n-compile  ## the whole suite (set TEST_DATABASE_URL to run it on PostgreSQL)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: dev-install  ## benchmarks against a bare baseline measured in the same run (see bench/README.md)
@@ -40,6 +41,30 @@ oidc-demo: install  ## beside `make run`: a demo OpenID Provider on http://127.0
 	cd tests/sso/provider && (test -d node_modules/oidc-provider || npm ci --no-audit --no-fund)
 	$(FLASK) sso demo-connection --issuer http://127.0.0.1:4000
 	cd tests/sso/provider && PORT=4000 node server.js demo.json
+
+# Interface translations (lms/i18n.py): one catalogue per audience in translations/<area>/, the
+# files each takes its messages from listed in babel/<area>.cfg. Extract after changing strings,
+# update the languages' .po files from it, translate, and compile (make run and make test compile).
+I18N_AREAS := agent accounts documents staff
+I18N_LANGUAGES := fr es pt ar
+PYBABEL := $(VENV)/bin/pybabel
+
+i18n-extract: install  ## collect the marked strings into translations/<area>/messages.pot
+	for area in $(I18N_AREAS); do mkdir -p translations/$$area; \
+	  $(PYBABEL) -q extract -F babel/$$area.cfg -k _l -k lazy_gettext --sort-by-file \
+	    --project "CallSafe Academy" --msgid-bugs-address "" -o translations/$$area/messages.pot . || exit 1; \
+	done
+
+i18n-update: i18n-extract  ## bring every language's catalogue up to date with the extracted strings
+	for area in $(I18N_AREAS); do for lang in $(I18N_LANGUAGES); do \
+	  if [ -f translations/$$area/$$lang/LC_MESSAGES/messages.po ]; then \
+	    $(PYBABEL) -q update --no-fuzzy-matching -i translations/$$area/messages.pot -d translations/$$area -l $$lang || exit 1; \
+	  else \
+	    $(PYBABEL) -q init -i translations/$$area/messages.pot -d translations/$$area -l $$lang || exit 1; \
+	  fi; done; done
+
+i18n-compile: install  ## compile the catalogues (.po to .mo) the app reads
+	for area in $(I18N_AREAS); do $(PYBABEL) -q compile -d translations/$$area || exit 1; done
 
 check-content: install
 	$(FLASK) lms content check

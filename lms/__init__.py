@@ -47,6 +47,7 @@ def create_app(config: dict[str, Any] | None = None, profile: str | None = None)
 
 
 def _init_extensions(app: Flask) -> None:
+    from lms import i18n
     from lms.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -54,6 +55,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
+    i18n.init_app(app)
     login_manager.session_protection = "basic"
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "Please sign in to continue."

@@ -89,6 +89,10 @@ class BaseConfig:
     # address the links in e-mails point to.
     REMINDER_DAYS_BEFORE = _days(os.environ.get("REMINDER_DAYS_BEFORE", "14,3"))
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
+    # For people and organisations that have not chosen (lms/i18n.py): a shipped language code
+    # and an IANA time zone.
+    DEFAULT_LANGUAGE = os.environ.get("DEFAULT_LANGUAGE", "en")
+    DEFAULT_TIME_ZONE = os.environ.get("DEFAULT_TIME_ZONE", "UTC")
 
     # PAdES signing of issued PDFs (lms/evidence/signing.py). `flask lms evidence dev-key` makes a
     # self-signed development pair at these paths; production points them at a real key. The key

@@ -55,6 +55,9 @@ class Organisation(db.Model):
     # xAPI statements (lms/xapi) name this organisation's people by e-mail (mbox) instead of a
     # pseudonymous account: only where the organisation asked for it, as its LRS must match people.
     xapi_identify_by_email: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Defaults for its people who have not chosen (lms.i18n): a UI language code and an IANA zone.
+    language: Mapped[str | None] = mapped_column(String(10))
+    time_zone: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
     def __repr__(self) -> str:
@@ -83,6 +86,9 @@ class User(UserMixin, db.Model):
     # When the person dismissed the privacy notice shown after their first sign-in (Arts 13/14):
     # until then every page offers it (templates/base.html, lms/privacy/notice_views.py).
     privacy_notice_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The person's own choices; None means the organisation's default (lms.i18n).
+    language: Mapped[str | None] = mapped_column(String(10))
+    time_zone: Mapped[str | None] = mapped_column(String(64))
     # Art. 17: set when the person's data was erased; name and e-mail then hold their pseudonym
     # (lms/privacy/erasure.py) and their training evidence is kept under it.
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

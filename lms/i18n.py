@@ -1,0 +1,130 @@
+"""Languages and time zones: which one a request speaks and shows times in.
+
+Flask-Babel does the translating and formatting; this module decides for whom:
+
+- **Language**: the user's own choice, else their organisation's, else the browser's
+  `Accept-Language` among LANGUAGES, else DEFAULT_LANGUAGE.
+- **Time zone**: the user's, else their organisation's, else DEFAULT_TIME_ZONE. Stored times
+  stay UTC; only what a reader sees is converted, and it always names the zone.
+
+Messages live in catalogues under `translations/<area>/` (one per audience: `agent`,
+`accounts`, `documents` and `staff`, so that each can be translated and checked on its own;
+babel/<area>.cfg lists the files each takes its messages from); `make i18n-extract`,
+`make i18n-update` and `make i18n-compile` maintain them (see the README).
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from flask import Flask, current_app, has_request_context, request
+from flask_babel import Babel, format_date, format_datetime, get_locale, get_timezone
+from flask_login import current_user
+
+from lms.accounts.locale_defaults import organisation_defaults
+from lms.config import PROJECT_ROOT
+
+# The languages the interface ships in, with their own names (what a picker shows).
+LANGUAGE_NAMES: dict[str, str] = {
+    "en": "English",
+    "fr": "Français",
+    "es": "Español",
+    "pt": "Português",
+    "ar": "العربية",
+}
+RIGHT_TO_LEFT = frozenset({"ar"})
+CATALOGUE_AREAS = ("agent", "accounts", "documents", "staff")
+
+babel = Babel()
+
+
+def init_app(app: Flask) -> None:
+    """Install Flask-Babel with this module's selectors, and the template helpers."""
+    app.config.setdefault("LANGUAGES", tuple(LANGUAGE_NAMES))
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", app.config.get("DEFAULT_LANGUAGE", "en"))
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config.get("DEFAULT_TIME_ZONE", "UTC"))
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", ";".join(
+        str(PROJECT_ROOT / "translations" / area) for area in CATALOGUE_AREAS))
+    babel.init_app(app, locale_selector=select_language, timezone_selector=select_time_zone)
+    app.add_template_global(text_direction)
+    app.add_template_global(current_language)
+    app.add_template_filter(datetime_local, "datetime")
+    app.add_template_filter(date_local, "date")
+
+
+def select_language() -> str:
+    """The language of this request (see the module docstring for the order)."""
+    offered = current_app.config["LANGUAGES"]
+    user = _signed_in_user()
+    if user is not None:
+        for choice in (user.language, organisation_defaults(user.organisation_id)[0]):
+            if choice in offered:
+                return choice
+    if has_request_context():
+        best = request.accept_languages.best_match(offered)
+        if best:
+            return best
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_time_zone() -> str:
+    """The time zone this request shows times in (see the module docstring for the order)."""
+    user = _signed_in_user()
+    if user is not None:
+        for choice in (user.time_zone, organisation_defaults(user.organisation_id)[1]):
+            if choice and is_time_zone(choice):
+                return choice
+    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+def _signed_in_user() -> Any:
+    if not has_request_context():
+        return None
+    user = current_user._get_current_object()
+    return user if getattr(user, "is_authenticated", False) else None
+
+
+def current_language() -> str:
+    return str(get_locale() or "en")
+
+
+def text_direction() -> str:
+    """`rtl` for right-to-left languages, for `<html dir>`."""
+    return "rtl" if current_language() in RIGHT_TO_LEFT else "ltr"
+
+
+def is_time_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def time_zone_choices() -> list[str]:
+    """Every IANA zone name, sorted, for a picker."""
+    return sorted(available_timezones())
+
+
+def datetime_local(moment: datetime | None, style: str = "medium") -> str:
+    """A stored UTC time in the reader's language and zone, with the zone named.
+
+    Naive values are UTC (how some drivers hand them back). None shows as a dash.
+    """
+    if moment is None:
+        return "—"
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return f"{format_datetime(moment, style)} {get_timezone().zone}"
+
+
+def date_local(value: date | datetime | None, style: str = "medium") -> str:
+    """A date in the reader's language; a datetime is first converted to the reader's zone."""
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        value = value.astimezone(get_timezone()).date()
+    return format_date(value, style)
