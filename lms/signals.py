@@ -24,3 +24,9 @@ attempt_finished = _signals.signal("attempt-finished")
 # sender: the acting User or None (issued automatically); award=the Award issued or revoked.
 award_issued = _signals.signal("award-issued")
 award_revoked = _signals.signal("award-revoked")
+
+# sender: the acting User or None; tree=the parsed, validated ContentTree, report=the LoadReport
+# of lms.learning.sync, keep=whether items published in the browser are kept. Sent by
+# load_content after learning synced courses, quizzes, job aids and country notes, before the
+# load is audited: certification syncs its programmes into the same report.
+content_loaded = _signals.signal("content-loaded")

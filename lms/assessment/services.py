@@ -156,9 +156,6 @@ def start_attempt(agent: User, quiz: Quiz, rng: random.Random | None = None) -> 
     )
     db.session.add(attempt)
     db.session.flush()  # the partial unique index refuses a second attempt in progress here
-    from lms.certification.services import note_activity
-
-    note_activity(agent, quiz=quiz.slug)
     record("attempt.started", actor=agent, target=attempt, quiz=quiz.slug,
            version=version.content_hash[:12], items=len(attempt.draw))
     signals.attempt_started.send(agent, attempt=attempt)
@@ -337,11 +334,8 @@ def _finish(attempt: Attempt, status: AttemptStatus, at: datetime | None = None)
     answers_by_position(attempt)
     attempt.finished_at = at or now()
     apply_grade(attempt, attempt.quiz_version)
-    signals.attempt_finished.send(attempt.user, attempt=attempt)
     # A passed quiz may complete a programme: certification decides (and audits) an award.
-    from lms.certification.services import evaluate
-
-    evaluate(attempt.user)
+    signals.attempt_finished.send(attempt.user, attempt=attempt)
     return True
 
 

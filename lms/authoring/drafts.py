@@ -21,6 +21,7 @@ from lms.audit.services import record
 from lms.authoring.diff import FileDiff, diff_files
 from lms.authoring.export import item_models, published_item, version_files
 from lms.authoring.models import KINDS, Draft, DraftImage
+from lms.certification.programmes import sync_programme
 from lms.clock import now
 from lms.content import Problem, parse_tree
 from lms.content.validate import validate_tree
@@ -254,7 +255,7 @@ def publish(draft: Draft, actor: User | None, *, material_change: bool = False):
         item, problems = _checked(draft, root)
     if problems:
         raise ContentInvalid(problems)
-    version, report = sync_item(draft.kind, item)
+    version, report = sync_programme(item) if draft.kind == "programme" else sync_item(draft.kind, item)
     # On the version itself, not only in the audit log: loading the files keeps it as current.
     version.published_at, version.published_by_id = now(), getattr(actor, "id", None)
     version.material_change = material_change

@@ -1,7 +1,9 @@
 """Assignments, enrolments, awards, revocation and recertification.
 
-Called by the views, the CLI and, when an attempt finishes or a lesson is
-read, by the assessment and learning services. They flush; callers commit.
+Called by the views and the CLI, and by the receivers below of the signals that accounts,
+learning and assessment send (lms/signals.py): a person saved is enrolled, a lesson read or an
+attempt started starts an enrolment, a lesson read or an attempt finished may earn an award.
+They flush; callers commit.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from lms import signals
 from lms.accounts.models import Role, User
+from lms.certification import programmes  # noqa: F401  (its receiver syncs programmes on content loads)
 from lms.assessment.models import Attempt, AttemptStatus
 from lms.audit.services import record
 from lms.certification.models import Assignment, Award, Enrolment, Programme, Recertification
@@ -240,6 +243,22 @@ def requirement_states_for(enrolments: Sequence[Enrolment]) -> dict[int, list[Re
 
 def _in_cycle(at: datetime, since: datetime | None) -> bool:
     return since is None or at >= since
+
+
+@signals.lesson_completed.connect
+def _lesson_completed(agent: User, version: CourseVersion, **_: object) -> None:
+    note_activity(agent, course=version.course.slug)
+    evaluate(agent)
+
+
+@signals.attempt_started.connect
+def _attempt_started(agent: User, attempt: Attempt, **_: object) -> None:
+    note_activity(agent, quiz=attempt.quiz.slug)
+
+
+@signals.attempt_finished.connect
+def _attempt_finished(agent: User, attempt: Attempt, **_: object) -> None:
+    evaluate(agent)
 
 
 def note_activity(agent: User, *, course: str | None = None, quiz: str | None = None) -> None:

@@ -7,9 +7,10 @@ no database; see docs/content-format.md for the format.
 from .markdown import render_markdown
 from .model import ContentTree, Programme, Requirement
 from .parser import Problem, parse_tree
+from .reading import CheckedContent, read_content
 from .validate import check_tree
 
 __all__ = [
-    "ContentTree", "Problem", "Programme", "Requirement", "check_tree",
-    "parse_tree", "render_markdown",
+    "CheckedContent", "ContentTree", "Problem", "Programme", "Requirement", "check_tree",
+    "parse_tree", "read_content", "render_markdown",
 ]

@@ -99,9 +99,9 @@ def _check_note(note: CountryNote, tree: ContentTree, problems: list[Problem]) -
                              f"'{lesson_id}' in a course '{course_slug}'")
 
 
-def check_country_notes(root: Path, tree: ContentTree) -> list[Problem]:
-    """Problems reading or validating the country notes under `root`, against `tree`."""
-    notes, problems = parse_country_notes(root)
+def check_country_notes(notes: dict[str, CountryNote], tree: ContentTree) -> list[Problem]:
+    """Problems with the parsed country notes, against `tree` (their lessons must exist)."""
+    problems: list[Problem] = []
     for note in notes.values():
         _check_note(note, tree, problems)
     return problems

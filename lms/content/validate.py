@@ -545,10 +545,8 @@ def check_tree(root: Path) -> list[Problem]:
 
 def check_content(root: Path) -> tuple[list[Problem], list[Problem]]:
     """`check_tree`'s problems, and the item-writing warnings of item_lint (both sorted)."""
-    # Imported here: country_notes builds on this module's Markdown and section checks.
-    from .country_notes import check_country_notes
+    # Imported here: reading builds on country_notes, which builds on this module's checks.
+    from .reading import read_content
 
-    tree, problems = parse_tree(root)
-    problems += validate_tree(tree)
-    problems += check_country_notes(root, tree)
-    return sorted(problems, key=lambda problem: (problem.path, problem.line)), lint_tree(tree)
+    content = read_content(root)
+    return content.problems, lint_tree(content.tree)

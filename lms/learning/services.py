@@ -21,7 +21,11 @@ def completed_keys(agent: User, course_ids: list[int]) -> dict[int, set[str]]:
 
 
 def complete_lesson(agent: User, version: CourseVersion, lesson: Lesson) -> None:
-    """Record that the agent has (re)read a lesson now: a recertification cycle counts rereading."""
+    """Record that the agent has (re)read a lesson now: a recertification cycle counts rereading.
+
+    `lesson_completed` tells the packages that follow it (certification may start an enrolment or
+    issue an award; xAPI writes a statement), in this transaction.
+    """
     progress = db.session.scalar(select(LessonProgress).where(
         LessonProgress.user_id == agent.id, LessonProgress.course_id == version.course_id,
         LessonProgress.lesson_key == lesson.key))
@@ -32,10 +36,6 @@ def complete_lesson(agent: User, version: CourseVersion, lesson: Lesson) -> None
     progress.completed_at = now()
     db.session.flush()
     signals.lesson_completed.send(agent, version=version, lesson=lesson)
-    from lms.certification.services import evaluate, note_activity
-
-    note_activity(agent, course=version.course.slug)
-    evaluate(agent)
 
 
 def next_lesson(version: CourseVersion, done: set[str]) -> Lesson | None:

@@ -3,6 +3,8 @@
 Unchanged content creates nothing; changed content creates a new immutable
 version named by its content hash; content that disappeared from disk is
 archived, never deleted, because attempts and certificates point at it.
+Programmes are certification's: it syncs them from the same parsed tree when
+`signals.content_loaded` says the files were read (lms/certification/programmes.py).
 """
 from __future__ import annotations
 
@@ -12,11 +14,12 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from lms import signals
 from lms.audit.services import record
 from lms.clock import now
-from lms.content import ContentTree, Problem, check_tree, parse_tree
+from lms.content import ContentTree, Problem, read_content
 from lms.content import model as spec
-from lms.content.country_notes import CountryNote as NoteSpec, parse_country_notes
+from lms.content.country_notes import CountryNote as NoteSpec
 from lms.extensions import db
 from lms.learning.models import (
     Course, CourseAsset, CourseVersion, CountryNote, JobAid, Lesson, Quiz, QuizVersion,
@@ -67,9 +70,9 @@ def load_content(root: Path, actor=None, *, files_win: bool = False) -> LoadRepo
     differ or lack it, and listed in the report, unless `files_win`: a deployment that
     loads the files must not silently undo a trainer's published work.
     """
-    problems = check_tree(root)
-    tree, _ = parse_tree(root)
-    problems += _image_problems(tree)
+    content = read_content(root)  # parsed once: validation and the sync read the same tree
+    tree = content.tree
+    problems = content.problems + _image_problems(tree)
     if problems:
         raise ContentInvalid(sorted(problems, key=lambda p: (p.path, p.line)))
     report = LoadReport()
@@ -77,8 +80,8 @@ def load_content(root: Path, actor=None, *, files_win: bool = False) -> LoadRepo
     _sync_courses(tree, report, keep)
     _sync_quizzes(tree, report, keep)
     _sync_job_aids(tree, report)
-    _sync_country_notes(parse_country_notes(root)[0], report)
-    _sync_programmes(tree, report, keep)
+    _sync_country_notes(content.country_notes, report)
+    signals.content_loaded.send(actor, tree=tree, report=report, keep=keep)
     db.session.flush()
     record("content.loaded", actor=actor, created=report.created, restored=report.restored,
            archived=report.archived, kept=report.kept, unchanged=report.unchanged, files_win=files_win)
@@ -98,8 +101,8 @@ def _image_problems(tree: ContentTree) -> list[Problem]:
     ]
 
 
-def _sync_versioned(kind: str, model, parent_key, items: dict, new_version, report: LoadReport,
-                    keep: bool) -> None:
+def sync_versioned(kind: str, model, parent_key, items: dict, new_version, report: LoadReport,
+                   keep: bool) -> None:
     """Point each course, quiz or programme at the version matching its content hash.
 
     A hash seen before (content put back as it was) points at that old version
@@ -120,14 +123,14 @@ def _sync_versioned(kind: str, model, parent_key, items: dict, new_version, repo
 
     for slug, item in items.items():
         if not kept(rows.get(slug), item):
-            _sync_one(kind, rows.get(slug) or model(slug=slug), parent_key, item, new_version, report)
+            sync_one(kind, rows.get(slug) or model(slug=slug), parent_key, item, new_version, report)
     for slug, row in rows.items():
         if slug not in items and row.archived_at is None and not kept(row, None):
             row.archived_at = now()
             report.archived.append(f"{kind} {slug}")
 
 
-def _sync_one(kind: str, row, parent_key, item, new_version, report: LoadReport):
+def sync_one(kind: str, row, parent_key, item, new_version, report: LoadReport):
     """Point one course, quiz or programme row at the version of `item`'s hash; return that version."""
     version_model = parent_key.class_
     db.session.add(row)
@@ -149,27 +152,30 @@ def _sync_one(kind: str, row, parent_key, item, new_version, report: LoadReport)
 
 
 def sync_item(kind: str, item) -> tuple[object, LoadReport]:
-    """Sync ONE validated course, quiz or programme (authoring's publish); flush only.
+    """Sync ONE validated course or quiz (authoring's publish); flush only.
 
     Unlike `load_content` nothing else is touched: no other item is archived,
     whatever is or is not on disk. Returns the item's current version and what happened.
+    (Programmes: lms.certification.programmes.sync_programme.)
     """
-    from lms.certification.models import Programme, ProgrammeVersion
-
     model, parent_key, new_version = {
         "course": (Course, CourseVersion.course_id, _new_course_version),
         "quiz": (Quiz, QuizVersion.quiz_id, _new_quiz_version),
-        "programme": (Programme, ProgrammeVersion.programme_id, _new_programme_version),
     }[kind]
+    return sync_single(kind, model, parent_key, item, new_version)
+
+
+def sync_single(kind: str, model, parent_key, item, new_version) -> tuple[object, LoadReport]:
+    """`sync_item` for any versioned kind: its row model, version key and version builder."""
     report = LoadReport()
     row = db.session.scalar(select(model).where(model.slug == item.slug)) or model(slug=item.slug)
-    version = _sync_one(kind, row, parent_key, item, new_version, report)
+    version = sync_one(kind, row, parent_key, item, new_version, report)
     db.session.flush()
     return version, report
 
 
 def _sync_courses(tree: ContentTree, report: LoadReport, keep: bool) -> None:
-    _sync_versioned("course", Course, CourseVersion.course_id, tree.courses, _new_course_version, report, keep)
+    sync_versioned("course", Course, CourseVersion.course_id, tree.courses, _new_course_version, report, keep)
 
 
 def _new_course_version(row: Course, course: spec.Course) -> CourseVersion:
@@ -192,7 +198,7 @@ def _new_course_version(row: Course, course: spec.Course) -> CourseVersion:
 
 
 def _sync_quizzes(tree: ContentTree, report: LoadReport, keep: bool) -> None:
-    _sync_versioned("quiz", Quiz, QuizVersion.quiz_id, tree.quizzes, _new_quiz_version, report, keep)
+    sync_versioned("quiz", Quiz, QuizVersion.quiz_id, tree.quizzes, _new_quiz_version, report, keep)
 
 
 def _new_quiz_version(row: Quiz, quiz: spec.Quiz) -> QuizVersion:
@@ -237,16 +243,3 @@ def _sync_country_notes(notes: dict[str, NoteSpec], report: LoadReport) -> None:
             row.archived_at = now()
             report.archived.append(f"country note {country}")
 
-
-def _sync_programmes(tree: ContentTree, report: LoadReport, keep: bool) -> None:
-    from lms.certification.models import Programme, ProgrammeVersion
-
-    _sync_versioned("programme", Programme, ProgrammeVersion.programme_id, tree.programmes,
-                    _new_programme_version, report, keep)
-
-
-def _new_programme_version(row, programme: spec.Programme):
-    from lms.certification.models import ProgrammeVersion
-
-    return ProgrammeVersion(programme=row, content_hash=programme.content_hash, title=programme.title,
-                            spec=dict(programme.source))
