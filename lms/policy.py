@@ -7,8 +7,8 @@ Three layers, all here:
   cannot forget its check, and tests/test_policy.py fails for any endpoint that
   is missing from this table. The one exception is OWN_ATTEMPT, for the answer
   autosave: its view signs the request in and finds the attempt in one query
-  (attempt_owner_query) and applies the rule with authorise_attempt_owner; the
-  policy matrix runs it for every role like the others.
+  (lms/assessment/ownership.py) and applies the rule with authorise_attempt_owner;
+  the policy matrix runs it for every role like the others.
 - Record rules: which users an actor may see (an agent only themselves, a
   scoped auditor only their organisation). Views and services call these;
   templates use `can()` to hide what the user may not do.
@@ -20,7 +20,7 @@ from typing import Any, Final, NoReturn
 
 from flask import Response, abort, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import ColumnElement, Select, and_, bindparam, false, select
+from sqlalchemy import Select, false
 
 from lms.accounts.models import Role, User
 
@@ -65,8 +65,8 @@ class Permission(str, enum.Enum):
 class Access(str, enum.Enum):
     PUBLIC = "public"
     SIGNED_IN = "signed_in"
-    # A learner's own attempt, checked by the view in the same statement that signs the
-    # request in (attempt_owner_query): for the autosave on every answer an agent changes.
+    # A learner's own attempt, checked by the view in the same statement that signs the request
+    # in (lms.assessment.ownership): for the autosave on every answer an agent changes.
     OWN_ATTEMPT = "own_attempt"
     # An organisation's SCIM token (lms/scim/views.py checks the bearer token); the session
     # cookie is never accepted there.
@@ -424,56 +424,9 @@ def restrict_audit_events(actor: User, query: Select) -> Select:
     return query.join(User, User.id == AuditEvent.actor_id).where(User.organisation_id == scope)
 
 
-def own_attempt_query() -> Select:
-    """An attempt is taken, read and reviewed by its owner alone; for anyone else it does not exist.
-
-    Run it with `own_attempt_params(actor, attempt_id)`. It takes its values as parameters so
-    that the attempt pages, which run on every answer an agent saves, can build it once.
-    """
-    from lms.assessment.models import Attempt
-
-    return select(Attempt).where(Attempt.id == bindparam("attempt_id"), Attempt.user_id == bindparam("owner_id"))
-
-
-def own_attempt_params(actor: User, attempt_id: int) -> dict[str, int]:
-    return {"attempt_id": attempt_id, "owner_id": actor.id}
-
-
-def attempt_owner_query(*columns: ColumnElement) -> Select:
-    """OWN_ATTEMPT in one statement: the request's session user and, if it is theirs, the attempt.
-
-    Run it with `attempt_owner_params(attempt_id)` and pass the first row to
-    authorise_attempt_owner. Each row holds `session_role`, `owned_attempt_id` (NULL when
-    the attempt is not the user's, so that it is a 404 like any other attempt page) and the
-    given columns, which may come from Attempt and from tables the caller joins to it, and
-    `session_id` and `session_due` for accounts.services.touch_session. The session is live
-    by the same rule as every other request's (accounts.services.LIVE_SESSION).
-    Signing in and finding the attempt in one statement, rather than one each, is what lets
-    saving an answer keep up with agents changing answers all day.
-    """
-    from lms.accounts.models import LoginSession
-    from lms.accounts.services import LIVE_SESSION, SESSION_TOUCH_COLUMNS
-    from lms.assessment.models import Attempt
-
-    return (select(User.role.label("session_role"), Attempt.id.label("owned_attempt_id"),
-                   User.organisation_id.label("session_organisation_id"),
-                   LoginSession.second_factor.label("session_second_factor"),
-                   *SESSION_TOUCH_COLUMNS, *columns)
-            .select_from(LoginSession)
-            .join(User, User.id == LoginSession.user_id)
-            .outerjoin(Attempt, and_(Attempt.id == bindparam("attempt_id"), Attempt.user_id == User.id))
-            .where(LIVE_SESSION))
-
-
-def attempt_owner_params(attempt_id: int) -> dict[str, Any]:
-    """The values for attempt_owner_query, as the database driver takes them (DriverStatement)."""
-    from lms.accounts.services import cookie_token_digest, live_session_params
-
-    return {**live_session_params(cookie_token_digest(), for_driver=True), "attempt_id": attempt_id}
-
-
 def authorise_attempt_owner(row: Any | None) -> None:
-    """Apply OWN_ATTEMPT to the first row of attempt_owner_query, as the hook does other rules.
+    """Apply OWN_ATTEMPT to the first row of lms.assessment.ownership.attempt_owner_query, as the
+    hook does other rules.
 
     The row may be SQLAlchemy's or a namedtuple straight from the driver (the autosave's),
     with the role as a Role or as its stored string.

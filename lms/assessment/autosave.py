@@ -7,7 +7,7 @@ write:
 - the read signs the request in (an expired session is refused; a session last seen
   more than a minute ago has its idle expiry slid forward by one more UPDATE, so that
   answering keeps the agent signed in), checks that the attempt is the agent's own
-  (policy.attempt_owner_query) and brings the attempt's draw, its quiz version and
+  (ownership.attempt_owner_query) and brings the attempt's draw, its quiz version and
   the answers saved so far, one row per saved answer;
 - the write is services' conditional upsert, which stores the answer only while the
   attempt is in progress and inside its deadline (and locks the attempt row on
@@ -36,11 +36,12 @@ from werkzeug.datastructures import MultiDict
 from lms.accounts.services import autocommit_engine, touch_session
 from lms.assessment import services
 from lms.assessment.models import Answer, Attempt, AttemptStatus
+from lms.assessment.ownership import attempt_owner_params, attempt_owner_query
 from lms.assessment.question_types import ResponseError, question_type
 from lms.driver_statements import DriverStatement
 from lms.extensions import db
 from lms.learning.models import QuizVersion
-from lms.policy import attempt_owner_params, attempt_owner_query, authorise_attempt_owner
+from lms.policy import authorise_attempt_owner
 
 # One row per saved answer (a single row with NULL answer columns before the first).
 # Built once: it runs on every answer an agent gives. JSON comes as text, decoded here:

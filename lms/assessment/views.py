@@ -11,12 +11,12 @@ from lms.assessment import services
 from lms.assessment.autosave import store_answer
 from lms.assessment.lesson_links import section_links
 from lms.assessment.models import Attempt, AttemptStatus
+from lms.assessment.ownership import own_attempt_params, own_attempt_query
 from lms.assessment.question_types import REGISTRY, ResponseError, question_type
 from lms.clock import now
 from lms.errors import wants_json
 from lms.extensions import db
 from lms.learning.models import Course, CourseVersion, Quiz, QuizVersion
-from lms.policy import own_attempt_params, own_attempt_query
 
 bp = Blueprint("assessment", __name__)
 
