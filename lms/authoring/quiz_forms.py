@@ -94,7 +94,7 @@ class QuizSettingsForm(FlaskForm):
     cooldown_minutes = IntegerField("Minutes between attempts", validators=[InputRequired(), NumberRange(0, 100000)])
     review = SelectField("Agents see answers and explanations", choices=REVIEW_CHOICES)
     multiple_response_scoring = SelectField("Multiple-response scoring", choices=SCORING_CHOICES)
-    draw = FieldList(FormField(DrawRuleForm), min_entries=1, max_entries=20)
+    draw = FieldList(FormField(DrawRuleForm), "Draw rule", min_entries=1, max_entries=20)
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
@@ -216,7 +216,7 @@ class ChoiceQuestionForm(QuestionForm):
 
     prompt = TextAreaField("Prompt", validators=[InputRequired()],
                            description="The situation, often in the caller's own words.")
-    options = FieldList(FormField(OptionForm), min_entries=2, max_entries=MAX_OPTIONS)
+    options = FieldList(FormField(OptionForm), "Option", min_entries=2, max_entries=MAX_OPTIONS)
     type_fields = ("prompt", "options", "correct")
 
     def __init__(self, *args: Any, kind: str = "single_choice", **kwargs: Any) -> None:
@@ -359,7 +359,7 @@ class NodeForm(FlaskForm):
     id = StringField("Node id", validators=[InputRequired(), Length(max=100), SLUG_RULE])
     caller = TextAreaField("What the caller says", validators=[InputRequired()])
     end = BooleanField("The call ends here (no replies)")
-    choices = FieldList(FormField(ReplyForm), min_entries=0, max_entries=12)
+    choices = FieldList(FormField(ReplyForm), "Reply", min_entries=0, max_entries=12)
 
     def set_nodes(self, node_ids: list[str]) -> None:
         for entry in self.choices:

@@ -286,6 +286,9 @@ def test_a_form_with_errors_keeps_everything_typed_and_points_at_the_field(clien
     assert "Typed &lt;b&gt;prompt&lt;/b&gt; kept" in html and "Typed option text" in html
     assert "No citation here" in html
     assert 'href="#explanation"' in html and 'href="#id"' in html and 'href="#options-0-correct"' in html
+    # The one error summary (_macros/forms.html) names a row of a list by the list and its number.
+    assert '<a href="#options-0-correct">Option 1, ' in html
+    assert "Nothing was saved yet. Please correct the highlighted fields:" in html
     assert '<textarea aria-describedby="explanation-help explanation-error" aria-invalid="true" ' \
            'id="explanation"' in html
     assert "Tick exactly one option as correct." in html
@@ -481,7 +484,7 @@ def test_the_preview_grades_an_unfinished_call_as_a_real_attempt_does(app, tmp_p
     unfinished call simulation 0 where a real attempt gives the replies said so far their credit."""
     from lms.assessment.question_types import question_type
     from lms.assessment.services import grade_responses
-    from lms.authoring.quiz_editor import _preview_grade
+    from lms.authoring.views.quiz import _preview_grade
 
     spec = load_quiz((FIXTURE / "quizzes" / "recording-calls.yaml").read_text())
     call = next(q for q in spec["questions"] if q["type"] == "call_simulation")

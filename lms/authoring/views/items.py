@@ -1,12 +1,7 @@
-"""Authoring pages under /authoring: the list, drafts, raw files, import; see course_views and
-publish_views for the course editor and for publishing, history, diff and export.
-
-The quiz and simulation editor (lms/authoring/quiz_editor.py) registers its routes on this
-blueprint and may set EDITORS["quiz"] to the endpoint of its draft page.
-"""
+"""The authoring list, drafts opened and discarded, raw files, new programmes, and import."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -16,14 +11,8 @@ from lms.authoring.export import item_models
 from lms.authoring.forms import FileForm, ImportForm, NewProgrammeForm
 from lms.authoring.imports import UploadError, import_files, read_zip, single_yaml_path
 from lms.authoring.models import KINDS, Draft
+from lms.authoring.views import KIND_LABELS, bp, draft_or_404, editor_url, revision_of
 from lms.extensions import db
-
-bp = Blueprint("authoring", __name__, url_prefix="/authoring")
-
-# The page where a draft of each kind is edited (takes `slug`); file_edit takes `kind`, `slug` too.
-EDITORS: dict[str, str] = {"course": "authoring.course_edit", "quiz": "authoring.file_edit",
-                           "programme": "authoring.file_edit"}
-KIND_LABELS = {"course": "Course", "quiz": "Quiz", "programme": "Programme"}
 
 PROGRAMME_SKELETON = """title: {title}
 description: >
@@ -34,36 +23,6 @@ grace_days: 14
 requirements:
   - course: {course}
 """
-
-
-def editor_url(kind: str, slug: str) -> str:
-    """Where the draft of this item is edited."""
-    endpoint = EDITORS.get(kind, "authoring.file_edit")
-    if endpoint == "authoring.file_edit":
-        return url_for(endpoint, kind=kind, slug=slug)
-    return url_for(endpoint, slug=slug)
-
-
-def draft_or_404(kind: str, slug: str) -> Draft:
-    if kind not in KINDS:
-        abort(404)
-    draft = drafts.find_draft(kind, slug)
-    if draft is None:
-        abort(404)
-    return draft
-
-
-def revision_of(form) -> int:
-    """The revision a submitted form was based on (-1 when missing or garbled: always a conflict)."""
-    try:
-        return int(form.revision.data)
-    except (TypeError, ValueError):
-        return -1
-
-
-@bp.app_template_global("authoring_editor_url")
-def _editor_url_global(kind: str, slug: str) -> str:
-    return editor_url(kind, slug)
 
 
 @bp.route("/")
@@ -175,7 +134,3 @@ def import_upload():
           "Here is what content check says about it.", "success")
     return redirect(url_for("authoring.publish", kind=draft.kind, slug=draft.slug))
 
-
-# Routes of the course editor and of publishing live in their own modules, on this blueprint.
-from lms.authoring import course_views, publish_views  # noqa: E402,F401
-from lms.authoring import quiz_editor  # noqa: E402,F401

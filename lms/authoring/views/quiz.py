@@ -36,12 +36,11 @@ from lms.authoring.quiz_forms import (
     SimulationForm, fail, question_form, text_value,
 )
 from lms.authoring.simulation import analyse, render_svg
-from lms.authoring.views import EDITORS, bp
+from lms.authoring.views import bp
 from lms.content import Problem, yaml_lines
 from lms.extensions import db
 
 PREVIEW_KEY = "quiz_preview"
-EDITORS["quiz"] = "authoring.quiz_edit"  # the authoring list links a quiz draft here
 
 
 @dataclass
