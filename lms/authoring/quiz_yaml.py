@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 
 from lms.content import yaml_lines
-from lms.content.model import _sha256_json
+from lms.content.model import sha256_json
 
 WIDTH = 96
 QUESTION_INDENT = 2  # "  - id: ..." as in quizzes/*.yaml
@@ -74,7 +74,7 @@ def load_quiz(text: str) -> dict:
 
 def content_hash(data: dict) -> str:
     """The hash `content load` gives a quiz whose file holds `data` (Quiz.content_hash)."""
-    return _sha256_json(data)
+    return sha256_json(data)
 
 
 # -- writing -------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from typing import Any, Iterator
 
 from .fields import Fields, Report, closed, describe, list_of, text_value
 from .markdown import parse_tokens
-from .model import ContentTree, _sha256_json, _source
+from .model import ContentTree, _source, sha256_json
 from .parser import Problem, _Reader, _str, _strs
 from .validate import _check_markdown, _check_sections, _references
 from .yaml_lines import LineDict
@@ -43,7 +43,7 @@ class CountryNote:
     @property
     def content_hash(self) -> str:
         """SHA-256 of the front matter and body."""
-        return _sha256_json({"front_matter": self.source, "body": self.body})
+        return sha256_json({"front_matter": self.source, "body": self.body})
 
 
 def parse_country_notes(root: Path) -> tuple[dict[str, CountryNote], list[Problem]]:

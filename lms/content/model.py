@@ -38,8 +38,11 @@ def review_mode(value: object) -> str:
     return REVIEW_ALIASES.get(value, value) if isinstance(value, str) else ""
 
 
-def _sha256_json(data: Any) -> str:
-    """SHA-256 hex of `data` as canonical JSON: sorted keys, no whitespace."""
+def sha256_json(data: Any) -> str:
+    """SHA-256 hex of `data` as canonical JSON: sorted keys, no whitespace.
+
+    Every item's content hash; authoring's quiz editor hashes a quiz the same way.
+    """
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"),
                            ensure_ascii=False, default=str)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
@@ -92,7 +95,7 @@ class Course:
     @property
     def content_hash(self) -> str:
         """SHA-256 of course.yaml, every lesson (front matter and body) and image."""
-        return _sha256_json({
+        return sha256_json({
             "course": self.source,
             "lessons": [
                 {"file": lesson.file, "front_matter": lesson.source, "body": lesson.body}
@@ -120,7 +123,7 @@ class JobAid:
     @property
     def content_hash(self) -> str:
         """SHA-256 of the front matter, body and images."""
-        return _sha256_json({"front_matter": self.source, "body": self.body,
+        return sha256_json({"front_matter": self.source, "body": self.body,
                              "images": _image_digests(self.images)})
 
 
@@ -253,7 +256,7 @@ class Quiz:
     @property
     def content_hash(self) -> str:
         """SHA-256 of the quiz file's parsed data."""
-        return _sha256_json(self.source)
+        return sha256_json(self.source)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -286,7 +289,7 @@ class Programme:
     @property
     def content_hash(self) -> str:
         """SHA-256 of the programme file's parsed data."""
-        return _sha256_json(self.source)
+        return sha256_json(self.source)
 
 
 @dataclass(frozen=True)
