@@ -20,6 +20,6 @@ logger_class = "lms.access_log.AccessLogger"
 def post_worker_init(worker) -> None:
     """Start the worker's PDF renderer process at boot, so the first certificate download
     does not also pay for starting it (bench/evidence.py measures the difference)."""
-    from lms.evidence.pdf import start_renderer
+    from lms.evidence.renderer import start_renderer
 
     start_renderer()

@@ -3,7 +3,7 @@
 In one run it measures:
 
 1. render: the app's first certificate render (certificate_html + render_pdf, PDF/A-3b with
-   its JSON attached, in the renderer process started beforehand with pdf.start_renderer(),
+   its JSON attached, in the renderer process started beforehand with renderer.start_renderer(),
    as a web worker would) against a bare WeasyPrint `HTML(string=html).write_pdf()` of the
    same HTML in the same process (after one throwaway render, as the renderer does when it
    starts), then a few more of each alternately; in several fresh processes, since a first
@@ -92,7 +92,7 @@ def certificate_fixture() -> tuple[dict, dict, list]:
     """A realistic certificate's data, branding and JSON attachment (what certificates.py passes)."""
     from datetime import date
 
-    from lms.evidence import pdf
+    from lms.evidence import documents, renderer
 
     code = "K7QX3M9PTR2W8HJD5VNCYB4F"
     data = {
@@ -107,7 +107,7 @@ def certificate_fixture() -> tuple[dict, dict, list]:
     }
     branding = {"company_name": "Northwind Utilities", "primary_colour": "#0f5c73",
                 "signatory_name": "Aoife Byrne", "signatory_title": "Data Protection Officer"}
-    attachment = pdf.Attachment(name="certificate.json", data=json.dumps(data, default=str, indent=2).encode(),
+    attachment = renderer.Attachment(name="certificate.json", data=json.dumps(data, default=str, indent=2).encode(),
                                 mime_type="application/json", description="The certificate's data")
     return data, branding, [attachment]
 
@@ -120,19 +120,19 @@ def render_trial() -> None:
     """
     import weasyprint
 
-    from lms.evidence import pdf, signing
+    from lms.evidence import documents, renderer, signing
 
     renders, app_first = int(os.environ["BENCH_RENDERS"]), os.environ["BENCH_APP_FIRST"] == "1"
     workdir = Path(os.environ["BENCH_WORKDIR"])
     started = time.perf_counter()
-    pdf.start_renderer()  # as a web worker does when it boots
+    renderer.start_renderer()  # as a web worker does when it boots
     startup = time.perf_counter() - started
     data, branding, attachments = certificate_fixture()
-    html = pdf.certificate_html(data, branding=branding)
+    html = documents.certificate_html(data, branding=branding)
     weasyprint.HTML(string="<p>Ready</p>").write_pdf()  # the renderer warms up the same way
 
     def app_render() -> bytes:
-        return pdf.render_pdf(pdf.certificate_html(data, branding=branding), attachments=attachments)
+        return renderer.render_pdf(documents.certificate_html(data, branding=branding), attachments=attachments)
 
     def bare_render() -> bytes:
         return weasyprint.HTML(string=html).write_pdf()
@@ -221,7 +221,7 @@ def measure_pack() -> None:
 
     from lms import create_app
     from lms.accounts.models import Organisation, Role, User
-    from lms.evidence import pdf, signing
+    from lms.evidence import documents, renderer, signing
     from lms.evidence.pack import build_pack
     from lms.extensions import db
 
@@ -237,7 +237,7 @@ def measure_pack() -> None:
         return run
 
     # build_pack calls them through their modules, so these wrappers time its render and signing.
-    pdf.render_pdf = timed("render", pdf.render_pdf)
+    renderer.render_pdf = timed("render", renderer.render_pdf)
     signing.sign_pdf = timed("sign", signing.sign_pdf)
 
     with create_app().app_context():
@@ -249,8 +249,8 @@ def measure_pack() -> None:
         agents = db.session.scalar(select(func.count(User.id)).where(User.organisation_id == organisation.id,
                                                                      User.role == Role.AGENT,
                                                                      User.active.is_(True)))
-        pdf.start_renderer(pdf.BACKGROUND)  # the lane build_pack renders in
-        renderer_pid = pdf.renderer_pid(pdf.BACKGROUND)
+        renderer.start_renderer(renderer.BACKGROUND)  # the lane build_pack renders in
+        renderer_pid = renderer.renderer_pid(renderer.BACKGROUND)
         calls = []
         started = time.perf_counter()
         files = build_pack(organisation.id, generated_by_id=admin.id,

@@ -17,7 +17,7 @@ from lms.certification.models import Assignment, Award, Enrolment, Programme
 from lms.certification.status import Status
 from lms.clock import now
 from lms.evidence.certificates import certificate_for
-from lms.evidence.pdf import RenderError
+from lms.evidence.renderer import RenderError
 from lms.evidence.signing import SigningError
 from lms.extensions import db
 from lms.pagination import paginate_rows

@@ -8,7 +8,7 @@ from wtforms import ColorField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Regexp
 
 from lms.evidence.branding import BrandingValues, configured_branding, current_branding, save_branding
-from lms.evidence.pdf import STATIC_PDF_DIR
+from lms.evidence.renderer import STATIC_PDF_DIR
 from lms.extensions import db
 
 bp = Blueprint("branding", __name__)

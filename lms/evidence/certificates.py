@@ -23,7 +23,7 @@ from lms.audit.services import record
 from lms.certification.models import Award
 from lms.clock import now
 from lms.driver_statements import DriverStatement
-from lms.evidence import pdf, signing
+from lms.evidence import documents, renderer, signing
 from lms.evidence.embedded import embedded_json
 from lms.evidence.models import Certificate
 from lms.extensions import db
@@ -73,13 +73,13 @@ def certificate_for(award: Award, actor=None) -> Certificate:
         raise CertificateErased(f"the PDF of award {award.id} was deleted with its holder's data")
     data = certificate_data(award)
     # The JSON states dates as ISO text; the printed page wants dates.
-    html = pdf.certificate_html({**data, "issued_at": award.issued_at.date(), "valid_until": award.valid_until.date()},
+    html = documents.certificate_html({**data, "issued_at": award.issued_at.date(), "valid_until": award.valid_until.date()},
                                 branding=_branding())
-    attachment = pdf.Attachment(name="certificate.json", data=json.dumps(data, indent=2).encode(),
+    attachment = renderer.Attachment(name="certificate.json", data=json.dumps(data, indent=2).encode(),
                                 mime_type="application/json",
                                 description="The certificate's data, machine-readable")
     signer = signing.signer_from_config(current_app.config)
-    signed = signing.sign_pdf(pdf.render_pdf(html, attachments=[attachment]), signer)
+    signed = signing.sign_pdf(renderer.render_pdf(html, attachments=[attachment]), signer)
     certificate = Certificate(award=award, pdf=signed, sha256=hashlib.sha256(signed).hexdigest(),
                               key_id=signer.key_id)
     db.session.add(certificate)

@@ -40,7 +40,7 @@ from lms.certification.charts import status_chart_svg
 from lms.certification.models import Award, Programme, ProgrammeVersion
 from lms.certification.status import Status
 from lms.clock import now
-from lms.evidence import pdf, signing
+from lms.evidence import documents, renderer, signing
 from lms.evidence.branding import current_branding
 from lms.evidence.transcript import FORMATTERS, PHASE_ORDER, format_date
 from lms.extensions import db
@@ -136,13 +136,13 @@ def build_pack(organisation_id: int, *, generated_by_id: int, date_from: date | 
 
     html = _html(data)
     attachments = [
-        pdf.Attachment(name="pack.json", data=json_bytes, mime_type="application/json",
+        renderer.Attachment(name="pack.json", data=json_bytes, mime_type="application/json",
                        description="The evidence pack's data, machine-readable"),
-        pdf.Attachment(name="roster.csv", data=csv_bytes, mime_type="text/csv",
+        renderer.Attachment(name="roster.csv", data=csv_bytes, mime_type="text/csv",
                        description="The roster: agent, programme, status, dates and certificate code"),
     ]
-    rendered = pdf.render_pdf(html, attachments=attachments, timeout_s=RENDER_TIMEOUT_S,
-                              max_memory_mb=RENDER_MEMORY_MB, lane=pdf.BACKGROUND)
+    rendered = renderer.render_pdf(html, attachments=attachments, timeout_s=RENDER_TIMEOUT_S,
+                              max_memory_mb=RENDER_MEMORY_MB, lane=renderer.BACKGROUND)
     done += len(rows) + 1
     report(done, total)
     signed = signing.sign_pdf(rendered, signing.signer_from_config(current_app.config),
@@ -317,8 +317,8 @@ def _html(data: dict[str, Any]) -> str:
     for entry in data["roster"]:
         roster_by_programme.setdefault(entry["programme"], []).append(entry)
     roster = {programme: (len(entries), _roster_blocks(entries)) for programme, entries in roster_by_programme.items()}
-    return pdf.render_document("pdf/pack.html", dict(
-        asset_base=pdf.STATIC_PDF_DIR.as_uri() + "/", data=data, statuses=list(Status),
+    return documents.render_document("pdf/pack.html", dict(
+        asset_base=renderer.STATIC_PDF_DIR.as_uri() + "/", data=data, statuses=list(Status),
         chart=f"data:image/svg+xml;base64,{b64encode(chart.encode('utf-8')).decode('ascii')}" if chart else None,
         roster=roster, roster_header=_roster_header(), phases=phases,
-        brand=pdf.document_brand(branding.company_name, branding.primary_colour, branding.logo), **FORMATTERS))
+        brand=documents.document_brand(branding.company_name, branding.primary_colour, branding.logo), **FORMATTERS))

@@ -23,7 +23,7 @@ from lms.assessment.models import Attempt, AttemptStatus
 from lms.audit.publishing import for_documents
 from lms.certification.models import Award
 from lms.clock import now
-from lms.evidence import pdf, signing
+from lms.evidence import documents, renderer, signing
 from lms.evidence.branding import current_branding
 from lms.evidence.certificates import award_status
 from lms.extensions import db
@@ -59,13 +59,13 @@ def transcript_data(person: User, *, generated_by: User, at: datetime | None = N
 def render_transcript(data: dict[str, Any]) -> bytes:
     """The transcript of `transcript_data` as a signed PDF/A-3b with the data attached as JSON."""
     branding = current_branding()
-    html = pdf.render_document("pdf/transcript.html", dict(
-        asset_base=pdf.STATIC_PDF_DIR.as_uri() + "/", data=data, phases=_phases(data["attempts"]),
-        brand=pdf.document_brand(branding.company_name, branding.primary_colour, branding.logo), **FORMATTERS))
-    attachment = pdf.Attachment(name="transcript.json", data=json.dumps(data, indent=2).encode("utf-8"),
+    html = documents.render_document("pdf/transcript.html", dict(
+        asset_base=renderer.STATIC_PDF_DIR.as_uri() + "/", data=data, phases=_phases(data["attempts"]),
+        brand=documents.document_brand(branding.company_name, branding.primary_colour, branding.logo), **FORMATTERS))
+    attachment = renderer.Attachment(name="transcript.json", data=json.dumps(data, indent=2).encode("utf-8"),
                                 mime_type="application/json",
                                 description="The transcript's data, machine-readable")
-    rendered = pdf.render_pdf(html, attachments=[attachment], timeout_s=RENDER_TIMEOUT_S,
+    rendered = renderer.render_pdf(html, attachments=[attachment], timeout_s=RENDER_TIMEOUT_S,
                               max_memory_mb=RENDER_MEMORY_MB)
     return signing.sign_pdf(rendered, signing.signer_from_config(current_app.config),
                             reason="Training transcript issued by CallSafe Academy")

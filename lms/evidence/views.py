@@ -12,7 +12,7 @@ from lms.certification.models import Award
 from lms.clock import now
 from lms.credentials import verification as badge_verification
 from lms.evidence import certificates, transcript
-from lms.evidence.pdf import RenderError
+from lms.evidence.renderer import RenderError
 from lms.evidence.signing import SigningError
 from lms.extensions import db, limiter
 from lms.policy import can_view_award, can_view_user

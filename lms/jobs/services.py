@@ -23,7 +23,7 @@ from sqlalchemy.orm import selectinload
 from lms.accounts.models import Organisation, User
 from lms.audit.services import record
 from lms.clock import now
-from lms.evidence.pdf import RenderError
+from lms.evidence.renderer import RenderError
 from lms.evidence.signing import SigningError
 from lms.extensions import db
 from lms.jobs import kinds

@@ -34,7 +34,7 @@ from lms.assessment.services import published
 from lms.audit.models import AuditEvent, AuditPersonal
 from lms.certification.models import Award, Enrolment, Programme, ProgrammeVersion
 from lms.clock import now
-from lms.evidence import pdf, signing
+from lms.evidence import documents, renderer, signing
 from lms.evidence.branding import current_branding
 from lms.evidence.certificates import award_status
 from lms.evidence.models import Certificate
@@ -117,10 +117,10 @@ def person_data(person: User, *, requested_by: User, config: Mapping[str, Any],
 def render_summary(data: dict[str, Any]) -> bytes:
     """The data of `person_data` as a signed PDF for people to read (PDF/A-3b)."""
     branding = current_branding()
-    html = pdf.render_document("pdf/my_data.html", dict(
-        asset_base=pdf.STATIC_PDF_DIR.as_uri() + "/", data=data,
-        brand=pdf.document_brand(branding.company_name, branding.primary_colour, branding.logo), **FORMATTERS))
-    rendered = pdf.render_pdf(html, timeout_s=RENDER_TIMEOUT_S, max_memory_mb=RENDER_MEMORY_MB)
+    html = documents.render_document("pdf/my_data.html", dict(
+        asset_base=renderer.STATIC_PDF_DIR.as_uri() + "/", data=data,
+        brand=documents.document_brand(branding.company_name, branding.primary_colour, branding.logo), **FORMATTERS))
+    rendered = renderer.render_pdf(html, timeout_s=RENDER_TIMEOUT_S, max_memory_mb=RENDER_MEMORY_MB)
     return signing.sign_pdf(rendered, signing.signer_from_config(current_app.config),
                             reason="Copy of personal data (GDPR Art. 15) issued by CallSafe Academy")
 

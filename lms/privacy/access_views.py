@@ -7,7 +7,7 @@ from flask_login import current_user
 from lms.accounts.models import User
 from lms.audit.services import record
 from lms.clock import now
-from lms.evidence.pdf import RenderError
+from lms.evidence.renderer import RenderError
 from lms.evidence.signing import SigningError
 from lms.extensions import db
 from lms.policy import can_view_user

@@ -2,7 +2,7 @@
 
 Built from lms/privacy/processing.py, like the privacy notice, so the two cannot disagree; admins
 download it as CSV (one row per processing activity, the usual layout of such a record) and as
-PDF (lms/evidence/pdf.py, templates/pdf/processing_record.html).
+PDF (lms/evidence/documents.py and renderer.py, templates/pdf/processing_record.html).
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from lms.certification.reports import spreadsheet_safe
-from lms.evidence import pdf
+from lms.evidence import documents, renderer
 from lms.evidence.branding import current_branding
 from lms.privacy.processing import SECURITY_MEASURES, controller, purposes, recipients, retention_schedule
 
@@ -70,9 +70,9 @@ def record_csv(record: Mapping[str, Any]) -> str:
 def render_record_pdf(record: Mapping[str, Any]) -> bytes:
     """The record as a PDF/A-3b, its data attached as JSON."""
     branding = current_branding()
-    html = pdf.render_document("pdf/processing_record.html", dict(
-        asset_base=pdf.STATIC_PDF_DIR.as_uri() + "/", record=record,
-        brand=pdf.document_brand(branding.company_name, branding.primary_colour, branding.logo)))
-    attachment = pdf.Attachment(name="processing-record.json", data=json.dumps(record, indent=2).encode("utf-8"),
+    html = documents.render_document("pdf/processing_record.html", dict(
+        asset_base=renderer.STATIC_PDF_DIR.as_uri() + "/", record=record,
+        brand=documents.document_brand(branding.company_name, branding.primary_colour, branding.logo)))
+    attachment = renderer.Attachment(name="processing-record.json", data=json.dumps(record, indent=2).encode("utf-8"),
                                 mime_type="application/json", description="The record's data, machine-readable")
-    return pdf.render_pdf(html, attachments=[attachment], timeout_s=RENDER_TIMEOUT_S)
+    return renderer.render_pdf(html, attachments=[attachment], timeout_s=RENDER_TIMEOUT_S)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from lms.audit.models import AuditEvent
 from lms.audit.services import record
 from lms.clock import now
-from lms.evidence.pdf import RenderError
+from lms.evidence.renderer import RenderError
 from lms.extensions import db
 from lms.privacy.record import processing_record, record_csv, render_record_pdf
 

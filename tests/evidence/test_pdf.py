@@ -21,9 +21,10 @@ import pytest
 from weasyprint.images import ImageLoadingError
 from weasyprint.urls import URLFetchingError
 
-from lms.evidence import pdf as pdf_module
-from lms.evidence.pdf import (PROJECT_ROOT, STATIC_PDF_DIR, Attachment, RefusedURL, RenderError,
-                              SafeFetcher, certificate_html, qr_svg_data_uri, render_pdf)
+from lms.evidence import documents, renderer
+from lms.evidence.documents import certificate_html, qr_svg_data_uri
+from lms.evidence.renderer import PROJECT_ROOT, STATIC_PDF_DIR, Attachment, RenderError, render_pdf
+from lms.evidence.url_fetcher import RefusedURL, SafeFetcher
 
 CODE = "K7QX3M9PTR2W8HJD5VNCYB4F"
 BRANDING = {"company_name": "Northwind Contact Centres", "primary_colour": "#0f5c73",
@@ -134,7 +135,7 @@ def test_branding_is_validated():
     html = certificate_html(certificate_data(), branding={
         **BRANDING, "primary_colour": "red; } body { display: none", "logo": "../../requirements.txt"})
     assert "display: none" not in html
-    assert f"--brand: {pdf_module.DEFAULT_BRAND_COLOUR};" in html
+    assert f"--brand: {documents.DEFAULT_BRAND_COLOUR};" in html
     assert 'src="logo.svg"' in html and "requirements.txt" not in html
 
     html = certificate_html(certificate_data(), branding={**BRANDING, "primary_colour": "#A1B2C3",
@@ -278,7 +279,7 @@ def huge_html(rows: int = 200_000) -> str:
 
 
 def test_a_huge_document_times_out_and_the_next_render_works(tmp_path):
-    pdf_module.start_renderer()  # the time limit is for rendering, not for starting the renderer
+    renderer.start_renderer()  # the time limit is for rendering, not for starting the renderer
     started = time.monotonic()
     with pytest.raises(RenderError, match="took longer than 2 s"):
         render_pdf(huge_html(), timeout_s=2)
@@ -290,13 +291,13 @@ def test_a_huge_document_times_out_and_the_next_render_works(tmp_path):
 
 def test_a_long_background_render_does_not_hold_up_a_certificate(tmp_path):
     """An evidence pack rendering in a job must not make a certificate download wait or fail."""
-    pdf_module.start_renderer(pdf_module.BACKGROUND)
-    pdf_module.start_renderer()
+    renderer.start_renderer(renderer.BACKGROUND)
+    renderer.start_renderer()
     outcome: list[str] = []
 
     def long_background_render() -> None:
         try:
-            render_pdf(huge_html(), timeout_s=4, lane=pdf_module.BACKGROUND)
+            render_pdf(huge_html(), timeout_s=4, lane=renderer.BACKGROUND)
         except RenderError as exc:
             outcome.append(str(exc))
 
@@ -312,7 +313,7 @@ def test_a_long_background_render_does_not_hold_up_a_certificate(tmp_path):
 
 
 def test_a_document_over_its_memory_budget_fails_cleanly(tmp_path):
-    pdf_module.start_renderer()
+    renderer.start_renderer()
     with pytest.raises(RenderError, match="more than 64 MB"):
         render_pdf(huge_html(), timeout_s=60, max_memory_mb=64)
 
@@ -324,7 +325,7 @@ def test_a_memory_error_that_weasyprint_swallows_still_fails_the_render():
     """WeasyPrint renders on without an image or font it failed to load; out of memory, that
     would be a certificate without its QR code. The renderer watches WeasyPrint's log for it."""
     def collected(*args, exc=None):
-        collector = pdf_module._LogCollector()
+        collector = renderer._LogCollector()
         collector.handle(logging.LogRecord("weasyprint", logging.ERROR, __file__, 1,
                                            "Failed to load image at %r: %s", args,
                                            (type(exc), exc, None) if exc else None))

@@ -1,23 +1,19 @@
-"""HTML to PDF for the evidence we issue: certificates now, reports later.
+"""The renderer process: HTML to PDF under a memory budget and a deadline.
 
 security.md, "PDFs (WeasyPrint 70)", and architecture.md, "PDFs load nothing from outside":
+`render_pdf` runs WeasyPrint in a separate, long-lived process, under a memory budget
+(watched from the web worker, with RLIMIT_AS behind it) and a deadline. A hostile or huge
+document costs a `RenderError` and a fresh renderer process, never a web worker. Its output
+is PDF/A-3b, with attachments (e.g. the certificate's record as JSON) embedded. Every
+resource the render asks for goes through `SafeFetcher` (lms/evidence/url_fetcher.py).
 
-- `SafeFetcher` is the only way a render reaches a resource. It serves files under
-  static/pdf/ (CSS, fonts, logo) and data: URIs, and refuses every other URL, so no render
-  ever opens a connection or reads another file, whatever the HTML asks for.
-- `render_pdf` runs WeasyPrint in a separate, long-lived process, under a memory budget
-  (watched from the web worker, with RLIMIT_AS behind it) and a deadline. A hostile or huge
-  document costs a `RenderError` and a fresh renderer process, never a web worker. Its
-  output is PDF/A-3b, with attachments (e.g. the certificate's record as JSON) embedded.
-- `certificate_html` fills templates/pdf/certificate.html (A4 landscape) from plain data,
-  autoescaped: names are typed by users. `qr_svg_data_uri` draws the verification QR code
-  as SVG, so it is embedded in the document rather than fetched.
-
-No database and no Flask here: callers pass plain data and receive bytes.
+WeasyPrint is imported only inside the renderer process, so loading the app does not pay for
+it. No database and no Flask here: callers pass HTML and receive bytes.
 """
 from __future__ import annotations
 
 import atexit
+import importlib.util
 import json
 import logging
 import os
@@ -31,102 +27,24 @@ import threading
 import time
 from base64 import b64encode
 from dataclasses import dataclass
-from datetime import date, datetime
 from functools import lru_cache
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, Mapping, Sequence
-from urllib import request
-from urllib.parse import urlsplit
-
-import jinja2
-import segno
-import weasyprint
-from weasyprint.urls import URLFetcher, URLFetcherResponse
+from types import ModuleType
+from typing import Any, Sequence
 
 log = logging.getLogger(__name__)
 
 # Computed here, not imported from lms.config: the renderer process loads this file alone.
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 STATIC_PDF_DIR = PROJECT_ROOT / "static" / "pdf"
-TEMPLATES_DIR = PROJECT_ROOT / "templates"
-DEFAULT_BRAND_COLOUR = "#0f5c73"
-DEFAULT_LOGO = "logo.svg"
 
 
 class RenderError(RuntimeError):
     """A PDF could not be rendered within its time or memory budget, or at all."""
 
 
-class RefusedURL(ValueError):
-    """Raised by `SafeFetcher` for any URL it does not serve."""
-
-
-# --- fetching ---------------------------------------------------------------------------------
-
-
-class SafeFetcher(URLFetcher):
-    """WeasyPrint's only door to resources: files under `root` and data: URIs, nothing else.
-
-    Why: the HTML we render carries user-authored text (names, course content). If WeasyPrint
-    fetched what it names, an <img>, stylesheet, @import, @font-face, <object> or
-    <link rel=attachment> could make our server connect to internal services (SSRF,
-    loopback included), read local files into the PDF (file:///etc/passwd, our config), or
-    follow a redirect to either. So http(s), ftp and every other scheme are refused before
-    anything is opened, and file: URLs only if the real path (after "..", percent-decoding
-    and symlinks) is a regular file inside `root` with an extension we serve.
-
-    A refusal raises `RefusedURL`, an ordinary exception: WeasyPrint logs the resource as
-    failed and renders on without it (a FatalURLFetchingError would abort the render, which
-    would let any user-authored <img> break a certificate).
-    """
-
-    CONTENT_TYPES = {
-        ".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg",
-        ".jpeg": "image/jpeg", ".ttf": "font/ttf", ".otf": "font/otf", ".woff": "font/woff",
-        ".woff2": "font/woff2",
-    }
-
-    def __init__(self, root: Path | str = STATIC_PDF_DIR) -> None:
-        # No protocol allowed and no redirects for the inherited urllib machinery: `fetch`
-        # below never calls it, and if anything ever did it would refuse as well.
-        super().__init__(allowed_protocols=(), allow_redirects=False, fail_on_errors=False)
-        self.root = os.path.realpath(root)
-
-    def fetch(self, url: str, headers: Mapping[str, str] | None = None) -> URLFetcherResponse:
-        scheme = url.split(":", 1)[0].lower() if ":" in url else ""
-        if scheme == "data":
-            return self._data(url)
-        if scheme == "file":
-            return self._file(url)
-        raise RefusedURL(f"PDF renderer refuses {scheme or 'relative'} URL {url[:200]!r}")
-
-    def _data(self, url: str) -> URLFetcherResponse:
-        # urllib's data: parser only decodes the string; it never touches a network or file.
-        with request.DataHandler().data_open(request.Request(url)) as response:
-            body = response.read()
-            content_type = response.headers.get("Content-Type", "text/plain")
-        return URLFetcherResponse(url, body, {"Content-Type": content_type})
-
-    def _file(self, url: str) -> URLFetcherResponse:
-        parts = urlsplit(url)
-        # file://host/... would make urllib fall back to FTP on that host.
-        if parts.netloc not in ("", "localhost"):
-            raise RefusedURL(f"PDF renderer refuses remote file URL {url[:200]!r}")
-        path = request.url2pathname(parts.path)
-        if "\x00" in path:
-            raise RefusedURL("PDF renderer refuses a path with a NUL byte")
-        real = os.path.realpath(path)
-        inside = real != self.root and os.path.commonpath([real, self.root]) == self.root
-        content_type = self.CONTENT_TYPES.get(os.path.splitext(real)[1].lower())
-        if not inside or content_type is None or not os.path.isfile(real):
-            raise RefusedURL(f"PDF renderer serves only its own assets, not {url[:200]!r}")
-        with open(real, "rb") as f:
-            body = f.read()
-        return URLFetcherResponse(url, body, {"Content-Type": content_type})
-
-
-# --- rendering --------------------------------------------------------------------------------
+# --- the web worker's side --------------------------------------------------------------------------------
 
 
 @dataclass
@@ -496,7 +414,9 @@ def _set_soft_limit(which: int, value: int) -> None:
 
 
 def _render_here(html: str, attachments: list[Attachment], *, pdfa: bool) -> bytes:
-    fetcher = SafeFetcher()
+    import weasyprint  # here, not at the top: only the renderer process pays for loading it
+
+    fetcher = _url_fetcher().SafeFetcher(STATIC_PDF_DIR)
     document = weasyprint.HTML(string=html, base_url=STATIC_PDF_DIR.as_uri() + "/",
                                url_fetcher=fetcher)
     files = [
@@ -512,122 +432,17 @@ def _render_here(html: str, attachments: list[Attachment], *, pdfa: bool) -> byt
                               finisher=_list_associated_files_once)
 
 
+@lru_cache(maxsize=1)
+def _url_fetcher() -> ModuleType:
+    """lms/evidence/url_fetcher.py, loaded by its path: this process has no `lms` package."""
+    spec = importlib.util.spec_from_file_location("lms_pdf_url_fetcher", Path(__file__).with_name("url_fetcher.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def _list_associated_files_once(_document: Any, pdf: Any) -> None:
     # WeasyPrint 70 adds each attachment to the catalog's /AF twice (once from the
     # EmbeddedFiles name tree, once as a file specification); PDF/A-3 wants one entry per file.
     if "AF" in pdf.catalog:
         pdf.catalog["AF"][:] = list(dict.fromkeys(pdf.catalog["AF"]))
-
-
-# --- certificates -----------------------------------------------------------------------------
-
-
-def qr_svg_data_uri(url: str) -> str:
-    """A QR code for `url` as an SVG data: URI, for an <img> in HTML that becomes a PDF.
-
-    Black on white with the standard quiet zone, medium error correction: it must scan from
-    a printed page and from a phone photographing a screen.
-    """
-    qr = segno.make(url, error="m", micro=False)
-    return qr.svg_data_uri(scale=1, border=4, dark="#000", light="#fff")
-
-
-_HEX_COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}\Z")
-_ASSET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}\Z")
-_LOGO_SUFFIXES = (".svg", ".png", ".jpg", ".jpeg")
-
-
-def certificate_html(data: Mapping[str, Any], *, branding: Mapping[str, Any]) -> str:
-    """The certificate of completion as HTML for `render_pdf` (A4 landscape).
-
-    `data`: agent_name, organisation, programme, courses [{title, version}], quizzes
-    [{title, percent, version}], issued_at and valid_until (dates or ISO strings; valid_until
-    may be None), verification_code, verify_url. `branding`: company_name, primary_colour
-    (hex; anything else falls back to the default), signatory_name, signatory_title, and
-    optionally logo, a file name in static/pdf/. Every value is escaped by the template.
-    """
-    verify_url = str(data["verify_url"])
-    context = {
-        "asset_base": STATIC_PDF_DIR.as_uri() + "/",
-        "agent_name": str(data["agent_name"]),
-        "organisation": str(data.get("organisation") or ""),
-        "programme": str(data["programme"]),
-        "courses": [{"title": str(c["title"]), "version": _short_version(c["version"])}
-                    for c in data.get("courses") or ()],
-        "quizzes": [{"title": str(q["title"]), "version": _short_version(q["version"]),
-                     "percent": _percent(q["percent"])} for q in data.get("quizzes") or ()],
-        "issued_at": _long_date(data["issued_at"]),
-        "valid_until": _long_date(data["valid_until"]) if data.get("valid_until") else None,
-        "verification_code": str(data["verification_code"]),
-        "verify_url": verify_url,
-        # Only a web address becomes a link; anything else is printed as text.
-        "verify_link": verify_url if urlsplit(verify_url).scheme in ("http", "https") else None,
-        "qr": qr_svg_data_uri(verify_url),
-        "brand": {
-            **document_brand(branding.get("company_name"), branding.get("primary_colour"), branding.get("logo")),
-            "signatory_name": str(branding.get("signatory_name") or ""),
-            "signatory_title": str(branding.get("signatory_title") or ""),
-        },
-    }
-    return render_document("pdf/certificate.html", context)
-
-
-def document_brand(company_name: Any, colour: Any, logo: Any) -> dict[str, str]:
-    """The brand as every document prints it: the company, a valid colour (else the default),
-    its tint for table stripes, and a logo that is a file in static/pdf/ (else the default)."""
-    colour = str(colour or "")
-    if not _HEX_COLOUR.match(colour):
-        colour = DEFAULT_BRAND_COLOUR
-    return {"company_name": str(company_name or ""), "colour": colour, "tint": _tint(colour), "logo": _logo(logo)}
-
-
-def render_document(template: str, context: Mapping[str, Any]) -> str:
-    """A template of templates/pdf/ rendered to HTML for `render_pdf`, every value escaped."""
-    return _jinja_env().get_template(template).render(context)
-
-
-@lru_cache(maxsize=1)
-def _jinja_env() -> jinja2.Environment:
-    # Our own environment, not Flask's: no request globals, usable from jobs and the CLI.
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True,
-                              undefined=jinja2.StrictUndefined)
-
-
-def _short_version(version: Any) -> str:
-    """Content versions are hashes; 12 hex digits identify one and fit the table."""
-    text = str(version)
-    return text[:12] if re.fullmatch(r"[0-9a-fA-F]{13,}", text) else text
-
-
-def _percent(value: Any) -> str:
-    number = float(value)
-    return f"{number:.0f} %" if number == int(number) else f"{number:.1f} %"
-
-
-def _long_date(value: date | datetime | str) -> str:
-    if isinstance(value, str):
-        value = date.fromisoformat(value[:10])  # the ISO form the JSON record carries
-    if isinstance(value, datetime):
-        value = value.date()
-    return f"{value.day} {value:%B %Y}"
-
-
-def _tint(colour: str) -> str:
-    """The brand colour at 8 % on white, for table stripes (WeasyPrint has no color-mix)."""
-    digits = colour[1:]
-    if len(digits) == 3:
-        digits = "".join(c * 2 for c in digits)
-    channels = (int(digits[i:i + 2], 16) for i in (0, 2, 4))
-    return "#" + "".join(f"{round(255 - (255 - c) * 0.08):02x}" for c in channels)
-
-
-def _logo(name: Any) -> str:
-    if not name:
-        return DEFAULT_LOGO
-    name = str(name)
-    path = STATIC_PDF_DIR / name
-    if (_ASSET_NAME.match(name) and name.lower().endswith(_LOGO_SUFFIXES) and path.is_file()
-            and os.path.realpath(path).startswith(os.path.realpath(STATIC_PDF_DIR) + os.sep)):
-        return name
-    log.warning("Certificate logo %r is not a file in static/pdf/; using the default", name)
-    return DEFAULT_LOGO
