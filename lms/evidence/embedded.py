@@ -1,18 +1,19 @@
 """Reading back the files we embed in our own PDFs (certificate.json, transcript.json, ...).
 
-Used on stored certificates only, which we rendered ourselves; never on an upload.
+Used on stored certificates only, which we rendered ourselves; never on an upload. pyHanko is
+imported when a file is read, not when the app loads.
 """
 from __future__ import annotations
 
 import io
 import json
 
-from pyhanko.pdf_utils.misc import PdfError
-from pyhanko.pdf_utils.reader import PdfFileReader
-
 
 def embedded_file(pdf: bytes, name: str) -> bytes | None:
     """The bytes of the embedded file called `name`, or None if the PDF has none by that name."""
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
     try:
         root = PdfFileReader(io.BytesIO(pdf), strict=False).root
         names = root["/Names"]["/EmbeddedFiles"]["/Names"]

@@ -17,7 +17,8 @@ reader who signed it and whether it was changed since.
 The key id is written into the signature dictionary's /Name entry, which lies
 inside the signed byte range ("<certificate common name> [key-id <id>]").
 
-No Flask here: the app and the CLI pass in the configured paths.
+No Flask here: the app and the CLI pass in the configured paths. pyHanko is imported inside the
+functions that sign or verify, so loading the app does not pay for it (about a third of a second).
 """
 from __future__ import annotations
 
@@ -38,16 +39,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.pdf_utils.misc import PdfError
-from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign import fields, signers
-from pyhanko.sign.general import SigningError as PyHankoSigningError
-from pyhanko.sign.validation import validate_pdf_signature
-from pyhanko.sign.validation.errors import SignatureValidationError
-from pyhanko.sign.validation.status import SignatureCoverageLevel
-from pyhanko_certvalidator import ValidationContext
-from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 FIELD_NAME = "CallSafeSignature"
 DEFAULT_REASON = "Training evidence issued by CallSafe Academy"
@@ -141,7 +132,7 @@ class Signer:
     subject: str
     certificate_pem: bytes
     not_valid_after: datetime
-    backend: signers.SimpleSigner = field(repr=False, compare=False)
+    backend: Any = field(repr=False, compare=False)  # pyhanko.sign.signers.SimpleSigner
 
 
 def load_signer(key_path: Path, cert_path: Path, passphrase: bytes | None, *,
@@ -197,6 +188,9 @@ def load_signer(key_path: Path, cert_path: Path, passphrase: bytes | None, *,
     elif not _KEY_ID.fullmatch(key_id):
         raise SigningError(f"SIGNING_KEY_ID={key_id!r}: use 1-64 letters, digits and . _ : -")
 
+    from pyhanko.sign import signers
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
     asn1_cert = asn1_x509.Certificate.load(cert_der)
     backend = signers.SimpleSigner(
         signing_cert=asn1_cert,
@@ -235,6 +229,11 @@ def sign_pdf(pdf: bytes, signer: Signer, *, reason: str = DEFAULT_REASON,
     The signature dictionary names the signer and the key id (/Name) and the reason; readers
     show them in their signature panel.
     """
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.sign import fields, signers
+    from pyhanko.sign.general import SigningError as PyHankoSigningError
+
     try:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
         meta = signers.PdfSignatureMetadata(
@@ -333,6 +332,13 @@ def verify_pdf_signature(pdf: bytes, trusted_certs: list[bytes]) -> SignatureChe
     Checks the signature named CallSafeSignature (or, without one, the document's last signature).
     A trusted certificate that cannot be parsed is a configuration error: ValueError.
     """
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation.errors import SignatureValidationError
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
+    from pyhanko_certvalidator import ValidationContext
+
     roots = _trust_roots(trusted_certs)
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=True)
