@@ -1,6 +1,6 @@
 """Item statistics (#18): facility, discrimination, pick rates and flags, per organisation and phase.
 
-The attempts are stored rows graded by the real question types (services.grade_responses),
+The attempts are stored rows graded by the real question types (tests.factories.attempt),
 so the figures can be worked out by hand from the responses below.
 """
 from __future__ import annotations
@@ -10,44 +10,20 @@ import math
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from html.parser import HTMLParser
 
 import pytest
 from sqlalchemy import event
 
 from lms.accounts.models import Role
-from lms.assessment import services
 from lms.assessment.analysis import ALL, MIN_ANSWERS, analyse
-from lms.assessment.models import Answer, Attempt, AttemptStatus
+from lms.assessment.models import AttemptStatus
 from lms.clock import now
 from lms.extensions import db
 from tests import factories
+from tests.factories import attempt as take  # a finished attempt of these responses, graded
 
 SIM = "sim-impostor"
-
-
-def take(agent, quiz, responses: dict[str, object], status: AttemptStatus = AttemptStatus.SUBMITTED,
-         unanswered: tuple[str, ...] = ()) -> Attempt:
-    """A finished attempt of exactly these items and responses (and, drawn after them, items left
-    unanswered: no saved answer), graded as a submit grades it."""
-    version = quiz.current_version
-    spec = version.spec
-    items = services.items_by_id(spec)
-    draw = [{"item": item_id, "shown": {}} for item_id in [*responses, *unanswered]]
-    grade = services.grade_responses(spec, items, draw, dict(enumerate(responses.values(), start=1)))
-    at = now()
-    attempt = Attempt(user_id=agent.id, quiz_id=quiz.id, quiz_version_id=version.id, status=status,
-                      started_at=at - timedelta(minutes=10), finished_at=at, draw=draw, earned=grade.earned,
-                      possible=grade.possible, percent=grade.percent, passed=grade.passed,
-                      phase_scores=grade.phases, graded_version_id=version.id)
-    db.session.add(attempt)
-    db.session.flush()
-    db.session.add_all(Answer(attempt_id=attempt.id, position=position, item_id=item_id, response=response,
-                              saved_at=at, earned=grade.items[position].earned,
-                              possible=grade.items[position].possible)
-                       for position, (item_id, response) in enumerate(responses.items(), start=1))
-    return attempt
 
 
 def unit(analysis, key: str):

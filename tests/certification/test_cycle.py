@@ -17,7 +17,7 @@ from lms.learning.models import CourseVersion, Course
 from lms.learning.services import complete_lesson
 from tests import factories
 from tests.assessment.conftest import best_form, start, worst_form
-from tests.certification.conftest import START, make_programme
+from tests.certification.conftest import START
 
 
 def _status(viewer, agent, at=None) -> str:
@@ -57,7 +57,7 @@ def test_a_whole_cycle(app, content, at):
     org = factories.organisation("Atlas Care")
     agent = factories.user(Role.AGENT, org)
     admin = factories.user(Role.ADMIN)
-    programme = make_programme()
+    programme = factories.programme()
     services.assign(admin, programme, organisation_id=org.id, due_days=14)
     db.session.commit()
     enrolment = db.session.scalars(select(Enrolment)).one()
@@ -116,7 +116,7 @@ def test_material_change_makes_holders_due_without_touching_awards(app, content,
     org = factories.organisation()
     agent = factories.user(Role.AGENT, org)
     admin = factories.user(Role.ADMIN)
-    programme = make_programme()
+    programme = factories.programme()
     services.assign(admin, programme, organisation_id=org.id, due_days=30)
     _read_course(agent)
     db.session.commit()
@@ -143,7 +143,7 @@ def test_material_change_makes_holders_due_without_touching_awards(app, content,
 def test_agents_added_later_are_enrolled_with_their_own_due_date(app, content, at):
     org = factories.organisation()
     admin = factories.user(Role.ADMIN)
-    programme = make_programme()
+    programme = factories.programme()
     services.assign(admin, programme, organisation_id=org.id, due_days=14)
     db.session.commit()
     at(START + timedelta(days=20))
@@ -160,7 +160,7 @@ def test_scoped_auditor_sees_only_their_organisation(app, content, at):
     mine, theirs = factories.user(Role.AGENT, partner), factories.user(Role.AGENT, other)
     admin = factories.user(Role.ADMIN)
     auditor = factories.user(Role.AUDITOR, scope=partner)
-    programme = make_programme()
+    programme = factories.programme()
     for org in (partner, other):
         services.assign(admin, programme, organisation_id=org.id, due_days=14)
     db.session.commit()

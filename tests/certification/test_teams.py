@@ -9,7 +9,7 @@ from lms.accounts.models import Role
 from lms.certification import services
 from lms.extensions import db
 from tests import factories
-from tests.certification.conftest import START, make_programme
+from tests.certification.conftest import START
 
 
 def _world(at):
@@ -24,7 +24,7 @@ def _world(at):
     elsewhere = factories.user(Role.AGENT, lisboa, name="Lisboa Billing")
     elsewhere.team = "Billing B"  # the same name at another organisation
     admin = factories.user(Role.ADMIN)
-    programme = make_programme()
+    programme = factories.programme()
     for org in (atlas, lisboa):
         services.assign(admin, programme, organisation_id=org.id, due_days=30)
     db.session.commit()
