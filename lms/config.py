@@ -113,6 +113,8 @@ class BaseConfig:
     JOBS_RUNNER = os.environ.get("JOBS_RUNNER", "thread")
     JOBS_THREADS = int(os.environ.get("JOBS_THREADS", "2"))
     JOBS_STALE_SECONDS = int(os.environ.get("JOBS_STALE_SECONDS", "900"))
+    # An award's certificate is rendered by a job when it is issued (lms/evidence/issuing.py).
+    CERTIFICATES_ON_AWARD = True
     # Celery: the broker (redis://… or amqp://… for RabbitMQ) and the queue the tasks use.
     CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
     CELERY_QUEUE = os.environ.get("CELERY_QUEUE", "lms")
@@ -196,6 +198,7 @@ class TestConfig(BaseConfig):
     JOBS_RUNNER = "eager"  # tests that need the worker thread set "thread" themselves
     MFA_REQUIRED_ROLES = ""  # tests that need it set it themselves
     AUDIT_SEAL_SECONDS = 0  # tests seal when they ask (lms.audit.sealing.seal)
+    CERTIFICATES_ON_AWARD = False  # a render per award would slow the suite; tests of it set it
     AUDIT_CHECKPOINT_FILE = ""  # tests that publish checkpoints name a temporary file
 
 

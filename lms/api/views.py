@@ -25,7 +25,7 @@ from lms.certification.models import Award, Enrolment, Programme
 from lms.certification.status import status_expression
 from lms.clock import now
 from lms.extensions import csrf, db, limiter
-from lms.jobs.exports import EVIDENCE_PACK
+from lms.evidence.exports import EVIDENCE_PACK
 from lms.jobs.models import Job
 
 

@@ -46,8 +46,9 @@ def certificate_data(award: Award) -> dict:
     }
 
 
-def _branding() -> dict:
-    # What an admin saved on /admin/branding, else the BRANDING_* settings.
+def certificate_branding() -> dict:
+    """The branding a certificate prints, as plain data: what an admin saved on /admin/branding,
+    else the BRANDING_* settings. Taken when the award is issued, kept in the render job."""
     from lms.evidence.branding import current_branding
 
     values = current_branding()
@@ -60,24 +61,41 @@ class CertificateErased(LookupError):
     """The holder's data was erased (Art. 17): their PDF is deleted and none is rendered again."""
 
 
+def stored_certificate_of(award: Award) -> Certificate | None:
+    return db.session.scalar(select(Certificate).where(Certificate.award_id == award.id))
+
+
 def certificate_for(award: Award, actor=None) -> Certificate:
-    """The award's certificate: rendered and signed the first time, the stored bytes after that.
+    """The award's certificate: the stored one, rendered and signed now if there is none.
+
+    Certificates are rendered when the award is issued (lms/evidence/issuing.py). Rendering
+    here is the fallback, with today's branding, for awards issued before that existed and for
+    an award whose render job failed or has not run yet.
 
     Raises CertificateErased for a holder whose data was erased: a new PDF would carry only
     their pseudonym, and the award verifies by its code (and a kept copy by upload) anyway.
     """
-    existing = db.session.scalar(select(Certificate).where(Certificate.award_id == award.id))
+    existing = stored_certificate_of(award)
     if existing is not None and existing.pdf is not None:
         return existing
+    return issue_certificate(award, certificate_branding(), actor=actor, existing=existing)
+
+
+def issue_certificate(award: Award, branding: dict, actor=None, *, existing: Certificate | None = None) -> Certificate:
+    """Render, sign and store the award's certificate with `branding`; flushes, the caller commits.
+
+    Everything happens before the row is added, so a failed render or signature leaves nothing
+    stored. Raises CertificateErased as `certificate_for` does.
+    """
     if existing is not None or award.user.erased_at is not None:
         raise CertificateErased(f"the PDF of award {award.id} was deleted with its holder's data")
     data = certificate_data(award)
     # The JSON states dates as ISO text; the printed page wants dates.
-    html = documents.certificate_html({**data, "issued_at": award.issued_at.date(), "valid_until": award.valid_until.date()},
-                                branding=_branding())
+    html = documents.certificate_html(
+        {**data, "issued_at": award.issued_at.date(), "valid_until": award.valid_until.date()}, branding=branding)
     attachment = renderer.Attachment(name="certificate.json", data=json.dumps(data, indent=2).encode(),
-                                mime_type="application/json",
-                                description="The certificate's data, machine-readable")
+                                     mime_type="application/json",
+                                     description="The certificate's data, machine-readable")
     signer = signing.signer_from_config(current_app.config)
     signed = signing.sign_pdf(renderer.render_pdf(html, attachments=[attachment]), signer)
     certificate = Certificate(award=award, pdf=signed, sha256=hashlib.sha256(signed).hexdigest(),

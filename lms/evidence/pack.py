@@ -6,7 +6,7 @@ valid until, certificate code), average scores by call phase, the overdue list, 
 the period, and a methodology appendix. The PDF is PDF/A-3b, signed, with the same data
 attached as pack.json and roster.csv; the JSON and CSV are also returned on their own.
 
-`build_pack` runs as a background job (lms/jobs/exports.py): it reads no request and no
+`build_pack` runs as a background job (lms/evidence/exports.py): it reads no request and no
 signed-in user, only its arguments and the app's configuration, writes no audit event and
 does not commit. The job's progress callback commits the session, so it is called only
 between queries, never while a result is being streamed.

@@ -11,7 +11,8 @@ from lms.audit.services import record
 from lms.certification.models import Award
 from lms.clock import now
 from lms.credentials import verification as badge_verification
-from lms.evidence import certificates, transcript
+# exports and issuing register their job kinds and connect the award_issued subscriber when loaded.
+from lms.evidence import certificates, exports, issuing, transcript  # noqa: F401
 from lms.evidence.renderer import RenderError
 from lms.evidence.signing import SigningError
 from lms.extensions import db, limiter

@@ -1,10 +1,13 @@
-"""The registry of job kinds: a name, a label for people, and the function that does the work."""
+"""The registry of job kinds: a name, a label for people, and the function that does the work.
+
+Each package registers its own kinds when its modules load (evidence its exports and the
+certificate render, privacy its erasure, ...): jobs runs them without knowing what they do.
+"""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from lms.jobs import exports
 from lms.jobs.context import JobContext, OutputFile
 from lms.privacy import erasure_job
 from lms.roster import job as roster_job
@@ -16,9 +19,13 @@ class JobKind:
     name: str
     label: str
     run: Callable[[JobContext], Sequence[OutputFile]]
+    export: bool = False  # offered on the exports page's form, in the order registered
+    date_range: bool = False  # takes the form's date_from/date_to as parameters
+    listed: bool = True  # False: work nobody asked for (a certificate rendered on award), kept out of job lists
 
 
 _REGISTRY: dict[str, JobKind] = {}
+_SERVER_FAILURES: dict[type[Exception], str] = {}
 
 
 def register(kind: JobKind) -> JobKind:
@@ -41,11 +48,22 @@ def all_kinds() -> list[JobKind]:
 
 def export_kinds() -> list[JobKind]:
     """The kinds people start from the exports page, in the order the form lists them."""
-    return [_REGISTRY[name] for name in exports.EXPORT_KINDS if name in _REGISTRY]
+    return [kind for kind in _REGISTRY.values() if kind.export]
 
 
-register(JobKind(exports.CERTIFICATES_ZIP, "All certificates (ZIP with manifest)", exports.certificates_zip))
-register(JobKind(exports.EVIDENCE_PACK, "Evidence pack (PDF, JSON and roster CSV)", exports.evidence_pack))
+def unlisted_names() -> list[str]:
+    return [kind.name for kind in _REGISTRY.values() if not kind.listed]
+
+
+def register_server_failure(error: type[Exception], message: str) -> None:
+    """Show `message` instead of `error`'s own text, which names server paths and settings."""
+    _SERVER_FAILURES[error] = message
+
+
+def server_failure_message(exc: Exception) -> str | None:
+    return next((message for error, message in _SERVER_FAILURES.items() if isinstance(exc, error)), None)
+
+
 register(JobKind(erasure_job.KIND, "Erasure of personal data (Art. 17)", erasure_job.run_erasure))
 register(JobKind(xapi_export.KIND, xapi_export.LABEL, xapi_export.ndjson_export))
 register(JobKind(roster_job.KIND, roster_job.LABEL, roster_job.run_import))

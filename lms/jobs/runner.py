@@ -9,7 +9,7 @@
 - "external": does nothing at submit; `flask --app wsgi lms jobs run-pending` runs what is queued.
 
 Whoever runs it, the job's row is the truth: claiming it is a conditional update, so an id
-delivered twice runs once. Job code (lms/jobs/exports.py) is the same whichever runner runs it.
+delivered twice runs once. Job code (e.g. lms/evidence/exports.py) is the same whichever runner runs it.
 
 Jobs run inside a request context built from BASE_URL, so links they write (a
 certificate's verification address) point at the public site, as e-mails do.
@@ -24,6 +24,8 @@ from contextlib import contextmanager
 from typing import Protocol
 
 from flask import Flask, current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from lms.config import ConfigError
 from lms.jobs.models import JobState
@@ -130,6 +132,32 @@ def _create(app: Flask) -> Runner:
 def submit(job_id: int) -> None:
     """Hand a committed job to the configured runner."""
     runner_for(current_app._get_current_object()).submit(job_id)
+
+
+_AFTER_COMMIT_KEY = "lms_jobs_after_commit"
+
+
+def submit_after_commit(session: Session, job_id: int) -> None:
+    """Hand a job queued in `session`'s transaction to the runner once that transaction commits.
+
+    For jobs queued by a signal subscriber, which runs inside the sender's transaction and must
+    not commit it: a runner started earlier would not see the row. Dropped on rollback.
+    """
+    pending = session.info.setdefault(_AFTER_COMMIT_KEY, [])
+    if not pending:
+        app = current_app._get_current_object()
+        event.listen(session, "after_commit", lambda s: _submit_pending(app, s), once=True)
+        event.listen(session, "after_rollback", _drop_pending, once=True)
+    pending.append(job_id)
+
+
+def _submit_pending(app: Flask, session: Session) -> None:
+    for job_id in session.info.pop(_AFTER_COMMIT_KEY, []):
+        runner_for(app).submit(job_id)
+
+
+def _drop_pending(session: Session) -> None:
+    session.info.pop(_AFTER_COMMIT_KEY, None)
 
 
 # --- the audit sealer -------------------------------------------------------------------------

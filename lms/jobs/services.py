@@ -23,10 +23,8 @@ from sqlalchemy.orm import selectinload
 from lms.accounts.models import Organisation, User
 from lms.audit.services import record
 from lms.clock import now
-from lms.evidence.renderer import RenderError
-from lms.evidence.signing import SigningError
 from lms.extensions import db
-from lms.jobs import kinds
+from lms.jobs import kinds, runner
 from lms.jobs.context import JobContext, JobFailed, OutputFile
 from lms.jobs.models import Job, JobFile, JobState
 from lms.policy import audit_scope, restrict_jobs
@@ -57,8 +55,9 @@ def exportable_organisations(actor: User) -> list[Organisation]:
 
 
 def visible_jobs(actor: User) -> Select:
-    """The actor's jobs, newest first (every job for admins)."""
-    return (restrict_jobs(actor, select(Job)).order_by(Job.id.desc())
+    """The actor's jobs, newest first (every job for admins), without the kinds nobody asked for."""
+    return (restrict_jobs(actor, select(Job).where(Job.kind.not_in(kinds.unlisted_names())))
+            .order_by(Job.id.desc())
             .options(selectinload(Job.requested_by), selectinload(Job.organisation)))
 
 
@@ -79,6 +78,19 @@ def request_export(actor: User, kind: str, organisation_id: int, params: Mapping
     db.session.flush()
     record("export.requested", actor=actor, target=job, job_id=job.id, kind=kind, organisation_id=organisation_id,
            params=job.params)
+    return job
+
+
+def queue_after_commit(kind: str, params: Mapping[str, Any], *, requested_by_id: int,
+                       organisation_id: int | None) -> Job:
+    """Queue follow-up work nobody asked for on a page (a signal subscriber's): no scope check and
+    no audit event of its own (the work audits what it does). It reaches the runner once the
+    current transaction commits, and vanishes with it on rollback."""
+    job = Job(kind=kind, params=dict(params), requested_by_id=requested_by_id, organisation_id=organisation_id,
+              state=JobState.QUEUED, heartbeat_at=now())
+    db.session.add(job)
+    db.session.flush()
+    runner.submit_after_commit(db.session(), job.id)
     return job
 
 
@@ -164,10 +176,11 @@ def friendly_error(exc: Exception) -> str:
     """What a person is told: our own messages as they are, anything else without internals."""
     if isinstance(exc, JobFailed):
         return str(exc)
-    if isinstance(exc, (RenderError, SigningError)):
-        # Their messages name server paths and settings: for the log and the administrator only.
-        return ("A PDF could not be produced or signed on the server. Retrying may help; if it keeps failing, "
-                "tell your administrator (the server log has the details).")
+    # Errors whose messages name server paths and settings (a package registers them): those
+    # messages are for the log and the administrator only.
+    message = kinds.server_failure_message(exc)
+    if message is not None:
+        return message
     return (f"The export stopped because of an unexpected error ({type(exc).__name__}). "
             "The details are in the server log; retrying may help.")
 

@@ -7,7 +7,6 @@ from sqlalchemy import select
 
 from lms.extensions import db
 from lms.jobs import kinds, runner, services
-from lms.jobs.exports import EVIDENCE_PACK
 from lms.jobs.forms import ExportForm, RetryForm
 from lms.jobs.models import Job, JobFile, JobState
 from lms.pagination import paginate
@@ -34,7 +33,7 @@ def export_list():
         abort(404)  # another organisation, as for any record out of scope
     if form.validate_on_submit():
         params = {}
-        if form.kind.data == EVIDENCE_PACK:
+        if kinds.get(form.kind.data).date_range:
             params = {key: getattr(form, key).data.isoformat() for key in ("date_from", "date_to")
                       if getattr(form, key).data}
         job = services.request_export(current_user, form.kind.data, form.organisation_id.data, params)

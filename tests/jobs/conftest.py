@@ -65,14 +65,9 @@ class Script:
 @pytest.fixture
 def script(app: Flask) -> Iterator[Script]:
     """A job kind named "test_kind", listed on the exports page while the test runs."""
-    from lms.jobs import exports
-
     behaviour = Script()
-    kinds.register(kinds.JobKind("test_kind", "Test export", behaviour))
-    original = exports.EXPORT_KINDS
-    exports.EXPORT_KINDS = (*original, "test_kind")
+    kinds.register(kinds.JobKind("test_kind", "Test export", behaviour, export=True))
     yield behaviour
-    exports.EXPORT_KINDS = original
     kinds.unregister("test_kind")
 
 

@@ -12,7 +12,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from lms.jobs import exports, kinds
+from lms.evidence import exports
+from lms.jobs import kinds
 from lms.jobs.context import JobContext, OutputFile
 
 GATED, FAILING = "gated_certificates", "always_fails"

@@ -1,7 +1,8 @@
-"""Export job kinds: every certificate of an organisation as a ZIP, and the evidence pack.
+"""Evidence's export job kinds: every certificate of an organisation as a ZIP, and the evidence pack.
 
 Both run through a JobContext only (see lms/jobs/context.py), so they work in the web
-app's worker thread and in a separate worker process alike.
+app's worker thread and in a separate worker process alike. Evidence registers them with jobs
+(below), which runs them without knowing what they are.
 """
 from __future__ import annotations
 
@@ -20,14 +21,16 @@ from sqlalchemy.orm import joinedload
 from lms.accounts.models import Organisation, User
 from lms.certification.models import Award, Enrolment
 from lms.certification.reports import spreadsheet_safe
+from lms.evidence import renderer, signing
 from lms.evidence.certificates import CertificateErased, certificate_for
 from lms.evidence.models import Certificate
 from lms.extensions import db
+from lms.evidence.pack import build_pack
+from lms.jobs import kinds
 from lms.jobs.context import JobContext, JobFailed, OutputFile
 
 CERTIFICATES_ZIP = "certificates_zip"
 EVIDENCE_PACK = "evidence_pack"
-EXPORT_KINDS = (CERTIFICATES_ZIP, EVIDENCE_PACK)
 
 MANIFEST_COLUMNS = ("file", "certificate_code", "agent", "programme", "issued_at", "valid_until", "sha256")
 # A ZIP that grows past this is written to disk while it is built, not kept in memory.
@@ -115,8 +118,6 @@ def _manifest_csv(rows: list[dict[str, str]]) -> bytes:
 
 def evidence_pack(ctx: JobContext) -> list[OutputFile]:
     """The organisation's evidence pack (lms/evidence/pack.py) as its PDF and its data files."""
-    from lms.evidence.pack import build_pack
-
     organisation = _organisation(ctx)
     pack = build_pack(organisation.id, generated_by_id=ctx.requested_by_id,
                       date_from=_date(ctx.params.get("date_from")), date_to=_date(ctx.params.get("date_to")),
@@ -130,3 +131,10 @@ def _date(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
+kinds.register(kinds.JobKind(CERTIFICATES_ZIP, "All certificates (ZIP with manifest)", certificates_zip, export=True))
+kinds.register(kinds.JobKind(EVIDENCE_PACK, "Evidence pack (PDF, JSON and roster CSV)", evidence_pack, export=True,
+                             date_range=True))
+_PDF_FAILURE = ("A PDF could not be produced or signed on the server. Retrying may help; if it keeps failing, "
+                "tell your administrator (the server log has the details).")
+kinds.register_server_failure(renderer.RenderError, _PDF_FAILURE)
+kinds.register_server_failure(signing.SigningError, _PDF_FAILURE)
