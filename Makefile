@@ -6,10 +6,14 @@ FLASK  := $(VENV)/bin/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test bench load install dev-install setup check-content clean oidc-demo \
+.PHONY: run demo test bench load install dev-install setup check-content clean oidc-demo \
         i18n-extract i18n-update i18n-compile
 
 run: setup  ## migrate, load content, create demo accounts, serve on http://127.0.0.1:5000
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+demo: setup  ## as `make run`, plus 300 agents with 18 months of history for the staff pages (once per database)
+	$(FLASK) lms demo --agents 300
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 setup: install i18n-compile

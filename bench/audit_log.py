@@ -457,7 +457,7 @@ def audit_counts(conninfo: str) -> tuple[int, int]:
 def bench_requests(label: str, env: dict[str, str], settings: Settings, workdir: Path,
                    step: Callable[[str], None]) -> LoadFigures:
     """Serve the LMS and the bare endpoint; time the audited downloads while sampling lock waits."""
-    from lms.demo import DEMO_PASSWORD
+    from devtools.demo import DEMO_PASSWORD
 
     conninfo = env["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://", 1)
     holders = child("find_holders", env)

@@ -119,7 +119,7 @@ def explain_dashboard() -> None:
 
 def bench_database(label: str, database_url: str, settings: Settings, workdir: Path) -> tuple[list[Row], float]:
     """Prepare the database, serve the LMS and the baseline, and measure each path; the rows and demo time."""
-    from lms.demo import DEMO_PASSWORD
+    from devtools.demo import DEMO_PASSWORD
 
     def step(message: str) -> None:
         print(f"[{label}] {message}", flush=True)

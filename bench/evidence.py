@@ -303,7 +303,7 @@ def bench_database(label: str, database_url: str, settings: Settings, workdir: P
     env = app_env(database_url)
     env.update(SIGNING_KEY_PATH=str(workdir / f"{label}-signing" / "key.pem"),
                SIGNING_CERT_PATH=str(workdir / f"{label}-signing" / "cert.pem"))
-    from lms.demo import DEMO_PASSWORD
+    from devtools.demo import DEMO_PASSWORD
 
     step(f"migrating, loading content, generating {settings.agents} demo agents")
     migrate_and_load_content(env, timeout=COMMAND_TIMEOUT)

@@ -266,7 +266,7 @@ def measure() -> None:
     from lms.accounts.models import Role, User
     from lms.assessment.analysis import analyse, response_groups
     from lms.assessment.models import Answer, Attempt
-    from lms.demo import DEMO_PASSWORD
+    from devtools.demo import DEMO_PASSWORD
     from lms.extensions import db
     from lms.learning.models import Quiz
 

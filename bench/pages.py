@@ -266,7 +266,7 @@ def profile_pages(requests: int) -> None:
 
     import lms.driver_statements
     from lms import create_app
-    from lms.demo import DEMO_PASSWORD
+    from devtools.demo import DEMO_PASSWORD
     from lms.extensions import db
 
     picked = _picked(4)
@@ -372,7 +372,7 @@ class Result:
 
 def bench_database(label: str, database_url: str, settings: Settings, workdir: Path) -> list[Result]:
     """Prepare the database, serve the LMS and the baseline, sign the sessions in, time each page."""
-    from lms.demo import DEMO_PASSWORD
+    from devtools.demo import DEMO_PASSWORD
 
     started = time.monotonic()
 

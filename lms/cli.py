@@ -55,23 +55,33 @@ def create_user(email: str, name: str, role: str, organisation_name: str, countr
                    "history (once per database; needs the content loaded).")
 @with_appcontext
 def demo(agents: int | None) -> None:
-    """Create the demo organisations and accounts (idempotent) and print the logins."""
+    """Create the demo organisations and accounts (idempotent), certify the demo agent, print the logins
+    and a demo API key."""
     import time
-
-    from lms.demo import DEMO_PASSWORD, DemoError, ensure_demo_accounts, generate_bulk
 
     if current_app.config["ENV_NAME"] == "production":
         raise click.ClickException("Demo accounts are not created in production.")
+    # Imported here, not at the top: devtools/ is development-only code outside the product
+    # package, so the app (and production, which may not ship it) never loads it. The command
+    # itself stays here, with the others, so `flask lms --help` lists it wherever it is useful.
+    from devtools.bulk import BulkAlreadyGenerated, DemoError, generate_bulk
+    from devtools.demo import DEMO_AGENT, DEMO_PASSWORD, certify_demo_agent, demo_api_key, ensure_demo_accounts
+    from lms.addresses import external_url
+
     started = time.perf_counter()
     users = ensure_demo_accounts()
     report = None
     if agents:
         try:
             report = generate_bulk(agents)
+        except BulkAlreadyGenerated as exc:
+            click.echo(f"Note: {exc}")
         except DemoError as exc:
             db.session.rollback()
             raise click.ClickException(str(exc)) from None
-    db.session.commit()
+    award = certify_demo_agent()
+    key, token = demo_api_key()
+    db.session.commit()  # the award's certificate job runs once this commits
     click.echo("Demo logins (password for all: %s)" % DEMO_PASSWORD)
     for user in users:
         scope = f", scoped to {user.scope_organisation.name}" if user.scope_organisation else ""
@@ -80,6 +90,15 @@ def demo(agents: int | None) -> None:
         click.echo(report.summary())
         click.echo(f"Bulk agents sign in with the same password. Generated and committed in "
                    f"{time.perf_counter() - started:.1f} s.")
+    if award is not None:
+        click.echo(f"{award.user.email} holds a certificate and an Open Badge of {award.programme_version.title} "
+                   f"(code {award.verification_code}).")
+    else:
+        click.echo("No programme is loaded, so the demo agent holds no award: run `lms content load` first.")
+    agent = next(user for user in users if user.email == DEMO_AGENT)
+    url = external_url("api_v1.agent_clearance", agent=str(agent.id))
+    click.echo(f"Demo API key {key.prefix} (clearance:read; shown once and stored hashed, so the next "
+               f"`lms demo` rotates it):\n  curl -H 'Authorization: Bearer {token}' {url}")
 
 
 @lms_cli.group("audit")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from lms.demo import DEMO_PASSWORD, ensure_demo_accounts
+from devtools.demo import DEMO_PASSWORD, ensure_demo_accounts
 from lms.extensions import db
 from tests.browser.conftest import sign_in
 

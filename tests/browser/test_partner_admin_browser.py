@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from lms.accounts.models import User
-from lms.demo import DEMO_PASSWORD, ensure_demo_accounts
+from devtools.demo import DEMO_PASSWORD, ensure_demo_accounts
 from lms.extensions import db
 from tests.browser.conftest import sign_in
 

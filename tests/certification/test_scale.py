@@ -1,6 +1,6 @@
 """The pages that list people run a fixed number of SQL queries, whatever the number of agents.
 
-The demo generator (lms.demo.generate_bulk) builds the same company at 100 and
+The demo generator (devtools.bulk.generate_bulk) builds the same company at 100 and
 at 1,000 agents, with 18 months of certification history, on the test
 database; each page is requested through the test client, signed in through
 the real form, while a `before_cursor_execute` listener counts the statements.
@@ -17,7 +17,8 @@ from sqlalchemy import event, func, select
 
 from lms.accounts.models import Organisation, Role, User
 from lms.certification.models import Enrolment
-from lms.demo import DEMO_PASSWORD, PEOPLE, generate_bulk
+from devtools.bulk import generate_bulk
+from devtools.demo import DEMO_PASSWORD, PEOPLE
 from lms.extensions import db, limiter
 from lms.learning.sync import load_content
 from tests.conftest import login

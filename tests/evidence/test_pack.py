@@ -2,7 +2,7 @@
 returned, a valid signature, progress as it goes, a fixed number of queries, and a render that
 loads nothing from outside.
 
-The demo generator (lms.demo.generate_bulk) provides a realistic organisation: agents with
+The demo generator (devtools.bulk.generate_bulk) provides a realistic organisation: agents with
 18 months of attempts, awards, revocations and overdue enrolments.
 """
 from __future__ import annotations
@@ -26,7 +26,7 @@ from lms.audit.sealing import seal
 from lms.certification import reports, services
 from lms.certification.reports import spreadsheet_safe
 from lms.certification.status import Status
-from lms.demo import generate_bulk
+from devtools.bulk import generate_bulk
 from lms.evidence.pack import PackFiles, build_pack
 from lms.evidence.signing import verify_pdf_signature
 from lms.extensions import db, limiter

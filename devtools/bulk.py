@@ -1,285 +1,64 @@
-"""Demo data for `make run` and for load tests.
+"""Bulk demo data: a realistic company for staff pages and load tests (`flask lms demo --agents N`).
 
-`ensure_demo_accounts` creates the small set of named demo logins (idempotent:
-found by e-mail, never duplicated). `generate_bulk` adds a realistic company on
-top: ten organisations, thousands of agents with 18 months of certification
-history (attempts, lesson progress, awards, some revoked) and the enrolments
-that follow from the programmes assigned to each organisation. It writes with
-bulk INSERTs in chunks and explicit ids, never one ORM object at a time, and
-records one `demo.generated` audit event.
+`generate_bulk` adds ten organisations (devtools/company.py), thousands of agents with 18 months
+of certification history (attempts, lesson progress, awards, some revoked, a material change to a
+course that sent holders back to recertify) and the enrolments that follow from the programmes
+assigned to each organisation. It writes with bulk INSERTs in chunks and explicit ids, never one
+ORM object at a time (10,000 agents through the services would take hours), and records one
+`demo.generated` audit event.
 
-The history is simulated with the application's own rules: an award is issued
-when every requirement of a programme is met in the current cycle (see
-certification.services.evaluate), at most `attempts.max` attempts per quiz,
-the cooldown between attempts, the recertification window and grace period of
-each programme. Each agent's history depends only on the seed, the agent's
-index and the clock, so agent 17 is the same person at 100 or 10,000 agents.
+The history is simulated with the application's own rules, called where they are plain
+functions: certification's `cycle_start` (which work counts towards the next award, `recert_after`
+included) and `snapshot` (the enrolment's mirror of its award) run on the simulator's records;
+an award is issued when every requirement is met in the current cycle, at most `attempts.max`
+attempts per quiz, with the cooldown between attempts, and the programme's validity, window and
+grace. Each agent's history depends only on the seed, the agent's index and the clock, so agent
+17 is the same person at 100 or 10,000 agents.
 """
 from __future__ import annotations
 
 import bisect
-import functools
 import heapq
 import itertools
 import json
 import random
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import JSON, func, select, text
 
-from lms.accounts import services as accounts
-from lms.accounts.models import Organisation, OrganisationKind, Role, User
-from lms.accounts.passwords import hash_password
-from lms.assessment.models import AttemptStatus
-from lms.certification.services import new_verification_code, snapshot
-from lms.clock import UTCDateTime
+from devtools.company import (DEFAULT_DUE_DAYS, DUE_DAYS, NAMES, ORG_PLANS, REVOKE_REASONS, OrgPlan,
+                              email_part)
+from devtools.demo import demo_password_hash, ensure_demo_accounts
+from lms.accounts.models import Organisation, Role, User
+from lms.assessment.models import Attempt, AttemptStatus
+from lms.audit.models import AuditEvent
+from lms.audit.services import record
+from lms.certification.models import Assignment, Award, Enrolment, Recertification
+from lms.certification.services import cycle_start, new_verification_code, snapshot, sync_enrolments
+from lms.certification.status import status_expression
+from lms.clock import UTCDateTime, now
 from lms.extensions import db
-
-DEMO_PASSWORD = "callsafe-demo-2026"
-
-ORGANISATIONS = [
-    ("Northwind Utilities", OrganisationKind.CLIENT, "IE", "", "privacy@northwind.example"),
-    ("Lisboa Contact Services", OrganisationKind.PARTNER, "PT", "DPA-2025-014", "compliance@lisboacs.example"),
-    ("Atlas Customer Care", OrganisationKind.PARTNER, "MA", "DPA-2025-022 (SCC module 2)", "dpo@atlascare.example"),
-]
-
-# (e-mail, name, role, organisation, auditor scope)
-PEOPLE = [
-    ("admin@northwind.example", "Aoife Byrne", Role.ADMIN, "Northwind Utilities", None),
-    ("trainer@northwind.example", "Tomás Walsh", Role.TRAINER, "Northwind Utilities", None),
-    ("auditor@northwind.example", "Fiona Keane", Role.AUDITOR, "Northwind Utilities", None),
-    ("auditor@atlascare.example", "Karim Benali", Role.AUDITOR, "Northwind Utilities", "Atlas Customer Care"),
-    ("agent@northwind.example", "Niamh Doyle", Role.AGENT, "Northwind Utilities", None),
-    ("sean@northwind.example", "Seán Murphy", Role.AGENT, "Northwind Utilities", None),
-    ("agent@lisboacs.example", "Inês Carvalho", Role.AGENT, "Lisboa Contact Services", None),
-    ("rui@lisboacs.example", "Rui Costa", Role.AGENT, "Lisboa Contact Services", None),
-    ("agent@atlascare.example", "Yasmine El Idrissi", Role.AGENT, "Atlas Customer Care", None),
-    ("omar@atlascare.example", "Omar Tazi", Role.AGENT, "Atlas Customer Care", None),
-    # Delegated administration: manages Atlas's agents and nobody else's (#15).
-    ("admin@atlascare.example", "Salma Ouazzani", Role.PARTNER_ADMIN, "Atlas Customer Care", None),
-]
-
-# Employee ids and teams of some demo agents, so the dashboard's team filter has something to show.
-DEMO_TEAMS = {
-    "agent@atlascare.example": ("AT-1001", "Billing"), "omar@atlascare.example": ("AT-1002", "Home moves"),
-    "agent@lisboacs.example": ("LX-201", "Billing"), "rui@lisboacs.example": ("LX-202", "Billing"),
-}
-
-# Programmes the client company has made available to each partner's partner admins to assign.
-DEMO_AVAILABILITY = [("agent-certification", "Atlas Customer Care"), ("partner-onboarding", "Atlas Customer Care")]
-
-
-@functools.cache
-def demo_password_hash() -> str:
-    """One Argon2 hash of the demo password per process (Argon2 is slow on purpose)."""
-    return hash_password(DEMO_PASSWORD)
-
-
-def ensure_demo_accounts() -> list[User]:
-    """Create whatever demo organisation or account is missing; return all demo users."""
-    orgs: dict[str, Organisation] = {
-        o.name: o for o in db.session.scalars(select(Organisation).where(
-            Organisation.name.in_([name for name, *_ in ORGANISATIONS])))
-    }
-    for name, kind, country, contract, contact in ORGANISATIONS:
-        if name not in orgs:
-            orgs[name] = accounts.save_organisation(None, accounts.OrganisationData(
-                name=name, kind=kind, country=country, contract_reference=contract, contact_email=contact))
-    existing = {u.email: u for u in db.session.scalars(select(User).where(
-        User.email.in_([email for email, *_ in PEOPLE])))}
-    users = []
-    for email, name, role, org_name, scope in PEOPLE:
-        user = existing.get(email)
-        if user is None:
-            employee_id, team = DEMO_TEAMS.get(email, (None, None))
-            user = accounts.create_user(None, accounts.UserData(
-                email=email, name=name, role=role, organisation_id=orgs[org_name].id,
-                scope_organisation_id=orgs[scope].id if scope else None, employee_id=employee_id, team=team))
-            user.password_hash = demo_password_hash()
-        users.append(user)
-    db.session.flush()
-    _assign_demo_programmes(orgs)
-    return users
-
-
-# Which loaded programmes each demo organisation must complete, due N days after assignment.
-DEMO_ASSIGNMENTS = [
-    ("agent-certification", "Northwind Utilities", 30), ("agent-certification", "Lisboa Contact Services", 30),
-    ("agent-certification", "Atlas Customer Care", 30), ("recording-and-payments", "Northwind Utilities", 45),
-    ("partner-onboarding", "Lisboa Contact Services", 21), ("partner-onboarding", "Atlas Customer Care", 21),
-]
-
-
-def _assign_demo_programmes(orgs: dict[str, Organisation]) -> None:
-    """Give the demo agents something to do; skipped for programmes not loaded, never duplicated."""
-    from lms.certification.models import Assignment, Programme
-    from lms.certification.services import assign
-
-    programmes = {p.slug: p for p in db.session.scalars(select(Programme).where(Programme.archived_at.is_(None)))}
-    done = set(db.session.execute(select(Assignment.programme_id, Assignment.organisation_id)).all())
-    for slug, org_name, days in DEMO_ASSIGNMENTS:
-        programme = programmes.get(slug)
-        if programme is not None and (programme.id, orgs[org_name].id) not in done:
-            assign(None, programme, organisation_id=orgs[org_name].id, due_days=days)
-    from lms.accounts.models import ProgrammeAvailability
-
-    available = set(db.session.execute(select(ProgrammeAvailability.programme_id,
-                                              ProgrammeAvailability.organisation_id)).all())
-    for slug, org_name in DEMO_AVAILABILITY:
-        programme = programmes.get(slug)
-        if programme is not None and (programme.id, orgs[org_name].id) not in available:
-            db.session.add(ProgrammeAvailability(programme_id=programme.id, organisation_id=orgs[org_name].id))
-
-
-# =====================================================================================
-# Bulk demo data
-# =====================================================================================
+from lms.learning.models import LessonProgress
 
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
 MONTH = timedelta(days=30.4375)  # as certification.services.MONTH
-HISTORY_DAYS = 540               # the programmes were rolled out about 18 months ago
 CHUNK = 5000                     # rows per INSERT batch
+
+
+# The material change of the history: the course, and what the trainer wrote.
+CHANGED_COURSE = "call-security"
+CHANGE_REASON = "New payment-card rules: card numbers are never read back, even partly, on a recorded line."
 
 
 class DemoError(RuntimeError):
     """The bulk demo data cannot be generated; the message says why and what to do."""
 
 
-@dataclass(frozen=True)
-class OrgPlan:
-    """One organisation of the demo company and how its agents are trained."""
-
-    name: str
-    kind: OrganisationKind
-    country: str
-    contract: str
-    contact: str
-    domain: str
-    weight: int                    # share of the agents, in percent
-    joined_days_ago: int           # when it started working for the client (programmes assigned then)
-    utc_offset: float              # local office hours -> UTC
-    programmes: tuple[str, ...]    # programme slugs assigned to the whole organisation
-
-
-ORG_PLANS = [
-    OrgPlan("Northwind Utilities", OrganisationKind.CLIENT, "IE", "", "privacy@northwind.example",
-            "northwind.example", 16, HISTORY_DAYS, 0, ("agent-certification", "recording-and-payments")),
-    OrgPlan("Lisboa Contact Services", OrganisationKind.PARTNER, "PT", "DPA-2025-014", "compliance@lisboacs.example",
-            "lisboacs.example", 15, HISTORY_DAYS, 0,
-            ("agent-certification", "partner-onboarding", "recording-and-payments")),
-    OrgPlan("Atlas Customer Care", OrganisationKind.PARTNER, "MA", "DPA-2025-022 (SCC module 2)",
-            "dpo@atlascare.example", "atlascare.example", 13, HISTORY_DAYS, 1,
-            ("agent-certification", "partner-onboarding", "recording-and-payments")),
-    OrgPlan("Manila Bay Contact Solutions Inc.", OrganisationKind.PARTNER, "PH", "DPA-2025-031 (SCC module 2)",
-            "dpo@manilabaycs.example", "manilabaycs.example", 14, 500, 8,
-            ("agent-certification", "partner-onboarding", "recording-and-payments")),
-    OrgPlan("Deccan CX Services Pvt Ltd", OrganisationKind.PARTNER, "IN", "DPA-2025-037 (SCC module 2)",
-            "grievance.officer@deccancx.example", "deccancx.example", 12, 470, 5.5,
-            ("agent-certification", "partner-onboarding")),
-    OrgPlan("Cape Coast Contact Centre (Pty) Ltd", OrganisationKind.PARTNER, "ZA", "DPA-2025-041 (SCC module 2)",
-            "information.officer@capecoastcc.example", "capecoastcc.example", 7, 420, 2,
-            ("agent-certification", "partner-onboarding", "recording-and-payments")),
-    OrgPlan("Wisła Customer Care sp. z o.o.", OrganisationKind.PARTNER, "PL", "DPA-2025-044",
-            "iod@wislacare.example", "wislacare.example", 6, 390, 1,
-            ("agent-certification", "partner-onboarding")),
-    OrgPlan("Carpathia Call Centre SRL", OrganisationKind.PARTNER, "RO", "DPA-2025-048",
-            "dpo@carpathiacc.example", "carpathiacc.example", 5, 330, 2,
-            ("agent-certification", "partner-onboarding", "recording-and-payments")),
-    OrgPlan("Nile Delta Customer Care", OrganisationKind.PARTNER, "EG", "DPA-2026-003 (SCC module 2)",
-            "privacy@niledeltacc.example", "niledeltacc.example", 6, 300, 2,
-            ("agent-certification", "partner-onboarding")),
-    OrgPlan("Andes Nearshore Contact S.A.S.", OrganisationKind.PARTNER, "CO", "DPA-2026-009 (SCC module 2)",
-            "datos.personales@andesnearshore.example", "andesnearshore.example", 6, 210, -5,
-            ("agent-certification", "partner-onboarding")),
-]
-
-DUE_DAYS = {"agent-certification": 30, "partner-onboarding": 45, "recording-and-payments": 30}
-DEFAULT_DUE_DAYS = 30
-
-# First and last names per country; two surnames are common where the flag says so.
-NAMES: dict[str, tuple[list[str], list[str], float]] = {
-    "IE": ("Aoife Ciarán Siobhán Darragh Niamh Cian Róisín Eoin Saoirse Conor Gráinne Oisín Emma Patrick Sinéad "
-           "Liam Orla Shane Clodagh Fionn".split(),
-           "Murphy Kelly O'Sullivan Walsh Byrne Ryan O'Brien Doyle McCarthy Gallagher O'Connor Kennedy Lynch "
-           "Quinn Fitzgerald Nolan Brennan Daly Kavanagh Farrell".split(), 0.0),
-    "PT": ("Inês João Beatriz Tiago Mariana Rui Catarina Miguel Sofia Diogo Ana Pedro Leonor Gonçalo Marta "
-           "Francisco Joana Bruno Carolina Nuno".split(),
-           "Silva Santos Ferreira Pereira Oliveira Costa Rodrigues Martins Sousa Fernandes Gonçalves Gomes "
-           "Lopes Marques Carvalho Almeida Ribeiro Pinto Teixeira Moreira".split(), 0.5),
-    "MA": ("Yassine Salma Khadija Youssef Imane Hamza Meryem Othmane Zineb Anas Soukaina Mehdi Fatima-Zahra "
-           "Ayoub Hajar Reda Nadia Karim Ghita Amine".split(),
-           "Alaoui Benjelloun El Amrani Bennani Tazi Berrada Chraibi El Idrissi Lahlou Ouazzani El Fassi Bouzidi "
-           "Zeroual Naciri El Mansouri Kettani Sqalli Benkirane Tahiri Filali".split(), 0.0),
-    "PH": ("Maria Jose Angelica Mark Kristine John Paul Jericho Patricia Ramon Joy Carlo Mae Rhea Jerome Lovely "
-           "Christian Jasmine Marvin Princess Rodel".split(),
-           "Santos Reyes Cruz Bautista Ocampo Garcia Mendoza Dela Cruz Villanueva Aquino Ramos Castillo Navarro "
-           "Manalo Pascual Soriano Tolentino Gonzales Domingo Flores".split(), 0.0),
-    "IN": ("Priya Rahul Ananya Arjun Sneha Vikram Pooja Rohan Kavya Aditya Neha Siddharth Divya Karan "
-           "Aishwarya Nikhil Shreya Amit Meera Varun".split(),
-           "Sharma Patil Deshpande Kulkarni Iyer Nair Reddy Joshi Gupta Menon Pawar Jadhav Rao Shinde Mehta "
-           "Singh Bhosale Gaikwad Chavan Verma".split(), 0.0),
-    "ZA": ("Thabo Lerato Sipho Naledi Johan Ayanda Zanele Pieter Nomvula Kagiso Charlene Mandla Busisiwe Riaan "
-           "Palesa Lwazi Thandeka Willem Precious Tshepo".split(),
-           "Nkosi Dlamini Van der Merwe Mokoena Botha Khumalo Naidoo Ndlovu Pillay Mthembu Jacobs Adams Le Roux "
-           "Mahlangu Petersen Zulu Molefe Fourie Govender Sithole".split(), 0.0),
-    "PL": ("Anna Piotr Katarzyna Tomasz Magdalena Łukasz Agnieszka Michał Joanna Paweł Małgorzata Krzysztof "
-           "Zofia Jakub Ewa Mateusz Aleksandra Bartosz Natalia Wojciech".split(),
-           "Nowak Wójcik Kowalczyk Woźniak Mazur Krawczyk Kaczmarek Zając Król Wieczorek Wróbel Dudek Pawlak "
-           "Walczak Sikora Baran Szymczak Michalak Górecki Nowicki".split(), 0.0),
-    "RO": ("Andrei Elena Mihai Ioana Alexandru Maria Ștefan Andreea Gabriel Cristina Vlad Raluca Bogdan Irina "
-           "Radu Diana Adrian Oana Cosmin Larisa".split(),
-           "Popescu Ionescu Popa Dumitru Stan Stoica Gheorghe Matei Ciobanu Rusu Munteanu Constantin Mihăilescu "
-           "Lungu Moldovan Pop Marinescu Toma Barbu Nistor".split(), 0.0),
-    "EG": ("Ahmed Mohamed Mariam Nour Omar Youssef Salma Hana Mostafa Aya Karim Rana Mahmoud Dina Tarek Yasmin "
-           "Heba Amr Nada Khaled".split(),
-           "Hassan Abdelrahman El-Sayed Mahmoud Ibrahim Mostafa Farouk Soliman Abdallah Gamal Shaker Fahmy "
-           "Naguib Zaki Kamel Hegazy Ramadan Saleh Fawzy Radwan".split(), 0.0),
-    "CO": ("Valentina Santiago Daniela Sebastián Camila Andrés Laura Juan David Mariana Julián Natalia Felipe "
-           "Paula Alejandro Catalina Mateo Sara Nicolás Manuela Esteban".split(),
-           "Rodríguez Gómez González Martínez García López Hernández Sánchez Ramírez Torres Díaz Vargas Moreno "
-           "Rojas Castro Ospina Restrepo Cárdenas Muñoz Jaramillo".split(), 0.6),
-}
-# Multi-word names above were split on spaces; put them back together.
-_JOINED = {"IE": [], "PT": [], "MA": ["El Amrani", "El Idrissi", "El Fassi", "El Mansouri"],
-           "PH": ["John Paul", "Dela Cruz"], "ZA": ["Van der Merwe", "Le Roux"], "CO": ["Juan David"]}
-
-
-def _rejoin(words: list[str], phrases: list[str]) -> list[str]:
-    out, i = [], 0
-    while i < len(words):
-        for phrase in phrases:
-            parts = phrase.split()
-            if words[i:i + len(parts)] == parts:
-                out.append(phrase)
-                i += len(parts)
-                break
-        else:
-            out.append(words[i])
-            i += 1
-    return out
-
-
-NAMES = {country: (_rejoin(first, _JOINED.get(country, [])), _rejoin(last, _JOINED.get(country, [])), double)
-         for country, (first, last, double) in NAMES.items()}
-
-REVOKE_REASONS = [
-    "Read a caller's full card number back on a recorded line; retraining required before recertifying.",
-    "Certificate issued on a shared workstation login: identity of the trainee not established.",
-    "Disclosed account details to a third party without verification (incident INC-{n}).",
-    "Quiz answers shared in a team chat; the attempt cannot stand.",
-    "Copied customer data to a personal phone against the outage procedure (incident INC-{n}).",
-]
-
-_ASCII = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "đ": "d", "ß": "ss", "'": "", " ": ""})
-
-
-def _email_part(name: str) -> str:
-    folded = unicodedata.normalize("NFKD", name.translate(_ASCII))
-    return "".join(c for c in folded if not unicodedata.combining(c)).lower()
+class BulkAlreadyGenerated(DemoError):
+    """Bulk data is in this database already: it is generated once per database."""
 
 
 # ---- what the generator reads from the loaded content ----------------------------------
@@ -415,6 +194,26 @@ class _Enrolment:
     started_at: datetime | None = None
     award: dict | None = None       # the current award's row
     gen: int = 0                    # bumped when an award is issued or revoked: older plans are void
+    recert_after: datetime | None = None   # a material change: only work since then counts
+    recert_due_at: datetime | None = None
+    changed: bool = False                  # the material change has reached this enrolment
+
+    @property
+    def current_award(self) -> _AwardView | None:
+        """The award as certification's rules read it (attributes, not keys)."""
+        return None if self.award is None else _AwardView(self.award)
+
+
+class _AwardView:
+    """An award row (a dict of columns) read as an Award: `award.issued_at`, `award.revoked_at`..."""
+
+    __slots__ = ("_row",)
+
+    def __init__(self, row: dict) -> None:
+        self._row = row
+
+    def __getattr__(self, name: str):
+        return self._row[name]
 
 
 @dataclass(eq=False)
@@ -437,13 +236,24 @@ _TIEBREAK = itertools.count()  # orders plans made for the same moment
 _BEHAVIOUR = [(0.96, 0.035), (0.84, 0.12), (0.60, 0.28)]
 
 
+@dataclass(frozen=True)
+class MaterialChange:
+    """A course changed materially: holders of awards that require it recertify by `required_by`."""
+
+    course: str
+    effective_at: datetime
+    required_by: datetime
+    reason: str
+
+
 class _Simulator:
     """Replays an agent's training with the certification rules, collecting the rows to insert."""
 
-    def __init__(self, content: _Content, ids: _Ids, revokers: list[int]) -> None:
+    def __init__(self, content: _Content, ids: _Ids, revokers: list[int], change: MaterialChange | None) -> None:
         self.content = content
         self.ids = ids
         self.revokers = revokers
+        self.change = change
         self.attempt_rows: list[dict] = []
         self.award_rows: list[dict] = []
         self.progress_rows: list[dict] = []
@@ -456,12 +266,7 @@ class _Simulator:
             timedelta(hours=agent.rng.uniform(8.0, 19.5) - agent.org.utc_offset)
         return result if result >= moment else moment + timedelta(minutes=agent.rng.uniform(5, 90))
 
-    # -- the rules, as certification.services applies them --
-
-    @staticmethod
-    def _cycle_start(enrolment: _Enrolment) -> datetime | None:
-        award = enrolment.award
-        return None if award is None else award["revoked_at"] or award["window_opens_at"]
+    # -- the rules, as certification.services applies them (its cycle_start runs on our records) --
 
     def _met(self, agent: _Agent, requirement: dict, since: datetime | None, t: datetime) -> bool:
         if "course" in requirement:
@@ -491,10 +296,13 @@ class _Simulator:
             programme = enrolment.programme
             if enrolment.assigned_at > t or (course not in programme.courses and quiz not in programme.quizzes):
                 continue
-            award = enrolment.award
-            if award is not None and award["revoked_at"] is None and t < award["window_opens_at"]:
+            self._material_change(agent, enrolment, t, queue)
+            since = cycle_start(enrolment)
+            # The cycle has not started while a valid award's window is still closed (certification
+            # does not evaluate an enrolment holding a valid award); a revocation or a material
+            # change starts it at once.
+            if since is not None and t < since:
                 continue
-            since = self._cycle_start(enrolment)
             if all(self._met(agent, r, since, t) for r in programme.requirements):
                 self._issue(agent, enrolment, since, t, queue)
 
@@ -529,6 +337,7 @@ class _Simulator:
         self.award_rows.append(award)
         enrolment.award = award
         enrolment.started_at = None
+        enrolment.recert_after = enrolment.recert_due_at = None
         enrolment.gen += 1
         rng = agent.rng
         revoke_at = t + DAY * rng.uniform(10, 150)
@@ -652,7 +461,7 @@ class _Simulator:
         if agent.busy_until is not None and start < agent.busy_until:
             start = agent.busy_until + HOUR * rng.uniform(1, 30)
         t = self._office_time(agent, start)
-        since = self._cycle_start(enrolment)
+        since = cycle_start(enrolment)
         stop = rng.randint(1, 6) if abandon else None
         for requirement in enrolment.programme.requirements:
             if t > agent.ends_at:
@@ -693,10 +502,29 @@ class _Simulator:
             if start < agent.ends_at:
                 heapq.heappush(queue, (start, next(_TIEBREAK), "work", enrolment, enrolment.gen))
 
+    def _material_change(self, agent: _Agent, enrolment: _Enrolment, t: datetime, queue: list) -> None:
+        """certification.services.require_recertification, for this enrolment, once `t` is past it: set
+        recert_after, and the agent plans a new cycle against the required date (what they did before
+        no longer counts). Checked before every evaluation too, since a study session that began before
+        the change may run past it."""
+        change = self.change
+        if change is None or enrolment.changed or t < change.effective_at \
+                or change.course not in enrolment.programme.courses:
+            return
+        enrolment.changed = True
+        if enrolment.award is None:
+            return
+        enrolment.recert_after, enrolment.recert_due_at = change.effective_at, change.required_by
+        enrolment.started_at = None
+        enrolment.gen += 1  # the plans of the cycle before the change are void
+        self._plan(agent, enrolment, change.effective_at, change.required_by, queue, recertify=True)
+
     def run(self, agent: _Agent, hired: datetime) -> None:
         queue: list = []
         for enrolment in agent.enrolments:
             self._plan(agent, enrolment, enrolment.assigned_at, enrolment.due_at, queue)
+            if self.change is not None and self.change.course in enrolment.programme.courses:
+                heapq.heappush(queue, (self.change.effective_at, next(_TIEBREAK), "change", enrolment, 0))
         required = set().union(*(e.programme.quizzes for e in agent.enrolments))
         for quiz in self.content.quizzes.values():
             if quiz.slug not in required and agent.rng.random() < 0.5:
@@ -708,6 +536,8 @@ class _Simulator:
                 continue
             if kind == "practise":
                 self._practise(agent, target, start)
+            elif kind == "change":
+                self._material_change(agent, target, start, queue)
             elif gen != target.gen:
                 continue
             elif kind == "revoke":
@@ -725,8 +555,8 @@ class _Simulator:
                 "assignment_id": enrolment.assignment_id, "assigned_at": enrolment.assigned_at,
                 "due_at": enrolment.due_at, "mandatory": True, "started_at": enrolment.started_at,
                 "current_award_id": award["id"] if award else None,
-                "recert_after": None, "recert_due_at": None,
-                **snapshot(award, enrolment.due_at)})
+                "recert_after": enrolment.recert_after, "recert_due_at": enrolment.recert_due_at,
+                **snapshot(award, enrolment.due_at, enrolment.recert_due_at, enrolment.recert_after)})
 
 
 # ---- writing -----------------------------------------------------------------------------
@@ -804,8 +634,6 @@ def _next_id(model) -> int:
 
 def _bulk_already_generated() -> int | None:
     """The agent count of an earlier bulk run on this database, if there was one."""
-    from lms.audit.models import AuditEvent
-
     data = db.session.scalar(select(AuditEvent.data).where(AuditEvent.action == "demo.generated").limit(1))
     return None if data is None else int(data.get("agents", 0))
 
@@ -813,22 +641,14 @@ def _bulk_already_generated() -> int | None:
 def generate_bulk(agents: int, *, seed: int = 2026, at: datetime | None = None) -> BulkReport:
     """Add `agents` agents with 18 months of history to the demo company (demo accounts first).
 
-    Refuses (DemoError) when bulk data was generated on this database before,
-    or when no programme is loaded. Flushes; the caller commits.
+    Refuses (BulkAlreadyGenerated) when bulk data was generated on this database before, and
+    (DemoError) when no programme is loaded. Flushes; the caller commits.
     """
-    from lms.assessment.models import Attempt
-    from lms.audit.services import record
-    from lms.certification.models import Assignment, Award, Enrolment
-    from lms.certification.services import sync_enrolments
-    from lms.certification.status import status_expression
-    from lms.clock import now
-    from lms.learning.models import LessonProgress
-
     if agents < 1:
         raise DemoError("Give a number of agents of at least 1.")
     previous = _bulk_already_generated()
     if previous is not None:
-        raise DemoError(f"Bulk demo data is already in this database ({previous} agents); it is generated once. "
+        raise BulkAlreadyGenerated(f"Bulk demo data is already in this database ({previous} agents); it is generated once. "
                         "To start again, use an empty database: delete it (or point DATABASE_URL at a new one), "
                         "then `flask --app wsgi db upgrade`, `lms content load` and `lms demo --agents N`.")
     aware_at = at or now()
@@ -875,7 +695,10 @@ def generate_bulk(agents: int, *, seed: int = 2026, at: datetime | None = None) 
     suffixes: Counter = Counter()
     cumulative = list(itertools.accumulate(plan.weight for plan in ORG_PLANS))
     password_hash = demo_password_hash()
-    simulator = _Simulator(content, ids, revokers)
+    change = None
+    if CHANGED_COURSE in content.courses:  # some holders are recertifying after it, a few are late
+        change = MaterialChange(CHANGED_COURSE, at - DAY * 75, at + DAY * 15, CHANGE_REASON)
+    simulator = _Simulator(content, ids, revokers, change)
     user_rows = []
     for index in range(agents):
         rng = random.Random(f"{seed}:agent:{index}")
@@ -887,7 +710,7 @@ def generate_bulk(agents: int, *, seed: int = 2026, at: datetime | None = None) 
             second = rng.choice([x for x in lasts if x != last])
             primary = last if plan.country == "CO" else second
             last = f"{last} {second}"
-        local = f"{_email_part(first)}.{_email_part(primary)}"
+        local = f"{email_part(first)}.{email_part(primary)}"
         email = f"{local}@{plan.domain}"
         while email in taken_emails:
             suffixes[email] += 1
@@ -926,6 +749,13 @@ def generate_bulk(agents: int, *, seed: int = 2026, at: datetime | None = None) 
         for name in ("organisation", "user", "assignment", "attempt", "award", "enrolment"):
             db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), "
                                     f"(SELECT COALESCE(MAX(id), 1) FROM \"{name}\"))"))
+    if change is not None:
+        for programme in content.programmes.values():
+            if change.course in programme.courses:
+                db.session.add(Recertification(programme_id=programme.id, course_slug=change.course,
+                                               effective_at=change.effective_at.replace(tzinfo=timezone.utc),
+                                               required_by=change.required_by.replace(tzinfo=timezone.utc),
+                                               reason=change.reason, created_by_id=admin.id))
     sync_enrolments()  # the named demo agents join their organisations' programmes too
     if db.session.get_bind().dialect.name == "postgresql":
         # Fresh tables have no planner statistics until autovacuum comes round; without them
