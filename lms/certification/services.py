@@ -17,9 +17,9 @@ from sqlalchemy.orm import joinedload
 
 from lms import signals
 from lms.accounts.models import Role, User
-from lms.certification import programmes  # noqa: F401  (its receiver syncs programmes on content loads)
 from lms.assessment.models import Attempt, AttemptStatus
 from lms.audit.services import record
+from lms.certification import programmes  # noqa: F401  (its receiver syncs programmes on content loads)
 from lms.certification.models import Assignment, Award, Enrolment, Programme, Recertification
 from lms.clock import now
 from lms.extensions import db

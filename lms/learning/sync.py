@@ -123,14 +123,14 @@ def sync_versioned(kind: str, model, parent_key, items: dict, new_version, repor
 
     for slug, item in items.items():
         if not kept(rows.get(slug), item):
-            sync_one(kind, rows.get(slug) or model(slug=slug), parent_key, item, new_version, report)
+            _sync_one(kind, rows.get(slug) or model(slug=slug), parent_key, item, new_version, report)
     for slug, row in rows.items():
         if slug not in items and row.archived_at is None and not kept(row, None):
             row.archived_at = now()
             report.archived.append(f"{kind} {slug}")
 
 
-def sync_one(kind: str, row, parent_key, item, new_version, report: LoadReport):
+def _sync_one(kind: str, row, parent_key, item, new_version, report: LoadReport):
     """Point one course, quiz or programme row at the version of `item`'s hash; return that version."""
     version_model = parent_key.class_
     db.session.add(row)
@@ -169,7 +169,7 @@ def sync_single(kind: str, model, parent_key, item, new_version) -> tuple[object
     """`sync_item` for any versioned kind: its row model, version key and version builder."""
     report = LoadReport()
     row = db.session.scalar(select(model).where(model.slug == item.slug)) or model(slug=item.slug)
-    version = sync_one(kind, row, parent_key, item, new_version, report)
+    version = _sync_one(kind, row, parent_key, item, new_version, report)
     db.session.flush()
     return version, report
 
