@@ -113,4 +113,7 @@ def _register_blueprints(app: Flask) -> None:
     from lms.api.document import install as install_api
 
     install_api(app)
+    from lms.webhooks.views import bp as webhooks_bp
+
+    app.register_blueprint(webhooks_bp)
     app.jinja_env.globals.update(can=can, Permission=Permission)

@@ -538,3 +538,7 @@ def jobs_run_pending() -> None:
 from lms.xapi.cli import xapi_group  # noqa: E402  (its own module, like the other domains' work)
 
 lms_cli.add_command(xapi_group)
+
+from lms.webhooks.cli import webhooks_group  # noqa: E402
+
+lms_cli.add_command(webhooks_group)

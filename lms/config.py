@@ -150,6 +150,22 @@ class BaseConfig:
     XAPI_MAX_ATTEMPTS = int(os.environ.get("XAPI_MAX_ATTEMPTS", "10"))  # then only the admin's Retry
     XAPI_TIMEOUT_SECONDS = float(os.environ.get("XAPI_TIMEOUT_SECONDS", "10"))
 
+    # Outgoing webhooks (lms/webhooks/): how often beat sends due deliveries and checks for
+    # expiring, expired and overdue agents; each POST's timeout; the backoff (doubling up to the
+    # cap); the failures in a row that pause an endpoint; deliveries per run. Signing secrets are
+    # encrypted with a key derived from WEBHOOKS_ENCRYPTION_KEY, or SECRET_KEY when empty. In
+    # production endpoints must be https on public addresses unless WEBHOOKS_ALLOW_PRIVATE_TARGETS=1.
+    WEBHOOKS_SEND_SECONDS = float(os.environ.get("WEBHOOKS_SEND_SECONDS", "30"))  # 0: never
+    WEBHOOKS_CHECK_SECONDS = float(os.environ.get("WEBHOOKS_CHECK_SECONDS", "3600"))  # 0: never
+    WEBHOOKS_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOKS_TIMEOUT_SECONDS", "5"))
+    WEBHOOKS_RETRY_SECONDS = float(os.environ.get("WEBHOOKS_RETRY_SECONDS", "30"))
+    WEBHOOKS_RETRY_MAX_SECONDS = float(os.environ.get("WEBHOOKS_RETRY_MAX_SECONDS", "3600"))
+    WEBHOOKS_PAUSE_AFTER = int(os.environ.get("WEBHOOKS_PAUSE_AFTER", "20"))
+    WEBHOOKS_BATCH_SIZE = int(os.environ.get("WEBHOOKS_BATCH_SIZE", "200"))
+    WEBHOOKS_ROTATION_OVERLAP_HOURS = float(os.environ.get("WEBHOOKS_ROTATION_OVERLAP_HOURS", "24"))
+    WEBHOOKS_ENCRYPTION_KEY = os.environ.get("WEBHOOKS_ENCRYPTION_KEY", "")
+    WEBHOOKS_ALLOW_PRIVATE_TARGETS = os.environ.get("WEBHOOKS_ALLOW_PRIVATE_TARGETS", "0") == "1"
+
     # Second factors (lms/mfa/). Roles that must use one everywhere (comma-separated role
     # names); each organisation can add roles for its own people. TOTP secrets are encrypted
     # with a key derived from MFA_ENCRYPTION_KEY, or from SECRET_KEY when that is empty.

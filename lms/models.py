@@ -19,3 +19,4 @@ from lms.xapi.models import XapiStatement  # noqa: F401
 from lms.sso.models import SsoConnection, SsoIdentity  # noqa: F401
 from lms.scim.models import ScimGroup, ScimGroupMember, ScimToken  # noqa: F401
 from lms.api.models import ApiKey, ApiUsageTally  # noqa: F401
+from lms.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent  # noqa: F401

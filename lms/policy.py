@@ -60,6 +60,9 @@ class Permission(str, enum.Enum):
     MANAGE_SCIM = "manage_scim"
     # Integrations' API keys (lms/api): create, rotate and revoke them, and see their use.
     MANAGE_API_KEYS = "manage_api_keys"
+    # Outgoing webhook endpoints (lms/webhooks): admins any, partner admins their organisation's
+    # (record rule: can_manage_webhook).
+    MANAGE_WEBHOOKS = "manage_webhooks"
 
 
 class Access(str, enum.Enum):
@@ -108,6 +111,7 @@ GRANTS: Final[dict[Permission, frozenset[Role]]] = {
     Permission.MANAGE_SSO: frozenset({Role.ADMIN}),
     Permission.MANAGE_SCIM: frozenset({Role.ADMIN}),
     Permission.MANAGE_API_KEYS: frozenset({Role.ADMIN}),
+    Permission.MANAGE_WEBHOOKS: frozenset({Role.ADMIN, Role.PARTNER_ADMIN}),
 }
 
 ENDPOINTS: Final[dict[str, Access | Permission]] = {
@@ -298,6 +302,17 @@ ENDPOINTS: Final[dict[str, Access | Permission]] = {
     "api_keys.key_new": Permission.MANAGE_API_KEYS,
     "api_keys.key_rotate": Permission.MANAGE_API_KEYS,
     "api_keys.key_revoke": Permission.MANAGE_API_KEYS,
+    # Webhook endpoints (lms/webhooks): record rule can_manage_webhook (a partner admin: their own
+    # organisation's endpoints only; others are a 404).
+    "webhooks.endpoint_list": Permission.MANAGE_WEBHOOKS,
+    "webhooks.endpoint_new": Permission.MANAGE_WEBHOOKS,
+    "webhooks.endpoint_detail": Permission.MANAGE_WEBHOOKS,
+    "webhooks.endpoint_edit": Permission.MANAGE_WEBHOOKS,
+    "webhooks.endpoint_rotate": Permission.MANAGE_WEBHOOKS,
+    "webhooks.endpoint_delete": Permission.MANAGE_WEBHOOKS,
+    "webhooks.endpoint_state": Permission.MANAGE_WEBHOOKS,
+    "webhooks.endpoint_test": Permission.MANAGE_WEBHOOKS,
+    "webhooks.delivery_retry": Permission.MANAGE_WEBHOOKS,
     # CSV roster import (lms/roster): partner admins only into their own organisation, and only agents
     # (checked per row by lms/roster/services.py); an upload is its uploader's (and admins').
     "roster.upload": Permission.MANAGE_PEOPLE,
@@ -461,6 +476,14 @@ def can_view_award(actor: User, award) -> bool:
     if actor.id == award.user_id:
         return True
     return can(actor, Permission.VIEW_PEOPLE) and can_view_user(actor, award.user)
+
+
+def can_manage_webhook(actor: User, organisation_id: int | None) -> bool:
+    """Webhook endpoints about an organisation (None: every one): admins any; a partner admin only
+    their own organisation's."""
+    if actor.role is Role.ADMIN:
+        return True
+    return actor.role is Role.PARTNER_ADMIN and organisation_id is not None and organisation_id == actor.organisation_id
 
 
 def restrict_jobs(actor: User, query: Select) -> Select:

@@ -26,6 +26,8 @@ from lms.jobs.runner import submit
 from lms.privacy.retention import run_retention
 from lms.reminders import services as reminders
 from lms.xapi.delivery import send_pending as send_xapi_statements
+from lms.webhooks.delivery import send_pending as send_webhook_deliveries
+from lms.webhooks.events import check_statuses as check_webhook_statuses
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,14 @@ def send_xapi() -> str:
     return send_xapi_statements().summary()
 
 
+def send_webhooks() -> str:
+    return send_webhook_deliveries().summary()
+
+
+def check_webhooks() -> str:
+    return check_webhook_statuses().summary()
+
+
 def stranded_after(config: Mapping[str, Any]) -> timedelta:
     """How long a queued job waits before it is handed over again: past the longest retry backoff."""
     longest_backoff = config["JOBS_RETRY_BACKOFF_SECONDS"] * 2 ** max(config["JOBS_AUTO_RETRIES"] - 1, 0)
@@ -92,6 +102,8 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("lms.reminders.send", send_reminders, daily_at),
     Periodic("lms.retention.run", apply_retention, daily_at),
     Periodic("lms.xapi.send", send_xapi, lambda c: c["XAPI_SEND_SECONDS"] or None),
+    Periodic("lms.webhooks.send", send_webhooks, lambda c: c["WEBHOOKS_SEND_SECONDS"] or None),
+    Periodic("lms.webhooks.check", check_webhooks, lambda c: c["WEBHOOKS_CHECK_SECONDS"] or None),
 )
 
 

@@ -1,0 +1,1 @@
+"""Outgoing webhooks (Standard Webhooks): endpoints, the event outbox, signing and delivery."""

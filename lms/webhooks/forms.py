@@ -1,0 +1,28 @@
+"""The admin forms for webhook endpoints."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, widgets
+from wtforms.validators import AnyOf, InputRequired, Length
+
+from lms.webhooks.models import EVENT_TYPES
+
+
+class EndpointForm(FlaskForm):
+    url = StringField("Address (URL)", validators=[InputRequired(), Length(max=2000)],
+                      description="Where events are POSTed: https, on a public address.",
+                      render_kw={"autocomplete": "off", "inputmode": "url", "spellcheck": "false"})
+    description = StringField("Description", validators=[InputRequired(), Length(max=200)],
+                              description="Which system receives them, e.g. “Workforce management (Atlas)”.")
+    organisation_id = SelectField("Events about", coerce=int)
+    event_types = SelectMultipleField("Events", choices=list(EVENT_TYPES.items()),
+                                      default=list(EVENT_TYPES), validators=[InputRequired("Choose at least one event.")],
+                                      option_widget=widgets.CheckboxInput(), widget=widgets.ListWidget(prefix_label=False))
+
+
+class ConfirmForm(FlaskForm):
+    """Rotate, delete, send a test event, retry: a POST with its CSRF token."""
+
+
+class StateForm(FlaskForm):
+    action = HiddenField(validators=[AnyOf(["disable", "enable", "resume"])])
