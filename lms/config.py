@@ -216,6 +216,8 @@ class TestConfig(BaseConfig):
     AUDIT_SEAL_SECONDS = 0  # tests seal when they ask (lms.audit.sealing.seal)
     CERTIFICATES_ON_AWARD = False  # a render per award would slow the suite; tests of it set it
     AUDIT_CHECKPOINT_FILE = ""  # tests that publish checkpoints name a temporary file
+    WEBHOOKS_SEND_SECONDS = 0  # tests send webhooks when they ask (lms.webhooks.delivery.send_pending)
+    WEBHOOKS_CHECK_SECONDS = 0
 
 
 class ProductionConfig(BaseConfig):

@@ -6,7 +6,7 @@ any other endpoint is a 404 to them, as if it did not exist.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -18,11 +18,18 @@ from lms.webhooks import endpoints
 from lms.webhooks import events as _events  # noqa: F401  (connects the subscribers that fill the outbox)
 from lms.webhooks.forms import ConfirmForm, EndpointForm, StateForm
 from lms.webhooks.models import EVENT_TYPES, DeliveryState, WebhookDelivery, WebhookEndpoint
+from lms.webhooks.sender import start_sender
 from lms.webhooks.targets import TargetError
 
 bp = Blueprint("webhooks", __name__, url_prefix="/admin/webhooks")
 
 EVERY_ORGANISATION = 0
+
+
+@bp.before_app_request
+def _start_sender() -> None:
+    # The first request of each web process starts its webhook run (JOBS_RUNNER=thread; a lookup afterwards).
+    start_sender(current_app._get_current_object())
 
 
 def _endpoint(endpoint_id: int) -> WebhookEndpoint:
