@@ -54,3 +54,37 @@ def test_a_partner_admin_manages_only_their_organisation(app, world, client, log
         "csrf_token": csrf_token(client, "/admin/webhooks/new"), "url": "https://x.example/h",
         "description": "Everything", "organisation_id": 0, "event_types": ["award.issued"]})
     assert db.session.scalar(select(WebhookEndpoint).where(WebhookEndpoint.description.in_(["Sneaky", "Everything"]))) is None
+
+
+def test_test_event_rotation_and_disable_from_the_endpoint_page(app, world, client, login_as, receiver):
+    from lms.webhooks.delivery import send_pending
+
+    endpoint, old_secret = endpoints.create_endpoint(world["admin"], receiver.url, "WFM", ["award.issued"], None)
+    db.session.commit()
+    receiver.secret = old_secret
+    login_as(world["admin"])
+    page = f"/admin/webhooks/{endpoint.id}"
+    client.post(f"{page}/test", data={"csrf_token": csrf_token(client, page)})
+    send_pending()
+    assert [p["type"] for p in receiver.verified] == ["webhook.test"]
+    assert "Delivered" in client.get(page).get_data(as_text=True)
+
+    html = client.post(f"{page}/rotate", data={"csrf_token": csrf_token(client, f"{page}/rotate")}).get_data(as_text=True)
+    new_secret = re.search(r'value="(whsec_[^"]+)"', html).group(1)
+    client.post(f"{page}/test", data={"csrf_token": csrf_token(client, page)})
+    send_pending()
+    assert len(receiver.received[-1].signature.split()) == 2  # the old secret still signs during the overlap
+    assert receiver.received[-1].payload is not None  # verified with the old secret
+    receiver.secret = new_secret
+    client.post(f"{page}/test", data={"csrf_token": csrf_token(client, page)})
+    send_pending()
+    assert receiver.received[-1].payload is not None  # and with the new one
+
+    client.post(f"{page}/state", data={"csrf_token": csrf_token(client, page), "action": "disable"})
+    db.session.refresh(endpoint)
+    assert endpoint.disabled_at is not None and "Disabled" in client.get("/admin/webhooks/").get_data(as_text=True)
+    assert client.get(f"{page}/edit").status_code == 200
+    response = client.post(f"{page}/delete", data={"csrf_token": csrf_token(client, f"{page}/delete")})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.scalar(select(WebhookEndpoint)) is None
