@@ -23,6 +23,10 @@ class Moment(fields.DateTime):
             raise ValidationError("Not a moment this API can answer for.") from error
 
 
+# PostgreSQL refuses NUL in text: an id holding one is the client's error, not a failed query.
+_NO_NUL = validate.Regexp(r"^[^\x00]*$", error="Ids must not contain NUL characters.")
+
+
 class ClearanceQuery(Schema):
     programme = fields.String(validate=validate.Length(1, 100),
                               metadata={"description": "Only this programme (its slug); default: every mandatory one"})
@@ -30,7 +34,7 @@ class ClearanceQuery(Schema):
 
 
 class BatchRequest(ClearanceQuery):
-    ids = fields.List(fields.String(validate=validate.Length(1, 60)), required=True,
+    ids = fields.List(fields.String(validate=[validate.Length(1, 60), _NO_NUL]), required=True,
                       validate=validate.Length(1, MAX_BATCH,
                                                error=f"Send between 1 and {MAX_BATCH} ids per request."),
                       metadata={"description": "Agent ids, or employee:<employee id>"})

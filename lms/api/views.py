@@ -77,6 +77,10 @@ def _authenticate():
     limiter.check()
     if SCOPE_OF[request.endpoint] not in key.scope_list:
         abort(403, message=f"This key lacks the scope {SCOPE_OF[request.endpoint]}.")
+    # PostgreSQL refuses NUL in text, so a NUL in an id or a slug would fail the query with a 500.
+    if any("\x00" in value for value in (*request.args.values(), *(request.view_args or {}).values())
+           if isinstance(value, str)):
+        abort(400, message="Parameters must not contain NUL characters.")
 
 
 @bp.after_request

@@ -66,6 +66,13 @@ def test_malformed_input_is_a_400_never_a_500(client, world):
         assert reply.status_code == 400, query
     assert client.post("/api/v1/clearance:batch", data="{", content_type="application/json",
                        headers=bearer(world["wide"])).status_code == 400
+    # NUL, which PostgreSQL refuses in text, in the path, the query and the batch's ids.
+    agent = f"/api/v1/agents/{world['certified'].id}/clearance"
+    for reply in (client.get("/api/v1/agents/employee:A%00/clearance", headers=bearer(world["wide"])),
+                  client.get(agent, query_string={"programme": "x\x00"}, headers=bearer(world["wide"])),
+                  client.post("/api/v1/clearance:batch", json={"ids": ["employee:\x00"]},
+                              headers=bearer(world["wide"]))):
+        assert reply.status_code == 400, reply.get_data(as_text=True)
 
 
 def test_batch_answers_in_order_with_unknown_ids(client, world):
