@@ -16,23 +16,17 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import Babel, format_date, format_datetime, get_locale, get_timezone
 from flask_login import current_user
 
-from lms.accounts.locale_defaults import organisation_defaults
+# The language names and zone checks live with the accounts that store the choices (their forms
+# use them); imported here so the rest of the app asks lms.i18n.
+from lms.accounts.locale_defaults import LANGUAGE_NAMES, is_time_zone, organisation_defaults, time_zone_choices
 from lms.config import PROJECT_ROOT
 
-# The languages the interface ships in, with their own names (what a picker shows).
-LANGUAGE_NAMES: dict[str, str] = {
-    "en": "English",
-    "fr": "Français",
-    "es": "Español",
-    "pt": "Português",
-    "ar": "العربية",
-}
+LANGUAGE_COOKIE = "lang"
 RIGHT_TO_LEFT = frozenset({"ar"})
 CATALOGUE_AREAS = ("agent", "accounts", "documents", "staff")
 
@@ -49,6 +43,7 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_language, timezone_selector=select_time_zone)
     app.add_template_global(text_direction)
     app.add_template_global(current_language)
+    app.add_template_global(LANGUAGE_NAMES, "language_names")
     app.add_template_filter(datetime_local, "datetime")
     app.add_template_filter(date_local, "date")
 
@@ -62,6 +57,9 @@ def select_language() -> str:
             if choice in offered:
                 return choice
     if has_request_context():
+        # A signed-out visitor's pick from the sign-in page's switcher (accounts.choose_language).
+        if request.cookies.get(LANGUAGE_COOKIE) in offered:
+            return request.cookies[LANGUAGE_COOKIE]
         best = request.accept_languages.best_match(offered)
         if best:
             return best
@@ -92,19 +90,6 @@ def current_language() -> str:
 def text_direction() -> str:
     """`rtl` for right-to-left languages, for `<html dir>`."""
     return "rtl" if current_language() in RIGHT_TO_LEFT else "ltr"
-
-
-def is_time_zone(name: str) -> bool:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
-
-
-def time_zone_choices() -> list[str]:
-    """Every IANA zone name, sorted, for a picker."""
-    return sorted(available_timezones())
 
 
 def datetime_local(moment: datetime | None, style: str = "medium") -> str:

@@ -126,6 +126,8 @@ ENDPOINTS: Final[dict[str, Access | Permission]] = {
     "accounts.forgot_password": PUBLIC,
     "accounts.security": SIGNED_IN,  # one's own password and sessions
     "accounts.change_password": SIGNED_IN,
+    "accounts.change_locale": SIGNED_IN,  # one's own language and time zone
+    "accounts.choose_language": PUBLIC,  # the sign-in page's language cookie
     "accounts.session_end": SIGNED_IN,  # record rule: only one's own sessions
     "accounts.sessions_end_others": SIGNED_IN,
     "accounts.user_list": Permission.MANAGE_PEOPLE,

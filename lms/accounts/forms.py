@@ -1,52 +1,81 @@
 """Forms for sign-in, set-password, users and organisations."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField
-from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional, Regexp
+from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput
 
 from lms.accounts.models import OrganisationKind, Role
 from lms.accounts.passwords import MAX_LENGTH
+from lms.accounts.locale_defaults import LANGUAGE_NAMES, is_time_zone
+
+
+def _valid_time_zone(form, field) -> None:
+    """An IANA zone name such as Europe/Lisbon; empty means the default (the form's Optional)."""
+    if field.data and not is_time_zone(field.data.strip()):
+        raise ValidationError(_l("%(zone)s is not a time zone we know. Choose one from the list, "
+                                 "for example Europe/Lisbon.", zone=field.data))
+
+
+def _language_choices(default_label: str) -> list[tuple[str, str]]:
+    """Each shipped language in its own name, after the entry that means 'no choice of one's own'."""
+    return [("", default_label)] + list(LANGUAGE_NAMES.items())
+
+
+class LocaleFields:
+    """Language and time zone, for the account page and the admin's user and organisation forms.
+
+    The time zone is a text box with the zones as suggestions (a <datalist>), so people can type
+    "Lisbon" and pick, and a wrong entry is shown back to them as they typed it.
+    """
+    language = SelectField(_l("Language"), choices=[], validators=[Optional()])
+    time_zone = StringField(_l("Time zone"), validators=[Optional(), Length(max=64), _valid_time_zone],
+                            filters=[lambda value: value.strip() if isinstance(value, str) else value],
+                            render_kw={"list": "time-zones", "autocomplete": "off", "spellcheck": "false"})
+
+    def set_language_default(self, default_label: str) -> None:
+        self.language.choices = _language_choices(default_label)
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("E-mail", validators=[InputRequired(), Length(max=254)],
-                       description="If your organisation signs you in with its own account (single sign-on), "
-                                   "enter your work e-mail and choose Sign in: no password is needed here.",
+    email = EmailField(_l("E-mail"), validators=[InputRequired(), Length(max=254)],
+                       description=_l("If your organisation signs you in with its own account (single sign-on), "
+                                      "enter your work e-mail and choose Sign in: no password is needed here."),
                        render_kw={"autocomplete": "username"})
     # Optional: an e-mail whose domain has single sign-on goes to its IdP without one (the view
     # asks for it from everyone else).
-    password = PasswordField("Password", validators=[Optional(), Length(max=MAX_LENGTH)],
+    password = PasswordField(_l("Password"), validators=[Optional(), Length(max=MAX_LENGTH)],
                              render_kw={"autocomplete": "current-password"})
-    remember = BooleanField("Keep me signed in on this device")
+    remember = BooleanField(_l("Keep me signed in on this device"))
 
 
 class SetPasswordForm(FlaskForm):
     password = PasswordField(
-        "New password", validators=[InputRequired(), Length(max=MAX_LENGTH)],
-        description="At least 8 characters. A phrase of a few words is easy to remember and hard to guess.",
+        _l("New password"), validators=[InputRequired(), Length(max=MAX_LENGTH)],
+        description=_l("At least 8 characters. A phrase of a few words is easy to remember and hard to guess."),
         render_kw={"autocomplete": "new-password"})
-    confirm = PasswordField("Repeat the password",
-                            validators=[InputRequired(), EqualTo("password", "The two passwords differ.")],
+    confirm = PasswordField(_l("Repeat the password"),
+                            validators=[InputRequired(), EqualTo("password", _l("The two passwords differ."))],
                             render_kw={"autocomplete": "new-password"})
 
 
 class ForgotPasswordForm(FlaskForm):
-    email = EmailField("E-mail", validators=[InputRequired(), Email(check_deliverability=False), Length(max=254)],
-                       description="The address you sign in with. We send a link to choose a new password.",
+    email = EmailField(_l("E-mail"), validators=[InputRequired(), Email(check_deliverability=False), Length(max=254)],
+                       description=_l("The address you sign in with. We send a link to choose a new password."),
                        render_kw={"autocomplete": "username"})
 
 
 class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField("Current password", validators=[InputRequired(), Length(max=MAX_LENGTH)],
+    current_password = PasswordField(_l("Current password"), validators=[InputRequired(), Length(max=MAX_LENGTH)],
                                      render_kw={"autocomplete": "current-password"})
     password = PasswordField(
-        "New password", validators=[InputRequired(), Length(max=MAX_LENGTH)],
-        description="At least 8 characters. A phrase of a few words is easy to remember and hard to guess.",
+        _l("New password"), validators=[InputRequired(), Length(max=MAX_LENGTH)],
+        description=_l("At least 8 characters. A phrase of a few words is easy to remember and hard to guess."),
         render_kw={"autocomplete": "new-password"})
-    confirm = PasswordField("Repeat the new password",
-                            validators=[InputRequired(), EqualTo("password", "The two passwords differ.")],
+    confirm = PasswordField(_l("Repeat the new password"),
+                            validators=[InputRequired(), EqualTo("password", _l("The two passwords differ."))],
                             render_kw={"autocomplete": "new-password"})
 
 
@@ -54,7 +83,11 @@ def _optional_int(value: str) -> int | None:
     return int(value) if value not in (None, "", "None") else None
 
 
-class UserForm(FlaskForm):
+class LocaleForm(LocaleFields, FlaskForm):
+    """One's own language and time zone (the account page)."""
+
+
+class UserForm(LocaleFields, FlaskForm):
     name = StringField("Full name", validators=[InputRequired(), Length(max=200)],
                        render_kw={"autocomplete": "off"})
     email = EmailField("E-mail", validators=[InputRequired(), Email(check_deliverability=False), Length(max=254)],
@@ -83,7 +116,7 @@ class UserForm(FlaskForm):
         del self.scope_organisation_id
 
 
-class OrganisationForm(FlaskForm):
+class OrganisationForm(LocaleFields, FlaskForm):
     name = StringField("Name", validators=[InputRequired(), Length(max=200)])
     kind = SelectField("Type", choices=[(k.value, k.label) for k in OrganisationKind])
     country = StringField("Country code", validators=[

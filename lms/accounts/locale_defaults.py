@@ -8,11 +8,21 @@ from __future__ import annotations
 
 import threading
 import time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask import current_app
 
 from lms.accounts.models import Organisation
 from lms.extensions import db
+
+# The languages the interface ships in, with their own names (what a picker shows).
+LANGUAGE_NAMES: dict[str, str] = {
+    "en": "English",
+    "fr": "Français",
+    "es": "Español",
+    "pt": "Português",
+    "ar": "العربية",
+}
 
 CACHE_SECONDS = 30.0
 _lock = threading.Lock()
@@ -42,3 +52,17 @@ def forget_organisation(organisation_id: int) -> None:
 def _cache() -> dict[int, tuple[float, tuple[str | None, str | None]]]:
     # Per app, so apps on different databases (as in the tests) never share ids.
     return current_app.extensions.setdefault("organisation_locale_defaults", {})
+
+
+def is_time_zone(name: str) -> bool:
+    """Whether `name` is an IANA zone this machine knows (Europe/Lisbon, Asia/Manila)."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def time_zone_choices() -> list[str]:
+    """Every IANA zone name, sorted, for a picker."""
+    return sorted(available_timezones())

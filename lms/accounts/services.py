@@ -308,6 +308,9 @@ class UserData:
     scope_organisation_id: int | None = None
     employee_id: str | None = None
     team: str | None = None
+    # (language, time zone), either None for "the organisation's"; None leaves both as they are
+    # (SCIM and SSO do not manage them).
+    locale: tuple[str | None, str | None] | None = None
 
 
 def _blank_to_none(value: str | None) -> str | None:
@@ -352,6 +355,8 @@ def create_user(actor: User | None, data: UserData) -> User:
         scope_organisation_id=data.scope_organisation_id if data.role is Role.AUDITOR else None,
         employee_id=_blank_to_none(data.employee_id),
         team=_blank_to_none(data.team),
+        language=data.locale[0] if data.locale else None,
+        time_zone=data.locale[1] if data.locale else None,
         active=True,
     )
     db.session.add(user)
@@ -378,6 +383,8 @@ def update_user(actor: User | None, user: User, data: UserData) -> dict[str, tup
         "employee_id": _blank_to_none(data.employee_id),
         "team": _blank_to_none(data.team),
     }
+    if data.locale is not None:
+        new["language"], new["time_zone"] = data.locale
     changes = {k: (getattr(user, k), v) for k, v in new.items() if getattr(user, k) != v}
     if not changes:
         return {}
@@ -398,6 +405,20 @@ def update_user(actor: User | None, user: User, data: UserData) -> dict[str, tup
            **({"personal_fields_changed": personal} if personal else {}))
     signals.user_saved.send(actor, user=user)
     return changes
+
+
+def set_own_locale(user: User, language: str | None, time_zone: str | None) -> bool:
+    """A person's own language and time zone (None: their organisation's); audited when changed.
+
+    The forms check both values (lms.accounts.forms); returns whether anything changed.
+    """
+    changes = {k: [getattr(user, k), v] for k, v in (("language", language), ("time_zone", time_zone))
+               if getattr(user, k) != v}
+    if not changes:
+        return False
+    user.language, user.time_zone = language, time_zone
+    record("account.locale_changed", actor=user, target=user, changes=changes)
+    return True
 
 
 def set_active(actor: User | None, user: User, active: bool) -> None:
@@ -612,6 +633,8 @@ class OrganisationData:
     contact_email: str = ""
     mfa_required_roles: str = ""  # comma-separated role values (lms.mfa.services.mfa_required)
     xapi_identify_by_email: bool = False  # xAPI actors by e-mail instead of a pseudonym (lms/xapi)
+    # Defaults for its people who have not chosen (lms.i18n); None leaves both as they are.
+    locale: tuple[str | None, str | None] | None = None
 
 
 def programme_choices() -> list[tuple[int, str]]:
@@ -657,6 +680,8 @@ def save_organisation(actor: User | None, data: OrganisationData, org: Organisat
            "contract_reference": data.contract_reference.strip(),
            "contact_email": normalise_email(data.contact_email),
            "mfa_required_roles": data.mfa_required_roles, "xapi_identify_by_email": data.xapi_identify_by_email}
+    if data.locale is not None:
+        new["language"], new["time_zone"] = data.locale
     if org is None:
         org = Organisation(**new)
         db.session.add(org)

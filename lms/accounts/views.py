@@ -5,14 +5,18 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _, refresh
 from flask_login import current_user, login_user, logout_user, user_loaded_from_cookie
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from lms.accounts import reset_mail, services
+from lms.accounts.locale_defaults import LANGUAGE_NAMES, forget_organisation, organisation_defaults, \
+    time_zone_choices
 from lms.accounts.forms import (
     ChangePasswordForm,
     ForgotPasswordForm,
+    LocaleForm,
     LoginForm,
     OrganisationForm,
     SetPasswordForm,
@@ -221,12 +225,49 @@ def forgot_password():
 
 @bp.route("/account/security")
 def security():
-    """Change one's password and see (and end) one's signed-in sessions."""
+    """Change one's password, language and time zone, and see (and end) one's signed-in sessions."""
     return _security_page(ChangePasswordForm())
 
 
-def _security_page(form: ChangePasswordForm):
-    return render_template("accounts/security.html", form=form, sessions=services.active_sessions(current_user))
+def _locale_form(**kwargs) -> LocaleForm:
+    form = LocaleForm(**kwargs)
+    org_language, _zone = organisation_defaults(current_user.organisation_id)
+    default = LANGUAGE_NAMES.get(org_language or current_app.config["BABEL_DEFAULT_LOCALE"], "English")
+    form.set_language_default(_("Organisation default (%(language)s)", language=default))
+    return form
+
+
+def _security_page(form: ChangePasswordForm, locale_form: LocaleForm | None = None):
+    if locale_form is None:
+        locale_form = _locale_form(formdata=None, data={"language": current_user.language or "",
+                                                        "time_zone": current_user.time_zone or ""})
+    org_zone = organisation_defaults(current_user.organisation_id)[1] or current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    return render_template("accounts/security.html", form=form, locale_form=locale_form, default_zone=org_zone,
+                           time_zones=time_zone_choices(), sessions=services.active_sessions(current_user))
+
+
+@bp.route("/account/locale", methods=["POST"])
+def change_locale():
+    """One's own language and time zone; the page after saving is already in them."""
+    form = _locale_form()
+    if not form.validate_on_submit():
+        return _security_page(ChangePasswordForm(formdata=None), form), 400
+    if services.set_own_locale(current_user, form.language.data or None, form.time_zone.data or None):
+        db.session.commit()
+        refresh()  # this request chose its language already; the message is in the new one
+        flash(_("Your language and time zone are saved."), "success")
+    return redirect(url_for("accounts.security"))
+
+
+@bp.route("/language", methods=["POST"])
+def choose_language():
+    """The sign-in page's language switcher: a cookie, for visitors not signed in (lms.i18n)."""
+    response = redirect(_safe_next(request.form.get("next")))
+    language = request.form.get("lang", "")
+    if language in current_app.config["LANGUAGES"]:
+        response.set_cookie("lang", language, max_age=365 * 24 * 3600, secure=request.is_secure,
+                            httponly=True, samesite="Lax")
+    return response
 
 
 @bp.route("/account/password", methods=["POST"])
@@ -280,6 +321,7 @@ def _partner_admin() -> bool:
 def _user_form(**kwargs) -> UserForm:
     """The user form: every field for admins; name, e-mail, employee id and team for partner admins."""
     form = UserForm(**kwargs)
+    form.set_language_default(_("Their organisation's default"))
     if _partner_admin():
         form.for_partner_admin()
     else:
@@ -295,7 +337,8 @@ def _user_data(form: UserForm) -> services.UserData:
         scope = form.scope_organisation_id.data if role is Role.AUDITOR else None
     return services.UserData(
         email=form.email.data, name=form.name.data, role=role, organisation_id=organisation_id,
-        scope_organisation_id=scope, employee_id=form.employee_id.data, team=form.team.data)
+        scope_organisation_id=scope, employee_id=form.employee_id.data, team=form.team.data,
+        locale=(form.language.data or None, form.time_zone.data or None))
 
 
 def _managed_user_or_404(user_id: int) -> User:
@@ -348,7 +391,8 @@ def user_new():
             flash(f"{user.name} was added.", "success")
             return render_template("accounts/password_link.html", user=user,
                                    link=external_url("accounts.set_password", token=token))
-    return render_template("accounts/user_form.html", form=form, user=None, teams=_team_names())
+    return render_template("accounts/user_form.html", form=form, user=None, teams=_team_names(),
+                           time_zones=time_zone_choices())
 
 
 @bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
@@ -364,7 +408,8 @@ def user_edit(user_id: int):
             db.session.commit()
             flash("Saved." if changes else "Nothing changed.", "success" if changes else "info")
             return redirect(url_for("accounts.user_edit", user_id=user.id))
-    return render_template("accounts/user_form.html", form=form, user=user, teams=_team_names())
+    return render_template("accounts/user_form.html", form=form, user=user, teams=_team_names(),
+                           time_zones=time_zone_choices())
 
 
 @bp.route("/admin/users/<int:user_id>/active", methods=["POST"])
@@ -417,6 +462,7 @@ def organisation_list():
 def organisation_new(org_id: int | None = None):
     org = db.get_or_404(Organisation, org_id) if org_id is not None else None
     form = OrganisationForm(obj=org)
+    form.set_language_default(_("None: each person's browser decides"))
     form.available_programmes.choices = services.programme_choices()
     if org and request.method == "GET":  # obj would give the stored string, not the list of roles
         form.mfa_required_roles.data = [role for role in org.mfa_required_roles.split(",") if role]
@@ -426,7 +472,8 @@ def organisation_new(org_id: int | None = None):
             name=form.name.data, kind=OrganisationKind(form.kind.data), country=form.country.data,
             contract_reference=form.contract_reference.data or "", contact_email=form.contact_email.data or "",
             mfa_required_roles=",".join(sorted(form.mfa_required_roles.data or [])),
-            xapi_identify_by_email=bool(form.xapi_identify_by_email.data))
+            xapi_identify_by_email=bool(form.xapi_identify_by_email.data),
+            locale=(form.language.data or None, form.time_zone.data or None))
         try:
             org = services.save_organisation(current_user, data, org)
             services.set_available_programmes(current_user, org, form.available_programmes.data or [])
@@ -435,6 +482,8 @@ def organisation_new(org_id: int | None = None):
         else:
             db.session.commit()
             forget_organisation_roles()  # this worker applies a new MFA requirement at once
+            forget_organisation(org.id)  # and new default language and zone
             flash(f"{org.name} saved.", "success")
             return redirect(url_for("accounts.organisation_list"))
-    return render_template("accounts/organisation_form.html", form=form, organisation=org)
+    return render_template("accounts/organisation_form.html", form=form, organisation=org,
+                           time_zones=time_zone_choices())

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from lms import signals
 from lms.accounts import services as accounts
+from lms.accounts.locale_defaults import LANGUAGE_NAMES
 from lms.accounts.models import Role, User
 from lms.audit.services import record
 from lms.clock import now
@@ -237,7 +238,7 @@ def resolve_user(connection: SsoConnection, claims: dict[str, Any]) -> User:
             name = str(claims.get("name") or email.split("@")[0])[:200]
             user = accounts.create_user(None, accounts.UserData(
                 email=email, name=name, role=role_from_claims(connection, claims) or Role.AGENT,
-                organisation_id=connection.organisation_id))
+                organisation_id=connection.organisation_id, locale=(_claimed_language(claims), None)))
             record("sso.provisioned", actor=user, target=user, connection_id=connection.id)
         else:
             raise _refuse("There is no account for you here yet. Ask your administrator to add "
@@ -250,6 +251,14 @@ def resolve_user(connection: SsoConnection, claims: dict[str, Any]) -> User:
     identity.last_sign_in_at = now()
     db.session.flush()
     return user
+
+
+def _claimed_language(claims: dict[str, Any]) -> str | None:
+    """The id_token's `locale` ("pt-PT", "fr_FR", "ar") as a shipped language, else None (the
+    organisation's default then applies). Only read when the account is created: afterwards the
+    person's own choice on the account page wins."""
+    language = str(claims.get("locale") or "").replace("_", "-").split("-")[0].lower()
+    return language if language in LANGUAGE_NAMES else None
 
 
 def _apply_role(connection: SsoConnection, user: User, claims: dict[str, Any]) -> None:
