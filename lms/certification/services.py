@@ -10,12 +10,15 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import joinedload
 
 from lms import signals
+from lms.accounts.locale_defaults import is_time_zone, organisation_defaults
 from lms.accounts.models import Role, User
 from lms.assessment.models import Attempt, AttemptStatus
 from lms.audit.services import record
@@ -65,7 +68,7 @@ def sync_enrolments(user_id: int | None = None) -> int:
     if not assignments:
         return 0
     existing_query = select(Enrolment.user_id, Enrolment.programme_id)
-    agents_query = select(User.id, User.organisation_id, User.created_at).where(
+    agents_query = select(User.id, User.organisation_id, User.created_at, User.time_zone).where(
         User.role == Role.AGENT, User.active.is_(True))
     if user_id is not None:
         existing_query = existing_query.where(Enrolment.user_id == user_id)
@@ -87,13 +90,25 @@ def sync_enrolments(user_id: int | None = None) -> int:
             existing.add((agent.id, assignment.programme_id))
             # New starters get their N days from when they joined, not from when the rule was made.
             start = max(assignment.created_at, agent.created_at)
-            due = assignment.due_at or start + timedelta(days=assignment.due_days)
+            due = _end_of_day_for(agent, assignment.due_at.date()) if assignment.due_at \
+                else start + timedelta(days=assignment.due_days)
             rows.append({"user_id": agent.id, "programme_id": assignment.programme_id,
                          "assignment_id": assignment.id, "assigned_at": start, "due_at": due,
                          "mandatory": assignment.mandatory, **snapshot(None, due)})
     if rows:
         db.session.execute(Enrolment.__table__.insert(), rows)
     return len(rows)
+
+
+def _end_of_day_for(agent, day: date) -> datetime:
+    """A due DATE means the end of that day where the agent is (#19): 23:59:59 in their zone
+    (theirs, else their organisation's, else the site's), stored as UTC. An assignment keeps the
+    date it was given (Assignment.due_at, that day's 23:59 UTC); each agent's enrolment gets its
+    own moment, so Manila is due eight hours before London and Bogotá five after."""
+    zone = agent.time_zone or organisation_defaults(agent.organisation_id)[1] \
+        or current_app.config.get("BABEL_DEFAULT_TIMEZONE", "UTC")
+    local = datetime.combine(day, time(23, 59, 59), tzinfo=ZoneInfo(zone if is_time_zone(zone) else "UTC"))
+    return local.astimezone(timezone.utc)
 
 
 @signals.user_saved.connect
