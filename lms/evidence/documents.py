@@ -5,20 +5,26 @@ are typed by users. `qr_svg_data_uri` draws the verification QR code as SVG, so 
 embedded in the document rather than fetched. `render_document` and `document_brand` serve
 every other document (transcripts, evidence packs, the processing record).
 
-No database and no Flask here: callers pass plain data and receive HTML.
+No database here: callers pass plain data and receive HTML. Documents are translatable
+(the documents catalogue, translations/documents): each is rendered in the language it is
+given (`language`, the agent's for a certificate or transcript) under Flask-Babel's
+force_locale, with `dir="rtl"` for Arabic, and dates in that language.
 """
 from __future__ import annotations
 
 import logging
 import os
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from functools import lru_cache
 from typing import Any, Mapping
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
+import babel.dates
 import jinja2
 import segno
+from flask_babel import force_locale, get_translations
 
 from lms.evidence.renderer import PROJECT_ROOT, STATIC_PDF_DIR
 
@@ -44,7 +50,12 @@ _ASSET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}\Z")
 _LOGO_SUFFIXES = (".svg", ".png", ".jpg", ".jpeg")
 
 
-def certificate_html(data: Mapping[str, Any], *, branding: Mapping[str, Any]) -> str:
+RIGHT_TO_LEFT = frozenset({"ar"})
+# Each language's own name, as the certificate states the language of study and assessment.
+LANGUAGE_NAMES = {"en": "English", "fr": "Français", "es": "Español", "pt": "Português", "ar": "العربية"}
+
+
+def certificate_html(data: Mapping[str, Any], *, branding: Mapping[str, Any], language: str = "en") -> str:
     """The certificate of completion as HTML for `render_pdf` (A4 landscape).
 
     `data`: agent_name, organisation, programme, courses [{title, version}], quizzes
@@ -52,8 +63,13 @@ def certificate_html(data: Mapping[str, Any], *, branding: Mapping[str, Any]) ->
     may be None), verification_code, verify_url. `branding`: company_name, primary_colour
     (hex; anything else falls back to the default), signatory_name, signatory_title, and
     optionally logo, a file name in static/pdf/. Every value is escaped by the template.
+    `language`: the agent's, the certificate's language (and the one it names as the language
+    of study and assessment).
     """
+    language = _language(language)
     verify_url = str(data["verify_url"])
+    issued_at = _long_date(data["issued_at"], language)
+    valid_until = _long_date(data["valid_until"], language) if data.get("valid_until") else None
     context = {
         "asset_base": STATIC_PDF_DIR.as_uri() + "/",
         "agent_name": str(data["agent_name"]),
@@ -63,8 +79,9 @@ def certificate_html(data: Mapping[str, Any], *, branding: Mapping[str, Any]) ->
                     for c in data.get("courses") or ()],
         "quizzes": [{"title": str(q["title"]), "version": _short_version(q["version"]),
                      "percent": _percent(q["percent"])} for q in data.get("quizzes") or ()],
-        "issued_at": _long_date(data["issued_at"]),
-        "valid_until": _long_date(data["valid_until"]) if data.get("valid_until") else None,
+        "issued_at": issued_at,
+        "valid_until": valid_until,
+        "language_name": LANGUAGE_NAMES[language],
         "verification_code": str(data["verification_code"]),
         "verify_url": verify_url,
         # Only a web address becomes a link; anything else is printed as text.
@@ -76,7 +93,7 @@ def certificate_html(data: Mapping[str, Any], *, branding: Mapping[str, Any]) ->
             "signatory_title": str(branding.get("signatory_title") or ""),
         },
     }
-    return render_document("pdf/certificate.html", context)
+    return render_document("pdf/certificate.html", context, language=language)
 
 
 def document_brand(company_name: Any, colour: Any, logo: Any) -> dict[str, str]:
@@ -88,16 +105,73 @@ def document_brand(company_name: Any, colour: Any, logo: Any) -> dict[str, str]:
     return {"company_name": str(company_name or ""), "colour": colour, "tint": _tint(colour), "logo": _logo(logo)}
 
 
-def render_document(template: str, context: Mapping[str, Any]) -> str:
-    """A template of templates/pdf/ rendered to HTML for `render_pdf`, every value escaped."""
-    return _jinja_env().get_template(template).render(context)
+def render_document(template: str, context: Mapping[str, Any], *, language: str = "en",
+                    time_zone: str | None = None) -> str:
+    """A template of templates/pdf/ rendered to HTML for `render_pdf`, every value escaped.
+
+    Rendered in `language` (its messages, and `lang`/`dir` for <html>); `local_date` and
+    `local_datetime` format ISO timestamps of the data in that language, times in `time_zone`
+    (default UTC) with the zone named.
+    """
+    language = _language(language)
+    zone = time_zone or "UTC"
+    with force_locale(language):
+        return _jinja_env().get_template(template).render({
+            "lang": language, "dir": "rtl" if language in RIGHT_TO_LEFT else "ltr",
+            "local_date": lambda value: _local_date(value, language, zone),
+            "local_datetime": lambda value: _local_datetime(value, language, zone),
+            **context})
 
 
 @lru_cache(maxsize=1)
 def _jinja_env() -> jinja2.Environment:
     # Our own environment, not Flask's: no request globals, usable from jobs and the CLI.
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True,
-                              undefined=jinja2.StrictUndefined)
+    # Its messages come from Flask-Babel (the documents catalogue) in the locale forced around
+    # each render; outside an app they stay English.
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True,
+                             undefined=jinja2.StrictUndefined, extensions=["jinja2.ext.i18n"])
+    # Flask-Babel's gettext and ngettext, not formatting: Jinja's newstyle gettext fills the
+    # placeholders itself, escaping each value (as Flask-Babel installs them in Flask's own).
+    env.install_gettext_callables(lambda string: get_translations().ugettext(string),
+                                  lambda singular, plural, n: get_translations().ungettext(singular, plural, n),
+                                  newstyle=True)
+    return env
+
+
+def _language(language: Any) -> str:
+    language = str(language or "en")
+    return language if language in LANGUAGE_NAMES else "en"
+
+
+def _babel_locale(language: str) -> str:
+    # English documents keep the day-month-year order they always had ("12 March 2026").
+    return "en_GB" if language == "en" else language
+
+
+def _format_date(value: date, language: str, style: str = "long") -> str:
+    """A date in `language` (Babel's, as Flask-Babel's format_date formats it in a forced locale;
+    explicit here so that a document formats the same in a job, a request or the CLI)."""
+    return babel.dates.format_date(value, style, locale=_babel_locale(language))
+
+
+def _local_date(value: str | None, language: str, zone: str) -> str:
+    """An ISO timestamp (UTC) of the data as a date in `language`, as it was in `zone`."""
+    if not value:
+        return ""
+    return _format_date(_utc(value).astimezone(ZoneInfo(zone)).date(), language, "medium")
+
+
+def _local_datetime(value: str | None, language: str, zone: str) -> str:
+    """An ISO timestamp (UTC) of the data as a date and time in `language` and `zone`, zone named."""
+    if not value:
+        return ""
+    text = babel.dates.format_datetime(_utc(value), "medium", tzinfo=ZoneInfo(zone), locale=_babel_locale(language))
+    return f"{text} {zone}"
+
+
+def _utc(value: str) -> datetime:
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _short_version(version: Any) -> str:
@@ -111,12 +185,12 @@ def _percent(value: Any) -> str:
     return f"{number:.0f} %" if number == int(number) else f"{number:.1f} %"
 
 
-def _long_date(value: date | datetime | str) -> str:
+def _long_date(value: date | datetime | str, language: str) -> str:
     if isinstance(value, str):
         value = date.fromisoformat(value[:10])  # the ISO form the JSON record carries
     if isinstance(value, datetime):
         value = value.date()
-    return f"{value.day} {value:%B %Y}"
+    return _format_date(value, language)
 
 
 def _tint(colour: str) -> str:
