@@ -29,8 +29,32 @@ from lms.evidence.models import Certificate
 from lms.extensions import db
 
 
-def certificate_data(award: Award) -> dict:
-    """What the certificate states, also embedded in the PDF as JSON."""
+def agent_language(user: User) -> str:
+    """The language of a user's documents: theirs, else their organisation's, else DEFAULT_LANGUAGE."""
+    from lms.accounts.locale_defaults import organisation_defaults
+
+    offered = current_app.config.get("LANGUAGES") or tuple(documents.LANGUAGE_NAMES)
+    for choice in (user.language, organisation_defaults(user.organisation_id)[0]):
+        if choice in offered:
+            return choice
+    return current_app.config.get("DEFAULT_LANGUAGE", "en")
+
+
+def agent_time_zone(user: User) -> str:
+    """The time zone of a user's documents: theirs, else their organisation's, else DEFAULT_TIME_ZONE."""
+    from lms.accounts.locale_defaults import is_time_zone, organisation_defaults
+
+    for choice in (user.time_zone, organisation_defaults(user.organisation_id)[1]):
+        if choice and is_time_zone(choice):
+            return choice
+    return current_app.config.get("DEFAULT_TIME_ZONE", "UTC")
+
+
+def certificate_data(award: Award, language: str | None = None) -> dict:
+    """What the certificate states, also embedded in the PDF as JSON.
+
+    `language`: the one the agent studied and was assessed in (the certificate's), by default
+    the agent's language now."""
     evidence = award.evidence
     return {
         "agent_name": award.user.name,
@@ -43,6 +67,7 @@ def certificate_data(award: Award) -> dict:
         "valid_until": award.valid_until.date().isoformat(),
         "verification_code": award.verification_code,
         "verify_url": external_url("evidence.verify", code=award.verification_code),
+        "language": language or agent_language(award.user),
     }
 
 
@@ -81,18 +106,21 @@ def certificate_for(award: Award, actor=None) -> Certificate:
     return issue_certificate(award, certificate_branding(), actor=actor, existing=existing)
 
 
-def issue_certificate(award: Award, branding: dict, actor=None, *, existing: Certificate | None = None) -> Certificate:
-    """Render, sign and store the award's certificate with `branding`; flushes, the caller commits.
+def issue_certificate(award: Award, branding: dict, actor=None, *, existing: Certificate | None = None,
+                      language: str | None = None) -> Certificate:
+    """Render, sign and store the award's certificate with `branding`, in `language` (by default
+    the agent's now); flushes, the caller commits.
 
     Everything happens before the row is added, so a failed render or signature leaves nothing
     stored. Raises CertificateErased as `certificate_for` does.
     """
     if existing is not None or award.user.erased_at is not None:
         raise CertificateErased(f"the PDF of award {award.id} was deleted with its holder's data")
-    data = certificate_data(award)
+    data = certificate_data(award, language)
     # The JSON states dates as ISO text; the printed page wants dates.
     html = documents.certificate_html(
-        {**data, "issued_at": award.issued_at.date(), "valid_until": award.valid_until.date()}, branding=branding)
+        {**data, "issued_at": award.issued_at.date(), "valid_until": award.valid_until.date()}, branding=branding,
+        language=data["language"])
     attachment = renderer.Attachment(name="certificate.json", data=json.dumps(data, indent=2).encode(),
                                      mime_type="application/json",
                                      description="The certificate's data, machine-readable")

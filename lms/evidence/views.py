@@ -61,7 +61,8 @@ def transcript_pdf(user_id: int):
     at = now()
     try:
         data = transcript.transcript_data(person, generated_by=current_user, at=at)
-        document = transcript.render_transcript(data)
+        document = transcript.render_transcript(data, language=certificates.agent_language(person),
+                                                time_zone=certificates.agent_time_zone(person))
     except (RenderError, SigningError) as exc:
         db.session.rollback()
         current_app.logger.error("transcript of user %s could not be produced: %s", user_id, exc)
