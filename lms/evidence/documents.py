@@ -120,6 +120,9 @@ def render_document(template: str, context: Mapping[str, Any], *, language: str 
             "lang": language, "dir": "rtl" if language in RIGHT_TO_LEFT else "ltr",
             "local_date": lambda value: _local_date(value, language, zone),
             "local_datetime": lambda value: _local_datetime(value, language, zone),
+            # In a table's cells, where the column's heading names the zone (`zone`).
+            "local_time": lambda value: _local_datetime(value, language, zone, "short", named=False),
+            "zone": zone,
             **context})
 
 
@@ -161,12 +164,14 @@ def _local_date(value: str | None, language: str, zone: str) -> str:
     return _format_date(_utc(value).astimezone(ZoneInfo(zone)).date(), language, "medium")
 
 
-def _local_datetime(value: str | None, language: str, zone: str) -> str:
-    """An ISO timestamp (UTC) of the data as a date and time in `language` and `zone`, zone named."""
+def _local_datetime(value: str | None, language: str, zone: str, style: str = "medium", *,
+                    named: bool = True) -> str:
+    """An ISO timestamp (UTC) of the data as a date and time in `language` and `zone`, the zone
+    named unless the caller names it once for many (a table's heading)."""
     if not value:
         return ""
-    text = babel.dates.format_datetime(_utc(value), "medium", tzinfo=ZoneInfo(zone), locale=_babel_locale(language))
-    return f"{text} {zone}"
+    text = babel.dates.format_datetime(_utc(value), style, tzinfo=ZoneInfo(zone), locale=_babel_locale(language))
+    return f"{text} {zone}" if named else text
 
 
 def _utc(value: str) -> datetime:
