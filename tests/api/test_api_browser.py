@@ -18,6 +18,7 @@ SHOTS = os.environ.get("LMS_SCREENSHOTS")
 
 def test_an_admin_creates_uses_and_revokes_a_key(app, world, page, live_server):
     sign_in(page, world["admin"].email, factories.PASSWORD)
+    page.locator("summary", has_text="Settings").click()  # the header's menu (#19)
     page.get_by_role("link", name="API keys", exact=True).click()
     assert page.get_by_role("heading", name="API keys", level=1).is_visible()
     assert page.get_by_role("cell", name="Workforce management", exact=True).is_visible()

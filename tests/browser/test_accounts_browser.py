@@ -13,10 +13,10 @@ NAV = {
     "agent@northwind.example": {"Courses", "Job aids"},
     "trainer@northwind.example": {"Courses", "Job aids"},
     "auditor@northwind.example": {"Courses", "Job aids", "Audit log"},
-    "admin@northwind.example": {"Courses", "Job aids", "Users", "Audit log"},  # Organisations: in Settings (below)
+    "admin@northwind.example": {"Courses", "Job aids", "Users", "Organisations", "Audit log", "Branding"},
     "admin@atlascare.example": {"Courses", "Job aids", "People", "Dashboard", "Audit log"},
 }
-ADMIN_ONLY = {"Users", "Organisations"}
+ADMIN_ONLY = {"Users", "Organisations", "Branding"}
 
 
 @pytest.fixture
@@ -29,8 +29,12 @@ def demo(app):
 def test_each_role_sees_its_navigation(page, demo, email):
     sign_in(page, email, DEMO_PASSWORD)
     nav = page.get_by_role("navigation", name="Main")
-    links = set(nav.get_by_role("link").all_inner_texts())
-    assert NAV[email] <= {link.strip() for link in links}
+    links = {link.strip() for link in nav.get_by_role("link").all_inner_texts()}
+    for menu in nav.locator("summary").all():  # staff pages sit in menus (#19): open each in turn
+        menu.click()
+        links |= {link.strip() for link in nav.get_by_role("link").all_inner_texts()}
+        menu.click()
+    assert NAV[email] <= links
     for missing in (ADMIN_ONLY | {"Audit log"}) - NAV[email]:
         assert missing not in links
     assert page.get_by_role("heading", level=1).inner_text().startswith("Welcome")
@@ -67,18 +71,45 @@ def test_keyboard_user_can_skip_to_content(page, demo):
 
 
 def test_admin_menus_open_and_follow_with_the_keyboard(page, demo):
-    """Settings and Privacy are <details> menus: no script, Enter opens them, Tab reaches their links."""
+    """The staff menus are <details>: Enter opens them, Tab reaches their links, Escape closes them,
+    and the menu holding the current page marks its link."""
     sign_in(page, "admin@northwind.example", DEMO_PASSWORD)
-    organisations = page.get_by_role("link", name="Organisations")
-    assert not organisations.is_visible()
-    page.get_by_text("Settings", exact=True).focus()
+    nav = page.get_by_role("navigation", name="Main")
+    sso = nav.get_by_role("link", name="Single sign-on")
+    assert not sso.is_visible()
+    settings = nav.locator("summary", has_text="Settings")
+    settings.focus()
     page.keyboard.press("Enter")
-    assert organisations.is_visible() and page.get_by_role("link", name="Branding").is_visible()
+    assert sso.is_visible() and nav.get_by_role("link", name="Branding").is_visible()
     page.keyboard.press("Tab")
-    assert organisations.evaluate("el => el === document.activeElement")
+    assert sso.evaluate("el => el === document.activeElement")
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    assert page.get_by_role("heading", level=1).inner_text() == "Organisations"
-    page.get_by_text("Privacy", exact=True).first.click()
-    page.get_by_role("link", name="Breaches").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Single sign-on"
+    nav.locator("summary", has_text="People").click()
+    assert nav.get_by_role("link", name="Organisations").is_visible()
+    page.keyboard.press("Escape")
+    assert not nav.get_by_role("link", name="Organisations").is_visible()
+    assert nav.locator("summary", has_text="People").evaluate("el => el === document.activeElement")
+    nav.locator("summary", has_text="Privacy").click()
+    nav.get_by_role("link", name="Breaches").click()
     assert page.url.endswith("/admin/breaches")
+    nav.locator("summary", has_text="Privacy").click()
+    assert nav.locator('[aria-current="page"]').inner_text() == "Breaches"
+
+
+def test_on_a_phone_the_header_folds_behind_one_menu_button(browser, live_server, demo):
+    context = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    sign_in(page, "trainer@northwind.example", DEMO_PASSWORD)
+    nav = page.get_by_role("navigation", name="Main")
+    toggle = nav.get_by_role("button", name="Menu")
+    courses = nav.get_by_role("link", name="Courses")
+    assert toggle.get_attribute("aria-expanded") == "false" and not courses.is_visible()
+    toggle.click()
+    assert toggle.get_attribute("aria-expanded") == "true" and courses.is_visible()
+    nav.locator("summary", has_text="People").click()
+    assert nav.get_by_role("link", name="Dashboard").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing scrolls sideways
+    context.close()

@@ -37,6 +37,7 @@ def test_a_trainer_writes_and_publishes_a_course_with_an_image(app, page):
             if "Content Security Policy" in message.text else None)
     sign_in(page, trainer.email, factories.PASSWORD)
 
+    page.locator("summary", has_text="Content").click()  # the header's menu (#19)
     page.get_by_role("link", name="Authoring").click()
     page.get_by_role("button", name="New course").click()
     page.get_by_label("Course slug").fill("card-payments")

@@ -34,6 +34,7 @@ def test_an_auditor_exports_the_certificates_of_their_partner(app, certified, wo
     auditor = factories.user(Role.AUDITOR, scope=certified["partner"], email="auditor@example.org")
     db.session.commit()
     sign_in(page, auditor.email, factories.PASSWORD)
+    page.locator("summary", has_text="Evidence").click()  # the header's menu (#19)
     page.get_by_role("link", name="Exports").first.click()
     page.get_by_label("All certificates (ZIP with manifest)").check()
     organisations = page.get_by_label("Organisation").locator("option").all_inner_texts()

@@ -28,6 +28,7 @@ def demo(app):
 
 def test_partner_admin_uploads_previews_and_applies_a_roster(page, demo):
     sign_in(page, "admin@atlascare.example", DEMO_PASSWORD)
+    page.get_by_role("navigation", name="Main").locator("summary", has_text="People").click()
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Roster import").click()
     page.get_by_label("Roster file (CSV)").set_input_files(
         {"name": "atlas-roster.csv", "mimeType": "text/csv", "buffer": ROSTER})

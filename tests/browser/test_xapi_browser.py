@@ -29,6 +29,7 @@ def test_an_admin_retries_a_failure_and_exports_the_statements(app, content, pag
     delivery.send_pending()
 
     sign_in(page, admin.email, factories.PASSWORD)
+    page.locator("summary", has_text="Settings").click()  # the header's menu (#19)
     page.get_by_role("link", name="xAPI", exact=True).click()
     assert page.get_by_role("heading", name="xAPI statements", level=1).is_visible()
     failed_row = page.get_by_role("row", name="Failed")

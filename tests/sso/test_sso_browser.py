@@ -158,6 +158,7 @@ def test_an_admin_connects_an_organisation_in_the_browser(app: Flask, provider, 
     db.session.commit()
     page = sso_page
     sign_in(page, admin.email, factories.PASSWORD)
+    page.locator("summary", has_text="Settings").click()  # the header's menu (#19)
     page.get_by_role("link", name="Single sign-on").click()
     assert page.get_by_text("No organisation signs in through its own identity provider yet").is_visible()
     page.get_by_role("button", name="Add a connection").click()
