@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _, refresh
+from flask_babel import gettext as _, ngettext, refresh
 from flask_login import current_user, login_user, logout_user, user_loaded_from_cookie
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -282,7 +282,7 @@ def change_password():
         _field_error(form, exc)
         return _security_page(form)
     db.session.commit()
-    flash("Your password is changed. Every other device you were signed in on is signed out.", "success")
+    flash(_("Your password is changed. Every other device you were signed in on is signed out."), "success")
     return redirect(url_for("accounts.security"))
 
 
@@ -290,9 +290,9 @@ def change_password():
 def session_end(session_id: int):
     if services.end_own_session(current_user, session_id):
         db.session.commit()
-        flash("That device is signed out.", "success")
+        flash(_("That device is signed out."), "success")
     else:
-        flash("That session has already ended.", "info")
+        flash(_("That session has already ended."), "info")
     return redirect(url_for("accounts.security"))
 
 
@@ -303,7 +303,8 @@ def sessions_end_others():
     if request.method == "POST":
         ended = services.end_other_sessions(current_user)
         db.session.commit()
-        flash(f"Signed out everywhere else ({ended} {'session' if ended == 1 else 'sessions'}).", "success")
+        flash(ngettext("Signed out everywhere else (%(num)d session).", "Signed out everywhere else (%(num)d sessions).",
+                       ended), "success")
         return redirect(url_for("accounts.security"))
     return render_template("accounts/sessions_end_others.html", others=others)
 
