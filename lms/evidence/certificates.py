@@ -193,6 +193,17 @@ class Verification:
     def initials(self) -> str:
         return " ".join(f"{part[0]}." for part in self.award.user.name.split() if part) if self.award else ""
 
+    @property
+    def language(self) -> str | None:
+        """The language the holder studied and was assessed in, as their certificate records it
+        (its embedded certificate.json); None before a PDF was issued, or for one issued before
+        certificates recorded it."""
+        if self.award is None:
+            return None
+        pdf = db.session.scalar(select(Certificate.pdf).where(Certificate.award_id == self.award.id))
+        data = embedded_json(pdf, "certificate.json") if pdf else None
+        return (data or {}).get("language")
+
 
 def verify_code(code: str) -> Verification:
     award = db.session.scalar(select(Award).where(Award.verification_code == code))

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from lms.accounts.models import Role
 from lms.certification import services
 from lms.certification.models import Award
+from lms.evidence.certificates import verify_code
 from lms.evidence.embedded import embedded_json
 from lms.evidence.models import Certificate
 from lms.evidence.signing import ensure_dev_key
@@ -69,7 +70,8 @@ def test_a_portuguese_agents_certificate_is_in_portuguese(app, content, at, sign
     assert "Certificado de conclusão" in text and "Certificate of completion" not in text
     assert "Língua de estudo e avaliação: Português" in text
     assert re.search(r"\b\d{1,2} de [a-zç]+ de \d{4}\b", text)  # dates in Portuguese: "5 de janeiro de 2027"
-    assert data["language"] == "pt"  # and the data the verifier and a reader of the JSON see
+    assert data["language"] == "pt"  # and the data a reader of the JSON and the verifier see
+    assert verify_code(data["verification_code"]).language == "pt"
 
 
 def test_an_arabic_speaking_agents_certificate_is_in_arabic_with_arabic_glyphs(app, content, at, signing_key,
