@@ -63,7 +63,7 @@ def _text(path: str) -> str:
     return " ".join(re.sub("[\u200e\u200f\u202a-\u202e\u2066-\u2069]", "", _run("pdftotext", path, "-")).split())
 
 
-def test_a_portuguese_agents_certificate_is_in_portuguese(app, content, at, signing_key, tmp_path):
+def test_a_portuguese_agents_certificate_is_in_portuguese(app, client, content, at, signing_key, tmp_path):
     path, data = _certificate_of(content, tmp_path, user_language="pt", organisation_language="en")
 
     text = _text(path)
@@ -72,6 +72,8 @@ def test_a_portuguese_agents_certificate_is_in_portuguese(app, content, at, sign
     assert re.search(r"\b\d{1,2} de [a-zç]+ de \d{4}\b", text)  # dates in Portuguese: "5 de janeiro de 2027"
     assert data["language"] == "pt"  # and the data a reader of the JSON and the verifier see
     assert verify_code(data["verification_code"]).language == "pt"
+    page = client.get(f"/verify/{data['verification_code']}").get_data(as_text=True)
+    assert "Language of study and assessment</dt><dd>Português" in page
 
 
 def test_an_arabic_speaking_agents_certificate_is_in_arabic_with_arabic_glyphs(app, content, at, signing_key,
