@@ -1,6 +1,7 @@
 """Forms for the second step of sign-in and for managing one's own factors."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import InputRequired, Length
@@ -9,8 +10,9 @@ from wtforms.validators import InputRequired, Length
 class CodeForm(FlaskForm):
     """A six-digit code from the authenticator app, or a recovery code."""
 
-    code = StringField("Code", validators=[InputRequired(), Length(max=40)],
-                       description="The 6-digit code your authenticator app shows now, or one of your recovery codes.",
+    code = StringField(_l("Code"), validators=[InputRequired(), Length(max=40)],
+                       description=_l("The 6-digit code your authenticator app shows now, or one of your recovery "
+                                      "codes."),
                        render_kw={"autocomplete": "one-time-code", "inputmode": "text", "autocapitalize": "off",
                                   "spellcheck": "false"})
 

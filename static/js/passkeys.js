@@ -45,13 +45,19 @@
     return json;
   }
 
+  // Every message comes from the box's data-msg-* attributes (mfa/_passkey_messages.html),
+  // translated by the page, so this file has no language of its own.
+  function messages(box) {
+    return box.querySelector(".passkey-messages").dataset;
+  }
+
   function post(url, box, body, contentType) {
     var headers = { "X-CSRFToken": box.querySelector("input[name=csrf_token]").value, "Accept": "application/json" };
     if (contentType) { headers["Content-Type"] = contentType; }
     return fetch(url, { method: "POST", credentials: "same-origin", headers: headers, body: body })
       .then(function (res) {
         return res.json().then(function (data) {
-          if (!res.ok) { throw new Error(data.error || "The server refused the request."); }
+          if (!res.ok) { throw new Error(data.error || messages(box).msgRefused); }
           return data;
         });
       });
@@ -60,9 +66,10 @@
   function run(box) {
     var kind = box.getAttribute("data-passkey");
     var status = box.querySelector(".passkey-status");
+    var text = messages(box);
     var say = function (text) { if (status) { status.textContent = text; } };
-    if (!window.PublicKeyCredential) { say("This browser cannot use passkeys."); return; }
-    say("Follow your browser's prompt…");
+    if (!window.PublicKeyCredential) { say(text.msgUnsupported); return; }
+    say(text.msgPrompt);
     post(box.getAttribute("data-options-url"), box, null).then(function (options) {
       options.challenge = toBuffer(options.challenge);
       if (kind === "register") {
@@ -81,11 +88,11 @@
                     "application/json");
       });
     }).then(function (result) {
-      say("Done.");
+      say(text.msgDone);
       window.location.assign(result.redirect);
     }).catch(function (error) {
-      say(error && error.name === "NotAllowedError" ? "The passkey request was cancelled or timed out. Try again."
-        : (error && error.message) || "The passkey did not work. Try again.");
+      say(error && error.name === "NotAllowedError" ? text.msgCancelled
+        : (error && error.message) || text.msgFailed);
     });
   }
 
