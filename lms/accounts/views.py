@@ -34,9 +34,17 @@ from lms.policy import can_manage_user, restrict_managed_users
 
 bp = Blueprint("accounts", __name__)
 
-GENERIC_LOGIN_ERROR = "The e-mail address or password is not right, or the account is not active."
-PASSWORDS_FORBIDDEN = ("Your organisation signs you in with its own account, not a password here. Leave the "
-                       "password empty and choose Sign in to go to your organisation's sign-in page.")
+
+
+def N_(message: str) -> str:
+    """Marks a module-level message for extraction (pybabel's default N_ keyword); it stays the
+    English text, and is translated where it is shown, with _()."""
+    return message
+
+
+GENERIC_LOGIN_ERROR = N_("The e-mail address or password is not right, or the account is not active.")
+PASSWORDS_FORBIDDEN = N_("Your organisation signs you in with its own account, not a password here. Leave the "
+                         "password empty and choose Sign in to go to your organisation's sign-in page.")
 
 
 def _account_key() -> str:
@@ -72,20 +80,20 @@ def login():
 
             return start_sign_in(connection, form.email.data.strip(), next_url)
         if not form.password.data:
-            form.password.errors.append("Enter your password.")
+            form.password.errors.append(_("Enter your password."))
             return render_template("accounts/login.html", form=form), 200
         if sso.password_refused_by(None, form.email.data) is not None:
-            form.password.errors.append(PASSWORDS_FORBIDDEN)
+            form.password.errors.append(_(PASSWORDS_FORBIDDEN))
             return render_template("accounts/login.html", form=form), 200
         user = services.authenticate(form.email.data, form.password.data)
         if user is not None and sso.password_refused_by(user, form.email.data) is not None:
             record("auth.login_refused", actor=user, reason="passwords forbidden by the organisation")
             user = None
-            form.password.errors.append(PASSWORDS_FORBIDDEN)
+            form.password.errors.append(_(PASSWORDS_FORBIDDEN))
         if user is None:
             db.session.commit()  # keep the failure in the audit log
             if not form.password.errors:
-                flash(GENERIC_LOGIN_ERROR, "error")
+                flash(_(GENERIC_LOGIN_ERROR), "error")
             return render_template("accounts/login.html", form=form), 200
         if has_factor(user):  # the second step (lms/mfa) starts the session once it is passed
             from lms.mfa.views import begin_second_step
@@ -189,7 +197,7 @@ def set_password_form():
             if current_user.is_authenticated:
                 logout_user()
             session.clear()
-            flash(f"Your password is set, {user.name}. Sign in with it now.", "success")
+            flash(_("Your password is set, %(name)s. Sign in with it now.", name=user.name), "success")
             return redirect(url_for("accounts.login"))
     return render_template("accounts/set_password.html", form=form, user=row.user,
                            reset=row.kind is TokenKind.RESET)
