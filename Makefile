@@ -55,7 +55,7 @@ PYBABEL := $(VENV)/bin/pybabel
 
 i18n-extract: install  ## collect the marked strings into translations/<area>/messages.pot
 	for area in $(I18N_AREAS); do mkdir -p translations/$$area; \
-	  $(PYBABEL) -q extract -F babel/$$area.cfg -k _l -k lazy_gettext --sort-by-file \
+	  $(PYBABEL) -q extract -F babel/$$area.cfg -k _l -k lazy_gettext --sort-by-file --ignore-dirs ".* __pycache__" \
 	    --project "CallSafe Academy" --msgid-bugs-address "" -o translations/$$area/messages.pot . || exit 1; \
 	done
 

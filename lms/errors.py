@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from flask import Flask, current_app, render_template, request
 from flask.globals import request_ctx
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -13,14 +16,14 @@ from lms.audit.services import record
 from lms.extensions import db
 
 MESSAGES = {
-    400: ("Something in that request was not right", "The page could not understand what was sent. Go back and try again."),
-    401: ("Please sign in again", "Your session has ended. Sign in again to carry on where you left off."),
-    403: ("You don't have access to this page", "Your role does not include this page. If you need it, ask an administrator."),
-    404: ("Page not found", "The page may have moved, or the link may be wrong."),
-    405: ("That action isn't available here", "Go back and use the buttons on the page."),
-    413: ("That upload is too large", "Choose a smaller file and try again."),
-    429: ("Too many attempts", "Please wait a minute before you try again."),
-    500: ("Something went wrong on our side", "The problem has been logged. Please try again in a moment."),
+    400: (_l("Something in that request was not right"), _l("The page could not understand what was sent. Go back and try again.")),
+    401: (_l("Please sign in again"), _l("Your session has ended. Sign in again to carry on where you left off.")),
+    403: (_l("You don't have access to this page"), _l("Your role does not include this page. If you need it, ask an administrator.")),
+    404: (_l("Page not found"), _l("The page may have moved, or the link may be wrong.")),
+    405: (_l("That action isn't available here"), _l("Go back and use the buttons on the page.")),
+    413: (_l("That upload is too large"), _l("Choose a smaller file and try again.")),
+    429: (_l("Too many attempts"), _l("Please wait a minute before you try again.")),
+    500: (_l("Something went wrong on our side"), _l("The problem has been logged. Please try again in a moment.")),
 }
 
 
@@ -28,7 +31,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
         if wants_json():
-            return {"error": f"{error.description} Reload the page and try again."}, 400
+            return {"error": _("%(reason)s Reload the page and try again.", reason=error.description)}, 400
         return render_template("errors/csrf.html", reason=error.description), 400
 
     @app.errorhandler(HTTPException)
@@ -38,7 +41,8 @@ def register_error_handlers(app: Flask) -> None:
             _note_probe(_PROBES[code])
         elif code == 403 and request.endpoint is not None:
             _record_denial()
-        title, text = MESSAGES.get(code, (error.name, error.description))
+        # str(): in the reader's language now, and escaped as text (a lazy string renders as markup).
+        title, text = (str(part) for part in MESSAGES.get(code, (error.name, error.description)))
         if wants_json():  # scripts (the quiz autosave) show the message to the user
             return {"error": f"{title}. {text}"}, code
         if request_ctx.url_adapter is None:
@@ -57,15 +61,17 @@ def register_error_handlers(app: Flask) -> None:
             pass  # the connection is gone; the session is discarded at the end of the request anyway
         app.logger.warning("database unavailable: %s", str(error.orig).strip().splitlines()[0] if error.orig else error)
         headers = {"Retry-After": "5"}
-        if wants_json():  # the autosave shows this and keeps the answer to send again
-            return {"error": "Not saved: the server is busy for a moment. Try again shortly."}, 503, headers
-        return render_template("errors/unavailable.html"), 503, headers
+        # The browser's language only: choosing the person's or organisation's would need the database.
+        with force_locale(request.accept_languages.best_match(app.config["LANGUAGES"]) or "en"):
+            if wants_json():  # the autosave shows this and keeps the answer to send again
+                return {"error": _("Not saved: the server is busy for a moment. Try again shortly.")}, 503, headers
+            return render_template("errors/unavailable.html"), 503, headers
 
     @app.errorhandler(Exception)
     def server_error(error: Exception):
         db.session.rollback()
         app.logger.exception("Unhandled error")
-        title, text = MESSAGES[500]
+        title, text = (str(part) for part in MESSAGES[500])
         if wants_json():
             return {"error": f"{title}. {text}"}, 500
         return render_template("errors/error.html", code=500, title=title, text=text), 500

@@ -30,6 +30,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import Connection, Text, cast
 from werkzeug.datastructures import MultiDict
 
@@ -85,7 +86,7 @@ def _store_if_open(connection: Connection, attempt_id: int, position: int,
     entry = draw[position - 1]
     item = quiz.items[entry["item"]]
     if item["type"] == "call_simulation":
-        raise ResponseError("A call simulation is answered one reply at a time, on its page.")
+        raise ResponseError(_("A call simulation is answered one reply at a time, on its page."))
     saved = _saved(rows)
     response = question_type(item).parse(item, entry["shown"], form, saved.get(position, (None, None))[1])
     if not services.write_answer(connection, attempt_id, position, item["id"], response):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -26,7 +27,7 @@ class AttemptStatus(str, enum.Enum):
 
     @property
     def label(self) -> str:
-        return {"in_progress": "In progress", "submitted": "Submitted", "expired": "Closed at time limit"}[self.value]
+        return {"in_progress": _("In progress"), "submitted": _("Submitted"), "expired": _("Closed at time limit")}[self.value]
 
 
 class Attempt(db.Model):

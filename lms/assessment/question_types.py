@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, ClassVar
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 
@@ -68,12 +70,12 @@ class QuestionType(ABC):
 
 
 class SingleChoice(QuestionType):
-    name, label, template = "single_choice", "Choose one answer", "assessment/types/single_choice.html"
+    name, label, template = "single_choice", _l("Choose one answer"), "assessment/types/single_choice.html"
 
     def parse(self, item, shown, form, previous):
         choice = form.get("option", "")
         if choice not in shown["order"]:
-            raise ResponseError("Choose one of the answers.")
+            raise ResponseError(gettext("Choose one of the answers."))
         return choice
 
     def grade(self, item, response, quiz):
@@ -82,12 +84,12 @@ class SingleChoice(QuestionType):
 
 
 class MultipleResponse(QuestionType):
-    name, label, template = "multiple_response", "Choose all that apply", "assessment/types/multiple_response.html"
+    name, label, template = "multiple_response", _l("Choose all that apply"), "assessment/types/multiple_response.html"
 
     def parse(self, item, shown, form, previous):
         chosen = form.getlist("option")
         if not chosen or not set(chosen) <= set(shown["order"]):
-            raise ResponseError("Choose at least one answer.")
+            raise ResponseError(gettext("Choose at least one answer."))
         return sorted(set(chosen))
 
     def grade(self, item, response, quiz):
@@ -101,7 +103,7 @@ class MultipleResponse(QuestionType):
 
 
 class TrueFalse(QuestionType):
-    name, label, template = "true_false", "True or false", "assessment/types/true_false.html"
+    name, label, template = "true_false", _l("True or false"), "assessment/types/true_false.html"
 
     def prepare(self, item, rng):
         return {"order": ["true", "false"]}
@@ -109,7 +111,7 @@ class TrueFalse(QuestionType):
     def parse(self, item, shown, form, previous):
         value = form.get("option", "")
         if value not in ("true", "false"):
-            raise ResponseError("Choose true or false.")
+            raise ResponseError(gettext("Choose true or false."))
         return value == "true"
 
     def grade(self, item, response, quiz):
@@ -121,7 +123,7 @@ class TrueFalse(QuestionType):
 
 
 class Ordering(QuestionType):
-    name, label, template = "ordering", "Put these steps in order", "assessment/types/ordering.html"
+    name, label, template = "ordering", _l("Put these steps in order"), "assessment/types/ordering.html"
 
     def parse(self, item, shown, form, previous):
         # One select per step: "position-<option id>" = 1..n, each position used once.
@@ -129,9 +131,9 @@ class Ordering(QuestionType):
         try:
             positions = {oid: int(form.get(f"position-{oid}", "")) for oid in ids}
         except ValueError:
-            raise ResponseError("Give every step a position.") from None
+            raise ResponseError(gettext("Give every step a position.")) from None
         if sorted(positions.values()) != list(range(1, len(ids) + 1)):
-            raise ResponseError("Use each position once: 1 for the first step, 2 for the next, and so on.")
+            raise ResponseError(gettext("Use each position once: 1 for the first step, 2 for the next, and so on."))
         return sorted(ids, key=positions.__getitem__)
 
     def grade(self, item, response, quiz):
@@ -142,7 +144,7 @@ class Ordering(QuestionType):
 class CallSimulation(QuestionType):
     """A branching call. The response is the path: the choice ids picked, in order."""
 
-    name, label, template = "call_simulation", "Call simulation", "assessment/types/call_simulation.html"
+    name, label, template = "call_simulation", _l("Call simulation"), "assessment/types/call_simulation.html"
 
     def prepare(self, item, rng):
         orders = {}
@@ -168,10 +170,10 @@ class CallSimulation(QuestionType):
         path = list(previous or [])
         _, node = self.walk(item, path)
         if node.get("end"):
-            raise ResponseError("This call has ended; move on to the next question.")
+            raise ResponseError(gettext("This call has ended; move on to the next question."))
         choice = form.get("option", "")
         if choice not in shown["choices"].get(node["id"], []):
-            raise ResponseError("Choose what you say next.")
+            raise ResponseError(gettext("Choose what you say next."))
         return path + [choice]
 
     def grade(self, item, response, quiz):

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import Connection, bindparam, select, text, update
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.datastructures import MultiDict
@@ -28,6 +30,7 @@ from lms.clock import UTCDateTime, now
 from lms.content.model import review_mode
 from lms.driver_statements import DriverStatement
 from lms.extensions import db
+from lms.i18n import datetime_local
 from lms.learning.models import Quiz, QuizVersion
 
 PHASES = ("before", "during", "after")
@@ -72,12 +75,14 @@ def availability(agent: User, quiz: Quiz, version: QuizVersion, at: datetime | N
     opens_at = None
     reason = ""
     if current is None and max_attempts is not None and len(attempts) >= max_attempts:
-        reason = f"You have used all {max_attempts} attempts at this quiz. Your trainer can tell you what comes next."
+        reason = ngettext("You have used your %(num)s attempt at this quiz. Your trainer can tell you what comes next.",
+                          "You have used all %(num)s attempts at this quiz. Your trainer can tell you what comes next.",
+                          max_attempts)
     elif current is None and finished and cooldown:
         opens_at = finished[-1].finished_at + cooldown
         if opens_at > at:
-            reason = (f"Your next attempt opens at {opens_at:%H:%M} UTC on {opens_at:%d %b %Y}, "
-                      f"in {_duration(opens_at - at)}. Use the time to reread the lessons.")
+            reason = _("Your next attempt opens at %(when)s, in %(wait)s. Use the time to reread the lessons.",
+                       when=datetime_local(opens_at, "short"), wait=_duration(opens_at - at))
         else:
             opens_at = None
     return Availability(current, len(attempts), max_attempts, opens_at, reason)
@@ -86,9 +91,9 @@ def availability(agent: User, quiz: Quiz, version: QuizVersion, at: datetime | N
 def _duration(delta: timedelta) -> str:
     minutes = max(1, -(-int(delta.total_seconds()) // 60))
     if minutes <= 60:
-        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+        return ngettext("%(num)s minute", "%(num)s minutes", minutes)
     hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
+    return _("%(hours)s h %(minutes)s min", hours=hours, minutes=f"{minutes:02d}")
 
 
 # ---- starting ---------------------------------------------------------------------------
@@ -191,7 +196,7 @@ def close_if_overdue(attempt: Attempt, at: datetime | None = None) -> bool:
 def _claim_open_attempt(attempt: Attempt) -> None:
     """Refuse changes after the deadline or submission, and hold the attempt while changing it."""
     if close_if_overdue(attempt):
-        raise AttemptClosed("Time is up. Your attempt was closed with the answers saved before the deadline.")
+        raise AttemptClosed(_("Time is up. Your attempt was closed with the answers saved before the deadline."))
     # Claim the attempt row (a row lock on PostgreSQL, the write lock on SQLite) while it is
     # still in progress, so a submit in another request cannot slip in between check and write.
     claimed = db.session.execute(
@@ -199,7 +204,7 @@ def _claim_open_attempt(attempt: Attempt) -> None:
         .values(status=AttemptStatus.IN_PROGRESS).execution_options(synchronize_session=False)
     ).rowcount
     if claimed != 1:
-        raise AttemptClosed("This attempt has already been submitted, so the answer was not changed.")
+        raise AttemptClosed(_("This attempt has already been submitted, so the answer was not changed."))
 
 
 def clear_answer(agent: User, attempt: Attempt, position: int) -> None:
@@ -229,7 +234,7 @@ def save_answer(agent: User, attempt: Attempt, position: int, form: MultiDict) -
     grades it, or wins and the save changes nothing).
     """
     if close_if_overdue(attempt):
-        raise AttemptClosed("Time is up. Your attempt was closed with the answers saved before the deadline.")
+        raise AttemptClosed(_("Time is up. Your attempt was closed with the answers saved before the deadline."))
     item, shown = item_at(attempt, position)
     saved = {row.position: row for row in db.session.execute(_SAVED_ANSWERS, {"attempt_id": attempt.id})}
     previous = saved[position].response if position in saved else None
@@ -237,8 +242,8 @@ def save_answer(agent: User, attempt: Attempt, position: int, form: MultiDict) -
     if not write_answer(db.session.connection(), attempt.id, position, item["id"], response):
         db.session.refresh(attempt)
         if close_if_overdue(attempt):
-            raise AttemptClosed("Time is up. Your attempt was closed with the answers saved before the deadline.")
-        raise AttemptClosed("This attempt has already been submitted, so the answer was not changed.")
+            raise AttemptClosed(_("Time is up. Your attempt was closed with the answers saved before the deadline."))
+        raise AttemptClosed(_("This attempt has already been submitted, so the answer was not changed."))
     _forget_loaded_answers(attempt)
     now_saved = {pos: (row.item_id, row.response) for pos, row in saved.items()} | {position: (item["id"], response)}
     return count_answered(published(attempt.quiz_version).items, now_saved.values())

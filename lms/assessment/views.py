@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -52,7 +53,7 @@ def quiz(slug: str):
     state = services.availability(current_user, quiz, quiz.current_version)
     if state.in_progress is not None and services.close_if_overdue(state.in_progress):
         db.session.commit()
-        flash("Your previous attempt reached its time limit and was closed with the answers you had saved.", "info")
+        flash(_("Your previous attempt reached its time limit and was closed with the answers you had saved."), "info")
         state = services.availability(current_user, quiz, quiz.current_version)
     spec = quiz.current_version.spec
     return render_template("assessment/quiz.html", quiz=quiz, spec=spec, state=state,
@@ -82,9 +83,9 @@ def question(attempt_id: int, position: int):
     attempt = _own_attempt(attempt_id)
     if services.close_if_overdue(attempt):
         db.session.commit()
-        return _closed("Time is up. Your attempt was closed with the answers saved before the deadline.", attempt)
+        return _closed(_("Time is up. Your attempt was closed with the answers saved before the deadline."), attempt)
     if attempt.finished:
-        return _closed("This attempt has already been submitted, so nothing was changed.", attempt)
+        return _closed(_("This attempt has already been submitted, so nothing was changed."), attempt)
     try:
         item, shown = services.item_at(attempt, position)
     except LookupError:
@@ -94,7 +95,7 @@ def question(attempt_id: int, position: int):
         action = request.form.get("action", "next")
         has_answer = services.has_answer(request.form)
         if not has_answer and action == "say":
-            error = "Choose what you say next."
+            error = _("Choose what you say next.")
         elif not has_answer and action == "save" and item["type"] != "call_simulation":
             try:  # everything was unticked: the question goes back to unanswered
                 services.clear_answer(current_user, attempt, position)
@@ -214,8 +215,8 @@ def submit(attempt_id: int):
     expired = attempt.status is AttemptStatus.EXPIRED  # read before the commit expires it
     db.session.commit()
     if not won:
-        message = ("Time is up: your attempt was closed with the answers saved before the deadline."
-                   if expired else "This attempt was already submitted.")
+        message = (_("Time is up: your attempt was closed with the answers saved before the deadline.")
+                   if expired else _("This attempt was already submitted."))
         if wants_json():
             return {"submitted": False, "error": message}, 409
         flash(message, "info")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
@@ -18,7 +19,7 @@ from lms.policy import Permission, can
 
 bp = Blueprint("learning", __name__)
 
-PHASE_LABELS = {"before": "Before the call", "during": "During the call", "after": "After the call"}
+PHASE_LABELS = {"before": _l("Before the call"), "during": _l("During the call"), "after": _l("After the call")}
 
 
 @bp.app_template_filter("phase_label")

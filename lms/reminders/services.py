@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Iterable
 
-from flask import current_app, render_template
+from flask import current_app
+from flask_babel import force_locale, format_date, get_locale
 from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -72,6 +73,7 @@ def reminder_rows(at: datetime, horizon: datetime) -> Select:
     inner = (
         select(Enrolment.id.label("enrolment_id"), Enrolment.mandatory.label("mandatory"),
                User.id.label("user_id"), User.name.label("name"), User.email.label("email"),
+               User.language.label("language"), Organisation.language.label("organisation_language"),
                Organisation.id.label("organisation_id"), Organisation.name.label("organisation"),
                Organisation.contact_email.label("contact_email"), ProgrammeVersion.title.label("programme"),
                status_expression(at).label("status"), due_expression().label("due"),
@@ -101,7 +103,10 @@ def _week(at: datetime) -> str:
 
 
 def _day(value: datetime | date) -> str:
-    return f"{value.day} {value:%B %Y}"
+    """The calendar day of a UTC date, in the language being rendered (see _reminder)."""
+    # English keeps the house style (25 January 2026); other languages take their own long form.
+    pattern = "d MMMM y" if str(get_locale()) == "en" else "long"
+    return format_date(value.date() if isinstance(value, datetime) else value, pattern)
 
 
 def _one_line(text: str) -> str:
@@ -125,29 +130,25 @@ def plan(at: datetime, days_before: Iterable[int], base_url: str) -> list[Remind
     lapsed_by_org: dict[int, list[Any]] = defaultdict(list)
     for row in rows:
         days_left = (row.due.date() - today).days
-        context = {"row": row, "days_left": days_left, "due": _day(row.due), "base_url": base_url}
+        context = {"row": row, "days_left": days_left, "day": _day, "base_url": base_url}
+        language = row.language or row.organisation_language
         if _lapsed(row, at):
             lapsed_by_org[row.organisation_id].append(row)
-            expired = row.status != Status.OVERDUE.value
-            context["expired"] = expired
-            subject = (f"Your {row.programme} certificate expired on {_day(row.due)}" if expired
-                       else f"Overdue: {row.programme} was due on {_day(row.due)}")
-            reminders.append(_reminder(MessageKind.OVERDUE, row.email, subject, context,
-                                       f"overdue:{row.enrolment_id}:{week}"))
+            context["expired"] = row.status != Status.OVERDUE.value
+            reminders.append(_reminder(MessageKind.OVERDUE, row.email, context, f"overdue:{row.enrolment_id}:{week}",
+                                       language))
             continue
         if row.due < at:  # past due but not lapsed: an optional programme; no nagging
             continue
         threshold = _threshold(days_left, days_before)
         if threshold is None:
             continue
-        when = {0: "today", 1: "tomorrow"}.get(days_left, f"in {days_left} days")
         if row.status in NOT_CERTIFIED:
-            reminders.append(_reminder(MessageKind.DUE_SOON, row.email, f"Reminder: {row.programme} is due {when}",
-                                       context, f"due_soon:{row.enrolment_id}:{threshold}:{row.due.date()}"))
+            reminders.append(_reminder(MessageKind.DUE_SOON, row.email, context,
+                                       f"due_soon:{row.enrolment_id}:{threshold}:{row.due.date()}", language))
         elif row.status in HOLDS_AWARD:
-            reminders.append(_reminder(MessageKind.EXPIRING, row.email,
-                                       f"Your {row.programme} certificate expires {when}",
-                                       context, f"expiring:{row.enrolment_id}:{threshold}:{row.due.date()}"))
+            reminders.append(_reminder(MessageKind.EXPIRING, row.email, context,
+                                       f"expiring:{row.enrolment_id}:{threshold}:{row.due.date()}", language))
     for org_rows in lapsed_by_org.values():
         first = org_rows[0]
         if not first.contact_email:
@@ -157,14 +158,22 @@ def plan(at: datetime, days_before: Iterable[int], base_url: str) -> list[Remind
             agents[row.user_id].append(row)
         context = {"organisation": first.organisation, "agents": list(agents.values()), "day": _day,
                    "base_url": base_url, "week": week}
-        subject = f"Weekly overdue training for {first.organisation}: {len(agents)} agent(s)"
-        reminders.append(_reminder(MessageKind.DIGEST, first.contact_email, subject, context,
-                                   f"digest:{first.organisation_id}:{week}"))
+        reminders.append(_reminder(MessageKind.DIGEST, first.contact_email, context,
+                                   f"digest:{first.organisation_id}:{week}", first.organisation_language))
     return reminders
 
 
-def _reminder(kind: MessageKind, recipient: str, subject: str, context: dict, key: str) -> Reminder:
-    body = render_template(f"reminders/{kind.value}.txt", **context)
+def _reminder(kind: MessageKind, recipient: str, context: dict, key: str, language: str | None) -> Reminder:
+    """The message in the recipient's language (theirs, else their organisation's, else the default).
+
+    The template sets `subject` beside the body, so both come from the same catalogue entry set.
+    """
+    if language not in current_app.config["LANGUAGES"]:
+        language = current_app.config["BABEL_DEFAULT_LOCALE"]
+    with force_locale(language):
+        template = current_app.jinja_env.get_template(f"reminders/{kind.value}.txt")
+        rendered = template.make_module(context)
+        body, subject = str(rendered), str(rendered.subject)
     return Reminder(kind=kind, recipient=recipient, subject=_one_line(subject)[:400], body=body.strip() + "\n",
                     dedupe_key=key)
 

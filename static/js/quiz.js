@@ -9,6 +9,9 @@
   var form = document.querySelector("form.question-form[data-autosave-url]");
   var status = document.querySelector(".save-status");
   var answered = document.querySelector("#progress-label .answered-count");
+  // The page gives the messages in the reader's language (assessment/_quiz_messages.html).
+  var messagesBlock = document.getElementById("quiz-messages");
+  var say = messagesBlock ? JSON.parse(messagesBlock.textContent) : {};
 
   // An answer not yet stored is kept per attempt and position (the autosave address names
   // both) in sessionStorage: it survives going to the sign-in page and back in this tab,
@@ -47,10 +50,10 @@
       notice.id = "session-ended";
       notice.className = "field-error";
       notice.setAttribute("role", "alert");
-      notice.appendChild(document.createTextNode("Your session has ended. Sign in again; your answer is kept. "));
+      notice.appendChild(document.createTextNode(say.session_ended + " "));
       var link = document.createElement("a");
       link.href = "/login?next=" + encodeURIComponent(window.location.pathname + window.location.search);
-      link.textContent = "Sign in again";
+      link.textContent = say.sign_in_again;
       notice.appendChild(link);
       form.insertBefore(notice, status && status.parentNode === form ? status : form.firstChild);
     }
@@ -68,10 +71,10 @@
         forget();  // stored, or refused for a reason the server gives: nothing left to keep
         if (res.ok && answered) { answered.textContent = res.body.answered; }
         if (!status) { return; }
-        if (res.ok) { status.textContent = restored ? "Your answer from before you signed in again is saved." : "Answer saved."; }
-        else { status.textContent = res.body.error || "Not saved."; }
+        if (res.ok) { status.textContent = restored ? say.restored_saved : say.saved; }
+        else { status.textContent = res.body.error || say.not_saved; }
       })
-      .catch(function () { if (status) { status.textContent = "Not saved: check your connection. Your answer will be sent when you move on."; } });
+      .catch(function () { if (status) { status.textContent = say.offline; } });
   }
 
   var sending = false;  // a save is on its way
@@ -81,7 +84,7 @@
     if (sending) {
       changedMeanwhile = true;
       keep();
-      if (status) { status.textContent = "Saving…"; }
+      if (status) { status.textContent = say.saving; }
       return;
     }
     sending = true;
@@ -115,9 +118,11 @@
     var end = Date.now() + left * 1000;
     var tick = function () {
       var s = Math.max(0, Math.round((end - Date.now()) / 1000));
-      value.textContent = Math.floor(s / 60) + " min " + String(s % 60).padStart(2, "0") + " s";
-      if (s === 300 || s === 60) { announce.textContent = (s / 60) + " minute" + (s === 60 ? "" : "s") + " left."; }
-      if (s === 0) { announce.textContent = "Time is up."; window.location.reload(); return; }
+      value.textContent = say.time_left.replace("{minutes}", String(Math.floor(s / 60)))
+        .replace("{seconds}", String(s % 60).padStart(2, "0"));
+      if (s === 300) { announce.textContent = say.five_minutes_left; }
+      if (s === 60) { announce.textContent = say.one_minute_left; }
+      if (s === 0) { announce.textContent = say.time_up; window.location.reload(); return; }
       window.setTimeout(tick, 1000);
     };
     tick();

@@ -167,7 +167,7 @@ def test_digest_lists_exactly_the_organisations_overdue_agents(app, smtp, at, se
     send()
     [digest] = smtp.to("lead@atlas.example")
     assert _listed(digest) == {late1.email, late2.email, expired.email}
-    assert digest["Subject"] == "Weekly overdue training for Atlas Care: 3 agent(s)"
+    assert digest["Subject"] == "Weekly overdue training for Atlas Care: 3 agents"
     body = digest.get_content()
     assert "João Silva <joao@atlas.example>" in body
     assert "GDPR for contact centres: overdue, was due on 19 January 2026" in body

@@ -1,0 +1,58 @@
+"""Agents read the interface in their own language (lms/i18n.py, translations/agent)."""
+from __future__ import annotations
+
+import random
+
+import pytest
+from flask import Flask
+from flask_babel import force_locale, ngettext
+from sqlalchemy import select
+
+from lms.accounts.models import Role
+from lms.assessment import services
+from lms.config import PROJECT_ROOT
+from lms.extensions import db
+from lms.learning.models import Quiz
+from lms.learning.sync import load_content
+from tests import factories
+
+
+@pytest.fixture
+def courses(app: Flask) -> None:
+    load_content(PROJECT_ROOT)
+    db.session.commit()
+
+
+def _agent(language: str):
+    person = factories.user(Role.AGENT)
+    person.language = language
+    db.session.commit()
+    return person
+
+
+def test_a_portuguese_agent_reads_the_courses_and_a_question_in_portuguese(client, login_as, courses):
+    agent = _agent("pt")
+    login_as(agent)
+    html = client.get("/courses").get_data(as_text=True)
+    assert '<html lang="pt"' in html and "<h1>Cursos</h1>" in html and "lições" in html
+    assert "<h1>Courses</h1>" not in html
+
+    quiz = db.session.scalar(select(Quiz).where(Quiz.slug == "recording-calls"))
+    attempt = services.start_attempt(agent, quiz, random.Random(7))
+    db.session.commit()
+    page = client.get(f"/attempts/{attempt.id}/questions/1").get_data(as_text=True)
+    assert "Pergunta 1 de" in page and "Rever todas as respostas" in page
+    assert "Review all answers" not in page
+
+
+def test_an_arabic_agent_gets_right_to_left_and_an_arabic_heading(client, login_as, courses):
+    login_as(_agent("ar"))
+    html = client.get("/courses").get_data(as_text=True)
+    assert 'dir="rtl"' in html and "<h1>الدورات</h1>" in html
+
+
+@pytest.mark.parametrize(("language", "one", "two"), [("en", "1 lesson", "2 lessons"), ("fr", "1 leçon", "2 leçons")])
+def test_lesson_counts_take_the_plural_of_the_language(app: Flask, language, one, two):
+    with app.test_request_context(), force_locale(language):
+        counted = [ngettext("%(count)s lesson", "%(count)s lessons", n, count=n) for n in (1, 2)]
+    assert counted == [one, two]
