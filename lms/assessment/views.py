@@ -158,7 +158,7 @@ def autosave(attempt_id: int, position: int):
 def _options(item: dict, shown: dict) -> list[dict]:
     """The options as this attempt shows them: id and text only, never the key or feedback."""
     if item["type"] == "true_false":
-        return [{"id": "true", "text": "True"}, {"id": "false", "text": "False"}]
+        return [{"id": "true", "text": _("True")}, {"id": "false", "text": _("False")}]
     by_id = {option["id"]: option for option in item.get("options", [])}
     return [{"id": oid, "text": by_id[oid]["text"]} for oid in shown.get("order", [])]
 
