@@ -145,7 +145,7 @@ def test_organisations_create_and_edit(app: Flask, client, login_as):
     assert actions[-2:] == ["organisation.created", "organisation.updated"]
     assert "Lisboa Contact Services" in client.get("/admin/organisations").get_data(as_text=True)
     # The edit page is titled with the organisation (base.html's own variables must not shadow it).
-    assert "<title>Lisboa Contact Services ·" in client.get(f"/admin/organisations/{org.id}").get_data(as_text=True)
+    assert "<h1>Lisboa Contact Services</h1>" in client.get(f"/admin/organisations/{org.id}").get_data(as_text=True)
 
 
 def _form_values(html: str) -> dict[str, str]:
