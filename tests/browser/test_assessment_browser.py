@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import timedelta, timezone
 from pathlib import Path
 
 import pytest
+from babel.dates import format_datetime
 from sqlalchemy import select
 
 from lms.accounts.models import Role
@@ -274,7 +275,8 @@ def test_failing_shows_the_cooldown_and_no_start_button(page, agent):
     attempt = the_attempt()
     assert attempt.passed is False
     opens = attempt.finished_at + timedelta(minutes=60)
-    cooldown = f"Your next attempt opens at {opens:%H:%M} UTC on {opens:%d %b %Y}, in "
+    # In the reader's language and zone (en and UTC here), the zone named.
+    cooldown = f"Your next attempt opens at {format_datetime(opens, 'short', tzinfo=timezone.utc, locale='en')} UTC, in "
     expect(page.get_by_text(cooldown)).to_be_visible()
     expect(page.get_by_role("link", name="Try again")).to_have_count(0)
 

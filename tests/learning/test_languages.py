@@ -36,6 +36,8 @@ def test_a_portuguese_agent_reads_the_courses_and_a_question_in_portuguese(clien
     html = client.get("/courses").get_data(as_text=True)
     assert '<html lang="pt"' in html and "<h1>Cursos</h1>" in html and "lições" in html
     assert "<h1>Courses</h1>" not in html
+    # The plural follows the count of lessons, not the count read (0 would take the singular in pt).
+    assert "0 de 6 lições lidas" in client.get("/courses/handling-requests").get_data(as_text=True)
 
     quiz = db.session.scalar(select(Quiz).where(Quiz.slug == "recording-calls"))
     attempt = services.start_attempt(agent, quiz, random.Random(7))
