@@ -93,7 +93,7 @@ def _duration(delta: timedelta) -> str:
     if minutes <= 60:
         return ngettext("%(num)s minute", "%(num)s minutes", minutes)
     hours, minutes = divmod(minutes, 60)
-    return _("%(hours)s h %(minutes)s min", hours=hours, minutes=f"{minutes:02d}")
+    return _("%(hours)s h %(minutes)s min", hours=hours, minutes=str(minutes).zfill(2))
 
 
 # ---- starting ---------------------------------------------------------------------------
