@@ -17,8 +17,9 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any
 
+from babel import dates
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import Babel, format_date, format_datetime, get_locale, get_timezone
+from flask_babel import Babel, get_locale, get_timezone
 from flask_login import current_user
 
 # The language names and zone checks live with the accounts that store the choices (their forms
@@ -101,7 +102,8 @@ def datetime_local(moment: datetime | None, style: str = "medium") -> str:
         return "—"
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    return f"{format_datetime(moment, style)} {get_timezone().zone}"
+    zone = get_timezone()
+    return f"{dates.format_datetime(moment, style, tzinfo=zone, locale=_formatting_locale())} {zone.zone}"
 
 
 def date_local(value: date | datetime | None, style: str = "medium") -> str:
@@ -112,4 +114,10 @@ def date_local(value: date | datetime | None, style: str = "medium") -> str:
         if value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
         value = value.astimezone(get_timezone()).date()
-    return format_date(value, style)
+    return dates.format_date(value, style, locale=_formatting_locale())
+
+
+def _formatting_locale() -> str:
+    # The academy's English is the EU's (day before month, a 24-hour clock), not Babel's US "en".
+    language = current_language()
+    return "en_IE" if language == "en" else language

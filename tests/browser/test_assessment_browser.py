@@ -276,7 +276,7 @@ def test_failing_shows_the_cooldown_and_no_start_button(page, agent):
     assert attempt.passed is False
     opens = attempt.finished_at + timedelta(minutes=60)
     # In the reader's language and zone (en and UTC here), the zone named.
-    cooldown = f"Your next attempt opens at {format_datetime(opens, 'short', tzinfo=timezone.utc, locale='en')} UTC, in "
+    cooldown = f"Your next attempt opens at {format_datetime(opens, 'short', tzinfo=timezone.utc, locale='en_IE')} UTC, in "
     expect(page.get_by_text(cooldown)).to_be_visible()
     expect(page.get_by_role("link", name="Try again")).to_have_count(0)
 
