@@ -16,6 +16,7 @@ from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import bindparam, select
+from sqlalchemy.exc import IntegrityError
 
 from lms.accounts.models import User
 from lms.addresses import external_url
@@ -128,8 +129,16 @@ def issue_certificate(award: Award, branding: dict, actor=None, *, existing: Cer
     signed = signing.sign_pdf(renderer.render_pdf(html, attachments=[attachment]), signer)
     certificate = Certificate(award=award, pdf=signed, sha256=hashlib.sha256(signed).hexdigest(),
                               key_id=signer.key_id)
-    db.session.add(certificate)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(certificate)
+    except IntegrityError:
+        # Stored meanwhile by another process: the award's render job while a download rendered
+        # the fallback, or a parallel download. The first one stored is the certificate; serve it.
+        stored = db.session.scalar(select(Certificate).where(Certificate.award_id == award.id))
+        if stored is None:
+            raise
+        return stored
     record("certificate.issued", actor=actor, target=certificate, award_id=award.id, sha256=certificate.sha256,
            key_id=signer.key_id)
     return certificate

@@ -11,6 +11,7 @@ from lms.audit.models import AuditEvent
 from lms.certification import services
 from lms.certification.models import Award
 from lms.evidence.branding import Branding
+from lms.evidence.certificates import certificate_branding, issue_certificate
 from lms.evidence.embedded import embedded_json
 from lms.evidence.issuing import KIND
 from lms.evidence.models import Certificate
@@ -87,3 +88,15 @@ def test_a_failed_render_job_stores_nothing_and_the_download_renders_it(app, con
     download = client.get(f"/awards/{award.id}/certificate.pdf")
     assert download.status_code == 200 and download.data.startswith(b"%PDF-")
     assert db.session.scalars(select(Certificate.pdf).where(Certificate.award_id == award.id)).one() == download.data
+
+
+def test_a_download_racing_the_render_job_serves_the_certificate_stored_first(app, content, at, signing_key):
+    # The job stored the certificate while a download, which had found none, was rendering its
+    # fallback: the download's insert meets the unique award_id and serves the stored one (it
+    # answered a 500 in the production browser test).
+    agent, award = _certify(content)
+    first = db.session.scalars(select(Certificate).where(Certificate.award_id == award.id)).one()
+    served = issue_certificate(award, certificate_branding())
+    db.session.commit()
+    assert served.id == first.id and served.sha256 == first.sha256
+    assert db.session.scalars(select(Certificate)).all() == [first]
