@@ -148,7 +148,7 @@ def test_draft_preview_records_no_progress_and_is_sanitised(app, content, author
     assert author.post(LESSON_URL, data=_lesson_form(page, body=HOSTILE)).status_code == 302
     preview = author.get("/authoring/course/recording-calls/preview/telling-callers").get_data(as_text=True)
     assert "Preview of the draft" in preview and '<h2 id="hello">Hello (Art. 13(1))</h2>' in preview
-    _assert_harmless(preview.split('<div class="lesson-body">', 1)[1])
+    _assert_harmless(preview.split('<div class="lesson-body" dir="auto">', 1)[1])
     assert "lesson_complete" not in preview and "/complete" not in preview
     assert db.session.scalar(select(func.count()).select_from(LessonProgress)) == 0
 
@@ -167,7 +167,7 @@ def test_hostile_markdown_is_refused_by_the_check_and_sanitised_on_the_lesson_pa
     db.session.commit()
     html = author.get("/courses/recording-calls/lessons/telling-callers").get_data(as_text=True)
     assert '<h2 id="hello">Hello (Art. 13(1))</h2>' in html
-    _assert_harmless(html.split('<div class="lesson-body">', 1)[1])
+    _assert_harmless(html.split('<div class="lesson-body" dir="auto">', 1)[1])
 
 
 def test_publish_page_lists_problems_linked_to_fields_and_refuses(app, content, author):

@@ -206,7 +206,7 @@ def test_production_sign_in_with_a_second_factor_a_quiz_and_a_certificate(produc
     with page.expect_navigation():
         page.get_by_role("button", name="Start reading").click()
     with page.expect_navigation():
-        page.get_by_role("button", name="Mark as read and continue →").click()
+        page.get_by_role("button", name="Mark as read and continue").click()
     with page.expect_navigation():
         page.get_by_role("button", name="Mark as read and finish").click()
     page.goto("/")

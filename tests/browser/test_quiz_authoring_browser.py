@@ -232,7 +232,7 @@ def test_a_built_quiz_is_published_assigned_taken_edited_and_diffed(page, live_s
     save(page, "Start the quiz")
     for position in range(1, 5):
         answer_current_question(page)
-        save(page, "Save and next →" if position < 4 else "Save and review answers")
+        save(page, "Save and next" if position < 4 else "Save and review answers")
     save(page, "Submit my answers")
     expect(page.get_by_role("heading", level=1)).to_contain_text("%")
     db.session.expire_all()
