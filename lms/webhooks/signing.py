@@ -2,9 +2,9 @@
 
 A secret reads `whsec_` + base64 of 32 random bytes. It is shown once, when it is made; the app
 must sign every delivery with it, so it is stored encrypted (Fernet: AES with an HMAC) rather
-than hashed, under a key derived through HKDF from WEBHOOKS_ENCRYPTION_KEY when set, else from
-SECRET_KEY (as lms/sso/crypto.py does for client secrets). Rotating SECRET_KEY without
-WEBHOOKS_ENCRYPTION_KEY means rotating every endpoint's secret.
+than hashed (lms/sealed.py), under a key derived from WEBHOOKS_ENCRYPTION_KEY when set, else from
+SECRET_KEY. Rotating SECRET_KEY without WEBHOOKS_ENCRYPTION_KEY means rotating every endpoint's
+secret.
 
 The signature follows Standard Webhooks: HMAC-SHA256 over "{webhook-id}.{webhook-timestamp}.{body}"
 with the decoded secret, sent as "v1,<base64>"; several space-separated while an old secret
@@ -17,10 +17,7 @@ import hashlib
 import hmac
 import secrets
 
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from flask import current_app
+from lms.sealed import SealedSecrets
 
 SECRET_PREFIX = "whsec_"
 
@@ -30,24 +27,10 @@ def new_secret() -> str:
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
-def _fernet() -> Fernet:
-    root = current_app.config.get("WEBHOOKS_ENCRYPTION_KEY") or current_app.config["SECRET_KEY"]
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"callsafe-webhooks",
-               info=b"webhook-signing-secret-encryption").derive(root.encode())
-    return Fernet(base64.urlsafe_b64encode(key))
-
-
-def encrypt(secret: str) -> str:
-    return _fernet().encrypt(secret.encode()).decode()
-
-
-def decrypt(token: str) -> str:
-    """The secret; ValueError when the key changed or the value was tampered with."""
-    try:
-        return _fernet().decrypt(token.encode()).decode()
-    except InvalidToken:
-        raise ValueError("the endpoint's signing secret cannot be decrypted with the configured key: "
-                         "rotate its secret") from None
+_SEALED = SealedSecrets("WEBHOOKS_ENCRYPTION_KEY", b"callsafe-webhooks", b"webhook-signing-secret-encryption",
+                       "webhook signing secret")
+encrypt = _SEALED.encrypt
+decrypt = _SEALED.decrypt
 
 
 def signature(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
