@@ -49,7 +49,7 @@ oidc-demo: install  ## beside `make run`: a demo OpenID Provider on http://127.0
 # Interface translations (lms/i18n.py): one catalogue per audience in translations/<area>/, the
 # files each takes its messages from listed in babel/<area>.cfg. Extract after changing strings,
 # update the languages' .po files from it, translate, and compile (make run and make test compile).
-I18N_AREAS := agent accounts documents staff  # make i18n-update I18N_AREAS=agent: one catalogue
+I18N_AREAS := agent accounts documents staff authoring  # make i18n-update I18N_AREAS=agent: one catalogue
 I18N_LANGUAGES := fr es pt ar
 PYBABEL := $(VENV)/bin/pybabel
 

@@ -29,7 +29,7 @@ from lms.config import PROJECT_ROOT
 
 LANGUAGE_COOKIE = "lang"
 RIGHT_TO_LEFT = frozenset({"ar"})
-CATALOGUE_AREAS = ("agent", "accounts", "documents", "staff")
+CATALOGUE_AREAS = ("agent", "accounts", "documents", "staff", "authoring")
 
 babel = Babel()
 
