@@ -176,5 +176,5 @@ def _cell(key: str, value):
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d")
     if key == "status":
-        return Status(value).label
+        return Status(value).english
     return value

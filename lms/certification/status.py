@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, literal, or_
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -26,7 +27,18 @@ class Status(str, enum.Enum):
 
     @property
     def label(self) -> str:
+        """The status as the reader's language names it (lazy: form choices are built at import)."""
+        return _LABELS[self.value]
+
+    @property
+    def english(self) -> str:
+        """The status in English, for CSV files: spreadsheets built on them filter on these words."""
         return self.value.replace("_", " ").capitalize()
+
+
+_LABELS = {"not_started": _l("Not started"), "in_progress": _l("In progress"), "overdue": _l("Overdue"),
+           "certified": _l("Certified"), "expiring": _l("Expiring"), "expired": _l("Expired"),
+           "revoked": _l("Revoked")}
 
 
 def effective_due(enrolment=Enrolment) -> ColumnElement:

@@ -168,7 +168,7 @@ def _roster_csv(rows: list) -> bytes:
         values = row._mapping
         writer.writerow([reports.spreadsheet_safe(
             values[key].strftime("%Y-%m-%d") if isinstance(values[key], datetime) else
-            Status(values[key]).label if key == "status" else values[key]) for key, _ in reports.CSV_COLUMNS])
+            Status(values[key]).english if key == "status" else values[key]) for key, _ in reports.CSV_COLUMNS])
     return buffer.getvalue().encode("utf-8")
 
 

@@ -1,22 +1,24 @@
 """The form that starts an export."""
 from __future__ import annotations
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectField
 from wtforms.validators import InputRequired, Optional, ValidationError
 
 
 class ExportForm(FlaskForm):
-    kind = RadioField("What to export", validators=[InputRequired()])
-    organisation_id = SelectField("Organisation", coerce=int, validators=[InputRequired()])
-    date_from = DateField("From", validators=[Optional()],
-                          description="Evidence pack only: activity on or after this date (optional).")
-    date_to = DateField("Until", validators=[Optional()],
-                        description="Evidence pack only: activity up to this date (optional).")
+    kind = RadioField(_l("What to export"), validators=[InputRequired()])
+    organisation_id = SelectField(_l("Organisation"), coerce=int, validators=[InputRequired()])
+    date_from = DateField(_l("From"), validators=[Optional()],
+                          description=_l("Evidence pack only: activity on or after this date (optional)."))
+    date_to = DateField(_l("Until"), validators=[Optional()],
+                        description=_l("Evidence pack only: activity up to this date (optional)."))
 
     def validate_date_to(self, field: DateField) -> None:
         if field.data and self.date_from.data and field.data < self.date_from.data:
-            raise ValidationError("The end date is before the start date.")
+            raise ValidationError(_("The end date is before the start date."))
 
 
 class RetryForm(FlaskForm):

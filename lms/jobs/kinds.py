@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
+
 from lms.jobs.context import JobContext, OutputFile
 from lms.privacy import erasure_job
 from lms.roster import job as roster_job
@@ -64,6 +66,6 @@ def server_failure_message(exc: Exception) -> str | None:
     return next((message for error, message in _SERVER_FAILURES.items() if isinstance(exc, error)), None)
 
 
-register(JobKind(erasure_job.KIND, "Erasure of personal data (Art. 17)", erasure_job.run_erasure))
+register(JobKind(erasure_job.KIND, _l("Erasure of personal data (Art. 17)"), erasure_job.run_erasure))
 register(JobKind(xapi_export.KIND, xapi_export.LABEL, xapi_export.ndjson_export))
 register(JobKind(roster_job.KIND, roster_job.LABEL, roster_job.run_import))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -26,8 +27,8 @@ class JobState(str, enum.Enum):
 
     @property
     def label(self) -> str:
-        return {"queued": "Waiting to start", "running": "Running", "succeeded": "Ready",
-                "failed": "Failed"}[self.value]
+        return {"queued": _("Waiting to start"), "running": _("Running"), "succeeded": _("Ready"),
+                "failed": _("Failed")}[self.value]
 
 
 class Job(db.Model):

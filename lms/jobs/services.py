@@ -17,6 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import Select, select, update
 from sqlalchemy.orm import selectinload
 
@@ -69,9 +70,9 @@ def job_for(actor: User, job_id: int) -> Job | None:
 def request_export(actor: User, kind: str, organisation_id: int, params: Mapping[str, Any] | None = None) -> Job:
     """Queue an export and audit the request; the caller commits, then calls runner.submit(job.id)."""
     if kinds.get(kind) is None:
-        raise JobError(f"Unknown export {kind!r}.")
+        raise JobError(_("Unknown export \"%(kind)s\".", kind=kind))
     if organisation_id not in {o.id for o in exportable_organisations(actor)}:
-        raise JobError("You may not export this organisation.")
+        raise JobError(_("You may not export this organisation."))
     job = Job(kind=kind, params=dict(params or {}), requested_by_id=actor.id, organisation_id=organisation_id,
               state=JobState.QUEUED, heartbeat_at=now())
     db.session.add(job)
@@ -101,7 +102,7 @@ def is_retryable(job: Job) -> bool:
 def retry(actor: User, job: Job) -> Job:
     """Queue a failed (or interrupted) job again, as the same job; the caller commits and submits."""
     if not is_retryable(job):
-        raise JobError("Only a failed or interrupted export can be retried.")
+        raise JobError(_("Only a failed or interrupted export can be retried."))
     job.state = JobState.QUEUED
     job.progress_done = job.progress_total = 0
     job.error = None

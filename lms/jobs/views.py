@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -98,5 +99,5 @@ def export_retry(job_id: int):
         return redirect(url_for("jobs.export_detail", job_id=job.id))
     db.session.commit()
     runner.submit(job.id)
-    flash("The export was queued again.", "info")
+    flash(_("The export was queued again."), "info")
     return redirect(url_for("jobs.export_detail", job_id=job.id))

@@ -1,6 +1,8 @@
 """The apply job: carries out a previewed upload and keeps the report of each row's result."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+
 from lms.accounts.models import User
 from lms.extensions import db
 from lms.jobs.context import JobContext, JobFailed, OutputFile
@@ -9,7 +11,7 @@ from lms.roster.models import RosterUpload
 from lms.roster.parsing import FileProblem
 
 KIND = "roster_import"
-LABEL = "Roster import (CSV)"
+LABEL = _l("Roster import (CSV)")
 
 
 def run_import(ctx: JobContext) -> list[OutputFile]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, time, timedelta, timezone
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from lms.accounts.models import User
@@ -16,7 +17,7 @@ from lms.jobs.context import JobContext, JobFailed, OutputFile
 from lms.xapi.models import OutboxState, XapiStatement
 
 KIND = "xapi_ndjson"
-LABEL = "xAPI statements (NDJSON)"
+LABEL = _l("xAPI statements (NDJSON)")
 
 
 def _bounds(params) -> tuple[date, date, datetime, datetime]:

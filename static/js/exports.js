@@ -1,6 +1,7 @@
 // Export progress: polls the job's status (state and counts only) and moves the <progress> bar.
 // When the job finishes the page reloads, so the files or the error and Retry button come from
 // the server. Without JavaScript a <noscript> meta refresh reloads the page instead.
+// The words come from the page (data-running, data-counts), in the reader's language.
 (function () {
   "use strict";
   var section = document.getElementById("job");
@@ -12,15 +13,17 @@
   if (refresh) { refresh.hidden = true; }  // the page updates itself
 
   var badge = document.querySelector("#job-state .badge");
+  var running = section.getAttribute("data-running");
+  var countsText = section.getAttribute("data-counts");
 
   function show(status) {
     if (status.state === "running" && badge) {
-      badge.textContent = status.total > 0 ? "Running · " + status.percent + " %" : "Running";
+      badge.textContent = status.total > 0 ? running + " · " + status.percent + " %" : running;
     }
     if (status.total > 0) {
       bar.value = status.percent;
       bar.textContent = status.percent + " %";
-      counts.textContent = status.done + " of " + status.total + " done.";
+      counts.textContent = countsText.replace("{done}", status.done).replace("{total}", status.total);
     }
   }
 
