@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Blueprint, abort, render_template
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -28,7 +29,7 @@ def key_list():
 def key_new():
     form = KeyForm()
     organisations = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
-    form.organisation_id.choices = [(EVERY_ORGANISATION, "Every organisation")] + [(o.id, o.name) for o in organisations]
+    form.organisation_id.choices = [(EVERY_ORGANISATION, _("Every organisation"))] + [(o.id, o.name) for o in organisations]
     if form.validate_on_submit():
         organisation = db.session.get(Organisation, form.organisation_id.data) if form.organisation_id.data else None
         key, token = keys.create_key(current_user, form.name.data, form.scopes.data, organisation)

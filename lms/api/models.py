@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -17,10 +18,10 @@ from lms.clock import UTCDateTime, now
 from lms.extensions import db
 
 # Read-only scopes an integration may hold; every endpoint needs exactly one of them.
-SCOPES = {
-    "clearance:read": "Clearance of agents for live calls, and agents by status",
-    "awards:read": "Awards (programme, dates, certificate codes)",
-    "jobs:read": "Evidence-pack export jobs",
+SCOPES = {  # each scope with what it grants, as the key form and the API page say it (lazy: in the reader's language)
+    "clearance:read": _l("Clearance of agents for live calls, and agents by status"),
+    "awards:read": _l("Awards (programme, dates, certificate codes)"),
+    "jobs:read": _l("Evidence-pack export jobs"),
 }
 
 
