@@ -14,6 +14,8 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -24,11 +26,11 @@ from lms.extensions import db
 
 # The events an endpoint may subscribe to, and what each means (shown on the form and in the README).
 EVENT_TYPES = {
-    "award.issued": "Certified: an award was issued",
-    "award.revoked": "An award was revoked",
-    "award.expiring": "An award entered its recertification window (expiring)",
-    "award.expired": "An award expired (its grace period is over)",
-    "enrolment.overdue": "A mandatory programme is overdue (not certified by its due date)",
+    "award.issued": _l("Certified: an award was issued"),
+    "award.revoked": _l("An award was revoked"),
+    "award.expiring": _l("An award entered its recertification window (expiring)"),
+    "award.expired": _l("An award expired (its grace period is over)"),
+    "enrolment.overdue": _l("A mandatory programme is overdue (not certified by its due date)"),
 }
 TEST_EVENT = "webhook.test"  # the "Send test event" button; sent to that endpoint only
 
@@ -42,8 +44,8 @@ class DeliveryState(str, enum.Enum):
 
     @property
     def label(self) -> str:
-        return {"queued": "Queued", "sending": "Sending", "delivered": "Delivered", "failed": "Failed",
-                "withheld": "Withheld (restricted or erased)"}[self.value]
+        return {"queued": _("Queued"), "sending": _("Sending"), "delivered": _("Delivered"), "failed": _("Failed"),
+                "withheld": _("Withheld (restricted or erased)")}[self.value]
 
 
 # Not delivered yet: these hold up the endpoint's later deliveries (ordering).
@@ -86,10 +88,10 @@ class WebhookEndpoint(db.Model):
     @property
     def health(self) -> str:
         if self.disabled_at is not None:
-            return "Disabled"
+            return _("Disabled")
         if self.paused_at is not None:
-            return "Paused"
-        return "Failing" if self.consecutive_failures else "Healthy"
+            return _("Paused")
+        return _("Failing") if self.consecutive_failures else _("Healthy")
 
 
 class WebhookEvent(db.Model):

@@ -14,6 +14,7 @@ import socket
 from urllib.parse import urlsplit
 
 from flask import current_app
+from flask_babel import gettext as _
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
@@ -32,14 +33,14 @@ def check_url(url: str, *, resolve: bool = True) -> str:
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     if parts.scheme not in ("https", "http") or not host:
-        raise TargetError("Give a full address starting with https://.")
+        raise TargetError(_("Give a full address starting with https://."))
     if parts.username or parts.password:
-        raise TargetError("Leave credentials out of the address: the signature authenticates each delivery.")
+        raise TargetError(_("Leave credentials out of the address: the signature authenticates each delivery."))
     if parts.fragment:
-        raise TargetError("Leave out the #fragment.")
+        raise TargetError(_("Leave out the #fragment."))
     production = _production()
     if parts.scheme == "http" and (production or host not in LOOPBACK_HOSTS):
-        raise TargetError("The address must use https (http is allowed to localhost in development only).")
+        raise TargetError(_("The address must use https (http is allowed to localhost in development only)."))
     if production and not current_app.config.get("WEBHOOKS_ALLOW_PRIVATE_TARGETS") and resolve:
         _check_public(host, parts.port or 443)
     return url
@@ -49,9 +50,9 @@ def _check_public(host: str, port: int) -> None:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
-        raise TargetError(f"The host {host} cannot be resolved.") from None
+        raise TargetError(_("The host %(host)s cannot be resolved.", host=host)) from None
     for info in infos:
         address = ipaddress.ip_address(info[4][0].split("%")[0])
         if not address.is_global:
-            raise TargetError(f"The host {host} resolves to a private or reserved address ({address}): "
-                              "webhooks go to public addresses only.")
+            raise TargetError(_("The host %(host)s resolves to a private or reserved address (%(address)s): "
+                                "webhooks go to public addresses only.", host=host, address=str(address)))

@@ -7,6 +7,7 @@ any other endpoint is a 404 to them, as if it did not exist.
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -42,7 +43,7 @@ def _endpoint(endpoint_id: int) -> WebhookEndpoint:
 def _organisation_choices(form: EndpointForm) -> None:
     if current_user.role is Role.ADMIN:
         organisations = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
-        form.organisation_id.choices = ([(EVERY_ORGANISATION, "Every organisation")]
+        form.organisation_id.choices = ([(EVERY_ORGANISATION, _("Every organisation"))]
                                         + [(o.id, o.name) for o in organisations])
     else:  # a partner admin: their own organisation, and nothing else to choose
         own = db.session.get(Organisation, current_user.organisation_id)
@@ -102,7 +103,7 @@ def endpoint_edit(endpoint_id: int):
             form.url.errors.append(str(exc))
         else:
             db.session.commit()
-            flash("Endpoint saved.", "success")
+            flash(_("Endpoint saved."), "success")
             return redirect(url_for("webhooks.endpoint_detail", endpoint_id=endpoint.id))
     return render_template("webhooks/endpoint_form.html", form=form, endpoint=endpoint)
 
@@ -123,7 +124,7 @@ def endpoint_delete(endpoint_id: int):
     if form.validate_on_submit():
         endpoints.delete_endpoint(current_user, endpoint)
         db.session.commit()
-        flash("Endpoint deleted, with its delivery log.", "success")
+        flash(_("Endpoint deleted, with its delivery log."), "success")
         return redirect(url_for("webhooks.endpoint_list"))
     return render_template("webhooks/confirm.html", endpoint=endpoint, form=form, action="delete")
 
@@ -135,10 +136,10 @@ def endpoint_state(endpoint_id: int):
         abort(400)
     if form.action.data == "resume":
         endpoints.resume(current_user, endpoint)
-        message = "Resumed: waiting deliveries go at the next run, in order."
+        message = _("Resumed: waiting deliveries go at the next run, in order.")
     else:
         endpoints.set_disabled(current_user, endpoint, form.action.data == "disable")
-        message = "Disabled: no events are queued for it." if endpoint.disabled_at else "Enabled."
+        message = _("Disabled: no events are queued for it.") if endpoint.disabled_at else _("Enabled.")
     db.session.commit()
     flash(message, "success")
     return redirect(url_for("webhooks.endpoint_detail", endpoint_id=endpoint.id))
@@ -151,7 +152,7 @@ def endpoint_test(endpoint_id: int):
         abort(400)
     endpoints.send_test(current_user, endpoint)
     db.session.commit()
-    flash("Test event queued: the next delivery run sends it (see the log below).", "success")
+    flash(_("Test event queued: the next delivery run sends it (see the log below)."), "success")
     return redirect(url_for("webhooks.endpoint_detail", endpoint_id=endpoint.id))
 
 
@@ -165,7 +166,7 @@ def delivery_retry(endpoint_id: int, delivery_id: int):
         abort(400)
     if endpoints.retry_delivery(current_user, delivery):
         db.session.commit()
-        flash("Queued again: the next delivery run sends it.", "success")
+        flash(_("Queued again: the next delivery run sends it."), "success")
     else:
-        flash("Nothing to retry: the delivery is no longer failed.", "info")
+        flash(_("Nothing to retry: the delivery is no longer failed."), "info")
     return redirect(url_for("webhooks.endpoint_detail", endpoint_id=endpoint.id))
