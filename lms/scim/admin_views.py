@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -21,9 +22,9 @@ bp = Blueprint("scim_admin", __name__, url_prefix="/admin/organisations/<int:org
 
 def _meaning_choices() -> list[tuple[str, str]]:
     programmes = db.session.scalars(select(Programme).where(Programme.archived_at.is_(None)).order_by(Programme.slug))
-    return ([("", "Nothing (membership is only recorded)"), ("role:agent", "Role: agent"),
-             ("role:trainer", "Role: trainer")]
-            + [(f"programme:{p.id}", f"Programme: {p.title}") for p in programmes])
+    return ([("", _("Nothing (membership is only recorded)")), ("role:agent", _("Role: agent")),
+             ("role:trainer", _("Role: trainer"))]
+            + [(f"programme:{p.id}", _("Programme: %(title)s", title=p.title)) for p in programmes])
 
 
 def _page(org: Organisation, form: TokenForm, new_secret: str | None = None, status: int = 200):
@@ -66,7 +67,8 @@ def token_revoke(org_id: int, token_id: int):
     if form.validate_on_submit():
         tokens.revoke_token(current_user, token)
         db.session.commit()
-        flash(f"Token {token.name} ({token.prefix}) is revoked: the identity provider can no longer use it.")
+        flash(_("Token %(name)s (%(prefix)s) is revoked: the identity provider can no longer use it.",
+                name=token.name, prefix=token.prefix))
         return redirect(url_for("scim_admin.organisation_scim", org_id=org_id))
     return render_template("scim/token_revoke.html", token=token, form=form)
 
@@ -80,7 +82,7 @@ def group_mapping(org_id: int, group_id: int):
     form.meaning.choices = _meaning_choices()
     if not form.validate_on_submit():
         abort(400)
-    kind, _, value = form.meaning.data.partition(":")
+    kind, _sep, value = form.meaning.data.partition(":")
     group.role = value if kind == "role" else None
     group.programme_id = int(value) if kind == "programme" else None
     record("scim_group.mapped", actor=current_user, target=group, meaning=form.meaning.data or "nothing")
@@ -88,5 +90,6 @@ def group_mapping(org_id: int, group_id: int):
     apply_membership(set(db.session.scalars(select(User).join(ScimGroupMember, ScimGroupMember.user_id == User.id)
                                             .where(ScimGroupMember.group_id == group.id))))
     db.session.commit()
-    flash(f"Members of {group.display_name}: {dict(form.meaning.choices)[form.meaning.data]}.")
+    flash(_("Members of %(group)s: %(meaning)s.", group=group.display_name,
+            meaning=dict(form.meaning.choices)[form.meaning.data]))
     return redirect(url_for("scim_admin.organisation_scim", org_id=org_id) + "#groups")

@@ -1,6 +1,7 @@
 """Admin forms for an organisation's SCIM tokens and groups."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
@@ -9,10 +10,11 @@ from lms.scim.tokens import MAX_DAYS
 
 
 class TokenForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)],
-                       description="Which identity provider or integration uses it, e.g. “Entra ID”.")
-    days = IntegerField("Valid for (days)", default=90, validators=[InputRequired(), NumberRange(1, MAX_DAYS)],
-                        description=f"Between 1 and {MAX_DAYS}. Create a new token before this one expires.")
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)],
+                       description=_l("Which identity provider or integration uses it, e.g. “Entra ID”."))
+    days = IntegerField(_l("Valid for (days)"), default=90, validators=[InputRequired(), NumberRange(1, MAX_DAYS)],
+                        description=_l("Between 1 and %(max)s. Create a new token before this one expires.",
+                                       max=MAX_DAYS))
 
 
 class ConfirmForm(FlaskForm):
@@ -20,4 +22,4 @@ class ConfirmForm(FlaskForm):
 
 
 class GroupMappingForm(FlaskForm):
-    meaning = SelectField("Members of this group", choices=[])
+    meaning = SelectField(_l("Members of this group"), choices=[])
