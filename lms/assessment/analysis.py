@@ -185,8 +185,12 @@ class QuizAnalysis:
     phase_by_org: dict[str, dict[str, float]]  # org name -> phase -> average percent
 
     def weakest_phase(self, org: str) -> str | None:
+        """The moment of the call the organisation scores lowest on; None when no one moment is
+        lowest (no figures, or a tie for lowest: the page then says there is no difference)."""
         phases = self.phase_by_org.get(org) or {}
-        return min(phases, key=phases.get) if phases else None
+        lowest = min(phases.values(), default=None)
+        weakest = [phase for phase, average in phases.items() if average == lowest]
+        return weakest[0] if len(weakest) == 1 else None
 
     def flags(self, unit: Unit, scope: int | None) -> list[Flag]:
         """The unit's flags in this scope; none below MIN_ANSWERS answers."""
