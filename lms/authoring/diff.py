@@ -5,6 +5,8 @@ import difflib
 import hashlib
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
+
 CONTEXT_LINES = 3
 
 
@@ -42,9 +44,10 @@ def _lines(data: str | bytes | None) -> list[str]:
 
 def _describe(data: str | bytes | None) -> str:
     if data is None:
-        return "none"
+        return _("none")
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    return f"{len(raw):,} bytes, SHA-256 {hashlib.sha256(raw).hexdigest()[:12]}"
+    size = f"{len(raw):,}"
+    return _("%(size)s bytes, SHA-256 %(digest)s", size=size, digest=hashlib.sha256(raw).hexdigest()[:12])
 
 
 def _rows(old: list[str], new: list[str]) -> list[Row]:
@@ -71,8 +74,8 @@ def diff_files(old: dict[str, str | bytes], new: dict[str, str | bytes]) -> list
             continue
         status = "added" if before is None else "removed" if after is None else "changed"
         if isinstance(before, bytes) or isinstance(after, bytes):
-            diffs.append(FileDiff(path, status, note=f"binary file: was {_describe(before)}; "
-                                                     f"now {_describe(after)}"))
+            diffs.append(FileDiff(path, status, note=_("binary file: was %(before)s; now %(after)s",
+                                                       before=_describe(before), after=_describe(after))))
             continue
         diffs.append(FileDiff(path, status, _rows(_lines(before), _lines(after))))
     return diffs

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from lms.accounts.models import User
@@ -46,8 +47,13 @@ class DraftConflict(Exception):
     """
 
     def __init__(self, current: Draft, changes: list[FileDiff]) -> None:
-        who = current.updated_by.name if current.updated_by else "someone"
-        super().__init__(f"{who} saved this draft (now revision {current.revision}) after you opened it.")
+        if current.updated_by is not None:
+            message = _("%(name)s saved this draft (now revision %(revision)s) after you opened it.",
+                        name=current.updated_by.name, revision=current.revision)
+        else:
+            message = _("Someone saved this draft (now revision %(revision)s) after you opened it.",
+                        revision=current.revision)
+        super().__init__(message)
         self.current = current
         self.changes = changes
 
@@ -78,17 +84,17 @@ def _problem_is_ours(draft: Draft, path: str) -> bool:
 
 def check_kind_and_slug(kind: str, slug: str) -> None:
     if kind not in KINDS:
-        raise DraftError(f"Unknown kind of content: {kind!r}.")
+        raise DraftError(_("Unknown kind of content: %(kind)s.", kind=repr(kind)))
     if not SLUG.match(slug) or len(slug) > 100:
-        raise DraftError("A slug uses lowercase letters, digits and hyphens, starting with a letter or digit.")
+        raise DraftError(_("A slug uses lowercase letters, digits and hyphens, starting with a letter or digit."))
     if slug == "new":  # /authoring/<kind>/new is the page that creates one
-        raise DraftError("'new' cannot be a slug; choose another.")
+        raise DraftError(_("'new' cannot be a slug; choose another."))
 
 
 def _check_paths(draft: Draft, paths) -> None:
     bad = [p for p in paths if not owns_path(draft.kind, draft.slug, p)]
     if bad:
-        raise DraftError(f"Not a file of {draft.kind} {draft.slug}: {', '.join(sorted(bad))}")
+        raise DraftError(_("Not a file of this draft: %(files)s", files=", ".join(sorted(bad))))
 
 
 def find_draft(kind: str, slug: str) -> Draft | None:
@@ -124,11 +130,19 @@ def open_draft(kind: str, slug: str, actor: User) -> Draft:
     return draft
 
 
+def _taken_message(kind: str, slug: str) -> str:
+    if kind == "course":
+        return _("There is already a course called '%(slug)s'.", slug=slug)
+    if kind == "quiz":
+        return _("There is already a quiz called '%(slug)s'.", slug=slug)
+    return _("There is already a programme called '%(slug)s'.", slug=slug)
+
+
 def new_draft(kind: str, slug: str, actor: User, files: dict[str, str]) -> Draft:
     """A draft of a new item; DraftError when the slug is taken by a draft or a published item."""
     check_kind_and_slug(kind, slug)
     if find_draft(kind, slug) is not None or published_item(kind, slug) is not None:
-        raise DraftError(f"There is already a {kind} called {slug!r}.")
+        raise DraftError(_taken_message(kind, slug))
     draft = Draft(kind=kind, slug=slug, revision=1, base_hash=None, files={},
                   created_by_id=actor.id, updated_by_id=actor.id, created_at=now(), updated_at=now())
     _check_paths(draft, files)
@@ -186,7 +200,7 @@ def _context_files(draft: Draft) -> dict[str, str | bytes]:
     files: dict[str, str | bytes] = {}
     kinds = {"course": ["quiz"], "programme": ["course", "quiz"], "quiz": ["course"]}[draft.kind]
     for kind in kinds:
-        model, _ = item_models(kind)
+        model = item_models(kind)[0]
         for item in db.session.scalars(select(model).where(model.archived_at.is_(None))):
             if item.current_version is None or (kind == draft.kind and item.slug == draft.slug):
                 continue

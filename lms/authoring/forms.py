@@ -6,6 +6,7 @@ someone else's newer save is a conflict instead of an overwrite.
 """
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -18,8 +19,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from lms.content.model import PHASES
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
-SLUG_MESSAGE = "Use lowercase letters, digits and hyphens, starting with a letter or digit."
-PHASE_CHOICES = list(zip(PHASES, ("Before the call", "During the call", "After the call")))
+SLUG_MESSAGE = _l("Use lowercase letters, digits and hyphens, starting with a letter or digit.")
+PHASE_CHOICES = list(zip(PHASES, (_l("Before the call"), _l("During the call"), _l("After the call"))))
 
 
 def lines(text: str | None) -> list[str]:
@@ -29,7 +30,7 @@ def lines(text: str | None) -> list[str]:
 
 def _at_least_one_line(form, field) -> None:
     if not lines(field.data):
-        raise ValidationError("Write at least one, one per line.")
+        raise ValidationError(_l("Write at least one, one per line."))
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -39,68 +40,68 @@ class MultiCheckboxField(SelectMultipleField):
 
 class CourseForm(FlaskForm):
     revision = HiddenField()
-    title = StringField("Title", validators=[InputRequired(), Length(max=200)])
-    summary = TextAreaField("Summary", validators=[InputRequired(), Length(max=2000)],
-                            description="One or two sentences for the catalogue.")
-    audience = StringField("Audience", validators=[InputRequired(), Length(max=500)],
-                           description="Who it is for, in plain words.")
-    estimated_minutes = IntegerField("Estimated minutes", validators=[InputRequired(), NumberRange(1, 600)])
-    phases = MultiCheckboxField("Call phases covered", choices=PHASE_CHOICES,
-                                validators=[InputRequired(message="Choose at least one phase.")])
-    quiz = SelectField("Closing quiz", choices=[], validate_choice=True)
-    key_points = TextAreaField("Key points", validators=[_at_least_one_line],
-                               description="What an agent must remember from the whole course, one per line.")
+    title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200)])
+    summary = TextAreaField(_l("Summary"), validators=[InputRequired(), Length(max=2000)],
+                            description=_l("One or two sentences for the catalogue."))
+    audience = StringField(_l("Audience"), validators=[InputRequired(), Length(max=500)],
+                           description=_l("Who it is for, in plain words."))
+    estimated_minutes = IntegerField(_l("Estimated minutes"), validators=[InputRequired(), NumberRange(1, 600)])
+    phases = MultiCheckboxField(_l("Call phases covered"), choices=PHASE_CHOICES,
+                                validators=[InputRequired(message=_l("Choose at least one phase."))])
+    quiz = SelectField(_l("Closing quiz"), choices=[], validate_choice=True)
+    key_points = TextAreaField(_l("Key points"), validators=[_at_least_one_line],
+                               description=_l("What an agent must remember from the whole course, one per line."))
 
 
 class NewCourseForm(CourseForm):
-    slug = StringField("Course slug", validators=[InputRequired(), Length(max=100),
+    slug = StringField(_l("Course slug"), validators=[InputRequired(), Length(max=100),
                                                   Regexp(SLUG_PATTERN, message=SLUG_MESSAGE)],
-                       description="The folder name and the address of the course; it cannot change later.")
+                       description=_l("The folder name and the address of the course; it cannot change later."))
 
 
 class LessonForm(FlaskForm):
     revision = HiddenField()
-    id = StringField("Lesson id", validators=[InputRequired(), Length(max=100), Regexp(SLUG_PATTERN, message=SLUG_MESSAGE)],
-                     description="Stable identity of the lesson across versions, e.g. telling-callers.")
-    title = StringField("Title", validators=[InputRequired(), Length(max=200)])
-    phase = SelectField("Call phase", choices=PHASE_CHOICES, validators=[InputRequired()])
-    minutes = IntegerField("Minutes", validators=[InputRequired(), NumberRange(1, 120)])
-    references = TextAreaField("References", validators=[_at_least_one_line],
-                               description="One per line, e.g. Art. 13(1). At least one must name an article.")
-    key_points = TextAreaField("Key points", validators=[_at_least_one_line],
-                               description="Shown in a box at the end of the lesson, one per line.")
-    body = TextAreaField("Lesson text (Markdown)", validators=[InputRequired(), Length(max=200_000)],
-                         description="Start each section with a '## ' heading and cite an article in it, "
-                                     "e.g. (Art. 13(1)). No raw HTML.")
+    id = StringField(_l("Lesson id"), validators=[InputRequired(), Length(max=100), Regexp(SLUG_PATTERN, message=SLUG_MESSAGE)],
+                     description=_l("Stable identity of the lesson across versions, e.g. telling-callers."))
+    title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200)])
+    phase = SelectField(_l("Call phase"), choices=PHASE_CHOICES, validators=[InputRequired()])
+    minutes = IntegerField(_l("Minutes"), validators=[InputRequired(), NumberRange(1, 120)])
+    references = TextAreaField(_l("References"), validators=[_at_least_one_line],
+                               description=_l("One per line, e.g. Art. 13(1). At least one must name an article."))
+    key_points = TextAreaField(_l("Key points"), validators=[_at_least_one_line],
+                               description=_l("Shown in a box at the end of the lesson, one per line."))
+    body = TextAreaField(_l("Lesson text (Markdown)"), validators=[InputRequired(), Length(max=200_000)],
+                         description=_l("Start each section with a '## ' heading and cite an article in it, "
+                                        "e.g. (Art. 13(1)). No raw HTML."))
 
 
 class FileForm(FlaskForm):
     """One draft file as text (the YAML of a programme or quiz, or any course file)."""
 
     revision = HiddenField()
-    text = TextAreaField("File", validators=[InputRequired(), Length(max=500_000)])
+    text = TextAreaField(_l("File"), validators=[InputRequired(), Length(max=500_000)])
 
 
 class NewProgrammeForm(FlaskForm):
-    slug = StringField("Programme slug", validators=[InputRequired(), Length(max=100),
+    slug = StringField(_l("Programme slug"), validators=[InputRequired(), Length(max=100),
                                                      Regexp(SLUG_PATTERN, message=SLUG_MESSAGE)],
-                       description="The file name: programmes/<slug>.yaml.")
+                       description=_l("The file name: programmes/<slug>.yaml."))
 
 
 class PublishForm(FlaskForm):
-    material_change = BooleanField("This is a material change (the law or our procedure changed)")
-    required_by = DateField("Holders must recertify by", validators=[Optional()],
-                            description="With a material change to a course: every certified agent of a "
-                                        "programme that requires it must recertify by this date.")
-    reason = TextAreaField("Reason", validators=[Optional(), Length(max=1000)],
-                           description="Recorded with the recertification and in the audit log.")
+    material_change = BooleanField(_l("This is a material change (the law or our procedure changed)"))
+    required_by = DateField(_l("Holders must recertify by"), validators=[Optional()],
+                            description=_l("With a material change to a course: every certified agent of a "
+                                           "programme that requires it must recertify by this date."))
+    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=1000)],
+                           description=_l("Recorded with the recertification and in the audit log."))
 
 
 class ImageForm(FlaskForm):
-    image = FileField("Image (PNG or JPEG, at most 2 MB)", validators=[FileRequired()])
-    alt = StringField("Alternative text", validators=[InputRequired(), Length(max=200)],
-                      description="What the image shows, for people who cannot see it.")
+    image = FileField(_l("Image (PNG or JPEG, at most 2 MB)"), validators=[FileRequired()])
+    alt = StringField(_l("Alternative text"), validators=[InputRequired(), Length(max=200)],
+                      description=_l("What the image shows, for people who cannot see it."))
 
 
 class ImportForm(FlaskForm):
-    upload = FileField("ZIP of content files, or one quiz or programme YAML file", validators=[FileRequired()])
+    upload = FileField(_l("ZIP of content files, or one quiz or programme YAML file"), validators=[FileRequired()])

@@ -6,6 +6,7 @@ import io
 import secrets
 import warnings
 
+from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 
@@ -42,27 +43,27 @@ def verify_image(data: bytes) -> tuple[str, Image.Image]:
     whole picture: a renamed text file, a GIF or a truncated file is refused.
     """
     if len(data) > MAX_IMAGE_BYTES:
-        raise ImageRefused(f"The image is larger than {MAX_IMAGE_BYTES // (1024 * 1024)} MB.")
+        raise ImageRefused(_("The image is larger than %(megabytes)s MB.", megabytes=MAX_IMAGE_BYTES // (1024 * 1024)))
     media_type = media_type_of(data)
     if media_type is None:
-        raise ImageRefused("Only PNG and JPEG images can be used (this file is neither).")
+        raise ImageRefused(_("Only PNG and JPEG images can be used (this file is neither)."))
     try:
         with warnings.catch_warnings():
             # Pillow warns (and we run with warnings as errors) on decompression bombs.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
             if image.format != FORMATS[media_type]:
-                raise ImageRefused("The file's contents do not match a PNG or JPEG image.")
+                raise ImageRefused(_("The file's contents do not match a PNG or JPEG image."))
             width, height = image.size
             if width > MAX_DIMENSION or height > MAX_DIMENSION or width * height > MAX_PIXELS:
-                raise ImageRefused(f"The image is {width}×{height} pixels; at most "
-                                   f"{MAX_DIMENSION}×{MAX_DIMENSION} is allowed.")
+                raise ImageRefused(_("The image is %(width)s×%(height)s pixels; at most %(most)s×%(most)s is allowed.",
+                                     width=width, height=height, most=MAX_DIMENSION))
             image.load()
     except ImageRefused:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombWarning,
             Image.DecompressionBombError):
-        raise ImageRefused("The image could not be read: the file is damaged or not a PNG or JPEG.") from None
+        raise ImageRefused(_("The image could not be read: the file is damaged or not a PNG or JPEG.")) from None
     return media_type, image
 
 
@@ -109,7 +110,7 @@ def add_image(draft: Draft, data: bytes, actor: User) -> DraftImage:
     trainer who uploads while editing a lesson does not conflict with themselves.
     """
     if draft.kind != "course":
-        raise ImageRefused("Only courses have images.")
+        raise ImageRefused(_("Only courses have images."))
     media_type, clean = clean_image(data)
     extension = "png" if media_type == "image/png" else "jpg"
     row = DraftImage(path=f"courses/{draft.slug}/img/{secrets.token_hex(8)}.{extension}",
@@ -129,7 +130,7 @@ def add_imported_image(draft: Draft, path: str, data: bytes) -> DraftImage:
     """
     digest = sha256_of(data)
     if digest in _published_image_hashes(draft.slug):
-        media_type, _ = verify_image(data)
+        media_type = verify_image(data)[0]
         clean = data
     else:
         media_type, clean = clean_image(data)

@@ -9,6 +9,7 @@ import zipfile
 import zlib
 
 import yaml
+from flask_babel import gettext as _
 
 from lms.accounts.models import User
 from lms.audit.services import record
@@ -45,31 +46,31 @@ def read_zip(data: bytes) -> dict[str, bytes]:
     except UploadError:
         raise  # already says what is wrong (and is a ValueError, which _ZIP_DAMAGE holds)
     except _ZIP_DAMAGE:
-        raise UploadError("The ZIP file is damaged or uses a compression we cannot read: "
-                          "zip the folder again with your computer's own tool.") from None
+        raise UploadError(_("The ZIP file is damaged or uses a compression we cannot read: "
+                            "zip the folder again with your computer's own tool.")) from None
 
 
 def _read_members(archive: zipfile.ZipFile) -> dict[str, bytes]:
     # Folders end in '/' (ZipInfo.is_dir fails on the empty name a crafted ZIP can hold).
     members = [info for info in archive.infolist() if not info.filename.endswith("/")]
     if len(members) > MAX_ZIP_FILES:
-        raise UploadError(f"The ZIP holds more than {MAX_ZIP_FILES} files.")
+        raise UploadError(_("The ZIP holds more than %(count)s files.", count=MAX_ZIP_FILES))
     # zipfile never inflates a member past its stated size (it fails the CRC instead), so the
     # stated sizes bound the memory this takes.
     if sum(info.file_size for info in members) > MAX_ZIP_BYTES:
-        raise UploadError(f"The ZIP expands to more than {MAX_ZIP_BYTES // (1024 * 1024)} MB.")
+        raise UploadError(_("The ZIP expands to more than %(megabytes)s MB.", megabytes=MAX_ZIP_BYTES // (1024 * 1024)))
     files: dict[str, bytes] = {}
     for info in members:
         name = info.filename
         if name.startswith("__MACOSX/") or posixpath.basename(name).startswith("."):
             continue  # metadata some archivers add
         if name.startswith("/") or ".." in name.split("/") or "\\" in name:
-            raise UploadError(f"The ZIP holds a file outside its folder: {name}")
+            raise UploadError(_("The ZIP holds a file outside its folder: %(file)s", file=name))
         if info.flag_bits & 0x1:
-            raise UploadError(f"{name} is encrypted: zip the folder again without a password.")
+            raise UploadError(_("%(file)s is encrypted: zip the folder again without a password.", file=name))
         if name in files:
             # Only the last copy would be kept, unseen by whoever checked the first.
-            raise UploadError(f"The ZIP holds {name} twice.")
+            raise UploadError(_("The ZIP holds %(file)s twice.", file=name))
         files[name] = archive.read(info)
     return files
 
@@ -78,7 +79,7 @@ def single_yaml_path(file_name: str, data: bytes) -> str:
     """Where one uploaded YAML file belongs: a programme when it lists requirements, else a quiz."""
     slug = file_name.replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
     try:
-        parsed, _ = load_yaml(data.decode("utf-8-sig", errors="replace"))
+        parsed = load_yaml(data.decode("utf-8-sig", errors="replace"))[0]
     except yaml.YAMLError:
         parsed = None  # the draft's check reports the YAML error at its line
     kind = "programmes" if isinstance(parsed, dict) and "requirements" in parsed else "quizzes"
@@ -118,15 +119,17 @@ def import_files(files: dict[str, bytes], actor: User) -> Draft:
     for path in files:
         match = _ITEM.match(path)
         if match is None:
-            raise UploadError(f"{path} is not a content file (courses/…, quizzes/….yaml, programmes/….yaml).")
+            raise UploadError(_("%(file)s is not a content file (courses/…, quizzes/….yaml, programmes/….yaml).", file=path))
         items |= {(kind, slug) for kind, slug in match.groupdict().items() if slug}
+    if not items:
+        raise UploadError(_("The upload holds no content files."))
     if len(items) != 1:
-        raise UploadError("Import one course, quiz or programme at a time; this upload holds "
-                          f"{', '.join(f'{k} {s}' for k, s in sorted(items)) or 'nothing'}.")
+        raise UploadError(_("Import one course, quiz or programme at a time; this upload holds %(items)s.",
+                            items=", ".join(f"{k} {s}" for k, s in sorted(items))))
     (kind, slug), = items
     check_kind_and_slug(kind, slug)
     if find_draft(kind, slug) is not None:
-        raise DraftError(f"A draft of {kind} {slug} is already open: publish or discard it first.")
+        raise DraftError(_("A draft of %(kind)s %(slug)s is already open: publish or discard it first.", kind=kind, slug=slug))
     item = published_item(kind, slug)
     draft = Draft(kind=kind, slug=slug, revision=1, files={},
                   base_hash=item.current_version.content_hash if item and item.current_version else None,
@@ -137,21 +140,22 @@ def import_files(files: dict[str, bytes], actor: User) -> Draft:
             _check_yaml_structure(path, data)
         if kind == "course" and path.lower().endswith((".png", ".jpg", ".jpeg")):
             if not image_path_ok(slug, path):
-                raise UploadError(f"{path}: image names use letters, digits, '.', '_' and '-'.")
+                raise UploadError(_("%(file)s: image names use letters, digits, '.', '_' and '-'.", file=path))
             try:
                 add_imported_image(draft, path, data)
             except ImageRefused as exc:
                 raise UploadError(f"{path}: {exc}") from None
             continue
         if not owns_path(kind, slug, path):
-            raise UploadError(f"{path} is not a file of {kind} {slug} (lesson files are named like 01-intro.md).")
+            raise UploadError(_("%(file)s is not a file of %(kind)s %(slug)s (lesson files are named like 01-intro.md).",
+                                file=path, kind=kind, slug=slug))
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise UploadError(f"{path} is not UTF-8 text.") from None
+            raise UploadError(_("%(file)s is not UTF-8 text.", file=path)) from None
         texts[path] = text.replace("\r\n", "\n").replace("\r", "\n")
     if main_path(kind, slug) not in texts:
-        raise UploadError(f"The upload has no {main_path(kind, slug)}.")
+        raise UploadError(_("The upload has no %(file)s.", file=main_path(kind, slug)))
     draft.files = texts
     db.session.add(draft)
     db.session.flush()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField, FieldList, Form, FormField, HiddenField, IntegerField, RadioField, SelectField,
@@ -23,31 +24,33 @@ from lms.content.model import DIFFICULTIES, PHASES, review_mode
 from lms.content.validate import ARTICLE, TEACHES
 
 SLUG_RULE = Regexp(r"^[a-z0-9][a-z0-9-]*$",
-                   message="Use lowercase letters, digits and hyphens, starting with a letter or digit.")
-PHASE_CHOICES = [(p, {"before": "Before the call", "during": "During the call",
-                      "after": "After the call"}[p]) for p in PHASES]
-DIFFICULTY_CHOICES = [(d, d.capitalize()) for d in DIFFICULTIES]
-REVIEW_CHOICES = [("after_submit", "After every attempt"), ("after_pass", "Once the agent has passed"),
-                  ("never", "Never")]
-SCORING_CHOICES = [("all_or_nothing", "All or nothing"), ("partial", "Partial credit")]
-TYPE_LABELS = {"single_choice": "Single choice", "multiple_response": "Multiple response",
-               "true_false": "True or false", "ordering": "Ordering", "call_simulation": "Call simulation"}
+                   message=_l("Use lowercase letters, digits and hyphens, starting with a letter or digit."))
+PHASE_CHOICES = [(p, {"before": _l("Before the call"), "during": _l("During the call"),
+                      "after": _l("After the call")}[p]) for p in PHASES]
+DIFFICULTY_LABELS = {"easy": _l("Easy"), "medium": _l("Medium"), "hard": _l("Hard")}
+DIFFICULTY_CHOICES = [(d, DIFFICULTY_LABELS.get(d, d.capitalize())) for d in DIFFICULTIES]
+REVIEW_CHOICES = [("after_submit", _l("After every attempt")), ("after_pass", _l("Once the agent has passed")),
+                  ("never", _l("Never"))]
+SCORING_CHOICES = [("all_or_nothing", _l("All or nothing")), ("partial", _l("Partial credit"))]
+TYPE_LABELS = {"single_choice": _l("Single choice"), "multiple_response": _l("Multiple response"),
+               "true_false": _l("True or false"), "ordering": _l("Ordering"),
+               "call_simulation": _l("Call simulation")}
 MAX_OPTIONS = 8
 
 
 def _cites_article(form: Form, field: Any) -> None:
     if field.data and not ARTICLE.search(field.data):
-        raise ValidationError("Cite an article, for example '(Art. 12(3))'.")
+        raise ValidationError(_("Cite an article, for example '(Art. 12(3))'."))
 
 
 def _references_rule(form: Form, field: Any) -> None:
     lines = references_list(field.data)
     if not lines:
-        raise ValidationError("Give at least one reference, one per line.")
+        raise ValidationError(_("Give at least one reference, one per line."))
     if len(set(lines)) != len(lines):
-        raise ValidationError("Each reference once, please.")
+        raise ValidationError(_("Each reference once, please."))
     if not any(ARTICLE.search(line) for line in lines):
-        raise ValidationError("At least one reference must name an article, such as 'Art. 15'.")
+        raise ValidationError(_("At least one reference must name an article, such as 'Art. 15'."))
 
 
 def references_list(text: str | None) -> list[str]:
@@ -74,32 +77,32 @@ class MultiCheckboxField(SelectMultipleField):
 # -- quiz settings ---------------------------------------------------------------------------
 
 class DrawRuleForm(Form):
-    phase = SelectField("Phase", choices=PHASE_CHOICES)
-    count = IntegerField("How many", validators=[Optional(), NumberRange(min=1, max=100)],
-                         description="Leave empty to remove this rule.")
-    types = MultiCheckboxField("Only these types", choices=list(TYPE_LABELS.items()),
-                               description="None ticked: any type.")
+    phase = SelectField(_l("Phase"), choices=PHASE_CHOICES)
+    count = IntegerField(_l("How many"), validators=[Optional(), NumberRange(min=1, max=100)],
+                         description=_l("Leave empty to remove this rule."))
+    types = MultiCheckboxField(_l("Only these types"), choices=list(TYPE_LABELS.items()),
+                               description=_l("None ticked: any type."))
 
 
 class QuizSettingsForm(FlaskForm):
     revision = HiddenField()
-    title = StringField("Title", validators=[InputRequired(), Length(max=200)])
-    description = TextAreaField("Description", validators=[Optional(), Length(max=2000)],
-                                description="Shown to agents before they start.")
-    pass_mark = IntegerField("Pass mark (%)", validators=[InputRequired(), NumberRange(1, 100)])
-    time_limit_minutes = IntegerField("Time limit (minutes)", validators=[Optional(), NumberRange(1, 600)],
-                                      description="Leave empty for no limit.")
-    max_attempts = IntegerField("Attempts allowed", validators=[Optional(), NumberRange(min=1, max=1000)],
-                                description="Leave empty for unlimited attempts.")
-    cooldown_minutes = IntegerField("Minutes between attempts", validators=[InputRequired(), NumberRange(0, 100000)])
-    review = SelectField("Agents see answers and explanations", choices=REVIEW_CHOICES)
-    multiple_response_scoring = SelectField("Multiple-response scoring", choices=SCORING_CHOICES)
-    draw = FieldList(FormField(DrawRuleForm), "Draw rule", min_entries=1, max_entries=20)
+    title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)],
+                                description=_l("Shown to agents before they start."))
+    pass_mark = IntegerField(_l("Pass mark (%)"), validators=[InputRequired(), NumberRange(1, 100)])
+    time_limit_minutes = IntegerField(_l("Time limit (minutes)"), validators=[Optional(), NumberRange(1, 600)],
+                                      description=_l("Leave empty for no limit."))
+    max_attempts = IntegerField(_l("Attempts allowed"), validators=[Optional(), NumberRange(min=1, max=1000)],
+                                description=_l("Leave empty for unlimited attempts."))
+    cooldown_minutes = IntegerField(_l("Minutes between attempts"), validators=[InputRequired(), NumberRange(0, 100000)])
+    review = SelectField(_l("Agents see answers and explanations"), choices=REVIEW_CHOICES)
+    multiple_response_scoring = SelectField(_l("Multiple-response scoring"), choices=SCORING_CHOICES)
+    draw = FieldList(FormField(DrawRuleForm), _l("Draw rule"), min_entries=1, max_entries=20)
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
         if not any(rule.form.count.data for rule in self.draw):
-            ok = fail(self.draw[0].form.count, "An attempt needs at least one draw rule with a count.")
+            ok = fail(self.draw[0].form.count, _("An attempt needs at least one draw rule with a count."))
             self.draw.errors = [rule.errors for rule in self.draw]
         return ok
 
@@ -154,20 +157,20 @@ class QuestionForm(FlaskForm):
     fields, names them in `type_fields` and returns them from `type_data()`."""
 
     revision = HiddenField()
-    id = StringField("Question id", validators=[InputRequired(), Length(max=100), SLUG_RULE],
-                     description="Stable across versions: results and analysis follow it.")
-    phase = SelectField("Moment of the call", choices=PHASE_CHOICES)
-    difficulty = SelectField("Difficulty", choices=DIFFICULTY_CHOICES)
-    points = IntegerField("Points", validators=[Optional(), NumberRange(1, 10)],
-                          description="Leave empty for 1.")
-    explanation = TextAreaField("Explanation", validators=[InputRequired(), _cites_article],
-                                description="Why the right answer is right; cite an article.")
-    references = TextAreaField("References", validators=[_references_rule],
-                               description="One per line, e.g. Art. 15, EDPB Guidelines 01/2022.")
+    id = StringField(_l("Question id"), validators=[InputRequired(), Length(max=100), SLUG_RULE],
+                     description=_l("Stable across versions: results and analysis follow it."))
+    phase = SelectField(_l("Moment of the call"), choices=PHASE_CHOICES)
+    difficulty = SelectField(_l("Difficulty"), choices=DIFFICULTY_CHOICES)
+    points = IntegerField(_l("Points"), validators=[Optional(), NumberRange(1, 10)],
+                          description=_l("Leave empty for 1."))
+    explanation = TextAreaField(_l("Explanation"), validators=[InputRequired(), _cites_article],
+                                description=_l("Why the right answer is right; cite an article."))
+    references = TextAreaField(_l("References"), validators=[_references_rule],
+                               description=_l("One per line, e.g. Art. 15, EDPB Guidelines 01/2022."))
     teaches = StringField(
-        "Lesson section that teaches it", validators=[Optional(), Length(max=300), Regexp(
-            TEACHES.pattern, message="Write course/lesson-id#section, e.g. recording-calls/telling-callers#say-it-first.")],
-        description="An agent who misses the question gets a link to it. Publishing checks that the section exists.")
+        _l("Lesson section that teaches it"), validators=[Optional(), Length(max=300), Regexp(
+            TEACHES.pattern, message=_l("Write course/lesson-id#section, e.g. recording-calls/telling-callers#say-it-first."))],
+        description=_l("An agent who misses the question gets a link to it. Publishing checks that the section exists."))
 
     kind = ""
     type_fields: tuple[str, ...] = ()
@@ -200,12 +203,12 @@ class QuestionForm(FlaskForm):
 
 
 class OptionForm(Form):
-    id = StringField("Option id", validators=[Optional(), Length(max=100), SLUG_RULE])
-    text = TextAreaField("Answer text", render_kw={"rows": 2})
-    feedback = TextAreaField("Feedback", render_kw={"rows": 2},
-                             description="Why this answer is right or wrong.")
-    correct = BooleanField("Correct")
-    position = IntegerField("Place in the right order", validators=[Optional(), NumberRange(1, MAX_OPTIONS)])
+    id = StringField(_l("Option id"), validators=[Optional(), Length(max=100), SLUG_RULE])
+    text = TextAreaField(_l("Answer text"), render_kw={"rows": 2})
+    feedback = TextAreaField(_l("Feedback"), render_kw={"rows": 2},
+                             description=_l("Why this answer is right or wrong."))
+    correct = BooleanField(_l("Correct"))
+    position = IntegerField(_l("Place in the right order"), validators=[Optional(), NumberRange(1, MAX_OPTIONS)])
 
     def blank(self) -> bool:
         return not any(text_value(field.data) for field in (self.id, self.text, self.feedback))
@@ -214,9 +217,9 @@ class OptionForm(Form):
 class ChoiceQuestionForm(QuestionForm):
     """single_choice, multiple_response and ordering: a prompt, options and the key."""
 
-    prompt = TextAreaField("Prompt", validators=[InputRequired()],
-                           description="The situation, often in the caller's own words.")
-    options = FieldList(FormField(OptionForm), "Option", min_entries=2, max_entries=MAX_OPTIONS)
+    prompt = TextAreaField(_l("Prompt"), validators=[InputRequired()],
+                           description=_l("The situation, often in the caller's own words."))
+    options = FieldList(FormField(OptionForm), _l("Option"), min_entries=2, max_entries=MAX_OPTIONS)
     type_fields = ("prompt", "options", "correct")
 
     def __init__(self, *args: Any, kind: str = "single_choice", **kwargs: Any) -> None:
@@ -233,22 +236,22 @@ class ChoiceQuestionForm(QuestionForm):
         for option in options:
             for name in ("id", "text", "feedback"):
                 if not text_value(getattr(option, name).data):
-                    ok = fail(getattr(option, name), "Fill this in, or empty the whole option to remove it.")
+                    ok = fail(getattr(option, name), _("Fill this in, or empty the whole option to remove it."))
             if option.id.data in seen:
-                ok = fail(option.id, f"Another option already has the id '{option.id.data}'.")
+                ok = fail(option.id, _("Another option already has the id '%(id)s'.", id=option.id.data))
             seen.add(option.id.data)
         first = self.options[0].form
         if len(options) < 2:
-            ok = fail(first.text, "A question needs at least two options.")
+            ok = fail(first.text, _("A question needs at least two options."))
         elif self.kind == "single_choice" and sum(o.correct.data for o in options) != 1:
-            ok = fail(first.correct, "Tick exactly one option as correct.")
+            ok = fail(first.correct, _("Tick exactly one option as correct."))
         elif self.kind == "multiple_response" and not any(o.correct.data for o in options):
-            ok = fail(first.correct, "Tick at least one option as correct.")
+            ok = fail(first.correct, _("Tick at least one option as correct."))
         elif self.kind == "ordering":
             places = [o.position.data for o in options]
             if sorted(p or 0 for p in places) != list(range(1, len(options) + 1)):
                 target = next((o for o in options if not o.position.data), first)
-                ok = fail(target.position, f"Give each option its place, 1 to {len(options)}, each once.")
+                ok = fail(target.position, _("Give each option its place, 1 to %(count)s, each once.", count=len(options)))
         self.options.errors = [entry.errors for entry in self.options]
         return ok
 
@@ -281,11 +284,11 @@ class ChoiceQuestionForm(QuestionForm):
 
 
 class TrueFalseForm(QuestionForm):
-    prompt = TextAreaField("Statement", validators=[InputRequired()])
-    correct = RadioField("The statement is", choices=[("true", "True"), ("false", "False")],
-                         validators=[InputRequired(message="Say whether the statement is true or false.")])
-    feedback_true = TextAreaField("Feedback for an agent who answers True", validators=[InputRequired()])
-    feedback_false = TextAreaField("Feedback for an agent who answers False", validators=[InputRequired()])
+    prompt = TextAreaField(_l("Statement"), validators=[InputRequired()])
+    correct = RadioField(_l("The statement is"), choices=[("true", _l("True")), ("false", _l("False"))],
+                         validators=[InputRequired(message=_l("Say whether the statement is true or false."))])
+    feedback_true = TextAreaField(_l("Feedback for an agent who answers True"), validators=[InputRequired()])
+    feedback_false = TextAreaField(_l("Feedback for an agent who answers False"), validators=[InputRequired()])
     kind = "true_false"
     type_fields = ("prompt", "correct", "feedback_true", "feedback_false")
 
@@ -305,12 +308,12 @@ class TrueFalseForm(QuestionForm):
 class SimulationForm(QuestionForm):
     """The simulation as a whole; its nodes have a form each (NodeForm)."""
 
-    title = StringField("Title", validators=[InputRequired(), Length(max=200)])
-    scenario = TextAreaField("Scenario", validators=[InputRequired()],
-                             description="What the agent reads before the call starts.")
-    start = SelectField("First node", validate_choice=False)
-    opening = TextAreaField("The caller's first line", validators=[Optional()],
-                            description="Becomes the first node, n1.")
+    title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200)])
+    scenario = TextAreaField(_l("Scenario"), validators=[InputRequired()],
+                             description=_l("What the agent reads before the call starts."))
+    start = SelectField(_l("First node"), validate_choice=False)
+    opening = TextAreaField(_l("The caller's first line"), validators=[Optional()],
+                            description=_l("Becomes the first node, n1."))
     kind = "call_simulation"
     type_fields = ("title", "scenario", "start", "nodes")
 
@@ -321,7 +324,7 @@ class SimulationForm(QuestionForm):
     def set_nodes(self, node_ids: list[str], current: str | None) -> None:
         self.start.choices = [(n, n) for n in node_ids]
         if current and current not in node_ids:
-            self.start.choices.append((current, f"{current} (no such node)"))
+            self.start.choices.append((current, _("%(node)s (no such node)", node=current)))
 
     def type_data(self) -> dict:
         return {"title": text_value(self.title.data), "scenario": text_value(self.scenario.data),
@@ -337,18 +340,18 @@ class SimulationForm(QuestionForm):
 
 
 class ReplyForm(Form):
-    id = StringField("Reply id", validators=[Optional(), Length(max=100), SLUG_RULE])
-    text = TextAreaField("What the agent says", render_kw={"rows": 2})
-    feedback = TextAreaField("Feedback", render_kw={"rows": 2})
-    score = SelectField("Score", choices=[("3", "3 · best practice"), ("2", "2 · acceptable"),
-                                          ("1", "1 · acceptable"), ("0", "0 · harmful")], default="3")
-    next = SelectField("Goes to node", validate_choice=False)
+    id = StringField(_l("Reply id"), validators=[Optional(), Length(max=100), SLUG_RULE])
+    text = TextAreaField(_l("What the agent says"), render_kw={"rows": 2})
+    feedback = TextAreaField(_l("Feedback"), render_kw={"rows": 2})
+    score = SelectField(_l("Score"), choices=[("3", _l("3 · best practice")), ("2", _l("2 · acceptable")),
+                                              ("1", _l("1 · acceptable")), ("0", _l("0 · harmful"))], default="3")
+    next = SelectField(_l("Goes to node"), validate_choice=False)
     critical = TextAreaField(
-        "Critical failure: the reason the agent is told", render_kw={"rows": 2},
-        description="Only for a reply that would be a breach on a real call; it must score 0, and a path "
-                    "through it fails the attempt. Cite the article. Leave empty for any other reply.")
-    discloses = BooleanField("This reply discloses personal data or promises an exfiltration "
-                             "(it must then be critical)")
+        _l("Critical failure: the reason the agent is told"), render_kw={"rows": 2},
+        description=_l("Only for a reply that would be a breach on a real call; it must score 0, and a path "
+                       "through it fails the attempt. Cite the article. Leave empty for any other reply."))
+    discloses = BooleanField(_l("This reply discloses personal data or promises an exfiltration "
+                                "(it must then be critical)"))
 
     def blank(self) -> bool:
         return not any(text_value(field.data) for field in (self.id, self.text, self.feedback))
@@ -356,17 +359,17 @@ class ReplyForm(Form):
 
 class NodeForm(FlaskForm):
     revision = HiddenField()
-    id = StringField("Node id", validators=[InputRequired(), Length(max=100), SLUG_RULE])
-    caller = TextAreaField("What the caller says", validators=[InputRequired()])
-    end = BooleanField("The call ends here (no replies)")
-    choices = FieldList(FormField(ReplyForm), "Reply", min_entries=0, max_entries=12)
+    id = StringField(_l("Node id"), validators=[InputRequired(), Length(max=100), SLUG_RULE])
+    caller = TextAreaField(_l("What the caller says"), validators=[InputRequired()])
+    end = BooleanField(_l("The call ends here (no replies)"))
+    choices = FieldList(FormField(ReplyForm), _l("Reply"), min_entries=0, max_entries=12)
 
     def set_nodes(self, node_ids: list[str]) -> None:
         for entry in self.choices:
             current = entry.form.next.data
-            entry.form.next.choices = [("", "Choose a node…")] + [(n, n) for n in node_ids]
+            entry.form.next.choices = [("", _("Choose a node…"))] + [(n, n) for n in node_ids]
             if current and current not in node_ids:
-                entry.form.next.choices.append((current, f"{current} (no such node)"))
+                entry.form.next.choices.append((current, _("%(node)s (no such node)", node=current)))
 
     def filled(self) -> list[ReplyForm]:
         return [entry.form for entry in self.choices if not entry.form.blank()]
@@ -378,12 +381,12 @@ class NodeForm(FlaskForm):
         for reply in replies:
             for name in ("id", "text", "feedback", "next"):
                 if not text_value(getattr(reply, name).data):
-                    ok = fail(getattr(reply, name), "Fill this in, or empty the whole reply to remove it.")
+                    ok = fail(getattr(reply, name), _("Fill this in, or empty the whole reply to remove it."))
             if reply.id.data in seen:
-                ok = fail(reply.id, f"Another reply already has the id '{reply.id.data}'.")
+                ok = fail(reply.id, _("Another reply already has the id '%(id)s'.", id=reply.id.data))
             seen.add(reply.id.data)
         if self.end.data and replies:
-            ok = fail(self.end, "An ending has no replies: empty them, or untick this.")
+            ok = fail(self.end, _("An ending has no replies: empty them, or untick this."))
         self.choices.errors = [entry.errors for entry in self.choices]
         return ok
 
@@ -424,16 +427,16 @@ class NewNodeForm(FlaskForm):
     """Made with prefix="node": it shares its page with the simulation's own form."""
 
     revision = HiddenField()
-    id = StringField("New node id", validators=[InputRequired(), Length(max=100), SLUG_RULE])
-    caller = TextAreaField("What the caller says at the new node", validators=[InputRequired()],
+    id = StringField(_l("New node id"), validators=[InputRequired(), Length(max=100), SLUG_RULE])
+    caller = TextAreaField(_l("What the caller says at the new node"), validators=[InputRequired()],
                            render_kw={"rows": 2})
-    end = BooleanField("It is an ending")
+    end = BooleanField(_l("It is an ending"))
 
 
 class NewQuizForm(FlaskForm):
-    slug = StringField("Quiz slug", validators=[InputRequired(), Length(max=100), SLUG_RULE],
-                       description="The file name in quizzes/ and the address of the quiz.")
-    title = StringField("Title", validators=[InputRequired(), Length(max=200)])
+    slug = StringField(_l("Quiz slug"), validators=[InputRequired(), Length(max=100), SLUG_RULE],
+                       description=_l("The file name in quizzes/ and the address of the quiz."))
+    title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200)])
 
 
 def question_form(kind: str, **kwargs: Any) -> QuestionForm:

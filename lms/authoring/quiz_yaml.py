@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import yaml
+from flask_babel import gettext as _
 
 from lms.content import yaml_lines
 from lms.content.model import sha256_json
@@ -63,12 +64,12 @@ def plain(value: Any) -> Any:
 def load_quiz(text: str) -> dict:
     """The quiz file `text` as plain data; QuizTextError when it is not a YAML mapping."""
     try:
-        data, _ = yaml_lines.load(text)
+        data = yaml_lines.load(text)[0]
     except yaml.YAMLError as error:
-        raise QuizTextError(f"line {yaml_lines.error_line(error)}: "
-                            f"{yaml_lines.error_message(error)}") from None
+        raise QuizTextError(_("line %(line)s: %(message)s", line=yaml_lines.error_line(error),
+                              message=yaml_lines.error_message(error))) from None
     if not isinstance(data, dict):
-        raise QuizTextError("a quiz file must be a mapping of fields (name: value)")
+        raise QuizTextError(_("a quiz file must be a mapping of fields (name: value)"))
     return plain(data)
 
 
@@ -281,7 +282,7 @@ def _question_chunks(text: str) -> tuple[str, list[str], str] | None:
     comment stays with the question below it. None when the layout is not the usual one
     (questions last, as a block list), and the caller writes the whole file instead.
     """
-    data, _ = yaml_lines.load(text)
+    data = yaml_lines.load(text)[0]
     questions = data.get("questions") if isinstance(data, dict) else None
     if not isinstance(questions, list) or not questions or list(data)[-1] != "questions":
         return None

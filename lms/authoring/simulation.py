@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+from flask_babel import gettext as _
+
 from lms.content.fields import element_name, plural
 
 MAX_PATHS = 200  # enough for any call a trainer draws; a guard against combinatorial blow-up
@@ -81,9 +83,9 @@ class Analysis:
 
     def marks(self, node_id: str) -> list[str]:
         """Short text markers for a node in the drawing (never colour alone)."""
-        labels = {"unreachable": "UNREACHABLE", "dead_end": "DEAD END",
-                  "missing_target": "DEAD END", "cycle": "LOOPS BACK",
-                  "few_choices": "ONE REPLY"}
+        labels = {"unreachable": _("UNREACHABLE"), "dead_end": _("DEAD END"),
+                  "missing_target": _("DEAD END"), "cycle": _("LOOPS BACK"),
+                  "few_choices": _("ONE REPLY")}
         return _unique(labels[f.kind] for f in self.findings if f.node == node_id)
 
 
@@ -252,14 +254,16 @@ def render_svg(item: dict, result: Analysis | None = None, *, title_id: str = "s
                 f'{lines}</text></g>')
         box = _box(node_id, node, x, y, result)
         boxes.append(f"<a href={quoteattr(href(node_id))}>{box}</a>" if href else box)
-    description = f"{len(result.nodes)} nodes, {len(result.paths)} paths from the start to an ending"
+    # "Label: number" needs no plural forms, and this sentence holds two counts.
+    description = _("Nodes: %(nodes)s. Paths from the start to an ending: %(paths)s. The list after the "
+                    "drawing gives every path in words.", nodes=len(result.nodes), paths=len(result.paths))
+    title = _("%(title)s: conversation tree", title=_text(item.get("title")) or _("Call simulation"))
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="sim-tree" role="img" '
         f'viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" height="{height:.0f}" '
         f'aria-labelledby="{title_id}-title {title_id}-desc">'
-        f'<title id="{title_id}-title">{escape(_text(item.get("title")) or "Call simulation")}: '
-        f'conversation tree</title><desc id="{title_id}-desc">{escape(description)}; the list '
-        f'after the drawing gives every path in words.</desc>'
+        f'<title id="{title_id}-title">{escape(title)}</title>'
+        f'<desc id="{title_id}-desc">{escape(description)}</desc>'
         f'<defs><marker id="{title_id}-arrow" viewBox="0 0 10 10" refX="9" refY="5" '
         f'markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
         f'<path d="M0,0 L10,5 L0,10 z" fill="#5b6470"/></marker></defs>'
@@ -273,9 +277,10 @@ def _box(node_id: str, node: dict, x: float, y: float, result: Analysis) -> str:
     if marks:
         fill, stroke = "#fdecea", "#b3261e"
     dashes = ' stroke-dasharray="6 3"' if marks else ""
-    heading = f"{node_id}{' (start)' if node_id == result.start else ''}"
-    if ending:
-        heading += " · END"
+    if node_id == result.start:
+        heading = _("%(node)s (start) · END", node=node_id) if ending else _("%(node)s (start)", node=node_id)
+    else:
+        heading = _("%(node)s · END", node=node_id) if ending else node_id
     parts = [f'<g class="sim-node{" sim-ending" if ending else ""}{" sim-flagged" if marks else ""}"'
              f' data-node={quoteattr(node_id)}>',
              f'<rect x="{x:.0f}" y="{y:.0f}" width="{NODE_W}" height="{NODE_H}" '

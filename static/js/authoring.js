@@ -8,6 +8,16 @@
   var form = textarea.form;
   var csrf = form.querySelector("input[name=csrf_token]").value;
   var target = document.getElementById(textarea.dataset.previewTarget);
+  // The page gives the messages in the reader's language (authoring/_editor_messages.html).
+  var messagesBlock = document.getElementById("editor-messages");
+  var say = messagesBlock ? JSON.parse(messagesBlock.textContent) : {};
+
+  function paragraph(text, strong) {
+    var p = document.createElement("p");
+    var inner = strong ? p.appendChild(document.createElement("strong")) : p;
+    inner.textContent = text;
+    return p.outerHTML;
+  }
 
   // Ask the server for the sanitised HTML; the newest request wins.
   var sequence = 0;
@@ -24,7 +34,7 @@
     }).then(function (data) {
       if (mine === sequence) { callback(data.html); }
     }).catch(function () {
-      if (mine === sequence) { callback("<p><strong>The preview could not be loaded; your text is unaffected.</strong></p>"); }
+      if (mine === sequence) { callback(paragraph(say.preview_failed, true)); }
     });
   }
 
@@ -42,21 +52,21 @@
     minHeight: "320px",
     maxHeight: "560px",            // the editor scrolls beside its preview instead of growing the page
     toolbar: [
-      button("heading-2", EasyMDE.toggleHeading2, "H", "Section heading (##)"),
-      button("bold", EasyMDE.toggleBold, "B", "Bold"),
-      button("italic", EasyMDE.toggleItalic, "I", "Italic"),
+      button("heading-2", EasyMDE.toggleHeading2, "H", say.heading),
+      button("bold", EasyMDE.toggleBold, "B", say.bold),
+      button("italic", EasyMDE.toggleItalic, "I", say.italic),
       "|",
-      button("unordered-list", EasyMDE.toggleUnorderedList, "• List", "Bulleted list"),
-      button("ordered-list", EasyMDE.toggleOrderedList, "1. List", "Numbered list"),
-      button("quote", EasyMDE.toggleBlockquote, "❝", "Quote"),
-      button("link", EasyMDE.drawLink, "Link", "Link"),
-      button("table", EasyMDE.drawTable, "Table", "Table"),
+      button("unordered-list", EasyMDE.toggleUnorderedList, "• " + say.list, say.bulleted_list),
+      button("ordered-list", EasyMDE.toggleOrderedList, "1. " + say.list, say.numbered_list),
+      button("quote", EasyMDE.toggleBlockquote, "❝", say.quote),
+      button("link", EasyMDE.drawLink, say.link, say.link),
+      button("table", EasyMDE.drawTable, say.table, say.table),
       "|",
-      button("preview", EasyMDE.togglePreview, "Preview", "Toggle preview")
+      button("preview", EasyMDE.togglePreview, say.preview, say.toggle_preview)
     ],
     previewRender: function (markdown, preview) {
       renderOnServer(markdown, function (html) { preview.innerHTML = html; });
-      return preview.innerHTML || "<p>Rendering…</p>";
+      return preview.innerHTML || paragraph(say.rendering, false);
     }
   });
   // EasyMDE takes its toolbar buttons out of the tab order; keyboard users need them too.
@@ -86,7 +96,7 @@
     var status = document.getElementById("image-status");
     imageForm.addEventListener("submit", function (event) {
       event.preventDefault();
-      status.textContent = "Uploading…";
+      status.textContent = say.uploading;
       fetch(imageForm.action, {
         method: "POST", body: new FormData(imageForm), credentials: "same-origin",
         headers: {"Accept": "application/json"}
@@ -94,14 +104,14 @@
         return response.json().then(function (data) { return {ok: response.ok, data: data}; });
       }).then(function (result) {
         if (!result.ok) {
-          status.textContent = "Not added: " + result.data.error;
+          status.textContent = say.not_added.replace("{error}", function () { return result.data.error; });
           return;
         }
         editor.codemirror.replaceSelection("\n" + result.data.markdown + "\n");
-        status.textContent = "Image added to the text: " + result.data.markdown + ". Save the lesson to keep it.";
+        status.textContent = say.image_added.replace("{markdown}", function () { return result.data.markdown; });
         imageForm.reset();
       }).catch(function () {
-        status.textContent = "The upload failed; try again.";
+        status.textContent = say.upload_failed;
       });
     });
   }

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 
 from PIL import Image, PngImagePlugin
@@ -256,7 +257,11 @@ def test_the_editor_is_served_from_vendor_without_inline_script(app, content, au
     html = author.get(LESSON_URL).get_data(as_text=True)
     assert '/static/vendor/easymde/easymde.min.js' in html and '/static/js/authoring.js' in html
     assert "cdn" not in html.lower()
-    assert not re.search(r"<script(?![^>]*\bsrc=)", html)  # the CSP allows no inline script
+    # The CSP allows no inline script; the editor's messages are a JSON data block, never run.
+    assert not re.search(r"<script(?![^>]*\b(?:src=|type=\"application/json\"))", html)
+    messages = re.search(r'<script type="application/json" id="editor-messages"[^>]*>(.*?)</script>', html, re.S)
+    assert json.loads(messages.group(1))["image_added"] == \
+        "Image added to the text: {markdown}. Save the lesson to keep it."
     assert author.get("/static/vendor/easymde/easymde.min.js").status_code == 200
 
 

@@ -171,7 +171,7 @@ def build_and_preview_quiz(page, trainer) -> None:
     for position in range(1, 5):
         expect(page.locator("#progress-label")).to_contain_text(f"Question {position} of 4")
         answer_current_question(page)
-        save(page, "Save and next →" if position < 4 else "Finish and see the result")
+        save(page, "Save and next" if position < 4 else "Finish and see the result")
     expect(page.get_by_role("heading", level=1)).to_contain_text("%")
     expect(page.get_by_role("row", name="During the call")).to_be_visible()
 

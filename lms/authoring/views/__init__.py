@@ -10,6 +10,7 @@ from __future__ import annotations
 from types import MappingProxyType
 
 from flask import Blueprint, abort, url_for
+from flask_babel import lazy_gettext as _l
 
 from lms.authoring import drafts
 from lms.authoring.models import KINDS, Draft
@@ -19,7 +20,7 @@ bp = Blueprint("authoring", __name__, url_prefix="/authoring")
 # The page where a draft of each kind is edited (takes `slug`); file_edit takes `kind`, `slug` too.
 EDITORS = MappingProxyType({"course": "authoring.course_edit", "quiz": "authoring.quiz_edit",
                             "programme": "authoring.file_edit"})
-KIND_LABELS = {"course": "Course", "quiz": "Quiz", "programme": "Programme"}
+KIND_LABELS = {"course": _l("Course"), "quiz": _l("Quiz"), "programme": _l("Programme")}
 
 
 def editor_url(kind: str, slug: str) -> str:

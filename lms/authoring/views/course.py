@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
@@ -77,7 +78,7 @@ def _quiz_choices(current: str | None) -> list[tuple[str, str]]:
     slugs = list(db.session.scalars(select(Quiz.slug).where(Quiz.archived_at.is_(None)).order_by(Quiz.slug)))
     if current and current not in slugs:
         slugs.append(current)  # kept as written; content check says if it does not exist
-    return [("", "No quiz")] + [(slug, slug) for slug in slugs]
+    return [("", _("No quiz"))] + [(slug, slug) for slug in slugs]
 
 
 def _course_yaml(form: CourseForm, lessons: list[str]) -> str:
@@ -114,7 +115,7 @@ def course_new():
             form.slug.errors = [str(exc)]
         else:
             db.session.commit()
-            flash("Course draft created. Now add its first lesson.", "success")
+            flash(_("Course draft created. Now add its first lesson."), "success")
             return redirect(url_for("authoring.lesson_new", slug=form.slug.data))
     return render_template("authoring/course_form.html", form=form, draft=None, lessons=[])
 
@@ -124,7 +125,7 @@ def course_edit(slug: str):
     draft = draft_or_404("course", slug)
     data = course_data(draft)
     if data is None:
-        flash("course.yaml is not a YAML mapping the form can show: edit it as text.", "warning")
+        flash(_("%(file)s is not a YAML mapping the form can show: edit it as text.", file="course.yaml"), "warning")
         return redirect(url_for("authoring.file_edit", kind="course", slug=slug))
     form = CourseForm()
     form.quiz.choices = _quiz_choices(data.get("quiz"))
@@ -138,7 +139,7 @@ def course_edit(slug: str):
             form.revision.data = str(exc.current.revision)
         else:
             db.session.commit()
-            flash("Course saved.", "success")
+            flash(_("Course saved."), "success")
             return redirect(url_for("authoring.course_edit", slug=slug))
     elif request.method == "GET":
         _fill_course_form(form, data)
@@ -204,7 +205,7 @@ def lesson_new(slug: str):
             form.revision.data = str(exc.current.revision)
         else:
             db.session.commit()
-            flash(f"Lesson added as {file}.", "success")
+            flash(_("Lesson added as %(file)s.", file=file), "success")
             return redirect(url_for("authoring.lesson_edit", slug=slug, file=file))
     elif request.method == "GET":
         form.revision.data = str(draft.revision)
@@ -228,12 +229,12 @@ def lesson_edit(slug: str, file: str):
             form.revision.data = str(exc.current.revision)
         else:
             db.session.commit()
-            flash("Lesson saved.", "success")
+            flash(_("Lesson saved."), "success")
             return redirect(url_for("authoring.lesson_edit", slug=slug, file=file))
     elif request.method == "GET":
         front, body = split_lesson(draft.files[path])
         if front is None:
-            flash("This lesson's front matter is not valid YAML the form can show: edit the file as text.", "warning")
+            flash(_("This lesson's front matter is not valid YAML the form can show: edit the file as text."), "warning")
             return redirect(url_for("authoring.file_edit", kind="course", slug=slug, path=path))
         _fill_lesson_form(form, front, body)
         form.revision.data = str(draft.revision)
@@ -256,7 +257,7 @@ def _lesson_list_change(slug: str, file: str, change) -> Response:
     try:
         drafts.save_files(draft, files, int(request.form.get("revision", -1)), current_user)
     except drafts.DraftConflict as exc:
-        flash(f"Nothing changed: {exc} Look again and retry.", "error")
+        flash(_("Nothing changed: %(reason)s Look again and retry.", reason=exc), "error")
     except ValueError:
         abort(400)
     else:
@@ -305,7 +306,7 @@ def image_upload(slug: str):
         if request.form.get("file") else url_for("authoring.course_edit", slug=slug)
     error = None
     if not form.validate_on_submit():
-        error = " ".join(e for errors in form.errors.values() for e in errors)
+        error = " ".join(str(e) for errors in form.errors.values() for e in errors)
     else:
         try:
             row = add_image(draft, form.image.data.read(), current_user)
@@ -314,14 +315,14 @@ def image_upload(slug: str):
     if error:
         if wants_json:
             return jsonify(error=error), 400
-        flash(f"The image was not added: {error}", "error")
+        flash(_("The image was not added: %(reason)s", reason=error), "error")
         return redirect(back)
     db.session.commit()
     src = row.path.removeprefix(f"courses/{slug}/")
     markdown = f"![{form.alt.data.strip().replace(']', '')}]({src})"
     if wants_json:
         return jsonify(path=src, markdown=markdown, url=_image_url(slug)(src))
-    flash(f"Image added. Put this line in the lesson where it belongs: {markdown}", "success")
+    flash(_("Image added. Put this line in the lesson where it belongs: %(markdown)s", markdown=markdown), "success")
     return redirect(back)
 
 
@@ -346,7 +347,7 @@ def draft_preview(slug: str, key: str | None = None):
     draft = draft_or_404("course", slug)
     course = drafts.parsed_draft(draft)
     if course is None:
-        flash("The draft cannot be read as a course yet; here is what content check says.", "warning")
+        flash(_("The draft cannot be read as a course yet; here is what content check says."), "warning")
         return redirect(url_for("authoring.publish", kind="course", slug=slug))
     lessons = list(course.lessons)
     index = next((i for i, lesson in enumerate(lessons) if lesson.id == key), None) if key else None

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -60,7 +61,7 @@ def draft_open(kind: str, slug: str):
 def draft_discard(kind: str, slug: str):
     drafts.discard(draft_or_404(kind, slug), current_user)
     db.session.commit()
-    flash(f"The draft of {slug} was discarded. The published version is unchanged.", "success")
+    flash(_("The draft of %(slug)s was discarded. The published version is unchanged.", slug=slug), "success")
     return redirect(url_for("authoring.index"))
 
 
@@ -99,7 +100,7 @@ def file_edit(kind: str, slug: str):
             form.revision.data = str(exc.current.revision)
         else:
             db.session.commit()
-            flash(f"Saved {path}.", "success")
+            flash(_("Saved %(file)s.", file=path), "success")
             return redirect(url_for("authoring.file_edit", kind=kind, slug=slug, path=path))
     elif request.method == "GET":
         form.text.data = draft.files.get(path, "")
@@ -114,7 +115,7 @@ def import_upload():
     """A ZIP of content files, or one quiz or programme YAML, into a new draft; then its check."""
     form = ImportForm()
     if not form.validate_on_submit():
-        flash("Choose a ZIP or YAML file to import.", "error")
+        flash(_("Choose a ZIP or YAML file to import."), "error")
         return redirect(url_for("authoring.index"))
     upload = form.upload.data
     data = upload.read()
@@ -127,10 +128,11 @@ def import_upload():
         draft = import_files(files, current_user)
     except (UploadError, drafts.DraftError) as exc:
         db.session.rollback()
-        flash(f"Nothing was imported: {exc}", "error")
+        flash(_("Nothing was imported: %(reason)s", reason=exc), "error")
         return index(), 400  # the same page, with the reason, and a status scripts can read
     db.session.commit()
-    flash(f"Imported {len(files)} file(s) into a draft of {draft.kind} {draft.slug}. "
-          "Here is what content check says about it.", "success")
+    flash(ngettext("Imported %(num)d file into a new draft. Here is what content check says about it.",
+                   "Imported %(num)d files into a new draft. Here is what content check says about it.",
+                   len(files)), "success")
     return redirect(url_for("authoring.publish", kind=draft.kind, slug=draft.slug))
 

@@ -6,6 +6,7 @@ from datetime import datetime, time, timezone
 
 import yaml
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -25,6 +26,7 @@ from lms.content import Problem
 from lms.content.markdown import image_sources, parse_tokens
 from lms.content.yaml_lines import load as load_yaml
 from lms.extensions import db
+from lms.i18n import date_local
 from lms.learning.sync import ContentInvalid
 
 COURSE_FIELDS = ("title", "summary", "audience", "estimated_minutes", "phases", "lessons", "quiz", "key_points")
@@ -84,6 +86,15 @@ def problem_link(draft: Draft, problem: Problem) -> str:
     return editor_url(draft.kind, slug)
 
 
+def _published_message(kind: str, slug: str, version: str) -> str:
+    """What the trainer is told once an item is published, a whole sentence for each kind."""
+    if kind == "course":
+        return _("Published course %(slug)s as version %(version)s.", slug=slug, version=version)
+    if kind == "quiz":
+        return _("Published quiz %(slug)s as version %(version)s.", slug=slug, version=version)
+    return _("Published programme %(slug)s as version %(version)s.", slug=slug, version=version)
+
+
 def _end_of_day(day) -> datetime:
     return datetime.combine(day, time(23, 59), tzinfo=timezone.utc)
 
@@ -99,30 +110,32 @@ def publish(kind: str, slug: str):
     if form.validate_on_submit():
         material = bool(form.material_change.data)
         if material and kind == "course" and not form.required_by.data:
-            form.required_by.errors = ["Give the date by which holders must recertify."]
+            form.required_by.errors = [_("Give the date by which holders must recertify.")]
         elif material and kind == "course" and _end_of_day(form.required_by.data) <= now():
-            form.required_by.errors = ["The date must be in the future."]
+            form.required_by.errors = [_("The date must be in the future.")]
         elif problems:
-            flash("Nothing was published: fix the problems below first.", "error")
+            flash(_("Nothing was published: fix the problems below first."), "error")
         else:
             try:
                 version = drafts.publish(draft, current_user, material_change=material)
             except ContentInvalid as exc:
                 problems = exc.problems
             else:
-                message = f"Published {KIND_LABELS[kind].lower()} {slug} as version {version.content_hash[:12]}."
+                messages = [_published_message(kind, slug, version.content_hash[:12])]
                 if material and kind == "course":
                     try:
                         affected = require_recertification(
                             current_user, slug, _end_of_day(form.required_by.data),
                             form.reason.data.strip() or f"Material change to the course {slug}")
                     except CertificationError as exc:
-                        message += f" No recertification was required: {exc}"
+                        messages.append(_("No recertification was required: %(reason)s", reason=exc))
                     else:
-                        message += (f" {affected} certified agent(s) must recertify by "
-                                    f"{form.required_by.data:%d %b %Y}.")
+                        messages.append(ngettext(
+                            "%(num)d certified agent must recertify by %(date)s.",
+                            "%(num)d certified agents must recertify by %(date)s.",
+                            affected, date=date_local(form.required_by.data)))
                 db.session.commit()
-                flash(message, "success")
+                flash(" ".join(messages), "success")
                 return redirect(url_for("authoring.history", kind=kind, slug=slug))
     changes = diff_files(version_files(kind, current) if current else {}, draft_files(draft))
     moved = current is not None and draft.base_hash is not None and current.content_hash != draft.base_hash
@@ -162,7 +175,7 @@ def diff(kind: str, slug: str):
     old_arg = request.args.get("from", "")
     if new_arg == "draft":
         draft = draft_or_404(kind, slug)
-        new, new_label = draft_files(draft), f"draft (revision {draft.revision})"
+        new, new_label = draft_files(draft), _("draft (revision %(revision)s)", revision=draft.revision)
     else:
         new_version = version_by_hash(kind, item, new_arg) if new_arg else versions[0]
         if new_version is None:

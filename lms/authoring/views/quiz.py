@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -80,8 +81,8 @@ def _working(slug: str) -> Working:
         data = quiz_yaml.load_quiz(text)
     except quiz_yaml.QuizTextError as error:
         # Only an imported or hand-edited file can be this broken; the forms cannot show it.
-        flash(f"The draft of this quiz is not a readable quiz file ({error}). "
-              "Replace it by importing a corrected file.", "error")
+        flash(_("The draft of this quiz is not a readable quiz file (%(error)s). "
+                "Replace it by importing a corrected file.", error=error), "error")
         abort(409)
     return Working(slug, draft, text, data, revision)
 
@@ -146,7 +147,7 @@ def _problem_rows(work: Working, problems: list[Problem]) -> list[dict]:
 def _stale(error: DraftConflict) -> None:
     """For the small POST buttons: nothing saved, say why (forms show the full diff instead)."""
     db.session.rollback()
-    flash(f"Not saved: {error} Nothing was overwritten; here is the draft as it is now.", "warning")
+    flash(_("Not saved: %(reason)s Nothing was overwritten; here is the draft as it is now.", reason=error), "warning")
 
 
 def _committed(message: str) -> None:
@@ -169,7 +170,7 @@ def quiz_new():
         except DraftError as error:
             fail(form.slug, str(error))
         else:
-            _committed(f"Draft quiz {slug} created. Add questions, then the draw rules.")
+            _committed(_("Draft quiz %(slug)s created. Add questions, then the draw rules.", slug=slug))
             return redirect(url_for("authoring.quiz_edit", slug=slug))
     return render_template("authoring/quiz_new.html", form=form), 422 if form.errors else 200
 
@@ -194,7 +195,7 @@ def quiz_edit(slug: str):
             conflict = error
             form.revision.data = error.current.revision
         else:
-            _committed("Quiz settings saved to the draft.")
+            _committed(_("Quiz settings saved to the draft."))
             return redirect(url_for("authoring.quiz_edit", slug=slug))
     rows = [{"item": item, "analysis": analyse(item) if item.get("type") == "call_simulation" else None}
             for item in work.questions]
@@ -257,7 +258,7 @@ def _edit_question(slug: str, item_id: str | None, kind: str | None):
     elif form.validate():
         new_item = form.to_data(item or {})
         if _id_taken(work, new_item["id"], index):
-            fail(form.id, f"Another question already has the id '{new_item['id']}'.")
+            fail(form.id, _("Another question already has the id '%(id)s'.", id=new_item["id"]))
         else:
             data = dict(work.data)
             questions = list(data.get("questions") or [])
@@ -272,7 +273,7 @@ def _edit_question(slug: str, item_id: str | None, kind: str | None):
                 conflict = error
                 form.revision.data = error.current.revision
             else:
-                _committed(f"Question {new_item['id']} saved to the draft.")
+                _committed(_("Question %(id)s saved to the draft.", id=new_item["id"]))
                 if kind == "call_simulation" or index is not None:
                     return redirect(_edit_url(slug, new_item))
                 return redirect(url_for("authoring.quiz_edit", slug=slug))
@@ -312,7 +313,7 @@ def _structure_change(slug: str, change) -> Response:
 def quiz_question_delete(slug: str, item_id: str):
     def change(work: Working, questions: list) -> str:
         del questions[work.index_of(item_id)]
-        return f"Question {item_id} deleted from the draft."
+        return _("Question %(id)s deleted from the draft.", id=item_id)
     return _structure_change(slug, change)
 
 
@@ -323,7 +324,9 @@ def quiz_question_move(slug: str, item_id: str):
         other = index - 1 if request.form.get("direction") == "up" else index + 1
         if 0 <= other < len(questions):
             questions[index], questions[other] = questions[other], questions[index]
-        return f"Question {item_id} moved {'up' if other < index else 'down'}."
+        if other < index:
+            return _("Question %(id)s moved up.", id=item_id)
+        return _("Question %(id)s moved down.", id=item_id)
     return _structure_change(slug, change)
 
 
@@ -366,7 +369,7 @@ def quiz_simulation_node(slug: str, item_id: str, node_id: str):
         new_node = form.to_data(node)
         new_id = new_node["id"]
         if new_id != node_id and any(n.get("id") == new_id for n in nodes):
-            fail(form.id, f"Another node already has the id '{new_id}'.")
+            fail(form.id, _("Another node already has the id '%(id)s'.", id=new_id))
         else:
             new_nodes = [_renamed(n, node_id, new_id) for n in nodes]
             new_nodes[position] = _renamed(new_node, node_id, new_id)
@@ -379,7 +382,7 @@ def quiz_simulation_node(slug: str, item_id: str, node_id: str):
                 conflict = error
                 form.revision.data = error.current.revision
             else:
-                _committed(f"Node {new_id} saved to the draft.")
+                _committed(_("Node %(id)s saved to the draft.", id=new_id))
                 return redirect(url_for("authoring.quiz_simulation", slug=slug, item_id=item_id) + f"#node-{new_id}")
     form.set_nodes([n.get("id") for n in nodes])
     result = analyse(item)
@@ -405,10 +408,10 @@ def quiz_simulation_node_add(slug: str, item_id: str):
     nodes = [n for n in item.get("nodes") or [] if isinstance(n, dict)]
     back = url_for("authoring.quiz_simulation", slug=slug, item_id=item_id)
     if not form.validate():
-        flash("New node: " + " ".join(e for errors in form.errors.values() for e in errors), "error")
+        flash(_("New node: %(errors)s", errors=" ".join(str(e) for errors in form.errors.values() for e in errors)), "error")
         return redirect(back)
     if any(n.get("id") == form.id.data for n in nodes):
-        flash(f"There is already a node called {form.id.data}.", "error")
+        flash(_("There is already a node called %(id)s.", id=form.id.data), "error")
         return redirect(back)
     node: dict[str, Any] = {"id": form.id.data, "caller": text_value(form.caller.data)}
     if form.end.data:
@@ -420,9 +423,9 @@ def quiz_simulation_node_add(slug: str, item_id: str):
         _stale(error)
         return redirect(back)
     if form.end.data:
-        _committed(f"Ending {form.id.data} added: make a reply lead to it.")
+        _committed(_("Ending %(id)s added: make a reply lead to it.", id=form.id.data))
         return redirect(back + f"#node-{form.id.data}")
-    _committed(f"Node {form.id.data} added: give it the replies the agent can choose.")
+    _committed(_("Node %(id)s added: give it the replies the agent can choose.", id=form.id.data))
     return redirect(url_for("authoring.quiz_simulation_node", slug=slug, item_id=item_id, node_id=form.id.data))
 
 
@@ -439,7 +442,7 @@ def quiz_simulation_node_delete(slug: str, item_id: str, node_id: str):
     except DraftConflict as error:
         _stale(error)
         return redirect(back)
-    _committed(f"Node {node_id} deleted; replies that led to it are flagged until they lead elsewhere.")
+    _committed(_("Node %(id)s deleted; replies that led to it are flagged until they lead elsewhere.", id=node_id))
     return redirect(back)
 
 
@@ -456,7 +459,7 @@ def _preview_state(work: Working) -> dict | None:
 def _shown_options(item: dict, shown: dict) -> list[dict]:
     """Options as the agent sees them: id and text only, never the key or feedback."""
     if item["type"] == "true_false":
-        return [{"id": "true", "text": "True"}, {"id": "false", "text": "False"}]
+        return [{"id": "true", "text": _("True")}, {"id": "false", "text": _("False")}]
     by_id = {option["id"]: option for option in item.get("options", [])}
     return [{"id": oid, "text": by_id[oid]["text"]} for oid in shown.get("order", [])]
 
@@ -506,7 +509,7 @@ def quiz_preview(slug: str):
         return redirect(url_for("authoring.quiz_preview", slug=slug, position=1))
     if state is None:
         if request.method == "POST":
-            flash("The draft changed since this preview started: start it again.", "warning")
+            flash(_("The draft changed since this preview started: start it again."), "warning")
         return render_template("authoring/preview_quiz.html", work=work, problems=[], state=None)
     if action == "finish" or state["done"]:
         state["done"] = True
@@ -533,7 +536,7 @@ def quiz_preview(slug: str):
                 state["answers"][str(position)] = response
                 session[PREVIEW_KEY] = state
         elif action == "say":
-            error = "Choose what you say next."
+            error = _("Choose what you say next.")
         if error is None:
             target = {"back": position - 1, "next": position + 1, "say": position}.get(action or "", position)
             return redirect(url_for("authoring.quiz_preview", slug=slug, position=max(1, min(total, target))))
