@@ -5,6 +5,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -22,8 +23,8 @@ class MessageKind(str, enum.Enum):
 
     @property
     def label(self) -> str:
-        return {"due_soon": "Due soon", "expiring": "Expiring", "overdue": "Overdue",
-                "digest": "Weekly digest", "audit_checkpoint": "Audit checkpoint"}[self.value]
+        return {"due_soon": _("Due soon"), "expiring": _("Expiring"), "overdue": _("Overdue"),
+                "digest": _("Weekly digest"), "audit_checkpoint": _("Audit checkpoint")}[self.value]
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -27,8 +28,8 @@ class OutboxState(str, enum.Enum):
 
     @property
     def label(self) -> str:
-        return {"queued": "Queued", "sending": "Sending", "delivered": "Delivered", "failed": "Failed",
-                "withheld": "Withheld (restricted or erased)"}[self.value]
+        return {"queued": _("Queued"), "sending": _("Sending"), "delivered": _("Delivered"), "failed": _("Failed"),
+                "withheld": _("Withheld (restricted or erased)")}[self.value]
 
 
 class XapiStatement(db.Model):

@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from lms.accounts.models import User
 
@@ -36,10 +37,10 @@ _VERB_DISPLAY = {EXPERIENCED: "experienced", ATTEMPTED: "attempted", ANSWERED: "
                  RESPONDED: "responded", PASSED: "passed", FAILED: "failed", EARNED: "earned"}
 
 # The kinds of statement, as the outbox and the admin page name them.
-KINDS = {"lesson_experienced": "Lesson experienced", "quiz_attempted": "Quiz attempted",
-         "question_answered": "Question answered", "simulation_path": "Simulation path taken",
-         "quiz_passed": "Quiz passed", "quiz_failed": "Quiz failed",
-         "certificate_earned": "Certificate earned", "certificate_revoked": "Certificate revoked"}
+KINDS = {"lesson_experienced": _l("Lesson experienced"), "quiz_attempted": _l("Quiz attempted"),
+         "question_answered": _l("Question answered"), "simulation_path": _l("Simulation path taken"),
+         "quiz_passed": _l("Quiz passed"), "quiz_failed": _l("Quiz failed"),
+         "certificate_earned": _l("Certificate earned"), "certificate_revoked": _l("Certificate revoked")}
 
 COURSE_TYPE = "http://adlnet.gov/expapi/activities/course"
 LESSON_TYPE = "http://adlnet.gov/expapi/activities/lesson"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -50,9 +51,10 @@ def retry():
     count = delivery.retry(current_user, row_id)
     db.session.commit()
     if count:
-        flash(f"{count} statement(s) queued again: the next delivery run sends them.", "success")
+        flash(ngettext("%(num)d statement queued again: the next delivery run sends it.",
+                       "%(num)d statements queued again: the next delivery run sends them.", count), "success")
     else:
-        flash("Nothing to retry: the statement is no longer failed.", "info")
+        flash(_("Nothing to retry: the statement is no longer failed."), "info")
     return redirect(url_for("xapi.outbox_page"))
 
 

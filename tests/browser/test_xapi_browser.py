@@ -43,7 +43,7 @@ def test_an_admin_retries_a_failure_and_exports_the_statements(app, content, pag
     retry.focus()
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    assert page.get_by_role("status").get_by_text("1 statement(s) queued again").is_visible()
+    assert page.get_by_role("status").get_by_text("1 statement queued again").is_visible()
     assert page.get_by_role("row", name="Queued").get_by_role("cell").inner_text() == "1"
 
     day = first.occurred_at.date().isoformat()

@@ -55,12 +55,12 @@ def test_failures_show_their_error_and_retry_queues_them_again(app, content, cli
     token = csrf_token(client, "/admin/xapi")
     response = client.post("/admin/xapi/retry", data={"row_id": str(first.id), "csrf_token": token},
                            follow_redirects=True)
-    assert "1 statement(s) queued again" in response.get_data(as_text=True)
+    assert "1 statement queued again" in response.get_data(as_text=True)  # counted in words (#19)
     assert [row.state for row in _rows()].count(OutboxState.QUEUED) == 1
     row = db.session.get(XapiStatement, first.id)
     assert row.attempts == 0 and row.next_try_at is not None
     html = client.post("/admin/xapi/retry", data={"csrf_token": token}, follow_redirects=True).get_data(as_text=True)
-    assert f"{total - 1} statement(s) queued again" in html
+    assert f"{total - 1} statement{'' if total == 2 else 's'} queued again" in html
     assert _count(html, "queued") == total and _count(html, "failed") == 0
     assert db.session.scalars(select(AuditEvent).where(AuditEvent.action == "xapi.retried")).all()
 
