@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any
 
-from babel import dates
+from babel import Locale, UnknownLocaleError, dates
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import Babel, get_locale, get_timezone
 from flask_login import current_user
@@ -47,6 +47,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(LANGUAGE_NAMES, "language_names")
     app.add_template_filter(datetime_local, "datetime")
     app.add_template_filter(date_local, "date")
+    app.add_template_filter(language_name, "language_name")
 
 
 def select_language() -> str:
@@ -64,6 +65,16 @@ def select_language() -> str:
         best = request.accept_languages.best_match(offered)
         if best:
             return best
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def user_language(user: Any) -> str:
+    """A user's language where no request says it (documents, e-mails, background work): their
+    own choice, else their organisation's, else DEFAULT_LANGUAGE."""
+    offered = current_app.config["LANGUAGES"]
+    for choice in (user.language, organisation_defaults(user.organisation_id)[0]):
+        if choice in offered:
+            return choice
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
@@ -86,6 +97,14 @@ def _signed_in_user() -> Any:
 
 def current_language() -> str:
     return str(get_locale() or "en")
+
+
+def language_name(code: str) -> str:
+    """A language's name in the reader's language ("anglais" for `en` on a French page)."""
+    try:
+        return Locale.parse(code).get_display_name(current_language()) or code
+    except (ValueError, UnknownLocaleError):
+        return code
 
 
 def text_direction() -> str:

@@ -13,8 +13,9 @@ from lms.assessment.models import Answer, Attempt, AttemptStatus
 from lms.certification import services as certification
 from lms.certification.models import Award, Enrolment, Programme, ProgrammeVersion
 from lms.clock import now
+from lms.content.model import sha256_json
 from lms.extensions import db
-from lms.learning.models import Quiz
+from lms.learning.models import ContentTranslation, Quiz
 
 PASSWORD = "correct horse battery staple"
 _seq = count(1)
@@ -96,4 +97,16 @@ def attempt(agent: User, quiz: Quiz, responses: dict[str, object], *,
                               saved_at=at, earned=grade.items[position].earned,
                               possible=grade.items[position].possible)
                        for position, (item_id, response) in enumerate(responses.items(), start=1))
+    return row
+
+
+def translation(kind: str, slug: str, language: str, text: dict, *, translation_of: str,
+                if_stale: str = "source") -> ContentTranslation:
+    """A loaded translation of a course, quiz, job aid or programme (as lms/learning/sync.py stores
+    it from a `<name>.<language>` file), current unless another one is made after it."""
+    row = ContentTranslation(kind=kind, slug=slug, language=language, text=text, translation_of=translation_of,
+                             if_stale=if_stale, content_hash=sha256_json([translation_of, if_stale, text]),
+                             current=True)
+    db.session.add(row)
+    db.session.flush()
     return row

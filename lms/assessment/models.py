@@ -54,6 +54,10 @@ class Attempt(db.Model):
     # The version whose answer key graded it: the shown version, or a later one after a regrade.
     graded_version_id: Mapped[int | None] = mapped_column(ForeignKey("quiz_version.id"))
     regraded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The language the questions were shown in, for the whole attempt: the translation chosen when
+    # it started (None: the source's text, in lms.content.translations.SOURCE_LANGUAGE).
+    translation_id: Mapped[int | None] = mapped_column(ForeignKey("content_translation.id"))
+    language: Mapped[str | None] = mapped_column(String(8))
 
     user: Mapped[User] = relationship()
     quiz: Mapped[Quiz] = relationship()

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask import has_request_context
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import Connection, bindparam, select, text, update
@@ -28,9 +29,11 @@ from lms.assessment.question_types import CriticalReply, Grade, question_type
 from lms.audit.services import record
 from lms.clock import UTCDateTime, now
 from lms.content.model import review_mode
+from lms.content.translations import translated_quiz_spec
 from lms.driver_statements import DriverStatement
 from lms.extensions import db
-from lms.i18n import datetime_local
+from lms.i18n import current_language, datetime_local, user_language
+from lms.learning import translated
 from lms.learning.models import Quiz, QuizVersion
 
 PHASES = ("before", "during", "after")
@@ -125,6 +128,22 @@ def published(version: QuizVersion) -> PublishedQuiz:
     return quiz
 
 
+def shown_quiz(attempt: Attempt) -> PublishedQuiz:
+    """The quiz as this attempt shows it: in the language it started in, for all of it.
+
+    Only the text differs from `published` (lms.content.translations.translated_quiz_spec), so
+    grading, which reads `published`, is the same in every language."""
+    source = published(attempt.quiz_version)
+    if attempt.translation_id is None:
+        return source
+    key = f"{attempt.quiz_version.content_hash}/{attempt.translation_id}"
+    quiz = _PUBLISHED.get(key)
+    if quiz is None:
+        spec = translated_quiz_spec(source.spec, translated.text(attempt.translation_id))
+        quiz = _PUBLISHED[key] = PublishedQuiz(spec, items_by_id(spec))
+    return quiz
+
+
 def published_by_hash(content_hash: str, version_id: int) -> PublishedQuiz:
     """published() for a version known by its id and hash: loaded only the first time."""
     return _PUBLISHED.get(content_hash) or published(db.session.get(QuizVersion, version_id))
@@ -154,10 +173,15 @@ def start_attempt(agent: User, quiz: Quiz, rng: random.Random | None = None) -> 
         raise AttemptError(state.reason)
     started = now()
     limit = version.spec.get("time_limit_minutes")
+    # The questions stay in the language the attempt starts in, whatever happens to the
+    # translation or the agent's language before it is submitted.
+    language = current_language() if has_request_context() else user_language(agent)
+    shown = translated.shown_one("quiz", quiz.slug, version.content_hash, language)
     attempt = Attempt(
         user=agent, quiz=quiz, quiz_version=version, status=AttemptStatus.IN_PROGRESS, started_at=started,
         deadline=started + timedelta(minutes=limit) if limit else None,
         draw=draw_items(version.spec, rng or random.Random(secrets.randbits(64))),
+        translation_id=shown.translation_id, language=shown.language,
     )
     db.session.add(attempt)
     db.session.flush()  # the partial unique index refuses a second attempt in progress here
@@ -174,7 +198,7 @@ def item_at(attempt: Attempt, position: int) -> tuple[dict, dict]:
     if not 1 <= position <= len(attempt.draw):
         raise LookupError(position)
     entry = attempt.draw[position - 1]
-    return published(attempt.quiz_version).items[entry["item"]], entry["shown"]
+    return shown_quiz(attempt).items[entry["item"]], entry["shown"]
 
 
 def answers_by_position(attempt: Attempt) -> dict[int, Answer]:

@@ -15,8 +15,10 @@ from lms.assessment.models import Attempt, AttemptStatus
 from lms.assessment.ownership import own_attempt_params, own_attempt_query
 from lms.assessment.question_types import REGISTRY, ResponseError, question_type
 from lms.clock import now
+from lms.content.translations import text_or
 from lms.errors import wants_json
 from lms.extensions import db
+from lms.learning import translated
 from lms.learning.models import Course, CourseVersion, Quiz, QuizVersion
 
 bp = Blueprint("assessment", __name__)
@@ -56,7 +58,13 @@ def quiz(slug: str):
         flash(_("Your previous attempt reached its time limit and was closed with the answers you had saved."), "info")
         state = services.availability(current_user, quiz, quiz.current_version)
     spec = quiz.current_version.spec
-    return render_template("assessment/quiz.html", quiz=quiz, spec=spec, state=state,
+    shown = translated.shown_one("quiz", slug, quiz.current_version.content_hash)
+    text = translated.shown_text(shown)
+    # The landing page shows the quiz's name and description; its questions are translated
+    # when an attempt starts (services.shown_quiz).
+    spec = {**spec, "title": text_or(text, "title", spec["title"]),
+            "description": text_or(text, "description", spec.get("description"))}
+    return render_template("assessment/quiz.html", quiz=quiz, spec=spec, state=state, shown=shown,
                            attempts=services.attempts_for(current_user, quiz), course=_course_for(quiz),
                            item_count=sum(rule["count"] for rule in spec["draw"]))
 
@@ -126,7 +134,7 @@ def question(attempt_id: int, position: int):
         "assessment/question.html", attempt=attempt, item=item, shown=shown, position=position,
         total=total, answered=answered, answer=answer.response if answer else None, error=error,
         qtype=question_type(item), options=_options(item, shown), simulation=_simulation(item, shown, answer),
-        seconds_left=_seconds_left(attempt),
+        seconds_left=_seconds_left(attempt), quiz_title=services.shown_quiz(attempt).spec["title"],
     ), (422 if error else 200)
 
 
@@ -195,7 +203,8 @@ def review(attempt_id: int):
         db.session.commit()
     if attempt.finished:
         return redirect(url_for("assessment.result", attempt_id=attempt.id))
-    items = services.published(attempt.quiz_version).items
+    shown = services.shown_quiz(attempt)
+    items = shown.items
     saved = services.answers_by_position(attempt)
     rows = []
     for position, entry in enumerate(attempt.draw, start=1):
@@ -205,7 +214,7 @@ def review(attempt_id: int):
                      "answered": bool(answer) and question_type(item).answered(item, answer.response)})
     answered, total = services.progress(attempt)
     return render_template("assessment/review.html", attempt=attempt, rows=rows, answered=answered, total=total,
-                           seconds_left=_seconds_left(attempt))
+                           seconds_left=_seconds_left(attempt), quiz_title=shown.spec["title"])
 
 
 @bp.route("/attempts/<int:attempt_id>/submit", methods=["POST"])
@@ -232,7 +241,7 @@ def result(attempt_id: int):
         db.session.commit()
     if not attempt.finished:
         return redirect(url_for("assessment.review", attempt_id=attempt.id))
-    quiz = services.published(attempt.quiz_version)
+    quiz = services.shown_quiz(attempt)
     spec, items = quiz.spec, quiz.items
     saved = services.answers_by_position(attempt)
     review_rows = []

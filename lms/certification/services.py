@@ -25,6 +25,7 @@ from lms.audit.services import record
 from lms.certification import programmes  # noqa: F401  (its receiver syncs programmes on content loads)
 from lms.certification.models import Assignment, Award, Enrolment, Programme, Recertification
 from lms.clock import now
+from lms.content.translations import SOURCE_LANGUAGE
 from lms.extensions import db
 from lms.learning.models import Course, CourseVersion, Lesson, LessonProgress, Quiz, QuizVersion
 
@@ -367,7 +368,7 @@ def _evidence(user_id: int, states: list[RequirementState], since: datetime | No
             evidence["quizzes"].append({
                 "slug": state.slug, "title": state.title, "attempt": best.id, "percent": best.percent,
                 "phases": best.phase_scores, "version": best.quiz_version.content_hash[:12],
-                "finished_at": best.finished_at.isoformat()})
+                "finished_at": best.finished_at.isoformat(), "language": best.language or SOURCE_LANGUAGE})
     return evidence
 
 

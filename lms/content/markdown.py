@@ -175,18 +175,26 @@ def _align_cells(tokens: list[Token]) -> None:
                     token.attrSet("align", match.group(1))
 
 
-def render_markdown(text: str, image_url: Callable[[str], str] | None = None) -> str:
+def section_anchors(text: str) -> list[str]:
+    """The ids of a body's headings, in order."""
+    return [anchor for _, anchor, _ in heading_anchors(parse_tokens(text))]
+
+
+def render_markdown(text: str, image_url: Callable[[str], str] | None = None,
+                    anchors: list[str] | None = None) -> str:
     """Render lesson or job-aid Markdown to HTML that is safe to mark as Markup.
 
     `image_url` maps a relative image path (as written, e.g. "img/headset.png")
     to the URL the page should load it from. Images with a scheme or an
-    absolute path are dropped (their alt text stays).
+    absolute path are dropped (their alt text stays). `anchors` gives the headings their ids
+    in order: a translated lesson keeps its source's (section_anchors), so links to a section
+    work in every language.
     """
     tokens = _renderer.parse(text)
     _rewrite_images(tokens, image_url)
     _align_cells(tokens)
-    for heading, anchor, _ in heading_anchors(tokens):
-        heading.attrSet("id", anchor)
+    for index, (heading, anchor, _) in enumerate(heading_anchors(tokens)):
+        heading.attrSet("id", anchors[index] if anchors and index < len(anchors) else anchor)
     html = _renderer.renderer.render(tokens, _renderer.options, {})
     return nh3.clean(
         html,

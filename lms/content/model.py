@@ -292,11 +292,46 @@ class Programme:
         return sha256_json(self.source)
 
 
+TRANSLATION_KINDS = ("course", "quiz", "job_aid", "programme")
+# What a stale translation's readers see: the source with a notice (the default), or the outdated
+# translation with a notice. A trainer chooses per translation file (`if_stale`).
+STALE_RULES = ("source", "translation")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Translation:
+    """One course, quiz, job aid or programme in another language, in files beside its source.
+
+    Only the human-readable text is translated (`text`, see lms/content/translations.py for its
+    shape per kind); ids, answer keys, scores and settings always come from the source, so
+    grading is the same in every language. `translation_of` names the source's content hash the
+    text was translated from: when the source changes, the translation is stale.
+    """
+
+    kind: Literal["course", "quiz", "job_aid", "programme"]
+    slug: str
+    language: str
+    path: str                      # the translation's main file, relative to the root
+    translation_of: str
+    if_stale: str
+    text: dict[str, Any]
+    # A course's lesson files: lesson id -> (path, line of the body's first line).
+    lesson_files: dict[str, tuple[str, int]] = field(default_factory=dict, compare=False, repr=False)
+    source: LineDict = _source()   # the main file as written
+
+    @property
+    def content_hash(self) -> str:
+        """SHA-256 of the translated text (a new hash is a new translation row)."""
+        return sha256_json({"translation_of": self.translation_of, "if_stale": self.if_stale,
+                            "text": self.text})
+
+
 @dataclass(frozen=True)
 class ContentTree:
-    """Everything under a content root, keyed by slug."""
+    """Everything under a content root, keyed by slug (translations by kind, slug and language)."""
 
     courses: dict[str, Course] = field(default_factory=dict)
     quizzes: dict[str, Quiz] = field(default_factory=dict)
     job_aids: dict[str, JobAid] = field(default_factory=dict)
     programmes: dict[str, Programme] = field(default_factory=dict)
+    translations: dict[tuple[str, str, str], Translation] = field(default_factory=dict)

@@ -8,6 +8,7 @@ builds the model leniently so that validation sees every file it can.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,11 +20,17 @@ from .markdown import image_sources, is_relative_path, parse_tokens
 from .model import (
     REQUIREMENT_KINDS, CallSimulation, ChoiceQuestion, ContentTree, Course, DrawRule, JobAid,
     Lesson, Option, Programme, Question, Quiz, Requirement, SimulationChoice, SimulationNode,
-    TrueFalseQuestion, review_mode,
+    Translation, TrueFalseQuestion, review_mode,
 )
 from .yaml_lines import LineDict
 
 JOB_AIDS_FOLDER = "_job-aids"
+# A translation sits beside its source, named like it with the language before the suffix:
+# course.fr.yaml, 01-principles.fr.md, quizzes/gdpr-essentials.fr.yaml. Slugs have no dots.
+TRANSLATION_NAME = re.compile(r"^(?P<stem>[^.]+)\.(?P<language>[^.]+)$")
+LANGUAGE_CODE = re.compile(r"^[a-z]{2}$")  # ISO 639-1
+# The fields of a translation file that are not translated text.
+TRANSLATION_FIELDS = ("translation_of", "if_stale")
 
 
 @dataclass(frozen=True)
@@ -313,11 +320,92 @@ def _programme(reader: _Reader, path: Path) -> Programme | None:
     )
 
 
+def _translation_name(reader: _Reader, path: Path) -> tuple[str, str] | None:
+    """(source stem, language) when `path` names a translation, else None (a source file)."""
+    found = TRANSLATION_NAME.match(path.stem)
+    if found is None:
+        return None
+    if not LANGUAGE_CODE.match(found["language"]):
+        reader.add(path, 0, f"'{path.name}' is not a source or a translation: a translation is named "
+                            f"like its source with a two-letter language code, e.g. "
+                            f"'{found['stem']}.fr{path.suffix}'")
+        return None
+    return found["stem"], found["language"]
+
+
+def _translation(kind: str, slug: str, language: str, path: str, data: LineDict,
+                 **extra: Any) -> Translation:
+    """A Translation from its main file's mapping: the text is everything but its own settings."""
+    text = LineDict({k: v for k, v in data.items() if k not in TRANSLATION_FIELDS}, line=data.line)
+    text.key_lines = dict(data.key_lines)
+    lesson_files = extra.pop("lesson_files", {})
+    text.update(extra)
+    return Translation(kind=kind, slug=slug, language=language, path=path,
+                       translation_of=_str(data, "translation_of"),
+                       if_stale=_str(data, "if_stale") or "source", text=text,
+                       lesson_files=lesson_files, source=data)
+
+
+def _course_translations(reader: _Reader, folder: Path, course: Course, tree: ContentTree) -> None:
+    """course.<language>.yaml and, for each lesson of the source, <file stem>.<language>.md."""
+    for file in sorted(folder.glob("course.*.yaml")):
+        name = _translation_name(reader, file)
+        text = reader.text(file) if name else None
+        data = None if text is None else reader.mapping(file, text, f"{file.name}")
+        if data is None:
+            continue
+        language = name[1]
+        lessons: dict[str, LineDict] = {}
+        lesson_files: dict[str, tuple[str, int]] = {}
+        for lesson in course.lessons:
+            translated = folder / f"{Path(lesson.file).stem}.{language}.md"
+            parsed = reader.front_matter(translated) if translated.is_file() else None
+            if parsed is not None:
+                front, body, body_line = parsed
+                front["body"] = body
+                lessons[lesson.id] = front
+                lesson_files[lesson.id] = (reader.rel(translated), body_line)
+        translation = _translation("course", course.slug, language, reader.rel(file), data,
+                                   lessons=lessons, lesson_files=lesson_files)
+        tree.translations["course", course.slug, language] = translation
+
+
+def _markdown_translation(reader: _Reader, path: Path, slug: str, language: str) -> Translation | None:
+    parsed = reader.front_matter(path)
+    if parsed is None:
+        return None
+    data, body, _ = parsed
+    return _translation("job_aid", slug, language, reader.rel(path), data, body=body)
+
+
+def _yaml_translation(reader: _Reader, kind: str, path: Path, slug: str, language: str) -> Translation | None:
+    text = reader.text(path)
+    data = None if text is None else reader.mapping(path, text, f"a {kind} translation")
+    return None if data is None else _translation(kind, slug, language, reader.rel(path), data)
+
+
+def _sources_and_translations(reader: _Reader, files: list[Path], kind: str, tree: ContentTree,
+                              read_translation) -> list[Path]:
+    """The source files among `files`; the translations among them go into the tree."""
+    sources = []
+    for file in files:
+        name = _translation_name(reader, file) if "." in file.stem else None
+        if name is None:
+            if "." not in file.stem:
+                sources.append(file)
+            continue
+        translation = read_translation(reader, file, name[0], name[1])
+        if translation is not None:
+            tree.translations[kind, name[0], name[1]] = translation
+    return sources
+
+
 def parse_tree(root: Path) -> tuple[ContentTree, list[Problem]]:
     """Read every course folder, job aid, quiz and programme file under `root`.
 
     That is root/courses/<slug>/ (course.yaml and the lessons it lists),
-    root/courses/_job-aids/*.md, root/quizzes/*.yaml and root/programmes/*.yaml.
+    root/courses/_job-aids/*.md, root/quizzes/*.yaml and root/programmes/*.yaml, and the
+    translations beside them (`<name>.<language>.<suffix>`, lms/content/translations.py).
     Returns the tree of everything that could be read and the problems that
     stopped a file being read. It does not validate; `check_tree` does both.
     """
@@ -332,17 +420,25 @@ def parse_tree(root: Path) -> tuple[ContentTree, list[Problem]]:
             if folder.name.startswith(".") or folder.name == "_country-notes":
                 continue
             if folder.name == JOB_AIDS_FOLDER:
-                for file in sorted(folder.glob("*.md")):
+                for file in _sources_and_translations(reader, sorted(folder.glob("*.md")), "job_aid",
+                                                      tree, _markdown_translation):
                     job_aid = _job_aid(reader, file)
                     if job_aid is not None:
                         tree.job_aids[job_aid.slug] = job_aid
             elif (course := _course(reader, folder)) is not None:
                 tree.courses[course.slug] = course
-    for file in sorted((root / "quizzes").glob("*.yaml")):
+                _course_translations(reader, folder, course, tree)
+
+    def yaml_translation(kind: str):
+        return lambda reader, path, slug, language: _yaml_translation(reader, kind, path, slug, language)
+
+    for file in _sources_and_translations(reader, sorted((root / "quizzes").glob("*.yaml")), "quiz",
+                                          tree, yaml_translation("quiz")):
         quiz = _quiz(reader, file)
         if quiz is not None:
             tree.quizzes[quiz.slug] = quiz
-    for file in sorted((root / "programmes").glob("*.yaml")):
+    for file in _sources_and_translations(reader, sorted((root / "programmes").glob("*.yaml")),
+                                          "programme", tree, yaml_translation("programme")):
         programme = _programme(reader, file)
         if programme is not None:
             tree.programmes[programme.slug] = programme

@@ -11,6 +11,7 @@ from pathlib import Path
 from .country_notes import CountryNote, check_country_notes, parse_country_notes
 from .model import ContentTree
 from .parser import Problem, parse_tree
+from .translations import check_translations
 from .validate import validate_tree
 
 
@@ -25,6 +26,7 @@ def read_content(root: Path) -> CheckedContent:
     """Parse everything under `root` and validate it, reading each file once."""
     tree, problems = parse_tree(root)
     problems += validate_tree(tree)
+    problems += check_translations(tree)
     notes, note_problems = parse_country_notes(root)
     problems += note_problems
     problems += check_country_notes(notes, tree)

@@ -544,9 +544,12 @@ def check_tree(root: Path) -> list[Problem]:
 
 
 def check_content(root: Path) -> tuple[list[Problem], list[Problem]]:
-    """`check_tree`'s problems, and the item-writing warnings of item_lint (both sorted)."""
-    # Imported here: reading builds on country_notes, which builds on this module's checks.
+    """`check_tree`'s problems, and the warnings: item_lint's item-writing ones and the stale
+    translations (both sorted)."""
+    # Imported here: reading builds on country_notes, which builds on this module's checks, and
+    # translations on its field checks.
     from .reading import read_content
+    from .translations import stale_translations
 
     content = read_content(root)
-    return content.problems, lint_tree(content.tree)
+    return content.problems, lint_tree(content.tree) + stale_translations(content.tree)

@@ -28,17 +28,20 @@ from lms.evidence import documents, renderer, signing
 from lms.evidence.embedded import embedded_json
 from lms.evidence.models import Certificate
 from lms.extensions import db
+from lms.i18n import user_language
+from lms.learning.translated import titles_in
 
 
-def agent_language(user: User) -> str:
-    """The language of a user's documents: theirs, else their organisation's, else DEFAULT_LANGUAGE."""
-    from lms.accounts.locale_defaults import organisation_defaults
-
+def assessed_language(award: Award) -> str:
+    """The language the agent studied and was assessed in, as their certificate records it: their
+    quiz attempts' (kept in the award's evidence; the latest one's when they differ), else their
+    documents' language."""
+    quizzes = sorted(award.evidence.get("quizzes", []), key=lambda quiz: quiz.get("finished_at") or "")
+    assessed = [quiz["language"] for quiz in quizzes if quiz.get("language")]
     offered = current_app.config.get("LANGUAGES") or tuple(documents.LANGUAGE_NAMES)
-    for choice in (user.language, organisation_defaults(user.organisation_id)[0]):
-        if choice in offered:
-            return choice
-    return current_app.config.get("DEFAULT_LANGUAGE", "en")
+    if assessed and assessed[-1] in offered:
+        return assessed[-1]
+    return user_language(award.user)
 
 
 def agent_time_zone(user: User) -> str:
@@ -54,21 +57,28 @@ def agent_time_zone(user: User) -> str:
 def certificate_data(award: Award, language: str | None = None) -> dict:
     """What the certificate states, also embedded in the PDF as JSON.
 
-    `language`: the one the agent studied and was assessed in (the certificate's), by default
-    the agent's language now."""
+    `language`: the one the agent studied and was assessed in, by default `assessed_language`;
+    the courses and quizzes are named as they were in it."""
     evidence = award.evidence
+    language = language or assessed_language(award)
+    # The courses and quizzes by the names the agent studied them under, in the certificate's language.
+    course_titles = titles_in("course", [c.get("slug", "") for c in evidence.get("courses", [])], language)
+    quiz_titles = titles_in("quiz", [q.get("slug", "") for q in evidence.get("quizzes", [])], language)
+    programme_slug = award.programme_version.programme.slug
     return {
         "agent_name": award.user.name,
         "organisation": award.user.organisation.name,
-        "programme": award.programme_version.title,
-        "courses": [{"title": c["title"], "version": c["version"]} for c in evidence.get("courses", [])],
-        "quizzes": [{"title": q["title"], "percent": q["percent"], "version": q["version"]}
-                    for q in evidence.get("quizzes", [])],
+        "programme": titles_in("programme", [programme_slug], language).get(programme_slug,
+                                                                            award.programme_version.title),
+        "courses": [{"title": course_titles.get(c.get("slug"), c["title"]), "version": c["version"]}
+                    for c in evidence.get("courses", [])],
+        "quizzes": [{"title": quiz_titles.get(q.get("slug"), q["title"]), "percent": q["percent"],
+                     "version": q["version"]} for q in evidence.get("quizzes", [])],
         "issued_at": award.issued_at.date().isoformat(),
         "valid_until": award.valid_until.date().isoformat(),
         "verification_code": award.verification_code,
         "verify_url": external_url("evidence.verify", code=award.verification_code),
-        "language": language or agent_language(award.user),
+        "language": language,
     }
 
 
@@ -110,18 +120,19 @@ def certificate_for(award: Award, actor=None) -> Certificate:
 def issue_certificate(award: Award, branding: dict, actor=None, *, existing: Certificate | None = None,
                       language: str | None = None) -> Certificate:
     """Render, sign and store the award's certificate with `branding`, in `language` (by default
-    the agent's now); flushes, the caller commits.
+    the agent's documents' language now; it states the language they were assessed in, which
+    may differ); flushes, the caller commits.
 
     Everything happens before the row is added, so a failed render or signature leaves nothing
     stored. Raises CertificateErased as `certificate_for` does.
     """
     if existing is not None or award.user.erased_at is not None:
         raise CertificateErased(f"the PDF of award {award.id} was deleted with its holder's data")
-    data = certificate_data(award, language)
+    data = certificate_data(award)
     # The JSON states dates as ISO text; the printed page wants dates.
     html = documents.certificate_html(
         {**data, "issued_at": award.issued_at.date(), "valid_until": award.valid_until.date()}, branding=branding,
-        language=data["language"])
+        language=language or user_language(award.user))
     attachment = renderer.Attachment(name="certificate.json", data=json.dumps(data, indent=2).encode(),
                                      mime_type="application/json",
                                      description="The certificate's data, machine-readable")

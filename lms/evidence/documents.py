@@ -63,8 +63,9 @@ def certificate_html(data: Mapping[str, Any], *, branding: Mapping[str, Any], la
     may be None), verification_code, verify_url. `branding`: company_name, primary_colour
     (hex; anything else falls back to the default), signatory_name, signatory_title, and
     optionally logo, a file name in static/pdf/. Every value is escaped by the template.
-    `language`: the agent's, the certificate's language (and the one it names as the language
-    of study and assessment).
+    `language`: the agent's, the certificate's language. `data["language"]`, when given, is the
+    language the agent studied and was assessed in, which the certificate names (by default
+    `language`).
     """
     language = _language(language)
     verify_url = str(data["verify_url"])
@@ -81,7 +82,7 @@ def certificate_html(data: Mapping[str, Any], *, branding: Mapping[str, Any], la
                      "percent": _percent(q["percent"])} for q in data.get("quizzes") or ()],
         "issued_at": issued_at,
         "valid_until": valid_until,
-        "language_name": LANGUAGE_NAMES[language],
+        "language_name": LANGUAGE_NAMES.get(str(data.get("language") or language), LANGUAGE_NAMES[language]),
         "verification_code": str(data["verification_code"]),
         "verify_url": verify_url,
         # Only a web address becomes a link; anything else is printed as text.

@@ -15,9 +15,10 @@ from sqlalchemy import select
 
 from lms import signals
 from lms.certification.models import Award
-from lms.evidence.certificates import CertificateErased, agent_language, certificate_branding, issue_certificate
+from lms.evidence.certificates import CertificateErased, certificate_branding, issue_certificate
 from lms.evidence.models import Certificate
 from lms.extensions import db
+from lms.i18n import user_language
 from lms.jobs import kinds, services
 from lms.jobs.context import JobContext, OutputFile
 
@@ -41,7 +42,7 @@ def _queue_certificate(_actor, *, award: Award, **__: object) -> None:
     if not current_app.config["CERTIFICATES_ON_AWARD"] or award.user.erased_at is not None:
         return
     services.queue_after_commit(KIND, {"award_id": award.id, "branding": certificate_branding(),
-                                       "language": agent_language(award.user)},
+                                       "language": user_language(award.user)},
                                 requested_by_id=award.user_id, organisation_id=award.user.organisation_id)
 
 

@@ -58,7 +58,7 @@ def transcript_data(person: User, *, generated_by: User, at: datetime | None = N
 
 def render_transcript(data: dict[str, Any], *, language: str = "en", time_zone: str | None = None) -> bytes:
     """The transcript of `transcript_data` as a signed PDF/A-3b with the data attached as JSON,
-    in `language` with times in `time_zone` (the agent's: agent_language, agent_time_zone)."""
+    in `language` with times in `time_zone` (the agent's: lms.i18n.user_language, agent_time_zone)."""
     branding = current_branding()
     html = documents.render_document("pdf/transcript.html", dict(
         asset_base=renderer.STATIC_PDF_DIR.as_uri() + "/", data=data, phases=_phases(data["attempts"]),

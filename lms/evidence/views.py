@@ -16,6 +16,7 @@ from lms.evidence import certificates, exports, issuing, transcript  # noqa: F40
 from lms.evidence.renderer import RenderError
 from lms.evidence.signing import SigningError
 from lms.extensions import db, limiter
+from lms.i18n import user_language
 from lms.policy import can_view_award, can_view_user
 
 bp = Blueprint("evidence", __name__)
@@ -61,7 +62,7 @@ def transcript_pdf(user_id: int):
     at = now()
     try:
         data = transcript.transcript_data(person, generated_by=current_user, at=at)
-        document = transcript.render_transcript(data, language=certificates.agent_language(person),
+        document = transcript.render_transcript(data, language=user_language(person),
                                                 time_zone=certificates.agent_time_zone(person))
     except (RenderError, SigningError) as exc:
         db.session.rollback()

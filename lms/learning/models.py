@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.clock import UTCDateTime, now
@@ -159,3 +159,24 @@ class LessonProgress(db.Model):
     completed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
     __table_args__ = (UniqueConstraint("user_id", "course_id", "lesson_key"),)
+
+
+class ContentTranslation(db.Model):
+    """A course, quiz, job aid or programme's text in another language, as loaded from the files
+    beside its source (lms/content/translations.py). A row is never edited: changed text makes a
+    new row, so that an attempt keeps the exact words it was shown. `current` marks the one the
+    files hold now, per item and language."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))      # course, quiz, job_aid, programme
+    slug: Mapped[str] = mapped_column(String(100))
+    language: Mapped[str] = mapped_column(String(8))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    translation_of: Mapped[str] = mapped_column(String(64))  # the source's content hash
+    if_stale: Mapped[str] = mapped_column(String(20))  # what readers see once the source moves on
+    text: Mapped[dict] = mapped_column(JSON)
+    current: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    __table_args__ = (UniqueConstraint("kind", "slug", "language", "content_hash"),
+                      Index("ix_content_translation_current", "kind", "slug", "language", "current"))

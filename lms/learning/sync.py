@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from lms import signals
 from lms.audit.services import record
@@ -22,7 +22,7 @@ from lms.content import model as spec
 from lms.content.country_notes import CountryNote as NoteSpec
 from lms.extensions import db
 from lms.learning.models import (
-    Course, CourseAsset, CourseVersion, CountryNote, JobAid, Lesson, Quiz, QuizVersion,
+    ContentTranslation, Course, CourseAsset, CourseVersion, CountryNote, JobAid, Lesson, Quiz, QuizVersion,
 )
 
 IMAGE_SIGNATURES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
@@ -81,6 +81,7 @@ def load_content(root: Path, actor=None, *, files_win: bool = False) -> LoadRepo
     _sync_quizzes(tree, report, keep)
     _sync_job_aids(tree, report)
     _sync_country_notes(content.country_notes, report)
+    _sync_translations(tree, report)
     signals.content_loaded.send(actor, tree=tree, report=report, keep=keep)
     db.session.flush()
     record("content.loaded", actor=actor, created=report.created, restored=report.restored,
@@ -205,17 +206,31 @@ def _new_quiz_version(row: Quiz, quiz: spec.Quiz) -> QuizVersion:
     return QuizVersion(quiz=row, content_hash=quiz.content_hash, title=quiz.title, spec=dict(quiz.source))
 
 
+def _job_aid_search_text(tree: ContentTree, slug: str, aid: spec.JobAid) -> str:
+    """The words a search finds the aid by: its own, and every translation's, so that an agent
+    finds the card in the language they type in."""
+    words = [aid.title, *aid.tags, aid.body]
+    for (kind, of, _), translation in sorted(tree.translations.items()):
+        if kind == "job_aid" and of == slug:
+            text = translation.text
+            words += [value for value in (text.get("title"), text.get("body")) if isinstance(value, str)]
+            words += [tag for tag in text.get("tags") or [] if isinstance(tag, str)]
+    return " ".join(words).lower()
+
+
 def _sync_job_aids(tree: ContentTree, report: LoadReport) -> None:
     rows = {a.slug: a for a in db.session.scalars(select(JobAid))}
     for slug, aid in tree.job_aids.items():
         row = rows.get(slug)
+        search_text = _job_aid_search_text(tree, slug, aid)
         if row is not None and row.content_hash == aid.content_hash and row.archived_at is None:
+            row.search_text = search_text  # a translation may have come or changed
             report.unchanged += 1
             continue
         row = row or JobAid(slug=slug)
         row.title, row.phase, row.tags = aid.title, aid.phase, list(aid.tags)
         row.references, row.body, row.content_hash = list(aid.references), aid.body, aid.content_hash
-        row.search_text = " ".join([aid.title, *aid.tags, aid.body]).lower()
+        row.search_text = search_text
         row.archived_at = None
         db.session.add(row)
         report.created.append(f"job aid {slug} {aid.content_hash[:12]}")
@@ -243,3 +258,41 @@ def _sync_country_notes(notes: dict[str, NoteSpec], report: LoadReport) -> None:
             row.archived_at = now()
             report.archived.append(f"country note {country}")
 
+
+
+def _sync_translations(tree: ContentTree, report: LoadReport) -> None:
+    """Keep each translation's text as a row, like a version: new text makes a new row (an
+    attempt names the row it was shown) and `current` marks what the files hold now. A
+    translation gone from the files is no longer current; its rows stay for the attempts."""
+    rows = db.session.execute(select(ContentTranslation.id, ContentTranslation.kind, ContentTranslation.slug,
+                                     ContentTranslation.language, ContentTranslation.content_hash,
+                                     ContentTranslation.current)).all()
+    by_hash = {(row.kind, row.slug, row.language, row.content_hash): row for row in rows}
+    current_ids: set[int] = set()
+    for (kind, slug, language), translation in sorted(tree.translations.items()):
+        label = f"{kind.replace('_', ' ')} {slug} in {language} {translation.content_hash[:12]}"
+        row = by_hash.get((kind, slug, language, translation.content_hash))
+        if row is None:
+            added = ContentTranslation(kind=kind, slug=slug, language=language,
+                                       content_hash=translation.content_hash,
+                                       translation_of=translation.translation_of,
+                                       if_stale=translation.if_stale, text=translation.text, current=True)
+            db.session.add(added)
+            db.session.flush()
+            current_ids.add(added.id)
+            report.created.append(label)
+            continue
+        current_ids.add(row.id)
+        if row.current:
+            report.unchanged += 1
+        else:
+            report.restored.append(label)
+    retired = [row.id for row in rows if row.current and row.id not in current_ids]
+    for row in rows:
+        if row.current and row.id not in current_ids and (row.kind, row.slug, row.language) not in tree.translations:
+            report.archived.append(f"{row.kind.replace('_', ' ')} {row.slug} in {row.language}")
+    restored = [row.id for row in rows if not row.current and row.id in current_ids]
+    if retired:
+        db.session.execute(update(ContentTranslation).where(ContentTranslation.id.in_(retired)).values(current=False))
+    if restored:
+        db.session.execute(update(ContentTranslation).where(ContentTranslation.id.in_(restored)).values(current=True))

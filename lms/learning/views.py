@@ -11,7 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from lms.content import render_markdown
+from lms.content.translations import text_or
 from lms.extensions import db
+from lms.learning import translated
 from lms.learning.models import Course, CourseAsset, CourseVersion, CountryNote, JobAid, Quiz
 from lms.learning.published import PublishedCourse, current_course, current_courses
 from lms.learning.services import complete_lesson, completed_keys, next_lesson
@@ -136,7 +138,11 @@ def job_aid_list():
         words = re.findall(r"\w+", query_text.lower())
         query = query.where(*[JobAid.search_text.contains(w, autoescape=True) for w in words])
     aids = db.session.scalars(query.order_by(JobAid.title)).all()
-    return render_template("learning/job_aid_list.html", aids=aids, q=query_text, phases=PHASE_LABELS)
+    shown = translated.shown_many("job_aid", {aid.slug: aid.content_hash for aid in aids})
+    titles = {aid.slug: aid.title for aid in aids} | translated.titles(shown)
+    aids = sorted(aids, key=lambda aid: titles[aid.slug].casefold())
+    return render_template("learning/job_aid_list.html", aids=aids, q=query_text, phases=PHASE_LABELS,
+                           titles=titles, shown=shown)
 
 
 @bp.route("/job-aids/<slug>")
@@ -144,7 +150,10 @@ def job_aid(slug: str):
     aid = db.session.scalar(select(JobAid).where(JobAid.slug == slug, JobAid.archived_at.is_(None)))
     if aid is None:
         abort(404)
-    return render_template("learning/job_aid.html", aid=aid, body=Markup(render_markdown(aid.body)))
+    shown = translated.shown_one("job_aid", slug, aid.content_hash)
+    text = translated.shown_text(shown)
+    return render_template("learning/job_aid.html", aid=aid, shown=shown, title=text_or(text, "title", aid.title),
+                           body=Markup(render_markdown(text_or(text, "body", aid.body))))
 
 
 def _country_note(country: str) -> CountryNote | None:

@@ -2,7 +2,8 @@
 
 Each agent passes the programme with certificates rendered at award time (the real renderer, as
 in production); the stored PDF is read back with poppler's pdftotext and pdffonts, as a reader
-would. The language is the agent's own, else their organisation's.
+would. The document is in the agent's language (their own, else their organisation's); the
+language it states as that of study and assessment is the one their quiz was shown in.
 """
 from __future__ import annotations
 
@@ -36,8 +37,14 @@ def signing_key(app, tmp_path: Path) -> Path:
     return key
 
 
-def _certificate_of(content, tmp_path: Path, *, user_language: str | None, organisation_language: str | None):
-    """The stored certificate of an agent who just passed, saved to a file, and its embedded data."""
+def _certificate_of(content, tmp_path: Path, *, user_language: str | None, organisation_language: str | None,
+                    quiz_in: str | None = None):
+    """The stored certificate of an agent who just passed, saved to a file, and its embedded data.
+
+    `quiz_in`: a language the quiz has a (current) translation into, so the agent takes it in that language."""
+    if quiz_in:
+        factories.translation("quiz", content.slug, quiz_in, {"title": f"recording-calls ({quiz_in})"},
+                              translation_of=content.current_version.content_hash)
     partner = factories.organisation("Atlas Care")
     partner.language = organisation_language
     agent = factories.user(Role.AGENT, partner, name="Yasmine El Idrissi")
@@ -64,7 +71,7 @@ def _text(path: str) -> str:
 
 
 def test_a_portuguese_agents_certificate_is_in_portuguese(app, client, content, at, signing_key, tmp_path):
-    path, data = _certificate_of(content, tmp_path, user_language="pt", organisation_language="en")
+    path, data = _certificate_of(content, tmp_path, user_language="pt", organisation_language="en", quiz_in="pt")
 
     text = _text(path)
     assert "Certificado de conclusão" in text and "Certificate of completion" not in text
@@ -79,7 +86,7 @@ def test_a_portuguese_agents_certificate_is_in_portuguese(app, client, content, 
 def test_an_arabic_speaking_agents_certificate_is_in_arabic_with_arabic_glyphs(app, content, at, signing_key,
                                                                                 tmp_path):
     # No language of their own: their organisation's applies.
-    path, data = _certificate_of(content, tmp_path, user_language=None, organisation_language="ar")
+    path, data = _certificate_of(content, tmp_path, user_language=None, organisation_language="ar", quiz_in="ar")
 
     text = _text(path)
     assert "شهادة إتمام" in text
@@ -89,3 +96,21 @@ def test_an_arabic_speaking_agents_certificate_is_in_arabic_with_arabic_glyphs(a
     assert data["language"] == "ar"
     # Real glyphs of a font that has them, embedded: not boxes, not a fallback from the machine.
     assert "NotoNaskhArabic" in _run("pdffonts", path)
+
+
+def test_a_certificate_states_the_language_of_the_quiz_not_the_agents(app, content, at, signing_key, tmp_path):
+    # A Portuguese-speaking agent whose quiz has no Portuguese translation took it in English: the
+    # certificate is in Portuguese and says so, and names the quiz as it was taken.
+    path, data = _certificate_of(content, tmp_path, user_language="pt", organisation_language=None)
+
+    text = _text(path)
+    assert "Certificado de conclusão" in text
+    assert "Língua de estudo e avaliação: English" in text
+    assert data["language"] == "en"
+
+
+def test_the_certificate_names_the_quiz_as_the_agent_took_it(app, content, at, signing_key, tmp_path):
+    path, data = _certificate_of(content, tmp_path, user_language="pt", organisation_language=None, quiz_in="pt")
+
+    assert [quiz["title"] for quiz in data["quizzes"]] == ["recording-calls (pt)"]
+    assert "recording-calls (pt)" in _text(path)

@@ -12,7 +12,8 @@ from lms.audit.models import AuditEvent
 from lms.config import PROJECT_ROOT
 from lms.content import check_tree, parse_tree
 from lms.extensions import db
-from lms.learning.models import (
+from lms.learning.models import (  # noqa: I001
+    ContentTranslation,
     Course, CountryNote, CourseAsset, CourseVersion, JobAid, Lesson, Quiz, QuizVersion,
 )
 from lms.learning.sync import ContentInvalid, load_content
@@ -57,8 +58,8 @@ def test_the_real_curriculum_is_valid_and_complete():
 def test_load_is_idempotent_and_audited(app: Flask):
     first = load_content(PROJECT_ROOT)
     db.session.commit()
-    # courses, quizzes, job aids, country notes, programmes
-    assert len(first.created) == 6 + 6 + _count(JobAid) + _count(CountryNote) + 3
+    # courses, quizzes, job aids, country notes, programmes, translations
+    assert len(first.created) == 6 + 6 + _count(JobAid) + _count(CountryNote) + 3 + _count(ContentTranslation)
     versions = (_count(CourseVersion), _count(QuizVersion), _count(Lesson))
     second = load_content(PROJECT_ROOT)
     db.session.commit()
