@@ -265,6 +265,29 @@ def content_check(path: Path | None, strict: bool) -> None:
     click.echo(f"Content OK in {root}" + (f", with {len(warnings)} warning(s)." if warnings else "."))
 
 
+@content_group.command("translations")
+@click.argument("path", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@with_appcontext
+def content_translations(path: Path | None) -> None:
+    """Each course, quiz, job aid and programme with its content hash (what a new translation's
+    translation_of names) and the state of its translations in the files: current or stale."""
+    from lms.content import read_content
+    from lms.content.translations import is_current, source_of
+
+    root = path or current_app.config["CONTENT_ROOT"]
+    tree = read_content(root).tree
+    translations: dict[tuple[str, str], list[str]] = {}
+    for (kind, slug, language), translation in sorted(tree.translations.items()):
+        source = source_of(tree, translation)
+        state = "current" if source is not None and is_current(translation, source.content_hash) else "stale"
+        translations.setdefault((kind, slug), []).append(f"{language} {state}")
+    for kind, items in (("course", tree.courses), ("quiz", tree.quizzes), ("job_aid", tree.job_aids),
+                        ("programme", tree.programmes)):
+        for slug, item in sorted(items.items()):
+            states = ", ".join(translations.get((kind, slug), [])) or "no translations"
+            click.echo(f"{kind:<9} {slug:<50} {item.content_hash}  {states}")
+
+
 @content_group.command("load")
 @click.argument("path", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--files-win", is_flag=True,

@@ -55,7 +55,7 @@ def is_current(translation: Translation, source_hash: str) -> bool:
 def _hash_value(value: Any, line: int) -> Iterator[tuple[int, str]]:
     if not isinstance(value, str) or not _HASH.match(value):
         yield line, ("must be the 64-character content hash of the source it was translated from "
-                     f"(`lms content check` prints it), got {describe(value)}")
+                     f"(`lms content translations` prints it), got {describe(value)}")
 
 
 _SETTINGS = {"translation_of": (True, _hash_value), "if_stale": (False, one_of(*STALE_RULES))}

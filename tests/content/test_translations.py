@@ -173,3 +173,17 @@ def test_translations_of_nothing_and_badly_named_files_are_problems(tmp_path):
     assert any(p.startswith("courses/_job-aids/caller-asks-for-data.fr.md:2: 'translation_of' must be the "
                             "64-character content hash") for p in found), found
     assert any(p.startswith("courses/_job-aids/caller-asks-for-data.fr.md:4: 'if_stale'") for p in found), found
+
+
+def test_the_translations_command_prints_the_hash_to_translate_from_and_each_state(runner, tmp_path):
+    root = copy_valid(tmp_path)
+    course_hash, quiz_hash = _source_hashes(root)
+    _write_quiz_translation(root, quiz_hash)
+    _write_course_translation(root, "f" * 64)  # made from another source: stale
+
+    output = runner.invoke(args=["lms", "content", "translations", str(root)]).output
+
+    lines = {line.split()[0] + " " + line.split()[1]: line for line in output.splitlines()}
+    assert lines["quiz recording-calls"].split()[2:] == [quiz_hash, "fr", "current"]
+    assert lines["course recording-calls"].split()[2:] == [course_hash, "fr", "stale"]
+    assert lines["job_aid caller-asks-for-data"].endswith("no translations")
