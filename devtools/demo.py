@@ -61,6 +61,9 @@ DEMO_TEAMS = {
     "agent@lisboacs.example": ("LX-201", "Billing"), "rui@lisboacs.example": ("LX-202", "Billing"),
 }
 
+# Demo agents who read the academy in their own language, to show the translated content (#19).
+DEMO_LANGUAGES = {"rui@lisboacs.example": "pt", "omar@atlascare.example": "ar"}
+
 # Programmes the client company has made available to each partner's partner admins to assign.
 DEMO_AVAILABILITY = [("agent-certification", "Atlas Customer Care"), ("partner-onboarding", "Atlas Customer Care")]
 
@@ -92,6 +95,7 @@ def ensure_demo_accounts() -> list[User]:
                 email=email, name=name, role=role, organisation_id=orgs[org_name].id,
                 scope_organisation_id=orgs[scope].id if scope else None, employee_id=employee_id, team=team))
             user.password_hash = demo_password_hash()
+            user.language = DEMO_LANGUAGES.get(email)
         users.append(user)
     db.session.flush()
     _assign_demo_programmes(orgs)

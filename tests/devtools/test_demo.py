@@ -53,6 +53,10 @@ def test_the_demo_agent_holds_a_real_award_and_the_printed_key_answers(app, load
     key = db.session.scalars(select(ApiKey)).one()
     assert key.secret_hash == hashlib.sha256(token.split("_", 2)[2].encode()).hexdigest()  # stored hashed
 
+    # Two demo agents read the academy in Portuguese and Arabic, where gdpr-essentials is translated.
+    languages = dict(db.session.execute(select(User.email, User.language).where(User.language.is_not(None))).all())
+    assert languages == {"rui@lisboacs.example": "pt", "omar@atlascare.example": "ar"}
+
     second = runner.invoke(args=["lms", "demo"])  # idempotent, and a fresh token (the old one is gone)
     assert second.exit_code == 0, second.output
     new_token, _ = _printed_request(second.output)
