@@ -1,6 +1,7 @@
 """Dashboard filters, assignments and revocation."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
@@ -18,38 +19,40 @@ class DashboardFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField("Name or e-mail", validators=[Optional(), Length(max=100)])
-    organisation = SelectField("Organisation", coerce=_optional_int, validators=[Optional()])
-    programme = SelectField("Programme", coerce=_optional_int, validators=[Optional()])
-    team = SelectField("Team", validators=[Optional()])
-    group = SelectField("Count by", choices=[("organisation", "Organisation"), ("team", "Team")],
+    q = StringField(_l("Name or e-mail"), validators=[Optional(), Length(max=100)])
+    organisation = SelectField(_l("Organisation"), coerce=_optional_int, validators=[Optional()])
+    programme = SelectField(_l("Programme"), coerce=_optional_int, validators=[Optional()])
+    team = SelectField(_l("Team"), validators=[Optional()])
+    group = SelectField(_l("Count by"), choices=[("organisation", _l("Organisation")), ("team", _l("Team"))],
                         validators=[Optional()])
-    status = SelectField("Status", choices=[("", "Any status")] + [(s.value, s.label) for s in Status],
+    status = SelectField(_l("Status"), choices=[("", _l("Any status"))] + [(s.value, s.label) for s in Status],
                          validators=[Optional()])
-    due_after = DateField("Due from", validators=[Optional()])
-    due_before = DateField("Due until", validators=[Optional()])
-    sort = SelectField("Sort by", choices=[("due", "Due date"), ("name", "Name"), ("organisation", "Organisation"),
-                                           ("team", "Team"),
-                                           ("programme", "Programme"), ("status", "Status"),
-                                           ("valid_until", "Valid until")], validators=[Optional()])
-    order = SelectField("Order", choices=[("asc", "Ascending"), ("desc", "Descending")], validators=[Optional()])
+    due_after = DateField(_l("Due from"), validators=[Optional()])
+    due_before = DateField(_l("Due until"), validators=[Optional()])
+    sort = SelectField(_l("Sort by"), choices=[("due", _l("Due date")), ("name", _l("Name")),
+                                               ("organisation", _l("Organisation")), ("team", _l("Team")),
+                                               ("programme", _l("Programme")), ("status", _l("Status")),
+                                               ("valid_until", _l("Valid until"))], validators=[Optional()])
+    order = SelectField(_l("Order"), choices=[("asc", _l("Ascending")), ("desc", _l("Descending"))],
+                        validators=[Optional()])
 
 
 class AssignmentForm(FlaskForm):
-    programme_id = SelectField("Programme", coerce=int)
-    target = RadioField("Assign to", choices=[("organisation", "Every agent of an organisation, now and later"),
-                                              ("agent", "One agent")], default="organisation")
-    organisation_id = SelectField("Organisation", coerce=_optional_int, validators=[Optional()])
-    agent_email = EmailField("Agent's e-mail", validators=[Optional(), Length(max=254)])
-    due_rule = RadioField("Due", choices=[("days", "A number of days after assignment (or after joining)"),
-                                          ("date", "On a date")], default="days")
-    due_days = IntegerField("Days", validators=[Optional(), NumberRange(1, 730)], default=30)
-    due_date = DateField("Date", validators=[Optional()])
+    programme_id = SelectField(_l("Programme"), coerce=int)
+    target = RadioField(_l("Assign to"), choices=[("organisation", _l("Every agent of an organisation, now and later")),
+                                                  ("agent", _l("One agent"))], default="organisation")
+    organisation_id = SelectField(_l("Organisation"), coerce=_optional_int, validators=[Optional()])
+    agent_email = EmailField(_l("Agent's e-mail"), validators=[Optional(), Length(max=254)])
+    due_rule = RadioField(_l("Due"), choices=[("days", _l("A number of days after assignment (or after joining)")),
+                                              ("date", _l("On a date"))], default="days")
+    due_days = IntegerField(_l("Days"), validators=[Optional(), NumberRange(1, 730)], default=30)
+    due_date = DateField(_l("Date"), validators=[Optional()])
 
 
 class RevokeForm(FlaskForm):
-    reason = TextAreaField("Reason for revoking", validators=[InputRequired(), Length(max=1000)],
-                           description="Recorded in the audit log and shown on the public verification page as 'revoked'.")
+    reason = TextAreaField(_l("Reason for revoking"), validators=[InputRequired(), Length(max=1000)],
+                           description=_l("Recorded in the audit log and shown on the public verification page as "
+                                          "“revoked”."))
 
 
 class ReissueForm(FlaskForm):

@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import gettext as _, ngettext
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import joinedload
 
@@ -43,11 +44,11 @@ def assign(actor: User | None, programme: Programme, *, organisation_id: int | N
            mandatory: bool = True) -> Assignment:
     """Assign a programme to an organisation (its agents now and later) or to one agent."""
     if (organisation_id is None) == (user is None):
-        raise CertificationError("Assign to an organisation or to one agent.")
+        raise CertificationError(_("Assign to an organisation or to one agent."))
     if (due_at is None) == (due_days is None):
-        raise CertificationError("Give either a due date or a number of days.")
+        raise CertificationError(_("Give either a due date or a number of days."))
     if user is not None and user.role is not Role.AGENT:
-        raise CertificationError("Programmes are assigned to agents.")
+        raise CertificationError(_("Programmes are assigned to agents."))
     assignment = Assignment(programme=programme, organisation_id=organisation_id, user=user, due_at=due_at,
                             due_days=due_days, mandatory=mandatory, created_by_id=getattr(actor, "id", None))
     db.session.add(assignment)
@@ -239,19 +240,21 @@ def requirement_states_for(enrolments: Sequence[Enrolment]) -> dict[int, list[Re
                 slug = requirement["course"]
                 version = courses.get(slug)
                 if version is None:
-                    states[enrolment.id].append(RequirementState("course", slug, slug, False, "course not published"))
+                    states[enrolment.id].append(RequirementState("course", slug, slug, False, _("course not published")))
                     continue
                 keys = version.keys
                 read = keys & {key for key, at in reading.get((enrolment.user_id, version.course_id), []) if _in_cycle(at, since)}
-                states[enrolment.id].append(RequirementState("course", slug, version.title, read == keys,
-                                                             f"{len(read)} of {len(keys)} lessons read"))
+                states[enrolment.id].append(RequirementState(
+                    "course", slug, version.title, read == keys,
+                    ngettext("%(read)s of %(num)s lesson read", "%(read)s of %(num)s lessons read", len(keys),
+                             read=len(read))))
             else:
                 slug, min_score = requirement["quiz"], requirement["min_score"]
                 taken = [percent for percent, at in scores.get((enrolment.user_id, slug), []) if _in_cycle(at, since)]
                 best = max((percent for percent in taken if percent is not None), default=None)
-                detail = "not taken yet" if not taken else (
-                    "failed on a critical reply in a call simulation" if best is None
-                    else f"best score {best:g}% (needs {min_score}%)")
+                detail = _("not taken yet") if not taken else (
+                    _("failed on a critical reply in a call simulation") if best is None
+                    else _("best score %(score)s%% (needs %(min)s%%)", score=f"{best:g}", min=min_score))
                 states[enrolment.id].append(RequirementState("quiz", slug, quiz_titles.get(slug, slug),
                                                              best is not None and best >= min_score, detail))
     return states
@@ -376,9 +379,9 @@ def revoke(actor: User, award: Award, reason: str) -> None:
     """Revoke an award with a reason; the award stays, with who revoked it and when."""
     reason = reason.strip()
     if not reason:
-        raise CertificationError("Give the reason for revoking this award.")
+        raise CertificationError(_("Give the reason for revoking this award."))
     if award.revoked_at is not None:
-        raise CertificationError("This award is already revoked.")
+        raise CertificationError(_("This award is already revoked."))
     award.revoked_at, award.revoked_by_id, award.revoke_reason = now(), actor.id, reason
     for enrolment in db.session.scalars(select(Enrolment).where(Enrolment.current_award_id == award.id)):
         refresh_snapshot(enrolment)
@@ -397,7 +400,7 @@ def reissue(actor: User, award: Award) -> Award:
     the holder's status does not change. Used when a stored certificate carries a wrong address.
     """
     if award.revoked_at is not None:
-        raise CertificationError("A revoked award cannot be re-issued.")
+        raise CertificationError(_("A revoked award cannot be re-issued."))
     new = Award(user_id=award.user_id, programme_id=award.programme_id,
                 programme_version_id=award.programme_version_id, issued_at=award.issued_at,
                 valid_until=award.valid_until, window_opens_at=award.window_opens_at,
@@ -420,12 +423,12 @@ def require_recertification(actor: User | None, course_slug: str, required_by: d
     """After a material change to a course: every holder of an award from a programme that
     requires it must recertify by `required_by`. Past awards are not altered."""
     if required_by <= now():
-        raise CertificationError("The date must be in the future.")
+        raise CertificationError(_("The date must be in the future."))
     programmes = [p for p in db.session.scalars(select(Programme).where(Programme.archived_at.is_(None)))
                   if p.current_version and any(r.get("course") == course_slug
                                                for r in p.current_version.spec["requirements"])]
     if not programmes:
-        raise CertificationError(f"No programme requires the course {course_slug!r}.")
+        raise CertificationError(_("No programme requires the course “%(course)s”.", course=course_slug))
     at = now()
     affected = 0
     for programme in programmes:

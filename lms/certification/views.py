@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime, time, timezone
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -128,7 +129,7 @@ def revoke(award_id: int):
     award = db.get_or_404(Award, award_id)
     form = RevokeForm()
     if not form.validate_on_submit():
-        flash("Give the reason for revoking the award.", "error")
+        flash(_("Give the reason for revoking the award."), "error")
     else:
         try:
             services.revoke(current_user, award, form.reason.data)
@@ -136,7 +137,7 @@ def revoke(award_id: int):
             flash(str(exc), "error")
         else:
             db.session.commit()
-            flash("The award is revoked. It stays in the agent's history.", "success")
+            flash(_("The award is revoked. It stays in the agent's history."), "success")
     return redirect(url_for("certification.person", user_id=award.user_id))
 
 
@@ -155,11 +156,11 @@ def reissue(award_id: int):
     except (RenderError, SigningError) as exc:
         db.session.rollback()
         current_app.logger.error("re-issue of award %s failed: %s", award_id, exc)
-        flash("The new certificate could not be produced, so nothing changed. Try again in a minute.", "error")
+        flash(_("The new certificate could not be produced, so nothing changed. Try again in a minute."), "error")
     else:
         db.session.commit()
-        flash(f"Re-issued with the new code {new.verification_code}. The old certificate now verifies as "
-              "revoked (re-issued).", "success")
+        flash(_("Re-issued with the new code %(code)s. The old certificate now verifies as revoked (re-issued).",
+                code=new.verification_code), "success")
     return redirect(url_for("certification.person", user_id=award.user_id))
 
 
@@ -179,7 +180,7 @@ def assignments():
     form = AssignmentForm()
     programmes = _assignable_programmes()
     form.programme_id.choices = [(p.id, p.title) for p in programmes]
-    form.organisation_id.choices = [("", "Choose…")] + [(o.id, o.name) for o in _organisations()]
+    form.organisation_id.choices = [("", _("Choose…"))] + [(o.id, o.name) for o in _organisations()]
     if form.validate_on_submit():
         try:
             _create_assignment(form)
@@ -187,7 +188,7 @@ def assignments():
             flash(str(exc), "error")
         else:
             db.session.commit()
-            flash("Assigned. Agents see it on their home page now.", "success")
+            flash(_("Assigned. Agents see it on their home page now."), "success")
             return redirect(url_for("certification.assignments"))
     listing = select(Assignment).order_by(Assignment.created_at.desc())
     scope = audit_scope(current_user)
@@ -201,7 +202,7 @@ def assignments():
 def _create_assignment(form: AssignmentForm) -> None:
     programme = next((p for p in _assignable_programmes() if p.id == form.programme_id.data), None)
     if programme is None:
-        raise services.CertificationError("Choose a programme.")
+        raise services.CertificationError(_("Choose a programme."))
     user = None
     organisation_id = None
     if form.target.data == "agent":
@@ -209,16 +210,16 @@ def _create_assignment(form: AssignmentForm) -> None:
         user = db.session.scalar(restrict_users(current_user, select(User).where(User.email == email,
                                                                               User.role == Role.AGENT)))
         if user is None:
-            form.agent_email.errors = [*form.agent_email.errors, "No agent has this e-mail address."]
-            raise services.CertificationError("No agent has this e-mail address.")
+            form.agent_email.errors = [*form.agent_email.errors, _("No agent has this e-mail address.")]
+            raise services.CertificationError(_("No agent has this e-mail address."))
     else:
         organisation_id = form.organisation_id.data
         if organisation_id is None or organisation_id not in {o.id for o in _organisations()}:
-            raise services.CertificationError("Choose an organisation.")
+            raise services.CertificationError(_("Choose an organisation."))
     due_at = due_days = None
     if form.due_rule.data == "date":
         if form.due_date.data is None or form.due_date.data <= now().date():
-            raise services.CertificationError("Choose a due date in the future.")
+            raise services.CertificationError(_("Choose a due date in the future."))
         due_at = datetime.combine(form.due_date.data, time(23, 59), tzinfo=timezone.utc)
     else:
         due_days = form.due_days.data or 30

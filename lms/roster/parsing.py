@@ -3,6 +3,10 @@
 What a file must look like is in README.md (*CSV roster import*) and in `TEMPLATE`. Problems with the
 file as a whole (encoding, columns, size) are a `FileProblem`; problems with one cell travel with the
 row, so that the preview can show every one of them with its line and column.
+
+Messages and column headings are English with %(name)s placeholders, marked with `N_` for the staff
+catalogue: the pages translate them where they are shown (`text` and `values`), and `message` and
+str() give the English (CSV reports, logs, a job's stored error).
 """
 from __future__ import annotations
 
@@ -15,10 +19,17 @@ from datetime import date, datetime
 
 from email_validator import EmailNotValidError, validate_email
 
-# Columns in the order of the template, with their heading as people read it.
-COLUMNS: dict[str, str] = {"employee_id": "Employee id", "name": "Name", "email": "E-mail",
-                           "organisation": "Organisation", "role": "Role", "team": "Team",
-                           "start_date": "Start date"}
+
+def N_(text: str) -> str:
+    """Marks `text` for the translators; it is translated where it is shown (this module has no Flask)."""
+    return text
+
+
+# Columns in the order of the template, with their heading as people read it. These are also the
+# template's own headings: the file's format does not change with the reader's language.
+COLUMNS: dict[str, str] = {"employee_id": N_("Employee id"), "name": N_("Name"), "email": N_("E-mail"),
+                           "organisation": N_("Organisation"), "role": N_("Role"), "team": N_("Team"),
+                           "start_date": N_("Start date")}
 REQUIRED = ("employee_id", "name", "email", "organisation")
 
 # Header spellings HR systems and Excel users write, compared lower case without spaces or punctuation.
@@ -51,17 +62,29 @@ TEMPLATE = ("\ufeffEmployee id,Name,E-mail,Organisation,Role,Team,Start date\r\n
 
 
 class FileProblem(ValueError):
-    """The file as a whole cannot be imported; the message says where and why, for people."""
+    """The file as a whole cannot be imported; the message says where and why, for people.
+
+    `text` is the message with %(name)s placeholders (marked N_), `values` fill them; str() is the English."""
+
+    def __init__(self, text: str, **values: object) -> None:
+        super().__init__(text % values)
+        self.text, self.values = text, values
 
 
 @dataclass
 class CellError:
     column: str  # a key of COLUMNS, or "" for the row as a whole
-    message: str
+    text: str  # the message with %(name)s placeholders (marked N_), translated where it is shown
+    values: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        """The message in English."""
+        return self.text % self.values
 
     @property
     def heading(self) -> str:
-        return COLUMNS.get(self.column, "row")
+        return COLUMNS.get(self.column, N_("row"))
 
 
 @dataclass
@@ -86,8 +109,9 @@ def decode(data: bytes) -> str:
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
         raise FileProblem(
-            f"The file is not UTF-8: byte 0x{data[exc.start]:02X} at offset {exc.start} (line {line}) cannot be "
-            "read. In Excel choose Save As → \"CSV UTF-8 (Comma delimited)\".") from None
+            N_("The file is not UTF-8: byte %(byte)s at offset %(offset)s (line %(line)s) cannot be read. In Excel "
+               "choose Save As → “CSV UTF-8 (Comma delimited)”."),
+            byte=f"0x{data[exc.start]:02X}", offset=exc.start, line=line) from None
 
 
 def delimiter(header_line: str) -> str:
@@ -107,14 +131,17 @@ def map_headers(headings: list[str]) -> dict[str, int]:
         if key is None:
             continue  # extra columns (cost centre, manager...) are allowed and ignored
         if key in found:
-            raise FileProblem(f"Line 1: the columns \"{headings[found[key]]}\" and \"{heading}\" both mean "
-                              f"{COLUMNS[key]}; keep one.")
+            raise FileProblem(N_("Line 1: the columns “%(first)s” and “%(second)s” both mean %(column)s; keep one."),
+                              first=headings[found[key]], second=heading, column=COLUMNS[key])
         found[key] = index
     missing = [COLUMNS[key] for key in REQUIRED if key not in found]
     if missing:
-        raise FileProblem(f"Line 1: the file has no {', '.join(missing)} column{'s' if len(missing) > 1 else ''}. "
-                          f"The columns are: {', '.join(COLUMNS.values())} (Role, Team and Start date may be "
-                          "left out). Download the template to see the format.")
+        raise FileProblem(N_("Line 1: the file has no %(missing)s column. The columns are: %(columns)s (Role, Team "
+                             "and Start date may be left out). Download the template to see the format.")
+                          if len(missing) == 1 else
+                          N_("Line 1: the file has no %(missing)s columns. The columns are: %(columns)s (Role, Team "
+                             "and Start date may be left out). Download the template to see the format."),
+                          missing=", ".join(missing), columns=", ".join(COLUMNS.values()))
     return found
 
 
@@ -130,30 +157,34 @@ def _parse_date(text: str) -> date:
 def _check_row(row: RosterRow, raw: dict[str, str]) -> None:
     for column, value in raw.items():
         if value.startswith(FORMULA_START):
-            row.errors.append(CellError(column, f"starts with \"{value[0].strip() or 'a tab'}\", which spreadsheet "
-                                                "programs run as a formula; remove that character"))
+            if value[0].strip():
+                row.errors.append(CellError(column, N_("starts with \"%(character)s\", which spreadsheet programs run as "
+                                                       "a formula; remove that character"), {"character": value[0]}))
+            else:
+                row.errors.append(CellError(column, N_("starts with a tab, which spreadsheet programs run as a "
+                                                       "formula; remove that character")))
         elif column in _LIMITS and len(value) > _LIMITS[column]:
-            row.errors.append(CellError(column, f"is longer than {_LIMITS[column]} characters"))
+            row.errors.append(CellError(column, N_("is longer than %(limit)s characters"), {"limit": _LIMITS[column]}))
     for column in REQUIRED:
         if not raw.get(column):
-            row.errors.append(CellError(column, "is empty"))
+            row.errors.append(CellError(column, N_("is empty")))
     if row.email and not any(e.column == "email" for e in row.errors):
         try:
             row.email = validate_email(row.email, check_deliverability=False).normalized.lower()
         except EmailNotValidError:
-            row.errors.append(CellError("email", f"\"{row.email}\" is not an e-mail address"))
+            row.errors.append(CellError("email", N_("\"%(value)s\" is not an e-mail address"), {"value": row.email}))
     if raw.get("role") and not any(e.column == "role" for e in row.errors):
         role = ROLE_NAMES.get(_key(raw["role"]))
         if role is None:
-            row.errors.append(CellError("role", f"\"{raw['role']}\" is not a role: use agent, trainer, auditor, "
-                                                "admin or partner admin"))
+            row.errors.append(CellError("role", N_("\"%(value)s\" is not a role: use agent, trainer, auditor, admin "
+                                                   "or partner admin"), {"value": raw["role"]}))
         row.role = role or ""
     if raw.get("start_date") and not any(e.column == "start_date" for e in row.errors):
         try:
             row.start_date = _parse_date(raw["start_date"])
         except ValueError:
-            row.errors.append(CellError("start_date", f"\"{raw['start_date']}\" is not a date: write YYYY-MM-DD "
-                                                      "or DD/MM/YYYY"))
+            row.errors.append(CellError("start_date", N_("\"%(value)s\" is not a date: write YYYY-MM-DD or "
+                                                         "DD/MM/YYYY"), {"value": raw["start_date"]}))
 
 
 def read_rows(data: bytes, max_rows: int | None = None) -> Iterator[RosterRow]:
@@ -165,7 +196,7 @@ def read_rows(data: bytes, max_rows: int | None = None) -> Iterator[RosterRow]:
     max_rows = max_rows or MAX_ROWS
     text = decode(data)
     if not text.strip():
-        raise FileProblem("The file is empty.")
+        raise FileProblem(N_("The file is empty."))
     header_line = text.split("\n", 1)[0]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter(header_line))
     try:
@@ -176,8 +207,9 @@ def read_rows(data: bytes, max_rows: int | None = None) -> Iterator[RosterRow]:
                 continue  # Excel leaves blank lines (";;;;;;") at the end
             count += 1
             if count > max_rows:
-                raise FileProblem(f"The file has more than {max_rows:,} rows (line {reader.line_num}); import at "
-                                  f"most {max_rows:,} at a time: split it into several files.")
+                raise FileProblem(N_("The file has more than %(limit)s rows (line %(line)s); import at most "
+                                     "%(limit)s at a time: split it into several files."),
+                                  limit=f"{max_rows:,}", line=reader.line_num)
             raw = {key: (cells[index].strip() if index < len(cells) else "") for key, index in columns.items()}
             row = RosterRow(line=reader.line_num, employee_id=raw.get("employee_id", ""), name=raw.get("name", ""),
                             email=raw.get("email", ""), organisation=raw.get("organisation", ""),
@@ -185,7 +217,8 @@ def read_rows(data: bytes, max_rows: int | None = None) -> Iterator[RosterRow]:
             _check_row(row, raw)
             yield row
     except csv.Error as exc:
-        raise FileProblem(f"Line {reader.line_num}: the file is not valid CSV ({exc}).") from None
+        raise FileProblem(N_("Line %(line)s: the file is not valid CSV (%(error)s)."), line=reader.line_num,
+                          error=str(exc)) from None
 
 
 def find_duplicates(rows: list[RosterRow]) -> None:
@@ -196,11 +229,13 @@ def find_duplicates(rows: list[RosterRow]) -> None:
         if row.employee_id:
             key = (row.organisation.casefold(), row.employee_id)
             if key in seen_ids:
-                row.errors.append(CellError("employee_id", f"{row.employee_id} is also on line {seen_ids[key]}"))
+                row.errors.append(CellError("employee_id", N_("%(value)s is also on line %(line)s"),
+                                            {"value": row.employee_id, "line": seen_ids[key]}))
             else:
                 seen_ids[key] = row.line
         if row.email:
             if row.email in seen_emails:
-                row.errors.append(CellError("email", f"{row.email} is also on line {seen_emails[row.email]}"))
+                row.errors.append(CellError("email", N_("%(value)s is also on line %(line)s"),
+                                            {"value": row.email, "line": seen_emails[row.email]}))
             else:
                 seen_emails[row.email] = row.line

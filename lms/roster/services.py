@@ -24,7 +24,7 @@ from lms.extensions import db
 from lms.jobs.models import Job, JobState
 from lms.policy import can_manage_user
 from lms.roster.models import RosterUpload
-from lms.roster.parsing import COLUMNS, CellError, FileProblem, RosterRow, find_duplicates, read_rows
+from lms.roster.parsing import COLUMNS, N_, CellError, FileProblem, RosterRow, find_duplicates, read_rows
 
 CREATE, UPDATE, UNCHANGED, DEACTIVATE, ERROR = "create", "update", "unchanged", "deactivate", "error"
 OUTCOMES = (CREATE, UPDATE, UNCHANGED, DEACTIVATE, ERROR)
@@ -60,7 +60,7 @@ def store_upload(actor: User, filename: str, data: bytes, full_roster: bool) -> 
     """Keep the file if it can be read at all (FileProblem otherwise, and nothing is stored)."""
     rows = sum(1 for _ in read_rows(data))
     if rows == 0:
-        raise FileProblem("The file has a header line but no people.")
+        raise FileProblem(N_("The file has a header line but no people."))
     upload = RosterUpload(uploaded_by_id=actor.id, filename=(filename or "roster.csv")[:200], data=data,
                           sha256=hashlib.sha256(data).hexdigest(), full_roster=full_roster, row_count=rows)
     db.session.add(upload)
@@ -111,28 +111,31 @@ def _plan_row(actor: User, row: RosterRow, organisations: dict[str, Organisation
               by_employee_id: dict, by_email: dict[str, User], matched: set[int]) -> PlannedRow:
     org = organisations.get(row.organisation.casefold()) if row.organisation else None
     if row.organisation and org is None:
-        row.errors.append(CellError("organisation", f"there is no organisation called \"{row.organisation}\""))
+        row.errors.append(CellError("organisation", N_("there is no organisation called \"%(value)s\""),
+                                    {"value": row.organisation}))
     elif org is not None and actor.role is not Role.ADMIN and org.id != actor.organisation_id:
-        row.errors.append(CellError("organisation", f"you can import people into {actor.organisation.name} only"))
+        row.errors.append(CellError("organisation", N_("you can import people into %(organisation)s only"),
+                                    {"organisation": actor.organisation.name}))
     if row.role and not _role_allowed(actor, Role(row.role)):
-        row.errors.append(CellError("role", "partner admins import agents only"))
+        row.errors.append(CellError("role", N_("partner admins import agents only")))
     if row.errors or org is None:
         return PlannedRow(row, ERROR)
     user = by_employee_id.get((org.id, row.employee_id))
     holder = by_email.get(row.email)
     if user is None and holder is not None:
         if holder.organisation_id != org.id:
-            row.errors.append(CellError("email", "another account already uses this e-mail address"))
+            row.errors.append(CellError("email", N_("another account already uses this e-mail address")))
         elif holder.employee_id and holder.employee_id != row.employee_id:
-            row.errors.append(CellError("email", f"this e-mail belongs to employee id {holder.employee_id}"))
+            row.errors.append(CellError("email", N_("this e-mail belongs to employee id %(value)s"),
+                                        {"value": holder.employee_id}))
         else:
             user = holder
     elif user is not None and holder is not None and holder is not user:
-        row.errors.append(CellError("email", "another account already uses this e-mail address"))
+        row.errors.append(CellError("email", N_("another account already uses this e-mail address")))
     if user is not None and user.id in matched:
-        row.errors.append(CellError("", "another line of the file matches the same person"))
+        row.errors.append(CellError("", N_("another line of the file matches the same person")))
     if user is not None and not row.errors and not can_manage_user(actor, user):
-        row.errors.append(CellError("employee_id", "this person is not an agent you manage"))
+        row.errors.append(CellError("employee_id", N_("this person is not an agent you manage")))
     if row.errors:
         return PlannedRow(row, ERROR)
     # No role in the file: newcomers are agents, and people already here keep theirs.
@@ -144,7 +147,7 @@ def _plan_row(actor: User, row: RosterRow, organisations: dict[str, Organisation
               "team": row.team or None}
     changes = [COLUMNS.get(k, k) for k, v in wanted.items() if getattr(user, k) != v]
     if not user.active:
-        changes.append("reactivated")
+        changes.append(N_("reactivated"))
     return PlannedRow(row, UPDATE if changes else UNCHANGED, user.id, org.id, changes)
 
 
@@ -162,11 +165,12 @@ def apply(actor: User, upload: RosterUpload, *, valid_rows_only: bool, confirmed
     """
     result = plan(actor, upload)
     if result.counts[ERROR] and not valid_rows_only:
-        raise FileProblem(f"{result.counts[ERROR]:,} rows have errors, so nothing was changed. Fix them and upload "
-                          "the file again, or choose \"apply the valid rows\".")
+        raise FileProblem(N_("%(count)s rows have errors, so nothing was changed. Fix them and upload the file "
+                             "again, or choose “apply the valid rows”."), count=f"{result.counts[ERROR]:,}")
     if result.leavers != confirmed_leavers:
-        raise FileProblem(f"The file now means deactivating {result.leavers:,} people, not the {confirmed_leavers:,} "
-                          "that were confirmed: people changed since the preview. Preview it again.")
+        raise FileProblem(N_("The file now means deactivating %(now)s people, not the %(confirmed)s that were "
+                             "confirmed: people changed since the preview. Preview it again."),
+                          now=f"{result.leavers:,}", confirmed=f"{confirmed_leavers:,}")
     users = {u.id: u for u in db.session.scalars(select(User).where(
         User.id.in_([p.user_id for p in result.rows if p.user_id])))} if result.counts[UPDATE] else {}
     total = len(result.rows)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user
 
 from lms.audit.services import record
@@ -28,8 +29,9 @@ def upload():
         try:
             stored = services.store_upload(current_user, form.file.data.filename or "", data, form.full_roster.data)
         except FileProblem as exc:
-            # Nothing is stored: the answer names the file and what is wrong with it.
-            problem = f"{form.file.data.filename or 'The file'}: {exc}"
+            # Nothing is stored: the answer names the file and what is wrong with it, in the reader's language.
+            problem = _("%(file)s: %(problem)s", file=form.file.data.filename or _("The file"),
+                        problem=_(exc.text, **exc.values))
         else:
             record("roster.uploaded", actor=current_user, target=stored, rows=stored.row_count,
                    sha256=stored.sha256, full_roster=stored.full_roster)
@@ -69,19 +71,20 @@ def apply(upload_id: int):
     if found.job_id is not None:
         job = db.session.get(Job, found.job_id)
         if job is not None and job.state is not JobState.FAILED:
-            flash("This file is already being applied, or was applied.", "info")
+            flash(_("This file is already being applied, or was applied."), "info")
             return redirect(url_for("jobs.export_detail", job_id=found.job_id))
     plan = services.plan(current_user, found)
     back = redirect(url_for("roster.preview", upload_id=found.id))
     if plan.counts[services.ERROR] and not form.valid_rows_only.data:
-        flash("Some rows have errors: fix the file and upload it again, or tick \"Apply the valid rows\".", "error")
+        flash(_("Some rows have errors: fix the file and upload it again, or tick “Apply the valid rows”."), "error")
         return back
     if plan.leavers and not form.confirm_leavers.data:
-        flash(f"Tick the box to confirm that {plan.leavers:,} people are deactivated, or upload the file "
-              "without \"full roster\".", "error")
+        flash(ngettext("Tick the box to confirm that %(num)s person is deactivated, or upload the file without "
+                       "“full roster”.", "Tick the box to confirm that %(num)s people are deactivated, or upload the "
+                       "file without “full roster”.", plan.leavers), "error")
         return back
     if plan.leavers != (form.leavers_seen.data or 0):
-        flash("People changed since this preview was shown: check it again.", "error")
+        flash(_("People changed since this preview was shown: check it again."), "error")
         return back
     job = Job(kind=KIND, requested_by_id=current_user.id, organisation_id=current_user.organisation_id
               if current_user.role.value == "partner_admin" else None, state=JobState.QUEUED,

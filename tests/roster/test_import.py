@@ -147,7 +147,7 @@ def test_leavers_are_deactivated_only_after_confirmation(client, login_as, peopl
     page = _text(client.get(response.location))
     assert "Deactivate the 1 person who is not in this file" in page
     refused = apply(client, response.location)
-    assert "Tick the box to confirm that 1 people are deactivated" in _text(client.get(refused.location))
+    assert "Tick the box to confirm that 1 person is deactivated" in _text(client.get(refused.location))
     db.session.expire_all()
     assert leaver.active and db.session.scalar(select(func.count()).select_from(Job)) == 0
     apply(client, response.location, confirm_leavers="y")
