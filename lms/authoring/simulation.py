@@ -258,8 +258,11 @@ def render_svg(item: dict, result: Analysis | None = None, *, title_id: str = "s
     description = _("Nodes: %(nodes)s. Paths from the start to an ending: %(paths)s. The list after the "
                     "drawing gives every path in words.", nodes=len(result.nodes), paths=len(result.paths))
     title = _("%(title)s: conversation tree", title=_text(item.get("title")) or _("Call simulation"))
+    # A picture, unless its boxes are links: an image's content is hidden from assistive technology,
+    # so links inside role="img" would be there for the mouse and the Tab key only.
+    role = "group" if href else "img"
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="sim-tree" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="sim-tree" role="{role}" '
         f'viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" height="{height:.0f}" '
         f'aria-labelledby="{title_id}-title {title_id}-desc">'
         f'<title id="{title_id}-title">{escape(title)}</title>'

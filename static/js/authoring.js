@@ -48,6 +48,10 @@
     spellChecker: false,           // its dictionaries come from a CDN; the browser's own checker is used
     nativeSpellcheck: true,
     autoDownloadFontAwesome: false,
+    // CodeMirror's contenteditable input (its default on phones) instead of a hidden textarea: screen
+    // readers follow it better, and it lives inside the scrolling text, which keyboard users can
+    // then reach (axe: scrollable-region-focusable).
+    inputStyle: "contenteditable",
     status: ["lines", "words"],
     minHeight: "320px",
     maxHeight: "560px",            // the editor scrolls beside its preview instead of growing the page
@@ -56,8 +60,10 @@
       button("bold", EasyMDE.toggleBold, "B", say.bold),
       button("italic", EasyMDE.toggleItalic, "I", say.italic),
       "|",
-      button("unordered-list", EasyMDE.toggleUnorderedList, "• " + say.list, say.bulleted_list),
-      button("ordered-list", EasyMDE.toggleOrderedList, "1. " + say.list, say.numbered_list),
+      // The words a button shows are its accessible name (WCAG 2.5.3: "1. List" was not part of
+      // "Numbered list", so a person saying what they see could not press it by voice).
+      button("unordered-list", EasyMDE.toggleUnorderedList, say.bulleted_list, say.bulleted_list),
+      button("ordered-list", EasyMDE.toggleOrderedList, say.numbered_list, say.numbered_list),
       button("quote", EasyMDE.toggleBlockquote, "❝", say.quote),
       button("link", EasyMDE.drawLink, say.link, say.link),
       button("table", EasyMDE.drawTable, say.table, say.table),
