@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any
 
-from babel import Locale, UnknownLocaleError, dates
+from babel import Locale, UnknownLocaleError, dates, numbers
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import Babel, get_locale, get_timezone
 from flask_login import current_user
@@ -48,6 +48,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(datetime_local, "datetime")
     app.add_template_filter(date_local, "date")
     app.add_template_filter(language_name, "language_name")
+    app.add_template_filter(score, "score")
 
 
 def select_language() -> str:
@@ -97,6 +98,14 @@ def _signed_in_user() -> Any:
 
 def current_language() -> str:
     return str(get_locale() or "en")
+
+
+def score(value: float | None) -> str:
+    """A score or percentage for reading: at most one decimal, in the reader's number format
+    ("6.9", "6,9"; 7.0 shows as "7"). Stored scores keep their full precision."""
+    if value is None:
+        return "—"
+    return numbers.format_decimal(round(value, 1), format="#,##0.#", locale=_formatting_locale())
 
 
 def language_name(code: str) -> str:

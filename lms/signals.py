@@ -21,6 +21,9 @@ lesson_completed = _signals.signal("lesson-completed")
 attempt_started = _signals.signal("attempt-started")
 # sender: the agent; attempt=the Attempt just graded (submitted, or closed at its time limit).
 attempt_finished = _signals.signal("attempt-finished")
+# sender: the agent; attempt=their passed Attempt whose result page is being shown. Receivers
+# return what the pass earned, for the page to congratulate them on (certification: the awards).
+attempt_passed_shown = _signals.signal("attempt-passed-shown")
 # sender: the acting User or None (issued automatically); award=the Award issued or revoked.
 award_issued = _signals.signal("award-issued")
 award_revoked = _signals.signal("award-revoked")

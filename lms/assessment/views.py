@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from lms import signals
 from lms.assessment import services
 from lms.assessment.autosave import store_answer
 from lms.assessment.lesson_links import section_links
@@ -185,6 +186,14 @@ def _simulation(item: dict, shown: dict, answer) -> dict | None:
     }
 
 
+def _earned(attempt: Attempt) -> list:
+    """What a pass earned (certification's awards, through the signal), for the result page."""
+    if not attempt.passed:
+        return []
+    return [earned for _, found in signals.attempt_passed_shown.send(current_user._get_current_object(),
+                                                                      attempt=attempt) for earned in found]
+
+
 def _seconds_left(attempt: Attempt) -> int | None:
     return None if attempt.deadline is None else max(0, int((attempt.deadline - now()).total_seconds()))
 
@@ -257,6 +266,7 @@ def result(attempt_id: int):
         row["reread"] = reread.get(row["item"]["id"]) if row["missed"] else None
     state = services.availability(current_user, attempt.quiz, attempt.quiz.current_version)
     return render_template("assessment/result.html", attempt=attempt, spec=spec, rows=review_rows,
+                           awards=_earned(attempt),
                            may_review=services.may_review(attempt), state=state, registry=REGISTRY,
                            critical=services.critical_replies(attempt),
                            reread=list(dict.fromkeys(reread.values())),

@@ -375,6 +375,16 @@ def _evidence(user_id: int, states: list[RequirementState], since: datetime | No
     return evidence
 
 
+@signals.attempt_passed_shown.connect
+def awards_earned_by(_agent, *, attempt: Attempt, **__: object) -> list[Award]:
+    """The standing awards this quiz attempt earned (their evidence names it): what its result
+    page congratulates the agent on. The agent's own awards only, a handful."""
+    awards = db.session.scalars(select(Award).where(Award.user_id == attempt.user_id, Award.revoked_at.is_(None))
+                                .order_by(Award.issued_at)).all()
+    return [award for award in awards
+            if any(quiz.get("attempt") == attempt.id for quiz in award.evidence.get("quizzes", []))]
+
+
 def revoke(actor: User, award: Award, reason: str) -> None:
     """Revoke an award with a reason; the award stays, with who revoked it and when."""
     reason = reason.strip()

@@ -63,7 +63,7 @@ def test_pass_with_per_phase_scores_and_review(app, quiz, agent, client, login_a
     assert attempt.status is AttemptStatus.SUBMITTED and attempt.passed and attempt.percent == 100.0
     assert set(attempt.phase_scores) == {"before", "during"}
     html = client.get(f"/attempts/{attempt.id}").get_data(as_text=True)
-    assert "Passed: 100.0%" in html and "Before the call" in html and "During the call" in html
+    assert "Passed: 100%" in html and "Before the call" in html and "During the call" in html
     assert "Why:" in html and "References: Art. 15" in html  # review after passing, with articles
     assert _actions(attempt.id) == ["attempt.started", "attempt.submitted"]
 

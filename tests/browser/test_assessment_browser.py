@@ -21,7 +21,7 @@ pytestmark = pytest.mark.browser
 
 FIXTURE = Path(__file__).resolve().parents[1] / "content" / "fixtures" / "valid"
 QUIZ_URL = "/quizzes/recording-calls"
-PHASE_ROWS = {"Before the call": "100.0% (2 / 2)", "During the call": "100.0% (6 / 6)"}
+PHASE_ROWS = {"Before the call": "100% (2 / 2)", "During the call": "100% (6 / 6)"}
 
 
 def expect(target):
@@ -199,7 +199,7 @@ def test_agent_takes_the_whole_quiz_with_the_call_simulation_and_passes(page, ag
     expect(page.get_by_text("5 of 5 answered.")).to_be_visible()
     submit(page)
 
-    expect(page.get_by_role("heading", level=1)).to_have_text("Passed: 100.0%")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Passed: 100%")
     phases = page.get_by_role("region", name="Score by moment of the call")
     for moment, score in PHASE_ROWS.items():
         expect(phases.get_by_role("row", name=moment)).to_contain_text(score)
@@ -268,7 +268,7 @@ def test_failing_shows_the_cooldown_and_no_start_button(page, agent):
     expect(page.get_by_text("5 of 5 answered.")).to_be_visible()
     submit(page)
 
-    expect(page.get_by_role("heading", level=1)).to_have_text("Not passed yet: 0.0%")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Not passed yet: 0%")
     expect(page.get_by_text("Answers and explanations are shown once you pass this quiz.")).to_be_visible()
     expect(page.get_by_text("Why:")).to_have_count(0)
 

@@ -40,11 +40,6 @@ def day(moment) -> str:
     return format_date(moment, "medium", locale="en_IE")
 
 
-def staff_day(moment) -> str:
-    """A date as the staff pages, not translated yet, still write it."""
-    return f"{moment:%d %b %Y}"
-
-
 @pytest.fixture
 def programme(app) -> Programme:
     """The fixture content (course, quiz and the recorded-lines programme), committed for the live server."""
@@ -173,7 +168,7 @@ def test_agent_sees_the_programme_due_reads_the_course_passes_the_quiz_and_is_ce
         page.get_by_role("button", name="Start the quiz").click()
     take_whole_quiz(page, the_attempt(), right=True)
     submit(page)
-    expect(page.get_by_role("heading", level=1)).to_have_text("Passed: 100.0%")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Passed: 100%")
 
     db.session.expire_all()
     award = db.session.scalars(select(Award).where(Award.user_id == agent.id)).one()
@@ -216,7 +211,7 @@ def test_trainer_filters_overdue_agents_of_one_partner_and_downloads_them_as_csv
         expect(row.get_by_role("cell").nth(1)).to_have_text("Partner A")
         expect(row.get_by_role("cell").nth(2)).to_have_text("—")  # no team
         expect(row.locator(".badge")).to_have_text("Overdue")
-        expect(row.get_by_role("cell").nth(5)).to_have_text(staff_day(partners["past"]))
+        expect(row.get_by_role("cell").nth(5)).to_have_text(day(partners["past"]))
     expect(page.locator('a[href="http://x"]')).to_have_count(0)  # the name is shown as text, not markup
 
     filename, data = download_csv(page)
@@ -243,7 +238,7 @@ def test_partner_scoped_auditor_sees_and_exports_only_their_partner(page, partne
     expect(page.get_by_text("your scope: Partner A")).to_be_visible()
     organisation = page.get_by_role("search", name="Filter the dashboard").get_by_label("Organisation")
     expect(organisation.locator("option")).to_have_text(["All organisations", "Partner A"])
-    counts = page.get_by_role("region", name="Counts by organisation")
+    counts = page.get_by_role("region", name="Agents by organisation")
     expect(counts.get_by_role("rowheader")).to_have_text(["Partner A"])
     expect(agents_table(page).get_by_role("link")).to_have_count(3)
     assert sorted(agent_names(page)) == sorted(["Ana Overdue", FORMULA_NAME, "Olga Ontime"])
