@@ -73,8 +73,9 @@ def test_bad_cells_are_errors_with_line_and_column_and_block_the_file(client, lo
     response = upload(client, data)
     assert response.status_code == 302
     page = _text(client.get(response.location + "?show=error"))
-    for expected in ("Line 3, Employee id: starts with &#34;=&#34;", "Line 4, E-mail: &#34;not-an-address&#34; is not",
-                     "Line 5, Role: &#34;overlord&#34; is not a role", "Line 6, Start date: &#34;31/02/2026&#34; is not a date",
+    # The quotes belong to the (translated) message, the values inside them are escaped.
+    for expected in ('Line 3, Employee id: starts with "="', 'Line 4, E-mail: "not-an-address" is not',
+                     'Line 5, Role: "overlord" is not a role', 'Line 6, Start date: "31/02/2026" is not a date',
                      "Line 7, Employee id: A1 is also on line 2", "Line 8, Organisation: there is no organisation"):
         assert expected in page, expected
     assert 'id="count-error">Error: <strong>6</strong>' in page
