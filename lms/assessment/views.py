@@ -124,7 +124,9 @@ def question(attempt_id: int, position: int):
                 error = str(exc)
         if error is None:
             if item["type"] == "call_simulation" and action == "say":
-                return redirect(url_for("assessment.question", attempt_id=attempt.id, position=position))
+                # Back to the caller's new line: the fragment scrolls to it, quiz.js gives it focus.
+                return redirect(url_for("assessment.question", attempt_id=attempt.id, position=position,
+                                        _anchor="caller-now"))
             target = {"back": position - 1, "next": position + 1}.get(action, 0)
             if 1 <= target <= len(attempt.draw):
                 return redirect(url_for("assessment.question", attempt_id=attempt.id, position=target))
@@ -136,6 +138,8 @@ def question(attempt_id: int, position: int):
         total=total, answered=answered, answer=answer.response if answer else None, error=error,
         qtype=question_type(item), options=_options(item, shown), simulation=_simulation(item, shown, answer),
         seconds_left=_seconds_left(attempt), quiz_title=services.shown_quiz(attempt).spec["title"],
+        # A refused answer shows what was typed, not what was saved before it (an ordering's positions).
+        typed=request.form if error and request.method == "POST" else None,
     ), (422 if error else 200)
 
 

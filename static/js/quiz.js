@@ -4,8 +4,13 @@
 //    slow reply can never bring an older choice back over a newer one.
 // 2. If the session has ended, say so, keep the answer in this tab and save it after sign-in.
 // 3. Count the time left down from the figure the server rendered.
+// 4. After a reply in a call simulation, move focus to the caller's new line.
 (function () {
   "use strict";
+  // After a reply in a call simulation the page comes back at the caller's new line (#caller-now):
+  // give it focus too, so that a keyboard and a screen reader continue from there.
+  var callerNow = window.location.hash === "#caller-now" && document.getElementById("caller-now");
+  if (callerNow) { callerNow.focus(); }
   var form = document.querySelector("form.question-form[data-autosave-url]");
   var status = document.querySelector(".save-status");
   var answered = document.querySelector("#progress-label .answered-count");

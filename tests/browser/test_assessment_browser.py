@@ -314,6 +314,10 @@ def test_picking_a_reply_in_the_call_saves_nothing_until_it_is_said(page, agent)
         page.get_by_role("button", name="Say this").click()
     expect(page.locator(".conversation .current")).to_contain_text(item["nodes"][1]["caller"])
     assert saved_answers()[1].response == ["b"]
+    # The page comes back at the caller's new line, with focus on it: a keyboard and a screen
+    # reader go on from what the caller says next, not from the top of the page.
+    expect(page.locator(".conversation .current")).to_be_focused()
+    assert page.url.endswith("#caller-now")
 
 
 def test_an_unanswered_ordering_question_can_be_left_for_later(page, agent):
