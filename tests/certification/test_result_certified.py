@@ -53,3 +53,16 @@ def test_scores_are_rounded_for_reading(client, login_as, content, at):
     page = client.get(f"/attempts/{attempt.id}").get_data(as_text=True)
 
     assert "6.9 of 12 points" in page and "57.6%" in page and "6.91" not in page
+
+
+def test_the_home_page_labels_a_course_and_its_quiz_apart(client, login_as, content, at):
+    agent = factories.user(Role.AGENT)
+    services.assign(None, make_programme(), organisation_id=agent.organisation_id, due_days=14)
+    db.session.commit()
+    login_as(agent)
+
+    page = client.get("/").get_data(as_text=True)
+
+    lines = [" ".join(line.split()) for line in page.split("<li>") if 'class="kind"' in line]
+    assert any("Course:</span> Recording calls" in line for line in lines), lines
+    assert any("Quiz:</span> Recording calls" in line for line in lines), lines
