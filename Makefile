@@ -5,6 +5,7 @@ PY     := $(VENV)/bin/python
 FLASK  := $(VENV)/bin/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
+export HOST PORT  # the app's development BASE_URL follows them (lms/config.py)
 
 .PHONY: run demo test bench load install dev-install setup check-content clean oidc-demo \
         i18n-extract i18n-update i18n-compile

@@ -15,6 +15,14 @@ INSTANCE_DIR = PROJECT_ROOT / "instance"
 DEV_SECRET_KEY = "dev-only-not-secret"
 
 
+def _development_address() -> str:
+    """http://HOST:PORT as `make run` serves it; a wildcard host is reached on the loopback."""
+    host = os.environ.get("HOST", "127.0.0.1")
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    return f"http://{host}:{os.environ.get('PORT', '5000')}"
+
+
 class ConfigError(RuntimeError):
     """Raised at start-up when the configuration is unsafe to run with."""
 
@@ -88,7 +96,9 @@ class BaseConfig:
     # Reminders (`flask lms reminders send`): days before a due date or an expiry, and the
     # address the links in e-mails point to.
     REMINDER_DAYS_BEFORE = _days(os.environ.get("REMINDER_DAYS_BEFORE", "14,3"))
-    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
+    # In development it follows the address `make run` serves on (HOST, PORT), so that links in
+    # e-mails and certificates open; production requires it to be set (ProductionConfig).
+    BASE_URL = os.environ.get("BASE_URL") or _development_address()
     # For people and organisations that have not chosen (lms/i18n.py): a shipped language code
     # and an IANA time zone.
     DEFAULT_LANGUAGE = os.environ.get("DEFAULT_LANGUAGE", "en")

@@ -100,3 +100,17 @@ def test_demo_data_is_idempotent(app: Flask, runner):
 
 def test_health(client):
     assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize(("host", "port", "address"), [
+    (None, None, "http://127.0.0.1:5000"), ("127.0.0.1", "8080", "http://127.0.0.1:8080"),
+    ("0.0.0.0", "5001", "http://127.0.0.1:5001"), ("lms.local", "80", "http://lms.local:80")])
+def test_the_development_base_url_follows_host_and_port(monkeypatch, host, port, address):
+    from lms.config import _development_address
+
+    for name, value in (("HOST", host), ("PORT", port)):
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    assert _development_address() == address
