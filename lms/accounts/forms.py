@@ -1,7 +1,7 @@
 """Forms for sign-in, set-password, users and organisations."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import LazyString, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional, Regexp, ValidationError
@@ -79,6 +79,11 @@ class ChangePasswordForm(FlaskForm):
                             render_kw={"autocomplete": "new-password"})
 
 
+def _lazy_display(choice: Role | OrganisationKind) -> LazyString:
+    """A role's or organisation kind's name, translated when the form is shown (not at import)."""
+    return LazyString(lambda: choice.display)
+
+
 def _optional_int(value: str) -> int | None:
     return int(value) if value not in (None, "", "None") else None
 
@@ -88,26 +93,26 @@ class LocaleForm(LocaleFields, FlaskForm):
 
 
 class UserForm(LocaleFields, FlaskForm):
-    name = StringField("Full name", validators=[InputRequired(), Length(max=200)],
+    name = StringField(_l("Full name"), validators=[InputRequired(), Length(max=200)],
                        render_kw={"autocomplete": "off"})
-    email = EmailField("E-mail", validators=[InputRequired(), Email(check_deliverability=False), Length(max=254)],
+    email = EmailField(_l("E-mail"), validators=[InputRequired(), Email(check_deliverability=False), Length(max=254)],
                        render_kw={"autocomplete": "off"})
-    role = SelectField("Role", choices=[(r.value, r.label) for r in Role])
-    organisation_id = SelectField("Organisation", coerce=int)
+    role = SelectField(_l("Role"), choices=[(r.value, _lazy_display(r)) for r in Role])
+    organisation_id = SelectField(_l("Organisation"), coerce=int)
     scope_organisation_id = SelectField(
-        "Auditor scope", coerce=_optional_int,
-        description="Auditors only: company-wide, or one organisation whose records they may see.")
-    employee_id = StringField("Employee id", validators=[Optional(), Length(max=50)],
-                              description="Optional. The organisation's own number for the person; "
-                                          "no two people in one organisation share one.",
+        _l("Auditor scope"), coerce=_optional_int,
+        description=_l("Auditors only: company-wide, or one organisation whose records they may see."))
+    employee_id = StringField(_l("Employee id"), validators=[Optional(), Length(max=50)],
+                              description=_l("Optional. The organisation's own number for the person; "
+                                             "no two people in one organisation share one."),
                               render_kw={"autocomplete": "off"})
-    team = StringField("Team", validators=[Optional(), Length(max=100)],
-                       description="Optional, for example “Billing B”. The dashboard filters by team.",
+    team = StringField(_l("Team"), validators=[Optional(), Length(max=100)],
+                       description=_l("Optional, for example “Billing B”. The dashboard filters by team."),
                        render_kw={"autocomplete": "off", "list": "team-names"})
 
     def set_organisations(self, organisations) -> None:
         self.organisation_id.choices = [(o.id, o.name) for o in organisations]
-        self.scope_organisation_id.choices = [("", "Company-wide")] + [(o.id, o.name) for o in organisations]
+        self.scope_organisation_id.choices = [("", _l("Company-wide"))] + [(o.id, o.name) for o in organisations]
 
     def for_partner_admin(self) -> None:
         """A partner admin sets neither role nor organisation: the view fixes both (agent, theirs)."""
@@ -117,27 +122,28 @@ class UserForm(LocaleFields, FlaskForm):
 
 
 class OrganisationForm(LocaleFields, FlaskForm):
-    name = StringField("Name", validators=[InputRequired(), Length(max=200)])
-    kind = SelectField("Type", choices=[(k.value, k.label) for k in OrganisationKind])
-    country = StringField("Country code", validators=[
-        InputRequired(), Regexp(r"^[A-Za-z]{2}$", message="Use the two-letter ISO code, for example PT or MA.")],
-        description="Two letters (ISO 3166), for example IE, PT, MA.")
-    contract_reference = StringField("Contract reference", validators=[Optional(), Length(max=100)],
-                                     description="The Article 28 processing agreement, for partners.")
-    contact_email = EmailField("Contact e-mail", validators=[Optional(), Email(check_deliverability=False), Length(max=254)])
+    name = StringField(_l("Name"), validators=[InputRequired(), Length(max=200)])
+    kind = SelectField(_l("Type"), choices=[(k.value, _lazy_display(k)) for k in OrganisationKind])
+    country = StringField(_l("Country code"), validators=[
+        InputRequired(), Regexp(r"^[A-Za-z]{2}$", message=_l("Use the two-letter ISO code, for example PT or MA."))],
+        description=_l("Two letters (ISO 3166), for example IE, PT, MA."))
+    contract_reference = StringField(_l("Contract reference"), validators=[Optional(), Length(max=100)],
+                                     description=_l("The Article 28 processing agreement, for partners."))
+    contact_email = EmailField(_l("Contact e-mail"), validators=[Optional(), Email(check_deliverability=False), Length(max=254)])
     mfa_required_roles = SelectMultipleField(
-        "Second factor required for", choices=[(r.value, r.label) for r in Role], validators=[Optional()],
-        option_widget=CheckboxInput(),
-        description="People here with these roles must use an authenticator app or a passkey to sign in, "
-                    "in addition to the roles the whole site requires.")
+        _l("Second factor required for"), choices=[(r.value, _lazy_display(r)) for r in Role],
+        validators=[Optional()], option_widget=CheckboxInput(),
+        description=_l("People here with these roles must use an authenticator app or a passkey to sign in, "
+                       "in addition to the roles the whole site requires."))
     available_programmes = SelectMultipleField(
-        "Programmes its partner admins may assign", coerce=int, validators=[Optional()],
+        _l("Programmes its partner admins may assign"), coerce=int, validators=[Optional()],
         option_widget=CheckboxInput(),
-        description="Outsourcing partners only: what this organisation's partner admins may assign to its agents.")
+        description=_l("Outsourcing partners only: what this organisation's partner admins may assign to its "
+                       "agents."))
     xapi_identify_by_email = BooleanField(
-        "Identify people by e-mail in xAPI statements",
-        description="Off: statements sent to the learning record store name each person by a pseudonymous id. "
-                    "On: by their e-mail address (mbox), for an LRS that must match people by address.")
+        _l("Identify people by e-mail in xAPI statements"),
+        description=_l("Off: statements sent to the learning record store name each person by a pseudonymous "
+                       "id. On: by their e-mail address (mbox), for an LRS that must match people by address."))
 
 
 class UserSearchForm(FlaskForm):
@@ -146,8 +152,8 @@ class UserSearchForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField("Search by name or e-mail", validators=[Optional(), Length(max=100)])
-    role = SelectField("Role", choices=[("", "Any role")] + [(r.value, r.label) for r in Role],
+    q = StringField(_l("Search by name or e-mail"), validators=[Optional(), Length(max=100)])
+    role = SelectField(_l("Role"), choices=[("", _l("Any role"))] + [(r.value, _lazy_display(r)) for r in Role],
                        validators=[Optional()])
-    organisation = SelectField("Organisation", coerce=_optional_int, validators=[Optional()])
-    team = StringField("Team", validators=[Optional(), Length(max=100)])
+    organisation = SelectField(_l("Organisation"), coerce=_optional_int, validators=[Optional()])
+    team = StringField(_l("Team"), validators=[Optional(), Length(max=100)])

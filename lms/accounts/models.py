@@ -4,6 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import gettext as _
 from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -28,7 +29,14 @@ class Role(enum.StrEnum):
 
     @property
     def label(self) -> str:
+        """The role's English name, as exports, audit labels and pseudonyms keep it."""
         return self.value.replace("_", " ").capitalize()
+
+    @property
+    def display(self) -> str:
+        """The role's name in the reader's language, for pages and forms."""
+        return {Role.AGENT: _("Agent"), Role.TRAINER: _("Trainer"), Role.AUDITOR: _("Auditor"),
+                Role.ADMIN: _("Admin"), Role.PARTNER_ADMIN: _("Partner admin")}[self]
 
 
 class OrganisationKind(enum.StrEnum):  # StrEnum: see Role
@@ -37,7 +45,13 @@ class OrganisationKind(enum.StrEnum):  # StrEnum: see Role
 
     @property
     def label(self) -> str:
+        """The kind's English name, as exports keep it."""
         return "Client company" if self is OrganisationKind.CLIENT else "Outsourcing partner"
+
+    @property
+    def display(self) -> str:
+        """The kind's name in the reader's language, for pages and forms."""
+        return _("Client company") if self is OrganisationKind.CLIENT else _("Outsourcing partner")
 
 
 class Organisation(db.Model):

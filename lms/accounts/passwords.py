@@ -5,6 +5,7 @@ from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import gettext as _
 
 # OWASP minimum for Argon2id: m=19 MiB, t=2, p=1 (security.md, ASVS 6.2).
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
@@ -27,15 +28,15 @@ def _common_passwords() -> frozenset[str]:
 def password_problem(password: str, *, email: str = "", name: str = "") -> str | None:
     """Say what is wrong with a new password, or None. No composition rules, by design."""
     if len(password) < MIN_LENGTH:
-        return f"Use at least {MIN_LENGTH} characters; a short phrase of several words works well."
+        return _("Use at least %(count)s characters; a short phrase of several words works well.", count=MIN_LENGTH)
     if len(password) > MAX_LENGTH:
-        return f"Use at most {MAX_LENGTH} characters."
+        return _("Use at most %(count)s characters.", count=MAX_LENGTH)
     lowered = password.lower()
     if lowered in _common_passwords():
-        return "This password is one of the most common ones and is easy to guess. Choose another."
+        return _("This password is one of the most common ones and is easy to guess. Choose another.")
     personal = {email.lower(), email.split("@")[0].lower(), name.lower().replace(" ", "")}
     if lowered in personal - {""}:
-        return "Don't use your name or e-mail address as your password."
+        return _("Don't use your name or e-mail address as your password.")
     return None
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, session
+from flask_babel import gettext as _
 from sqlalchemy import Connection, Engine, and_, bindparam, func, select, update
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
@@ -321,26 +322,27 @@ def _validate_user(actor: User | None, data: UserData, existing: User | None) ->
     if actor is not None and actor.role is Role.PARTNER_ADMIN and (
             data.role is not Role.AGENT or data.organisation_id != actor.organisation_id):
         # The views never offer anything else; a forged form must not widen a partner admin's reach.
-        raise AccountError("Partner admins add and edit agents of their own organisation only.")
+        raise AccountError(_("Partner admins add and edit agents of their own organisation only."))
     email = normalise_email(data.email)
     clash = db.session.scalar(select(User).where(User.email == email))
     if clash is not None and clash is not existing:
-        raise AccountError("Another user already has this e-mail address.", "email")
+        raise AccountError(_("Another user already has this e-mail address."), "email")
     org = db.session.get(Organisation, data.organisation_id)
     if org is None:
-        raise AccountError("Choose an organisation.", "organisation_id")
+        raise AccountError(_("Choose an organisation."), "organisation_id")
     if data.role is Role.PARTNER_ADMIN and org.kind is not OrganisationKind.PARTNER:
-        raise AccountError("A partner admin belongs to an outsourcing partner: choose one.", "organisation_id")
+        raise AccountError(_("A partner admin belongs to an outsourcing partner: choose one."), "organisation_id")
     employee_id = _blank_to_none(data.employee_id)
     if employee_id is not None:
         taken = db.session.scalar(select(User).where(User.organisation_id == org.id, User.employee_id == employee_id))
         if taken is not None and taken is not existing:
-            raise AccountError(f"Someone else at {org.name} already has employee id {employee_id}.", "employee_id")
+            raise AccountError(_("Someone else at %(organisation)s already has employee id %(id)s.",
+                                     organisation=org.name, id=employee_id), "employee_id")
     if data.scope_organisation_id is not None:
         if data.role is not Role.AUDITOR:
-            raise AccountError("Only auditors have a scope.", "scope_organisation_id")
+            raise AccountError(_("Only auditors have a scope."), "scope_organisation_id")
         if db.session.get(Organisation, data.scope_organisation_id) is None:
-            raise AccountError("Choose an organisation for the scope.", "scope_organisation_id")
+            raise AccountError(_("Choose an organisation for the scope."), "scope_organisation_id")
     return org
 
 
@@ -389,7 +391,7 @@ def update_user(actor: User | None, user: User, data: UserData) -> dict[str, tup
     if not changes:
         return {}
     if actor is not None and actor.id == user.id and "role" in changes:
-        raise AccountError("You cannot change your own role.", "role")
+        raise AccountError(_("You cannot change your own role."), "role")
     for key, (_, value) in changes.items():
         setattr(user, key, value)
     if {"role", "scope_organisation_id", "organisation_id"} & changes.keys():
@@ -426,7 +428,7 @@ def set_active(actor: User | None, user: User, active: bool) -> None:
 
     `actor` is None when the organisation's identity provider asks, through SCIM (lms/scim)."""
     if actor is not None and actor.id == user.id and not active:
-        raise AccountError("You cannot deactivate your own account.")
+        raise AccountError(_("You cannot deactivate your own account."))
     if user.active == active:
         return
     user.active = active
@@ -553,7 +555,7 @@ def change_own_password(user: User, current_password: str, new_password: str) ->
     """Change one's own password: the current one is required, and every other session ends."""
     if not verify_password(user.password_hash, current_password):
         record("auth.password_change_failed", actor=user, reason="wrong current password")
-        raise AccountError("That is not your current password.", "current_password")
+        raise AccountError(_("That is not your current password."), "current_password")
     problem = password_problem(new_password, email=user.email, name=user.name)
     if problem:
         raise AccountError(problem, "password")
@@ -671,11 +673,12 @@ def save_organisation(actor: User | None, data: OrganisationData, org: Organisat
     name = data.name.strip()
     clash = db.session.scalar(select(Organisation).where(func.lower(Organisation.name) == name.lower()))
     if clash is not None and clash is not org:
-        raise AccountError("An organisation with this name already exists.", "name")
+        raise AccountError(_("An organisation with this name already exists."), "name")
     if data.kind is OrganisationKind.CLIENT:
         client = db.session.scalar(select(Organisation).where(Organisation.kind == OrganisationKind.CLIENT))
         if client is not None and client is not org:
-            raise AccountError(f"{client.name} is already the client company; add partners instead.", "kind")
+            raise AccountError(_("%(organisation)s is already the client company; add partners instead.",
+                                 organisation=client.name), "kind")
     new = {"name": name, "kind": data.kind, "country": data.country.strip().upper(),
            "contract_reference": data.contract_reference.strip(),
            "contact_email": normalise_email(data.contact_email),

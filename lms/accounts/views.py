@@ -147,9 +147,9 @@ def logout():
     if at_idp:
         from lms.sso.views import leave_for
 
-        return leave_for(at_idp, "Signing you out at your organisation", "You are signed out here. Your "
-                         "organisation's sign-in page now ends your session there too.")
-    flash("You are signed out.", "info")
+        return leave_for(at_idp, _("Signing you out at your organisation"), _("You are signed out here. Your "
+                         "organisation's sign-in page now ends your session there too."))
+    flash(_("You are signed out."), "info")
     return redirect(url_for("accounts.login"))
 
 
@@ -397,7 +397,7 @@ def user_new():
             _field_error(form, exc)
         else:
             db.session.commit()
-            flash(f"{user.name} was added.", "success")
+            flash(_("%(name)s was added.", name=user.name), "success")
             return render_template("accounts/password_link.html", user=user,
                                    link=external_url("accounts.set_password", token=token))
     return render_template("accounts/user_form.html", form=form, user=None, teams=_team_names(),
@@ -415,7 +415,7 @@ def user_edit(user_id: int):
             _field_error(form, exc)
         else:
             db.session.commit()
-            flash("Saved." if changes else "Nothing changed.", "success" if changes else "info")
+            flash(_("Saved.") if changes else _("Nothing changed."), "success" if changes else "info")
             return redirect(url_for("accounts.user_edit", user_id=user.id))
     return render_template("accounts/user_form.html", form=form, user=user, teams=_team_names(),
                            time_zones=time_zone_choices())
@@ -431,8 +431,10 @@ def user_set_active(user_id: int):
         flash(str(exc), "error")
     else:
         db.session.commit()
-        flash(f"{user.name} is {'active again' if make_active else 'deactivated; their records are kept'}.",
-              "success")
+        if make_active:
+            flash(_("%(name)s is active again.", name=user.name), "success")
+        else:
+            flash(_("%(name)s is deactivated; their records are kept.", name=user.name), "success")
     return redirect(url_for("accounts.user_edit", user_id=user.id))
 
 
@@ -440,7 +442,7 @@ def user_set_active(user_id: int):
 def user_password_link(user_id: int):
     user = _managed_user_or_404(user_id)
     if not user.active:
-        flash("Reactivate the account before issuing a set-password link.", "error")
+        flash(_("Reactivate the account before issuing a set-password link."), "error")
         return redirect(url_for("accounts.user_edit", user_id=user.id))
     token = services.issue_password_link(current_user, user, current_app.config["SET_PASSWORD_TOKEN_HOURS"])
     db.session.commit()
@@ -492,7 +494,7 @@ def organisation_new(org_id: int | None = None):
             db.session.commit()
             forget_organisation_roles()  # this worker applies a new MFA requirement at once
             forget_organisation(org.id)  # and new default language and zone
-            flash(f"{org.name} saved.", "success")
+            flash(_("%(organisation)s saved.", organisation=org.name), "success")
             return redirect(url_for("accounts.organisation_list"))
     return render_template("accounts/organisation_form.html", form=form, organisation=org,
                            time_zones=time_zone_choices())

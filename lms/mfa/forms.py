@@ -18,8 +18,8 @@ class CodeForm(FlaskForm):
 
 
 class ConfirmTotpForm(FlaskForm):
-    code = StringField("Code from the app", validators=[InputRequired(), Length(max=20)],
-                       description="Enter the 6-digit code the app shows, to check that it is set up.",
+    code = StringField(_l("Code from the app"), validators=[InputRequired(), Length(max=20)],
+                       description=_l("Enter the 6-digit code the app shows, to check that it is set up."),
                        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
 
 

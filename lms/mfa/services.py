@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import pyotp
 import webauthn
 from flask import current_app, session
+from flask_babel import gettext as _
 from sqlalchemy import delete, func, or_, select, update
 from webauthn.helpers import bytes_to_base64url
 from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidRegistrationResponse
@@ -150,7 +151,7 @@ def start_totp(user: User) -> str:
     """
     factor = db.session.scalar(select(TotpFactor).where(TotpFactor.user_id == user.id))
     if factor is not None and factor.confirmed_at is not None:
-        raise MfaError("An authenticator app is already set up. Remove it first to set up another.")
+        raise MfaError(_("An authenticator app is already set up. Remove it first to set up another."))
     secret = pyotp.random_base32()
     if factor is None:
         factor = TotpFactor(user_id=user.id, secret_encrypted=crypto.encrypt(secret))
@@ -198,11 +199,11 @@ def confirm_totp(user: User, code: str) -> list[str]:
     factor = db.session.scalar(select(TotpFactor).where(TotpFactor.user_id == user.id,
                                                         TotpFactor.confirmed_at.is_(None)))
     if factor is None:
-        raise MfaError("Start again: this set-up has expired or is already done.")
+        raise MfaError(_("Start again: this set-up has expired or is already done."))
     step = _matching_step(crypto.decrypt(factor.secret_encrypted), _digits(code), None)
     if step is None or not _use_step(factor, step):
         record("mfa.verify_failed", actor=user, method="totp", stage="enrolment")
-        raise MfaError("That code is not right. Check the time on your phone and enter the code now shown.")
+        raise MfaError(_("That code is not right. Check the time on your phone and enter the code now shown."))
     factor.confirmed_at = now()
     record("mfa.totp_enrolled", actor=user)
     return regenerate_recovery_codes(user, audit=False)
@@ -305,19 +306,19 @@ def _take_challenge(purpose: str, user: User | None) -> bytes:
     row = db.session.get(WebAuthnChallenge, session.pop("webauthn_challenge", 0) or 0)
     if row is None or row.purpose != purpose or row.user_id != (user.id if user else None) \
             or row.expires_at < now():
-        raise MfaError("This passkey request has expired. Try again.")
+        raise MfaError(_("This passkey request has expired. Try again."))
     challenge = row.challenge
     taken = db.session.execute(delete(WebAuthnChallenge).where(WebAuthnChallenge.id == row.id)
                                .execution_options(synchronize_session=False))
     db.session.expunge(row)
     if taken.rowcount != 1:
-        raise MfaError("This passkey request has expired. Try again.")
+        raise MfaError(_("This passkey request has expired. Try again."))
     return challenge
 
 
 def registration_options(user: User) -> str:
     """Options (JSON) for navigator.credentials.create: a discoverable credential with user verification."""
-    rp_id, _ = relying_party()
+    rp_id = relying_party()[0]
     existing = db.session.scalars(select(Passkey.credential_id).where(Passkey.user_id == user.id))
     options = webauthn.generate_registration_options(
         rp_id=rp_id, rp_name=ISSUER, user_name=user.email, user_display_name=user.name,
@@ -340,10 +341,10 @@ def register_passkey(user: User, credential: dict[str, Any], name: str) -> Passk
             require_user_verification=True)
     except (InvalidRegistrationResponse, ValueError, KeyError, TypeError) as exc:
         record("mfa.verify_failed", actor=user, method="passkey", stage="registration", reason=str(exc)[:200])
-        raise MfaError("The passkey could not be registered. Try again.") from None
+        raise MfaError(_("The passkey could not be registered. Try again.")) from None
     credential_id = bytes_to_base64url(verified.credential_id)
     if db.session.scalar(select(Passkey.id).where(Passkey.credential_id == credential_id)) is not None:
-        raise MfaError("This passkey is already registered.")
+        raise MfaError(_("This passkey is already registered."))
     transports = credential.get("response", {}).get("transports") or []
     passkey = Passkey(user_id=user.id, name=name, credential_id=credential_id,
                       public_key=verified.credential_public_key, sign_count=verified.sign_count,
@@ -356,7 +357,7 @@ def register_passkey(user: User, credential: dict[str, Any], name: str) -> Passk
 
 def authentication_options(user: User | None) -> str:
     """Options (JSON) for navigator.credentials.get: the user's passkeys, or any (sign-in with a passkey)."""
-    rp_id, _ = relying_party()
+    rp_id = relying_party()[0]
     allow = []
     if user is not None:
         allow = [PublicKeyCredentialDescriptor(id=webauthn.base64url_to_bytes(c))
@@ -378,7 +379,7 @@ def authenticate_passkey(credential: dict[str, Any], user: User | None) -> User:
     passkey = db.session.scalar(select(Passkey).where(Passkey.credential_id == str(credential.get("id", ""))))
     if passkey is None or (user is not None and passkey.user_id != user.id):
         record("mfa.verify_failed", actor=user, method="passkey", reason="unknown credential")
-        raise MfaError("This passkey is not registered here.")
+        raise MfaError(_("This passkey is not registered here."))
     handle = (credential.get("response") or {}).get("userHandle")
     try:
         if user is None and (not handle or not hmac.compare_digest(
@@ -390,10 +391,10 @@ def authenticate_passkey(credential: dict[str, Any], user: User | None) -> User:
             require_user_verification=True)
     except (InvalidAuthenticationResponse, ValueError, KeyError, TypeError) as exc:
         record("mfa.verify_failed", actor=passkey.user, method="passkey", reason=str(exc)[:200])
-        raise MfaError("The passkey could not be checked. Try again.") from None
+        raise MfaError(_("The passkey could not be checked. Try again.")) from None
     if not passkey.user.active:
         record("mfa.verify_failed", actor=passkey.user, method="passkey", reason="inactive")
-        raise MfaError("This passkey is not registered here.")
+        raise MfaError(_("This passkey is not registered here."))
     passkey.sign_count = verified.new_sign_count
     passkey.last_used_at = now()
     record("auth.login" if user is None else "mfa.verified", actor=passkey.user, method="passkey",
@@ -404,7 +405,7 @@ def authenticate_passkey(credential: dict[str, Any], user: User | None) -> User:
 def remove_passkey(user: User, passkey: Passkey) -> None:
     """Remove one of the user's own passkeys; recovery codes go too when no factor is left."""
     if passkey.user_id != user.id:
-        raise MfaError("This passkey is not yours.")
+        raise MfaError(_("This passkey is not yours."))
     name = passkey.name
     db.session.delete(passkey)
     db.session.flush()
@@ -418,7 +419,7 @@ def reset_factors(actor: User, user: User) -> bool:
     from lms.accounts.services import end_all_sessions
 
     if actor.id == user.id:
-        raise MfaError("Manage your own second factors from your account page.")
+        raise MfaError(_("Manage your own second factors from your account page."))
     had = has_factor(user)
     for model in (TotpFactor, Passkey, RecoveryCode, WebAuthnChallenge):
         db.session.execute(delete(model).where(model.user_id == user.id))
@@ -435,5 +436,5 @@ def parse_credential(body: str | bytes | None) -> dict[str, Any]:
     except ValueError:
         value = None
     if not isinstance(value, dict):
-        raise MfaError("The passkey answer was not understood. Try again.")
+        raise MfaError(_("The passkey answer was not understood. Try again."))
     return value

@@ -6,6 +6,7 @@ from typing import Any
 import segno
 from flask import (Blueprint, Response, abort, current_app, flash, jsonify, make_response, redirect,
                    render_template, request, session, url_for)
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user
 
 from lms.accounts.models import User
@@ -20,6 +21,11 @@ from lms.mfa.forms import CodeForm, ConfirmForm, ConfirmTotpForm
 from lms.mfa.models import Passkey
 
 bp = Blueprint("mfa", __name__)
+
+
+def N_(message: str) -> str:
+    """Marks a message for extraction where it is defined; it is translated where shown, with _()."""
+    return message
 
 
 @bp.record_once
@@ -82,7 +88,7 @@ def verify():
     limiter.check()
     found = _challenged_user()
     if found is None:
-        flash("Sign in again: the second step has to follow the password within a few minutes.", "info")
+        flash(_("Sign in again: the second step has to follow the password within a few minutes."), "info")
         return redirect(url_for("accounts.login"))
     user, pending = found
     if pending is None and not services.has_factor(user):
@@ -94,12 +100,14 @@ def verify():
             left = services.summary(user).recovery_codes_left
             response = _passed(user, pending, method, request.args.get("next"))
             if method == "recovery":  # after _passed: signing in starts a fresh session
-                flash(f"You used a recovery code; {left} left. Set up a new authenticator or passkey "
-                      "if you have lost yours.", "info")
+                flash(ngettext("You used a recovery code; %(num)d left. Set up a new authenticator or passkey "
+                               "if you have lost yours.",
+                               "You used a recovery code; %(num)d left. Set up a new authenticator or passkey "
+                               "if you have lost yours.", left), "info")
             return response
         db.session.commit()  # keep the failure in the audit log
         form.code.data = ""
-        form.code.errors = ["That code is not right, or it was already used. Try the code now shown."]
+        form.code.errors = [_("That code is not right, or it was already used. Try the code now shown.")]
     factors = services.summary(user)
     return render_template("mfa/verify.html", form=form, factors=factors, signed_in=pending is None)
 
@@ -108,7 +116,7 @@ def verify():
 def passkey_verify_options():
     found = _challenged_user()
     if found is None:
-        return {"error": "Sign in again."}, 401
+        return {"error": _("Sign in again.")}, 401
     options = services.authentication_options(found[0])
     db.session.commit()
     return Response(options, mimetype="application/json")
@@ -120,7 +128,7 @@ def passkey_verify():
     limiter.check()
     found = _challenged_user()
     if found is None:
-        return {"error": "Sign in again."}, 401
+        return {"error": _("Sign in again.")}, 401
     user, pending = found
     try:
         services.authenticate_passkey(services.parse_credential(request.get_data()), user)
@@ -169,7 +177,7 @@ def _last_required_factor() -> bool:
         and int(factors.totp) + len(factors.passkeys) <= 1
 
 
-LAST_FACTOR = "Your role requires a second factor: add another one before removing this one."
+LAST_FACTOR = N_("Your role requires a second factor: add another one before removing this one.")
 
 
 def _step_up_needed() -> Response | None:
@@ -197,7 +205,7 @@ def overview():
 def totp_enrol():
     """Set up an authenticator app: a QR code and the secret as text, confirmed with a code."""
     if services.summary(current_user).totp:
-        flash("An authenticator app is already set up.", "info")
+        flash(_("An authenticator app is already set up."), "info")
         return redirect(url_for("mfa.overview"))
     step_up = _step_up_needed()
     if step_up:
@@ -235,16 +243,16 @@ def totp_remove():
     if step_up:
         return step_up
     if _last_required_factor():
-        flash(LAST_FACTOR, "error")
+        flash(_(LAST_FACTOR), "error")
         return redirect(url_for("mfa.overview"))
     form = ConfirmForm()
     if form.validate_on_submit():
         services.remove_totp(current_user)
         db.session.commit()
-        flash("The authenticator app is removed.", "success")
+        flash(_("The authenticator app is removed."), "success")
         return redirect(url_for("mfa.overview"))
-    return render_template("mfa/confirm.html", form=form, title="Remove the authenticator app?",
-                           body="Codes from the app will no longer sign you in.", button="Remove the app")
+    return render_template("mfa/confirm.html", form=form, title=_("Remove the authenticator app?"),
+                           body=_("Codes from the app will no longer sign you in."), button=_("Remove the app"))
 
 
 @bp.route("/account/mfa/recovery-codes", methods=["GET", "POST"])
@@ -260,14 +268,14 @@ def recovery_codes():
         codes = services.regenerate_recovery_codes(current_user)
         db.session.commit()
         return _no_store(make_response(render_template("mfa/recovery_codes.html", codes=codes, new_factor=False)))
-    return render_template("mfa/confirm.html", form=form, title="Make new recovery codes?",
-                           body="Your current recovery codes will stop working.", button="Make new codes")
+    return render_template("mfa/confirm.html", form=form, title=_("Make new recovery codes?"),
+                           body=_("Your current recovery codes will stop working."), button=_("Make new codes"))
 
 
 @bp.route("/account/mfa/passkeys/options", methods=["POST"])
 def passkey_register_options():
     if _step_up_needed():
-        return {"error": "Confirm it is you first: sign in again with your second factor."}, 403
+        return {"error": _("Confirm it is you first: sign in again with your second factor.")}, 403
     options = services.registration_options(current_user)
     db.session.commit()
     return Response(options, mimetype="application/json")
@@ -276,7 +284,7 @@ def passkey_register_options():
 @bp.route("/account/mfa/passkeys", methods=["POST"])
 def passkey_register():
     if _step_up_needed():
-        return {"error": "Confirm it is you first: sign in again with your second factor."}, 403
+        return {"error": _("Confirm it is you first: sign in again with your second factor.")}, 403
     try:
         passkey = services.register_passkey(current_user, services.parse_credential(request.form.get("credential")),
                                             request.form.get("name", ""))
@@ -284,7 +292,7 @@ def passkey_register():
         db.session.commit()
         return {"error": str(exc)}, 400
     _enrolled("passkey")
-    flash(f"The passkey “{passkey.name}” is registered.", "success")
+    flash(_("The passkey “%(name)s” is registered.", name=passkey.name), "success")
     return jsonify(redirect=url_for("mfa.overview"))
 
 
@@ -297,17 +305,17 @@ def passkey_remove(passkey_id: int):
     if step_up:
         return step_up
     if _last_required_factor():
-        flash(LAST_FACTOR, "error")
+        flash(_(LAST_FACTOR), "error")
         return redirect(url_for("mfa.overview"))
     form = ConfirmForm()
     if form.validate_on_submit():
         name = passkey.name
         services.remove_passkey(current_user, passkey)
         db.session.commit()
-        flash(f"The passkey “{name}” is removed.", "success")
+        flash(_("The passkey “%(name)s” is removed.", name=name), "success")
         return redirect(url_for("mfa.overview"))
-    return render_template("mfa/confirm.html", form=form, title=f"Remove the passkey “{passkey.name}”?",
-                           body="It will no longer sign you in.", button="Remove the passkey")
+    return render_template("mfa/confirm.html", form=form, title=_("Remove the passkey “%(name)s”?", name=passkey.name),
+                           body=_("It will no longer sign you in."), button=_("Remove the passkey"))
 
 
 # ---- an admin helps someone who lost every factor --------------------------------------
@@ -326,12 +334,14 @@ def admin_reset(user_id: int):
             flash(str(exc), "error")
         else:
             db.session.commit()
-            flash(f"{user.name}'s second factors are removed and their sessions ended: they sign in with "
-                  "their password and set up a new one." if had else f"{user.name} had no second factor.",
-                  "success" if had else "info")
+            if had:
+                flash(_("%(name)s's second factors are removed and their sessions ended: they sign in with "
+                        "their password and set up a new one.", name=user.name), "success")
+            else:
+                flash(_("%(name)s had no second factor.", name=user.name), "info")
         return redirect(url_for("accounts.user_edit", user_id=user.id))
-    return render_template("mfa/confirm.html", form=form, title=f"Remove {user.name}'s second factors?",
-                           body="Their authenticator app, passkeys and recovery codes stop working and they are "
-                                "signed out everywhere. Do this only once you are sure who asked.",
-                           button="Remove their second factors",
+    return render_template("mfa/confirm.html", form=form, title=_("Remove %(name)s's second factors?", name=user.name),
+                           body=_("Their authenticator app, passkeys and recovery codes stop working and they are "
+                                  "signed out everywhere. Do this only once you are sure who asked."),
+                           button=_("Remove their second factors"),
                            cancel=url_for("accounts.user_edit", user_id=user.id))

@@ -15,6 +15,7 @@ import requests
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.flask_client import FlaskIntegration, FlaskOAuth2App
 from flask import current_app
+from flask_babel import gettext as _
 from joserfc.errors import JoseError
 
 from lms.addresses import external_url
@@ -53,12 +54,12 @@ def oidc_client(connection: SsoConnection) -> FlaskOAuth2App:
         metadata = client.load_server_metadata()
     except (requests.RequestException, ValueError) as exc:
         _clients.pop(connection.id, None)
-        raise SsoError("Your organisation's sign-in cannot be reached just now. Try again in a moment.",
+        raise SsoError(_("Your organisation's sign-in cannot be reached just now. Try again in a moment."),
                        reason=f"discovery failed: {type(exc).__name__}") from exc
     # OpenID Connect Discovery 1.0 §4.3: the document must name exactly the issuer we asked.
     if metadata.get("issuer") != connection.issuer:
         _clients.pop(connection.id, None)
-        raise SsoError("Your organisation's sign-in is not set up correctly. Ask your administrator.",
+        raise SsoError(_("Your organisation's sign-in is not set up correctly. Ask your administrator."),
                        reason="discovery issuer mismatch")
     return client
 
@@ -80,21 +81,21 @@ def complete_authorization(connection: SsoConnection) -> tuple[dict[str, Any], d
     except OAuthError as exc:
         error = getattr(exc, "error", "") or ""
         if error in ("login_required", "interaction_required", "consent_required", "account_selection_required"):
-            raise SsoError("Your organisation's sign-in needs you to sign in again.", reason=error) from exc
+            raise SsoError(_("Your organisation's sign-in needs you to sign in again."), reason=error) from exc
         if error == "access_denied":
-            raise SsoError("The sign-in was cancelled at your organisation's sign-in page.", reason=error) from exc
-        raise SsoError("The sign-in could not be completed (it may have been started in another tab or "
-                       "taken too long). Please start again.", reason=f"oauth: {error or 'state'}") from exc
+            raise SsoError(_("The sign-in was cancelled at your organisation's sign-in page."), reason=error) from exc
+        raise SsoError(_("The sign-in could not be completed (it may have been started in another tab or "
+                         "taken too long). Please start again."), reason=f"oauth: {error or 'state'}") from exc
     except JoseError as exc:
-        raise SsoError("Your organisation's sign-in sent an answer that did not verify, so it was refused. "
-                       "Please start again; if it keeps happening, tell your administrator.",
+        raise SsoError(_("Your organisation's sign-in sent an answer that did not verify, so it was refused. "
+                         "Please start again; if it keeps happening, tell your administrator."),
                        reason=f"id_token: {type(exc).__name__}") from exc
     except requests.RequestException as exc:
-        raise SsoError("Your organisation's sign-in cannot be reached just now. Try again in a moment.",
+        raise SsoError(_("Your organisation's sign-in cannot be reached just now. Try again in a moment."),
                        reason=f"token endpoint: {type(exc).__name__}") from exc
     claims = token.get("userinfo")
     if not claims:
-        raise SsoError("Your organisation's sign-in sent no identity token, so it was refused.",
+        raise SsoError(_("Your organisation's sign-in sent no identity token, so it was refused."),
                        reason="no id_token")
     return token, dict(claims)
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from lms import signals
@@ -73,10 +74,10 @@ def normalise_issuer(issuer: str) -> str:
     parts = urlsplit(issuer)
     loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
     if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
-        raise SsoError("The issuer must be an https:// address.", field="issuer")
+        raise SsoError(_("The issuer must be an https:// address."), field="issuer")
     if not parts.hostname or parts.query or parts.fragment:
-        raise SsoError("The issuer is an address like https://login.example.com/tenant, "
-                       "without ? or #.", field="issuer")
+        raise SsoError(_("The issuer is an address like https://login.example.com/tenant, "
+                         "without ? or #."), field="issuer")
     return issuer
 
 
@@ -86,24 +87,25 @@ def save_connection(actor: User | None, data: ConnectionData, connection: SsoCon
     domains = sorted({d for d in split_lines(data.domains)})
     for domain in domains:
         if "." not in domain or "@" in domain or " " in domain:
-            raise SsoError(f"“{domain}” is not an e-mail domain (for example atlascare.example).", field="domains")
+            raise SsoError(_("“%(domain)s” is not an e-mail domain (for example atlascare.example).", domain=domain),
+                           field="domains")
     others = db.session.scalars(select(SsoConnection).where(SsoConnection.id != (connection.id if connection else -1)))
     for other in others:
         if other.organisation_id == data.organisation_id:
-            raise SsoError("This organisation already has a connection: change that one.", field="organisation_id")
+            raise SsoError(_("This organisation already has a connection: change that one."), field="organisation_id")
         clash = set(domains) & set(other.domain_list())
         if clash:
-            raise SsoError(f"{', '.join(sorted(clash))} already sends people to {other.organisation.name}'s "
-                           "sign-in.", field="domains")
+            raise SsoError(_("%(domains)s already sends people to the sign-in of %(organisation)s.",
+                             domains=", ".join(sorted(clash)), organisation=other.organisation.name), field="domains")
     scopes = " ".join(dict.fromkeys(["openid", *data.scopes.split()]))  # openid first, once
     if connection is None:
         if not data.client_secret:
-            raise SsoError("Enter the client secret the IdP gave you.", field="client_secret")
+            raise SsoError(_("Enter the client secret the IdP gave you."), field="client_secret")
         connection = SsoConnection(organisation_id=data.organisation_id)
         db.session.add(connection)
     elif connection.organisation_id != data.organisation_id:
         # Moving a connection would hand its linked people to another organisation's IdP.
-        raise SsoError("A connection stays with its organisation; delete it and create another.",
+        raise SsoError(_("A connection stays with its organisation; delete it and create another."),
                        field="organisation_id")
     if data.client_secret:
         connection.client_secret_encrypted = crypto.encrypt(data.client_secret)
@@ -188,11 +190,11 @@ def claimed_email(connection: SsoConnection, claims: dict[str, Any]) -> str:
     """The e-mail in the connection's claim, normalised; SsoError when missing or unverified."""
     value = claims.get(connection.email_claim)
     if not isinstance(value, str) or "@" not in value:
-        raise SsoError(f"Your organisation's sign-in did not say your e-mail address (claim "
-                       f"“{connection.email_claim}”). Ask your administrator to check the connection.",
+        raise SsoError(_("Your organisation's sign-in did not say your e-mail address (claim “%(claim)s”). "
+                         "Ask your administrator to check the connection.", claim=connection.email_claim),
                        reason="no e-mail claim")
     if connection.email_claim == "email" and claims.get("email_verified") is False:
-        raise SsoError("Your organisation's sign-in says your e-mail address is not verified.",
+        raise SsoError(_("Your organisation's sign-in says your e-mail address is not verified."),
                        reason="e-mail not verified")
     return accounts.normalise_email(value)
 
@@ -210,29 +212,28 @@ def resolve_user(connection: SsoConnection, claims: dict[str, Any]) -> User:
     """
     issuer, subject = connection.issuer, str(claims.get("sub") or "")
     if not subject:
-        raise _refuse("The sign-in answer named nobody.", "no sub")
+        raise _refuse(_("The sign-in answer named nobody."), "no sub")
     identity = db.session.scalar(select(SsoIdentity).where(SsoIdentity.issuer == issuer,
                                                            SsoIdentity.subject == subject))
     if identity is not None:
         user = identity.user
         if identity.connection_id != connection.id or user.organisation_id != connection.organisation_id:
-            raise _refuse("Your account belongs to another organisation, so this sign-in cannot "
-                                      "be used for it. Ask your administrator.", "other organisation", user)
+            raise _refuse(_("Your account belongs to another organisation, so this sign-in cannot "
+                            "be used for it. Ask your administrator."), "other organisation", user)
     else:
         email = claimed_email(connection, claims)
         user = db.session.scalar(select(User).where(User.email == email))
         if _domain(email) not in connection.domain_list():
-            raise _refuse(f"Your organisation's sign-in is not set up for {_domain(email)} "
-                                      "addresses. Ask your administrator.", "domain not routed", user)
+            raise _refuse(_("Your organisation's sign-in is not set up for %(domain)s addresses. "
+                            "Ask your administrator.", domain=_domain(email)), "domain not routed", user)
         if user is not None:
             if not connection.link_by_email:
-                raise _refuse("An account with your e-mail address already exists but is not "
-                                          "linked to your organisation's sign-in. Ask your administrator to "
-                                          "link it.", "linking by e-mail not allowed", user)
+                raise _refuse(_("An account with your e-mail address already exists but is not "
+                                "linked to your organisation's sign-in. Ask your administrator to "
+                                "link it."), "linking by e-mail not allowed", user)
             if user.organisation_id != connection.organisation_id:
-                raise _refuse("Your account belongs to another organisation, so this sign-in "
-                                          "cannot be used for it. Ask your administrator.",
-                              "other organisation", user)
+                raise _refuse(_("Your account belongs to another organisation, so this sign-in cannot "
+                                "be used for it. Ask your administrator."), "other organisation", user)
             record("sso.linked", actor=user, target=user, connection_id=connection.id, how="e-mail")
         elif connection.jit_provisioning:
             name = str(claims.get("name") or email.split("@")[0])[:200]
@@ -241,12 +242,12 @@ def resolve_user(connection: SsoConnection, claims: dict[str, Any]) -> User:
                 organisation_id=connection.organisation_id, locale=(_claimed_language(claims), None)))
             record("sso.provisioned", actor=user, target=user, connection_id=connection.id)
         else:
-            raise _refuse("There is no account for you here yet. Ask your administrator to add "
-                                      "you.", "no account and no provisioning")
+            raise _refuse(_("There is no account for you here yet. Ask your administrator to add you."),
+                          "no account and no provisioning")
         identity = SsoIdentity(connection_id=connection.id, user_id=user.id, issuer=issuer, subject=subject)
         db.session.add(identity)
     if not user.active:
-        raise _refuse("Your account here is not active. Ask your administrator.", "inactive", user)
+        raise _refuse(_("Your account here is not active. Ask your administrator."), "inactive", user)
     _apply_role(connection, user, claims)
     identity.last_sign_in_at = now()
     db.session.flush()

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 from sqlalchemy import func, select
 
@@ -52,8 +53,8 @@ def start_sign_in(connection: SsoConnection, email: str, next_url: str):
         response = client.authorize_redirect(connection, login_hint=email)
     except services.SsoError as exc:
         return _failed(str(exc), 502)
-    return leave_for(response.location, "Taking you to your organisation's sign-in…",
-                     f"{connection.organisation.name} signs you in with its own account.")
+    return leave_for(response.location, _("Taking you to your organisation's sign-in…"),
+                     _("%(organisation)s signs you in with its own account.", organisation=connection.organisation.name))
 
 
 def leave_for(url: str, heading: str, text: str):
@@ -72,7 +73,7 @@ def callback():
     flow = session.pop(FLOW, None)
     connection = db.session.get(SsoConnection, flow.get("connection")) if isinstance(flow, dict) else None
     if connection is None or not connection.enabled:
-        return _failed("This sign-in was not started here, or has expired. Please start again.", 400)
+        return _failed(_("This sign-in was not started here, or has expired. Please start again."), 400)
     try:
         token, claims = client.complete_authorization(connection)
         user = services.resolve_user(connection, claims)
@@ -88,7 +89,7 @@ def callback():
     if flow.get("recheck"):
         current = session.get(SIGNED_IN) or {}
         if not current_user.is_authenticated or current_user.id != user.id:
-            return _end_session("Your organisation's sign-in now names someone else. Please sign in again.")
+            return _end_session(_("Your organisation's sign-in now names someone else. Please sign in again."))
         current.update(checked_at=int(time.time()), id_token=token.get("id_token"))
         session[SIGNED_IN] = current
         db.session.commit()
@@ -135,7 +136,7 @@ def recheck_with_idp():
         return None
     connection = db.session.get(SsoConnection, marker.get("connection"))
     if connection is None or not connection.enabled:
-        return _end_session("Your organisation's sign-in is no longer set up here. Ask your administrator.")
+        return _end_session(_("Your organisation's sign-in is no longer set up here. Ask your administrator."))
     session[FLOW] = {"connection": connection.id, "next": request.full_path.rstrip("?"), "recheck": True}
     try:
         return client.authorize_redirect(connection, prompt="none", id_token_hint=marker.get("id_token"))
@@ -156,7 +157,7 @@ def logout_redirect() -> str | None:
 @bp.route("/sso/signed-out")
 def signed_out():
     """Where the IdP sends the browser back after single logout."""
-    flash("You are signed out, here and at your organisation's sign-in.", "info")
+    flash(_("You are signed out, here and at your organisation's sign-in."), "info")
     return redirect(url_for("accounts.login"))
 
 
@@ -200,7 +201,7 @@ def connection_new(connection_id: int | None = None):
                 flash(str(exc), "error")
         else:
             db.session.commit()
-            flash(f"The sign-in for {connection.organisation.name} is saved.", "success")
+            flash(_("The sign-in for %(organisation)s is saved.", organisation=connection.organisation.name), "success")
             return redirect(url_for("sso.connection_list"))
     form.client_secret.data = ""  # write-only: never sent back to the browser
     return render_template("sso/connection_form.html", form=form, connection=connection,
@@ -217,7 +218,8 @@ def connection_delete(connection_id: int):
         name = connection.organisation.name
         services.delete_connection(current_user, connection)
         db.session.commit()
-        flash(f"The sign-in for {name} is removed. Its people can no longer sign in through it.", "success")
+        flash(_("The sign-in for %(organisation)s is removed. Its people can no longer sign in through it.",
+                organisation=name), "success")
         return redirect(url_for("sso.connection_list"))
     linked = db.session.scalar(select(func.count()).select_from(SsoIdentity)
                                .where(SsoIdentity.connection_id == connection.id))

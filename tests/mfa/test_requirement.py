@@ -147,7 +147,7 @@ def test_an_admin_can_remove_the_factors_of_someone_who_lost_them(app, client, l
     enrol_totp(phone)
     login_as(admin)
     user_page = client.get(f"/admin/users/{trainer.id}").get_data(as_text=True)
-    assert "authenticator app on" in user_page and "10 recovery codes left" in user_page
+    assert "Authenticator app: on." in user_page and "10 recovery codes left" in user_page
     path = f"/admin/users/{trainer.id}/second-factors/reset"
     assert "Remove Trainer" in client.get(path).get_data(as_text=True)
     assert db.session.scalar(select(TotpFactor).where(TotpFactor.user_id == trainer.id)) is not None
