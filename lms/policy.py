@@ -139,6 +139,7 @@ ENDPOINTS: Final[dict[str, Access | Permission]] = {
     "accounts.organisation_new": Permission.MANAGE_ORGANISATIONS,
     "accounts.organisation_edit": Permission.MANAGE_ORGANISATIONS,
     "audit.event_list": Permission.VIEW_AUDIT_LOG,
+    "audit.event_csv": Permission.VIEW_AUDIT_LOG,  # the list's events as CSV, under the same record rule
     "audit.event_detail": Permission.VIEW_AUDIT_LOG,  # record rule: restrict_audit_events (scoped auditors)
     "audit.event_proof": Permission.VIEW_AUDIT_LOG,  # the same record rule
     "erasure.erase_person": Permission.ERASE_PERSONAL_DATA,  # record rule: can_view_user
@@ -432,13 +433,15 @@ def can_view_user(actor: User, user: User) -> bool:
 
 
 def restrict_audit_events(actor: User, query: Select) -> Select:
-    """Scoped auditors and partner admins see only events whose actor belongs to their organisation."""
-    from lms.audit.models import AuditEvent
+    """Scoped auditors and partner admins see only events about their organisation: done by its
+    people, done to them or their records (an admin downloading an agent's certificate), or
+    naming the organisation (lms.audit.subjects.about_organisation)."""
+    from lms.audit.subjects import about_organisation
 
     scope = audit_scope(actor)
     if actor.role is Role.ADMIN or scope is None:
         return query
-    return query.join(User, User.id == AuditEvent.actor_id).where(User.organisation_id == scope)
+    return query.where(about_organisation(scope))
 
 
 def authorise_attempt_owner(row: Any | None) -> None:

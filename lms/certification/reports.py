@@ -2,22 +2,27 @@
 
 Every function here runs a fixed number of queries whatever the number of
 agents (tests/certification/test_scale.py counts them).
+
+Two counts, never mixed: a list row is an *enrolment* (an agent in one programme), while
+every figure labelled "agents" counts each agent once (`agent_counts`, `headline`), under
+the status of theirs that needs action first (ACTION_ORDER).
 """
 from __future__ import annotations
 
 import csv
 import io
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, Subquery, case, func, select, true
 
 from lms.accounts.models import Organisation, User
 from lms.certification.models import Enrolment, Programme, ProgrammeVersion
 from lms.certification.status import Status, due_expression, status_expression
 from lms.extensions import db
 from lms.policy import audit_scope, restrict_users
+from lms.spreadsheets import spreadsheet_safe
 
 SORTS = {"name": "name", "organisation": "organisation", "team": "team", "programme": "programme", "status": "status",
          "due": "due", "valid_until": "valid_until"}
@@ -33,6 +38,8 @@ class Filters:
     q: str = ""
     user_id: int | None = None
     team: str | None = None
+    # Any of these statuses (the home page's lists; the dashboard's form sets `status`).
+    statuses: tuple[Status, ...] = ()
     # "team": the counts (table and chart) per organisation and team rather than per organisation.
     group: str = "organisation"
     sort: str = "due"
@@ -83,49 +90,70 @@ def status_rows(actor: User, filters: Filters, at: datetime) -> Select:
     query = select(rows)
     if filters.status:
         query = query.where(rows.c.status == filters.status.value)
+    if filters.statuses:
+        query = query.where(rows.c.status.in_([s.value for s in filters.statuses]))
     column = rows.c[SORTS.get(filters.sort, "due")]
     order = column.desc() if filters.descending else column.asc()
     # The enrolment id breaks ties, so the default order (next due date) walks the index.
     return query.order_by(order, rows.c.enrolment_id)
 
 
-def cached_counts(actor: User, filters: Filters, at: datetime) -> tuple[dict[str, dict[str, int]], datetime]:
-    """counts_by_organisation, reused for DASHBOARD_COUNTS_SECONDS per scope and filters.
-
-    Counting every enrolment is the one part of the dashboard that grows with the number of
-    agents (about 50 ms at 10,000 on SQLite); a dashboard refreshed by several people every few
-    seconds does not need it recomputed each time. Returns the counts and when they were taken.
-    """
-    ttl = current_app.config.get("DASHBOARD_COUNTS_SECONDS", 0)
-    if not ttl:
-        return counts_by_organisation(actor, filters, at), at
-    cache: dict = current_app.extensions.setdefault("lms.dashboard_counts", {})
-    key = (audit_scope(actor), filters.organisation_id, filters.programme_id, filters.q,
-           filters.due_before, filters.due_after, filters.team, filters.group)
-    hit = cache.get(key)
-    if hit is not None and (at - hit[1]).total_seconds() < ttl:
-        return hit
-    if len(cache) > 256:  # many distinct searches: start again rather than grow
-        cache.clear()
-    cache[key] = (counts_by_organisation(actor, filters, at), at)
-    return cache[key]
+# An agent with several programmes counts once, under the first of their statuses in this order:
+# what needs action first. Certified and expiring agents both hold a valid certificate.
+ACTION_ORDER = (Status.OVERDUE, Status.EXPIRED, Status.REVOKED, Status.NOT_STARTED, Status.IN_PROGRESS,
+                Status.EXPIRING, Status.CERTIFIED)
+VALID = (Status.EXPIRING, Status.CERTIFIED)
+# The home page's horizons: who is due this week, whose certificate ends within the month.
+DUE_SOON = timedelta(days=7)
+EXPIRING_SOON = timedelta(days=30)
 
 
-def counts_by_organisation(actor: User, filters: Filters, at: datetime) -> dict[str, dict[str, int]]:
-    """{organisation: {status: count}} for the filtered view (any status), in one grouped query
-    over the enrolment rows alone; organisation names come from a small second query.
+@dataclass(frozen=True)
+class Counts:
+    """The dashboard's figures for one set of filters."""
 
-    Grouped by team (filters.group), the keys are "organisation · team" ("· no team" for people
-    without one), as team leaders compare their teams side by side."""
+    by_group: dict[str, dict[str, int]]  # organisation (or "organisation · team") -> status -> agents
+    agents: int  # agents in the view, each once
+    enrolments: int  # list rows matching every filter, the status included (the list's length)
+
+
+def _statuses(actor: User, filters: Filters, at: datetime) -> Subquery:
+    """The visible, filtered enrolments with their agent, organisation, team, status and next date."""
+    return _visible(actor, select(
+        Enrolment.user_id.label("user_id"), User.organisation_id.label("organisation_id"), User.team.label("team"),
+        status_expression(at).label("status"), Enrolment.next_due_at.label("due"),
+    ).select_from(Enrolment), filters).subquery("statuses")
+
+
+def _action_rank(status):
+    """An agent's statuses ranked by ACTION_ORDER (0 first): the minimum is the one they count under."""
+    return case({s.value: rank for rank, s in enumerate(ACTION_ORDER)}, value=status)
+
+
+def _count(condition):
+    return func.sum(case((condition, 1), else_=0))
+
+
+def agent_counts(actor: User, filters: Filters, at: datetime) -> Counts:
+    """Agents per organisation (or team, filters.group) and status, for the filtered view of any
+    status, in one grouped query; organisation names come from a small second query.
+
+    Grouped by team, the keys are "organisation · team" ("· no team" for people without one),
+    as team leaders compare their teams side by side."""
+    rows = _statuses(actor, filters, at)
     by_team = filters.group == "team"
-    team = User.team if by_team else None
-    columns = [User.organisation_id, *([team] if by_team else []), status_expression(at).label("status"), func.count()]
-    grouped = _visible(actor, select(*columns).select_from(Enrolment), filters).group_by(
-        User.organisation_id, *([team] if by_team else []), "status")
-    counts: dict[tuple[int, str | None], dict[str, int]] = {}
-    for row in db.session.execute(grouped):
-        organisation_id, *team_value, status, count = row
-        counts.setdefault((organisation_id, *team_value), {})[status] = count
+    keys = [rows.c.organisation_id, *([rows.c.team] if by_team else [])]
+    matching = rows.c.status == filters.status.value if filters.status else true()
+    agents = select(rows.c.user_id, *keys, func.min(_action_rank(rows.c.status)).label("rank"),
+                    _count(matching).label("matching")).group_by(rows.c.user_id, *keys).subquery("agents")
+    group = [agents.c.organisation_id, *([agents.c.team] if by_team else [])]
+    counts: dict[tuple, dict[str, int]] = {}
+    total_agents = total_rows = 0
+    for *key, rank, number, matched in db.session.execute(
+            select(*group, agents.c.rank, func.count(), func.sum(agents.c.matching)).group_by(*group, agents.c.rank)):
+        counts.setdefault(tuple(key), {})[ACTION_ORDER[rank].value] = number
+        total_agents += number
+        total_rows += matched or 0
     ids = {key[0] for key in counts}
     names = dict(db.session.execute(select(Organisation.id, Organisation.name)
                                     .where(Organisation.id.in_(ids))).all()) if counts else {}
@@ -133,16 +161,101 @@ def counts_by_organisation(actor: User, filters: Filters, at: datetime) -> dict[
     def label(key: tuple) -> str:
         return names[key[0]] + (f" · {key[1] or 'no team'}" if by_team else "")
 
-    return {label(key): counts[key] for key in sorted(counts, key=lambda k: (names[k[0]], *(t or "" for t in k[1:])))}
+    ordered = sorted(counts, key=lambda k: (names[k[0]], *(t or "" for t in k[1:])))
+    return Counts({label(key): counts[key] for key in ordered}, total_agents, total_rows)
 
 
-# Spreadsheet programs run cells that start with these as formulas (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+def cached_counts(actor: User, filters: Filters, at: datetime) -> tuple[Counts, datetime]:
+    """agent_counts, reused for DASHBOARD_COUNTS_SECONDS per scope and filters.
+
+    Counting every enrolment is the one part of the dashboard that grows with the number of
+    agents (about 50 ms at 10,000 on SQLite); a dashboard refreshed by several people every few
+    seconds does not need it recomputed each time. Returns the counts and when they were taken.
+    """
+    ttl = current_app.config.get("DASHBOARD_COUNTS_SECONDS", 0)
+    if not ttl:
+        return agent_counts(actor, filters, at), at
+    cache: dict = current_app.extensions.setdefault("lms.dashboard_counts", {})
+    key = (audit_scope(actor), filters.organisation_id, filters.programme_id, filters.q, filters.status,
+           filters.due_before, filters.due_after, filters.team, filters.group)
+    hit = cache.get(key)
+    if hit is not None and (at - hit[1]).total_seconds() < ttl:
+        return hit
+    if len(cache) > 256:  # many distinct searches: start again rather than grow
+        cache.clear()
+    cache[key] = (agent_counts(actor, filters, at), at)
+    return cache[key]
 
 
-def spreadsheet_safe(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+# How the counts table (and so its chart) may be ordered: by name, by a status's column, by total.
+GROUP_SORTS = ("group", *(s.value for s in Status), "total")
+
+
+def sorted_groups(by_group: dict[str, dict[str, int]], sort: str, descending: bool) -> dict[str, dict[str, int]]:
+    """The counts in the order the table shows them (the chart follows the same order).
+
+    Ties keep the name order, whichever way the column is sorted."""
+    if sort not in GROUP_SORTS or sort == "group":
+        return dict(reversed(by_group.items())) if descending else by_group
+
+    def value(item: tuple[str, dict[str, int]]) -> int:
+        return sum(item[1].values()) if sort == "total" else item[1].get(sort, 0)
+
+    return dict(sorted(by_group.items(), key=value, reverse=descending))
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The figures on a staff home page, in the reader's scope, each agent counted once."""
+
+    agents: int  # agents with at least one programme
+    certified: int  # agents whose every programme holds a valid certificate
+    overdue: int  # agents with an overdue programme
+    due_soon: int  # agents with a programme due within DUE_SOON (not started or in progress)
+    expiring: int  # agents with a certificate in its renewal window that ends within EXPIRING_SOON
+    overdue_rows: int  # enrolments behind each list (for its "and N more")
+    due_soon_rows: int
+    expiring_rows: int
+
+    @property
+    def certified_percent(self) -> int | None:
+        """Rounded down, so that 100 % means every agent."""
+        return 100 * self.certified // self.agents if self.agents else None
+
+
+def _due_soon(status, due, at: datetime):
+    return status.in_([Status.NOT_STARTED.value, Status.IN_PROGRESS.value]) & (due >= at) & (due <= at + DUE_SOON)
+
+
+def _expiring_soon(status, due, at: datetime):
+    return (status == Status.EXPIRING.value) & (due <= at + EXPIRING_SOON)
+
+
+def headline(actor: User, at: datetime) -> Headline:
+    """The home page's tiles and its lists' sizes, in one query over the actor's agents."""
+    rows = _statuses(actor, Filters(), at)
+    agents = select(
+        rows.c.user_id, func.min(_action_rank(rows.c.status)).label("rank"),
+        _count(rows.c.status == Status.OVERDUE.value).label("overdue"),
+        _count(_due_soon(rows.c.status, rows.c.due, at)).label("due_soon"),
+        _count(_expiring_soon(rows.c.status, rows.c.due, at)).label("expiring"),
+    ).group_by(rows.c.user_id).subquery("agents")
+    valid = [ACTION_ORDER.index(s) for s in VALID]
+    row = db.session.execute(select(
+        func.count(), _count(agents.c.rank.in_(valid)), _count(agents.c.overdue > 0), _count(agents.c.due_soon > 0),
+        _count(agents.c.expiring > 0), func.sum(agents.c.overdue), func.sum(agents.c.due_soon),
+        func.sum(agents.c.expiring))).one()
+    return Headline(*(value or 0 for value in row))
+
+
+def chase_filters(at: datetime) -> dict[str, Filters]:
+    """The home page's lists of who needs chasing, as status_rows filters (the dashboard's too)."""
+    return {
+        "overdue": Filters(status=Status.OVERDUE, sort="due"),
+        "due_soon": Filters(statuses=(Status.NOT_STARTED, Status.IN_PROGRESS), due_after=at,
+                            due_before=at + DUE_SOON, sort="due"),
+        "expiring": Filters(status=Status.EXPIRING, due_before=at + EXPIRING_SOON, sort="due"),
+    }
 
 
 CSV_COLUMNS = [("name", "Agent"), ("email", "E-mail"), ("organisation", "Organisation"), ("programme", "Programme"),

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from lms.accounts.models import Organisation, ProgrammeAvailability, Role, User
 from lms.assessment.models import Attempt
 from lms.audit.services import record
+from lms.audit.subjects import register_reference
 from lms.certification import reports, services
 from lms.certification.charts import status_chart_svg
 from lms.certification.forms import AssignmentForm, DashboardFilterForm, ReissueForm, RevokeForm
@@ -27,6 +28,10 @@ from lms.privacy.breaches import unnotified_soon
 from lms.privacy.requests import WARN_DAYS, due_soon_count
 
 bp = Blueprint("certification", __name__)
+
+# Events that name an award (a certificate or badge downloaded, issued) are about its holder: the
+# audit log's sentences name them, and their organisation's auditors see the event.
+register_reference("award_id", Award.id, Award.user_id)
 
 
 def _programmes() -> list[Programme]:
@@ -48,9 +53,9 @@ def _teams() -> list[str]:
 
 def _filters() -> tuple[DashboardFilterForm, reports.Filters]:
     form = DashboardFilterForm(request.args)
-    form.organisation.choices = [("", "All organisations")] + [(o.id, o.name) for o in _organisations()]
-    form.programme.choices = [("", "All programmes")] + [(p.id, p.title) for p in _programmes()]
-    form.team.choices = [("", "All teams")] + [(team, team) for team in _teams()]
+    form.organisation.choices = [("", _("All organisations"))] + [(o.id, o.name) for o in _organisations()]
+    form.programme.choices = [("", _("All programmes"))] + [(p.id, p.title) for p in _programmes()]
+    form.team.choices = [("", _("All teams"))] + [(team, team) for team in _teams()]
     form.validate()
 
     def day(value, end=False):
@@ -65,27 +70,40 @@ def _filters() -> tuple[DashboardFilterForm, reports.Filters]:
     return form, filters
 
 
+def _group_order() -> tuple[str, bool]:
+    """How the counts table is sorted (?csort=, ?corder=): its chart is drawn in the same order."""
+    sort = request.args.get("csort", "group")
+    return (sort if sort in reports.GROUP_SORTS else "group"), request.args.get("corder") == "desc"
+
+
+def _sorted_counts(filters: reports.Filters, at: datetime) -> tuple[reports.Counts, dict[str, dict[str, int]], datetime]:
+    """The dashboard's counts, their rows in the table's order, and when they were counted."""
+    counts, counted_at = reports.cached_counts(current_user, filters, at)
+    return counts, reports.sorted_groups(counts.by_group, *_group_order()), counted_at
+
+
 @bp.route("/dashboard")
 def dashboard():
     form, filters = _filters()
     at = now()
-    counts, counted_at = reports.cached_counts(current_user, filters, at)
+    counts, groups, counted_at = _sorted_counts(filters, at)
     # The counts already know how many rows match: no second COUNT over every enrolment.
-    total = sum(by.get(filters.status.value, 0) if filters.status else sum(by.values()) for by in counts.values())
     page = paginate_rows(reports.status_rows(current_user, filters, at), request.args.get("page", 1, type=int), 25,
-                         total=total)
+                         total=counts.enrolments)
     # Breaches are the register's admins' business: others neither see them nor could act.
     breaches_due = unnotified_soon(at) if can(current_user, Permission.MANAGE_BREACHES) else (0, None)
     requests_due = due_soon_count(at) if can(current_user, Permission.MANAGE_DATA_REQUESTS) else (0, 0)
-    return render_template("certification/dashboard.html", form=form, page=page, counts=counts,
+    group_sort, group_descending = _group_order()
+    return render_template("certification/dashboard.html", form=form, page=page, counts=counts, groups=groups,
+                           group_sort=group_sort, group_descending=group_descending, filters=filters,
                            statuses=list(Status), at=at, counted_at=counted_at, breaches_due=breaches_due,
                            requests_due=requests_due, request_warn_days=WARN_DAYS)
 
 
 @bp.route("/dashboard/status.svg")
 def chart():
-    _, filters = _filters()
-    svg = status_chart_svg(reports.cached_counts(current_user, filters, now())[0])
+    filters = _filters()[1]
+    svg = status_chart_svg(_sorted_counts(filters, now())[1])
     response = Response(svg, mimetype="image/svg+xml")
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     return response
@@ -93,7 +111,7 @@ def chart():
 
 @bp.route("/dashboard.csv")
 def export_csv():
-    _, filters = _filters()
+    filters = _filters()[1]
     at = now()
     # Built before the commit below: the scope is read from the user now, not while streaming.
     query = reports.status_rows(current_user, filters, at)

@@ -338,4 +338,5 @@ def test_erasing_a_person_removes_their_personal_rows_and_everything_still_verif
     login_as(other)
     html = client.get("/audit/?action=test.by_person").get_data(as_text=True)
     assert "erase.me@example.org" not in html
-    assert f"<td>erased person #P-{person.id:04X}</td>" in html  # the pseudonym, not a blank
+    assert f"Erased person P-{person.id:04X}: test by person" in html  # the pseudonym, not a blank
+    assert f"<dd>erased person #P-{person.id:04X}</dd>" in html  # as its recorded details say

@@ -166,7 +166,7 @@ def test_scoped_auditor_sees_only_their_organisation(app, content, at):
     db.session.commit()
     rows = db.session.execute(reports.status_rows(auditor, reports.Filters(), now())).all()
     assert {r.user_id for r in rows} == {mine.id}
-    assert set(reports.counts_by_organisation(auditor, reports.Filters(), now())) == {"Partner A"}
+    assert set(reports.agent_counts(auditor, reports.Filters(), now()).by_group) == {"Partner A"}
     assert theirs.id in {r.user_id for r in db.session.execute(reports.status_rows(admin, reports.Filters(), now()))}
 
 

@@ -40,7 +40,7 @@ def test_dashboard_counts_filters_and_sorts(app, content, at, client, login_as):
     db.session.commit()
     login_as(trainer)
     html = client.get("/dashboard").get_data(as_text=True)
-    assert "Counts by organisation" in html and "Lisboa CS" in html and "Atlas Care" in html
+    assert "Agents by organisation" in html and "Lisboa CS" in html and "Atlas Care" in html
     assert 'src="/dashboard/status.svg' in html
     overdue = client.get(f"/dashboard?status=overdue&organisation={w['partner'].id}").get_data(as_text=True)
     table = overdue[overdue.index("<tbody>", overdue.index("agents-heading")):]

@@ -51,7 +51,7 @@ def test_team_filter_and_counts_by_team(app, content, at, client, login_as):
     atlas_row = html.split('<th scope="row">Atlas Care</th>')[1].split("</tr>")[0]
     assert atlas_row.rsplit("<td>", 1)[1].startswith("2<")  # counted for the team, not the cached whole
     grouped = client.get(f"/dashboard?group=team&organisation={w['atlas'].id}").get_data(as_text=True)
-    assert "Counts by organisation and team" in grouped
+    assert "Agents by organisation and team" in grouped
     for label, total in (("Atlas Care · Billing B", "2"), ("Atlas Care · Home moves", "1"),
                          ("Atlas Care · no team", "1")):
         row = grouped.split(f'<th scope="row">{label}</th>')[1].split("</tr>")[0]
