@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, render_template
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from lms.accounts.models import User
@@ -43,8 +44,8 @@ def _download(person: User) -> Response | tuple[str, int]:
     except (RenderError, SigningError) as exc:
         db.session.rollback()
         current_app.logger.error("my data of user %s could not be produced: %s", person.id, exc)
-        return render_template("errors/error.html", code=503, title="Your data could not be put together",
-                               text="Please try again in a minute; if it keeps failing, tell your administrator."), 503
+        return render_template("errors/error.html", code=503, title=_("Your data could not be put together"),
+                               text=_("Please try again in a minute; if it keeps failing, tell your administrator.")), 503
     # The file is not kept: the event keeps its fingerprint and what it held, nothing personal.
     record("privacy.access_exported", actor=current_user, target=person, sha256=result.sha256,
            by_self=current_user.id == person.id, counts=result.counts)

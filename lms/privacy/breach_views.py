@@ -3,17 +3,19 @@ record a breach, and the same form to update it as facts and decisions arrive.""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from lms.clock import now
 from lms.extensions import db
 from lms.privacy.breach_forms import BreachForm
 from lms.privacy.breaches import (
-    Breach, BreachInvalid, duration_words, notification_clock, record_breach, register, update_breach,
+    Breach, BreachInvalid, duration_words, notification_clock, record_breach, register, update_breach, utc_time_words,
 )
 
 bp = Blueprint("breaches", __name__, url_prefix="/admin/breaches")
 bp.add_app_template_filter(duration_words, "breach_duration")
+bp.add_app_template_filter(utc_time_words, "breach_time")
 
 
 @bp.route("")
@@ -34,8 +36,8 @@ def breach_new():
             _field_errors(form, exc)
         else:
             db.session.commit()
-            flash(f"Breach {breach.id} recorded. The authority must be notified by "
-                  f"{breach.deadline:%d %b %Y, %H:%M} UTC unless it is unlikely to result in a risk.", "success")
+            flash(_("Breach %(number)s recorded. The authority must be notified by %(when)s unless it is unlikely "
+                    "to result in a risk.", number=breach.id, when=utc_time_words(breach.deadline)), "success")
             return redirect(url_for("breaches.breach_list"))
     return render_template("privacy/breaches/form.html", form=form, breach=None, clock=None)
 
@@ -51,7 +53,7 @@ def breach_edit(breach_id: int):
             _field_errors(form, exc)
         else:
             db.session.commit()
-            flash(f"Breach {breach.id} updated." if changed else "Nothing changed.", "success")
+            flash(_("Breach %(number)s updated.", number=breach.id) if changed else _("Nothing changed."), "success")
             return redirect(url_for("breaches.breach_list"))
     return render_template("privacy/breaches/form.html", form=form, breach=breach,
                            clock=notification_clock(breach, now()))

@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
+from babel import Locale
+from babel.dates import format_date, format_datetime, format_time
+from flask_babel import get_locale, gettext as _, ngettext
 from sqlalchemy import ForeignKey, Integer, String, Text, case, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -36,7 +39,7 @@ class BreachStatus(enum.StrEnum):  # StrEnum: WTForms selects the stored choice 
 
     @property
     def label(self) -> str:
-        return self.value.capitalize()
+        return {"open": _("Open"), "closed": _("Closed")}[self.value]
 
 
 class Breach(db.Model):
@@ -126,11 +129,27 @@ def duration_words(span: timedelta) -> str:
     """
     hours = int(abs(span).total_seconds() // 3600)
     if hours < 1:
-        return "under 1 h"
+        return _("under 1 h")
     if hours <= NOTIFY_WITHIN.total_seconds() // 3600:
-        return f"{hours} h"
+        return _("%(hours)s h", hours=hours)
     days, hours = divmod(hours, 24)
-    return f"{days} days {hours} h" if hours else f"{days} days"
+    if hours:
+        return ngettext("%(num)s day %(hours)s h", "%(num)s days %(hours)s h", days, hours=hours)
+    return ngettext("%(num)s day", "%(num)s days", days)
+
+
+def utc_time_words(moment: datetime) -> str:
+    """A time of the register as the Art. 33 clock counts it: in UTC, named, in the reader's language
+    ("08 Jan 2026, 07:00 UTC"; "08/01/2026 07:00 UTC" in French). The register is kept in UTC (the form
+    asks for UTC), so its times are not moved to the reader's zone."""
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    language = str(get_locale() or "en")
+    if language == "en":
+        return f"{format_datetime(moment, 'dd MMM y, HH:mm', tzinfo=timezone.utc, locale='en_IE')} UTC"
+    locale = Locale.parse(language)
+    day = format_date(moment.date(), "medium", locale=locale)
+    clock = format_time(moment, "HH:mm", tzinfo=timezone.utc, locale=locale)
+    return f"{locale.datetime_formats['medium'].format(clock, day)} UTC"
 
 
 # ---- recording and updating ------------------------------------------------------------
@@ -171,27 +190,28 @@ def problems(data: BreachData, at: datetime) -> dict[str, str]:
     for name in ("occurred_at", "aware_at", "authority_notified_at", "subjects_informed_at"):
         moment = getattr(data, name)
         if moment is not None and moment > at:
-            errors[name] = "This is in the future: give the time it happened, in UTC."
+            errors[name] = _("This is in the future: give the time it happened, in UTC.")
     if data.occurred_at and data.occurred_at > data.aware_at and "occurred_at" not in errors:
-        errors["occurred_at"] = "The breach cannot happen after you became aware of it."
+        errors["occurred_at"] = _("The breach cannot happen after you became aware of it.")
     notified = data.authority_notified_at
     if notified is not None and "authority_notified_at" not in errors:
         if notified < data.aware_at:
-            errors["authority_notified_at"] = "The authority cannot be notified before you became aware of the breach."
+            errors["authority_notified_at"] = _("The authority cannot be notified before you became aware of the "
+                                                "breach.")
         elif notified > data.aware_at + NOTIFY_WITHIN and not data.authority_delay_reason.strip():
-            errors["authority_delay_reason"] = ("The notice came more than 72 hours after you became aware: "
-                                                "give the reasons for the delay (Art. 33(1)).")
+            errors["authority_delay_reason"] = _("The notice came more than 72 hours after you became aware: "
+                                                 "give the reasons for the delay (Art. 33(1)).")
     if notified is not None and data.authority_not_required_reason.strip():
-        errors["authority_not_required_reason"] = ("The authority was notified: leave this empty, "
-                                                   "or clear the notification time.")
+        errors["authority_not_required_reason"] = _("The authority was notified: leave this empty, "
+                                                    "or clear the notification time.")
     if data.status is BreachStatus.CLOSED:
         if notified is None and not data.authority_not_required_reason.strip():
             errors.setdefault("authority_not_required_reason",
-                              "Before closing: give the time the authority was notified, or why it need not be "
-                              "(Art. 33(1)).")
+                              _("Before closing: give the time the authority was notified, or why it need not be "
+                                "(Art. 33(1))."))
         if data.subjects_informed_at is None and not data.subjects_not_informed_reason.strip():
-            errors["subjects_not_informed_reason"] = ("Before closing: give the time the people affected were told, "
-                                                      "or why they were not (Art. 34).")
+            errors["subjects_not_informed_reason"] = _("Before closing: give the time the people affected were "
+                                                       "told, or why they were not (Art. 34).")
     return errors
 
 

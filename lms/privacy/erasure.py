@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, delete, func, or_, select, update
 
 from lms.accounts.models import LoginSession, SetPasswordToken, User
@@ -31,6 +32,7 @@ from lms.clock import now
 from lms.credentials.models import OpenBadge
 from lms.evidence.models import Certificate
 from lms.extensions import db
+from lms.i18n import date_local
 from lms.jobs.models import Job, JobFile
 from lms.learning.models import LessonProgress
 from lms.mfa.models import Passkey, RecoveryCode, TotpFactor, WebAuthnChallenge
@@ -39,9 +41,17 @@ from lms.privacy.requests import DataRequest
 from lms.reminders.models import Message
 from lms.xapi import outbox as xapi_outbox
 
-LEGAL_BASIS = ("Art. 17(3)(b) and (e) and Art. 5(2): the controller must be able to show that its agents were "
-               "trained, and to defend claims about it")
-EVIDENCE_BASIS = "training evidence, kept under the pseudonym"
+
+
+def N_(text: str) -> str:
+    """Marks a description for the translators: it stays English in what is recorded (the audit
+    event, the JSON report) and is translated where a page or the text report shows it."""
+    return text
+
+
+LEGAL_BASIS = N_("Art. 17(3)(b) and (e) and Art. 5(2): the controller must be able to show that its agents were "
+                 "trained, and to defend claims about it")
+EVIDENCE_BASIS = N_("training evidence, kept under the pseudonym")
 ERASED_DOMAIN = "erased.invalid"  # RFC 2606: can never be a real address
 
 
@@ -142,68 +152,69 @@ def _by_user(model) -> Callable[[User], Select]:
 
 
 CLASSES: tuple[_Class, ...] = (
-    _Class("Name and e-mail address", "replaced by the pseudonym; the account is closed", lambda p: 1, _identity),
-    _Class("Password and second factors (authenticator app, recovery codes, passkeys)", "deleted",
+    _Class(N_("Name and e-mail address"), N_("replaced by the pseudonym; the account is closed"), lambda p: 1,
+           _identity),
+    _Class(N_("Password and second factors (authenticator app, recovery codes, passkeys)"), N_("deleted"),
            lambda p: int(p.password_hash is not None) + sum(_count(_by_user(m)(p)) for m in
                                                            (TotpFactor, RecoveryCode, Passkey, WebAuthnChallenge)),
            _delete(*(lambda p, m=m: delete(m).where(m.user_id == p.id)
                      for m in (TotpFactor, RecoveryCode, Passkey, WebAuthnChallenge)))),
-    _Class("Sign-in sessions (times, browser)", "deleted", lambda p: _count(_by_user(LoginSession)(p)),
+    _Class(N_("Sign-in sessions (times, browser)"), N_("deleted"), lambda p: _count(_by_user(LoginSession)(p)),
            _delete(lambda p: delete(LoginSession).where(LoginSession.user_id == p.id))),
-    _Class("Set-password and reset links", "deleted", lambda p: _count(_by_user(SetPasswordToken)(p)),
+    _Class(N_("Set-password and reset links"), N_("deleted"), lambda p: _count(_by_user(SetPasswordToken)(p)),
            _delete(lambda p: delete(SetPasswordToken).where(SetPasswordToken.user_id == p.id))),
-    _Class("E-mails sent to them", "deleted",
+    _Class(N_("E-mails sent to them"), N_("deleted"),
            lambda p: _count(select(Message.id).where(Message.recipient == p.email)),
            _delete(lambda p: delete(Message).where(Message.recipient == p.email))),
-    _Class("Mentions in e-mails to others (weekly digests)", "their name and e-mail replaced by the pseudonym",
+    _Class(N_("Mentions in e-mails to others (weekly digests)"), N_("their name and e-mail replaced by the pseudonym"),
            lambda p: _count(select(Message.id).where(Message.recipient != p.email, _mentions(Message.body, p))),
            lambda p, name: _replace_mentions(Message, "body", p, name)),
-    _Class("Personal fields of audit events (who, from which address, about whom)",
-           "deleted; the events stay, pseudonymous, and every proof still verifies",
+    _Class(N_("Personal fields of audit events (who, from which address, about whom)"),
+           N_("deleted; the events stay, pseudonymous, and every proof still verifies"),
            lambda p: _count(select(AuditPersonal.event_seq).where(personal_rows_of(p.id))),
            lambda p, _: erase_personal_data(p.id)),
-    _Class("Probe counters (requests refused or throttled)", "deleted",
+    _Class(N_("Probe counters (requests refused or throttled)"), N_("deleted"),
            lambda p: _count(select(ProbeTally.id).where(ProbeTally.actor_id == p.id)),
            _delete(lambda p: delete(ProbeTally).where(ProbeTally.actor_id == p.id))),
-    _Class("Stored certificate PDFs (they print the name)",
-           "deleted; their SHA-256 and signing key stay, so a copy the person kept still verifies",
+    _Class(N_("Stored certificate PDFs (they print the name)"),
+           N_("deleted; their SHA-256 and signing key stay, so a copy the person kept still verifies"),
            lambda p: _count(select(Certificate.id).join(Award).where(Award.user_id == p.id,
                                                                      Certificate.pdf.is_not(None))),
            _delete(lambda p: update(Certificate).where(Certificate.award_id.in_(
                select(Award.id).where(Award.user_id == p.id))).values(pdf=None))),
-    _Class("Stored Open Badges (a salted hash of their e-mail)",
-           "deleted; their SHA-256 stays, so a badge the person kept still verifies",
+    _Class(N_("Stored Open Badges (a salted hash of their e-mail)"),
+           N_("deleted; their SHA-256 stays, so a badge the person kept still verifies"),
            lambda p: _count(select(OpenBadge.id).join(Award).where(Award.user_id == p.id, OpenBadge.jwt.is_not(None))),
            _delete(lambda p: update(OpenBadge).where(OpenBadge.award_id.in_(
                select(Award.id).where(Award.user_id == p.id))).values(jwt=None))),
-    _Class("xAPI statements in the outbox (what they learned; their e-mail where the organisation sends it)",
-           "their content deleted; those not sent yet are never sent (copies an LRS received are its own to erase)",
+    _Class(N_("xAPI statements in the outbox (what they learned; their e-mail where the organisation sends it)"),
+           N_("their content deleted; those not sent yet are never sent (copies an LRS received are its own to erase)"),
            lambda p: _count(xapi_outbox.statements_of(p)), lambda p, _: xapi_outbox.forget(p)),
-    _Class("Export files of their organisation (they may list them)", "deleted; they can be exported again",
+    _Class(N_("Export files of their organisation (they may list them)"), N_("deleted; they can be exported again"),
            lambda p: _count(_own_exports(p)),
            _delete(lambda p: delete(JobFile).where(JobFile.id.in_(_own_exports(p))))),
-    _Class("Revocation reasons that name them", "their name and e-mail replaced by the pseudonym",
+    _Class(N_("Revocation reasons that name them"), N_("their name and e-mail replaced by the pseudonym"),
            lambda p: _count(select(Award.id).where(_mentions(Award.revoke_reason, p))),
            lambda p, name: _replace_mentions(Award, "revoke_reason", p, name)),
-    _Class("Notes in the requests and breach registers that name them", "their name and e-mail replaced by the "
-           "pseudonym; the registers keep their entries, as the controller must (Arts 5(2), 33(5))",
+    _Class(N_("Notes in the requests and breach registers that name them"), N_("their name and e-mail replaced by the "
+           "pseudonym; the registers keep their entries, as the controller must (Arts 5(2), 33(5))"),
            lambda p: sum(_count(select(model).where(or_(*(_mentions(getattr(model, c), p) for c in columns))))
                          for model, columns in _REGISTER_NOTES),
            _replace_register_notes),
 )
 
 KEPT: tuple[_Class, ...] = (
-    _Class("Quiz attempts, answers and scores", EVIDENCE_BASIS,
+    _Class(N_("Quiz attempts, answers and scores"), EVIDENCE_BASIS,
            lambda p: _count(select(Answer.id).join(Attempt).where(Attempt.user_id == p.id))
            + _count(select(Attempt.id).where(Attempt.user_id == p.id)), None),
-    _Class("Lesson progress", EVIDENCE_BASIS,
+    _Class(N_("Lesson progress"), EVIDENCE_BASIS,
            lambda p: _count(select(LessonProgress.id).where(LessonProgress.user_id == p.id)), None),
-    _Class("Awards, revocations and the content versions they pinned", EVIDENCE_BASIS,
+    _Class(N_("Awards, revocations and the content versions they pinned"), EVIDENCE_BASIS,
            lambda p: _count(select(Award.id).where(Award.user_id == p.id)), None),
-    _Class("Programme enrolments", EVIDENCE_BASIS,
+    _Class(N_("Programme enrolments"), EVIDENCE_BASIS,
            lambda p: _count(select(Enrolment.id).where(Enrolment.user_id == p.id)), None),
-    _Class("Audit events by or about them", "kept without their personal fields; the log's proofs hold only "
-           "salted commitments to those fields",
+    _Class(N_("Audit events by or about them"), N_("kept without their personal fields; the log's proofs hold only "
+           "salted commitments to those fields"),
            lambda p: _count(select(AuditEvent.seq).where(or_(
                AuditEvent.actor_id == p.id, (AuditEvent.target_type == "user") & (AuditEvent.target_id == str(p.id))))),
            None),
@@ -224,9 +235,9 @@ def plan(person: User) -> ErasurePlan:
 def check_may_erase(person: User, requested_by: User | None) -> None:
     """`requested_by` None is the retention job (lms/privacy/retention.py)."""
     if requested_by is not None and person.id == requested_by.id:
-        raise ErasureError("You cannot erase your own account; another administrator must.")
+        raise ErasureError(_("You cannot erase your own account; another administrator must."))
     if person.erased_at is not None:
-        raise ErasureError(f"This person's data was already erased on {person.erased_at:%d %b %Y}.")
+        raise ErasureError(_("This person's data was already erased on %(date)s.", date=date_local(person.erased_at)))
 
 
 def erase(person: User, *, requested_by: User | None, reference: str = "") -> ErasurePlan:

@@ -3,12 +3,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
+from babel import dates
 from flask import render_template
+from flask_babel import force_locale
 
 from lms.accounts.models import User
 from lms.audit.services import record
+from lms.evidence.certificates import agent_time_zone
 from lms.extensions import db
+from lms.i18n import user_language
 from lms.jobs.context import JobContext, JobFailed, OutputFile
 from lms.jobs.models import Job, JobState
 from lms.privacy.erasure import ErasureError, check_may_erase, erase
@@ -39,6 +45,17 @@ def run_erasure(ctx: JobContext) -> Sequence[OutputFile]:
         raise JobFailed(str(exc)) from None
     data = {"job_id": ctx.job_id, "reference": ctx.params.get("reference", ""), "erased_at": person.erased_at.isoformat(),
             **report.as_report()}
-    text = render_template("privacy/erasure_report.txt", report=report, data=data)
+    # The text report is for the administrator who asked: their language, and the time in their zone.
+    language = user_language(requested_by)
+    with force_locale(language):
+        text = render_template("privacy/erasure_report.txt", report=report, data=data,
+                               erased_at=_moment(person.erased_at, language, agent_time_zone(requested_by)))
     return [OutputFile("erasure-report.txt", "text/plain; charset=utf-8", text.encode("utf-8")),
             OutputFile("erasure-report.json", "application/json", json.dumps(data, indent=2).encode("utf-8"))]
+
+
+def _moment(value: datetime, language: str, zone: str) -> str:
+    """A stored UTC time in `language` and `zone`, the zone named."""
+    moment = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    text = dates.format_datetime(moment, "medium", tzinfo=ZoneInfo(zone), locale="en_IE" if language == "en" else language)
+    return f"{text} {zone}"

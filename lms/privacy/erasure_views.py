@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
@@ -19,11 +21,12 @@ bp = Blueprint("erasure", __name__)
 
 class ErasureForm(FlaskForm):
     reference = StringField(
-        "Request reference (optional)", validators=[Optional(), Length(max=60),
-                                                    Regexp(r"^[\w\-/#. ]*$", message="Use letters, digits and - / # . only.")],
-        description="Your ticket or case number, kept in the audit log. Not the person's name or e-mail.")
-    confirm = BooleanField("I have checked the requester's identity and that no legal hold applies",
-                           validators=[DataRequired(message="Tick this to confirm before erasing.")])
+        _l("Request reference (optional)"),
+        validators=[Optional(), Length(max=60),
+                    Regexp(r"^[\w\-/#. ]*$", message=_l("Use letters, digits and - / # . only."))],
+        description=_l("Your ticket or case number, kept in the audit log. Not the person's name or e-mail."))
+    confirm = BooleanField(_l("I have checked the requester's identity and that no legal hold applies"),
+                           validators=[DataRequired(message=_l("Tick this to confirm before erasing."))])
 
 
 @bp.route("/people/<int:user_id>/erase", methods=["GET", "POST"])
@@ -41,7 +44,7 @@ def erase_person(user_id: int):
         job = request_erasure(person, current_user, form.reference.data or "")
         db.session.commit()
         runner.submit(job.id)
-        flash("The erasure has started. This page shows its report when it is done.", "success")
+        flash(_("The erasure has started. This page shows its report when it is done."), "success")
         return redirect(url_for("jobs.export_detail", job_id=job.id))
     status = 422 if form.errors else 200
     return render_template("privacy/erase.html", person=person, plan=plan(person), form=form,

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, Response, current_app, render_template
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -43,8 +44,8 @@ def record_pdf_download():
         body = render_record_pdf(processing_record(current_app.config, at))
     except RenderError as exc:
         current_app.logger.error("the record of processing could not be rendered: %s", exc)
-        return render_template("errors/error.html", code=503, title="The PDF could not be produced",
-                               text="Please try again in a minute, or download the CSV."), 503
+        return render_template("errors/error.html", code=503, title=_("The PDF could not be produced"),
+                               text=_("Please try again in a minute, or download the CSV.")), 503
     return _download(body, "application/pdf", f"record-of-processing-{at:%Y%m%d}.pdf", "pdf")
 
 

@@ -14,6 +14,8 @@ import calendar
 import enum
 from datetime import date, datetime, time, timedelta, timezone
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, String, Text, case, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -36,9 +38,8 @@ class Right(str, enum.Enum):
 
     @property
     def label(self) -> str:
-        return {"access": "Access (Art. 15)", "rectification": "Rectification (Art. 16)",
-                "erasure": "Erasure (Art. 17)", "restriction": "Restriction (Art. 18)",
-                "objection": "Objection (Art. 21)", "portability": "Portability (Art. 20)"}[self.value]
+        """The right in the reader's language (lazy: the request form's choices are built at import)."""
+        return _RIGHTS[self.value]
 
 
 class RequestState(str, enum.Enum):
@@ -48,7 +49,12 @@ class RequestState(str, enum.Enum):
 
     @property
     def label(self) -> str:
-        return {"open": "Open", "done": "Done", "refused": "Refused"}[self.value]
+        return {"open": _("Open"), "done": _("Done"), "refused": _("Refused")}[self.value]
+
+
+_RIGHTS = {"access": _l("Access (Art. 15)"), "rectification": _l("Rectification (Art. 16)"),
+           "erasure": _l("Erasure (Art. 17)"), "restriction": _l("Restriction (Art. 18)"),
+           "objection": _l("Objection (Art. 21)"), "portability": _l("Portability (Art. 20)")}
 
 
 class DataRequest(db.Model):
@@ -98,7 +104,7 @@ def _end_of(day: date) -> datetime:
 def record_request(actor: User, person: User, right: Right, received: date, identity_check: str) -> DataRequest:
     """Open a request received on `received`, due one month later (Art. 12(3)). Flushes."""
     if received > now().date():
-        raise RequestError("The date received cannot be in the future.")
+        raise RequestError(_("The date received cannot be in the future."))
     request_ = DataRequest(user_id=person.id, right=right,
                            received_at=datetime.combine(received, time.min, tzinfo=timezone.utc),
                            identity_check=identity_check.strip(), due_at=_end_of(add_months(received, 1)),
@@ -127,14 +133,14 @@ def ask_for_reissue(person: User) -> tuple[DataRequest, bool]:
 def extend(actor: User, request_: DataRequest, months: int, reason: str) -> None:
     """Extend by one or two further months with a reason, once, before the first deadline (Art. 12(3))."""
     if request_.state is not RequestState.OPEN:
-        raise RequestError("Only an open request can be extended.")
+        raise RequestError(_("Only an open request can be extended."))
     if request_.extended:
-        raise RequestError("This request was already extended; the law allows one extension of up to two months.")
+        raise RequestError(_("This request was already extended; the law allows one extension of up to two months."))
     if months not in (1, 2):
-        raise RequestError("Extend by one or two months.")
+        raise RequestError(_("Extend by one or two months."))
     if now() > request_.due_at:
-        raise RequestError("The first month has passed: an extension must be decided, and the person told, "
-                           "within it.")
+        raise RequestError(_("The first month has passed: an extension must be decided, and the person told, "
+                             "within it."))
     request_.due_at = _end_of(add_months(request_.received_at.date(), 1 + months))
     request_.extension_reason = reason.strip()
     db.session.flush()
@@ -144,9 +150,9 @@ def extend(actor: User, request_: DataRequest, months: int, reason: str) -> None
 
 def close(actor: User, request_: DataRequest, state: RequestState, outcome: str) -> None:
     if request_.state is not RequestState.OPEN:
-        raise RequestError("This request is already closed.")
+        raise RequestError(_("This request is already closed."))
     if state is RequestState.OPEN:
-        raise RequestError("Choose done or refused.")
+        raise RequestError(_("Choose done or refused."))
     request_.state, request_.outcome, request_.closed_at = state, outcome.strip(), now()
     db.session.flush()
     record("privacy.request_closed", actor=actor, target=request_.user, request_id=request_.id,

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, RadioField, SelectField, TextAreaField
@@ -10,6 +12,7 @@ from wtforms.validators import DataRequired, InputRequired, Length
 from lms.accounts.models import User
 from lms.clock import now
 from lms.extensions import db
+from lms.i18n import date_local
 from lms.pagination import paginate
 from lms.policy import can_view_user
 from lms.privacy import requests as dsr
@@ -19,29 +22,31 @@ bp = Blueprint("data_requests", __name__)
 
 
 class RequestForm(FlaskForm):
-    right = RadioField("Right asked for", choices=[(r.value, r.label) for r in Right], validators=[InputRequired()])
-    received = DateField("Received on", validators=[InputRequired(message="Give the date the request arrived.")],
-                         description="The one-month deadline (Art. 12(3)) counts from this day.")
+    right = RadioField(_l("Right asked for"), choices=[(r.value, r.label) for r in Right], validators=[InputRequired()])
+    received = DateField(_l("Received on"),
+                         validators=[InputRequired(message=_l("Give the date the request arrived."))],
+                         description=_l("The one-month deadline (Art. 12(3)) counts from this day."))
     identity_check = TextAreaField(
-        "How the requester's identity was checked", validators=[DataRequired(), Length(max=2000)],
-        description="For example: sent from their work address on file; confirmed by their team leader.")
+        _l("How the requester's identity was checked"), validators=[DataRequired(), Length(max=2000)],
+        description=_l("For example: sent from their work address on file; confirmed by their team leader."))
 
 
 class ExtendForm(FlaskForm):
-    months = SelectField("Extend by", choices=[("1", "one month"), ("2", "two months")], validators=[InputRequired()])
-    reason = TextAreaField("Reason (told to the person within the first month)",
+    months = SelectField(_l("Extend by"), choices=[("1", _l("one month")), ("2", _l("two months"))],
+                         validators=[InputRequired()])
+    reason = TextAreaField(_l("Reason (told to the person within the first month)"),
                            validators=[DataRequired(), Length(max=2000)])
 
 
 class CloseForm(FlaskForm):
-    state = RadioField("Outcome", choices=[(RequestState.DONE.value, "Done"),
-                                           (RequestState.REFUSED.value, "Refused, with reasons (Art. 12(4))")],
+    state = RadioField(_l("Outcome"), choices=[(RequestState.DONE.value, _l("Done")),
+                                               (RequestState.REFUSED.value, _l("Refused, with reasons (Art. 12(4))"))],
                        validators=[InputRequired()])
-    outcome = TextAreaField("What was done or why not", validators=[DataRequired(), Length(max=2000)])
+    outcome = TextAreaField(_l("What was done or why not"), validators=[DataRequired(), Length(max=2000)])
 
 
 class RestrictionForm(FlaskForm):
-    restricted = BooleanField("Restricted")
+    restricted = BooleanField(_l("Restricted"))
 
 
 def _person_or_404(user_id: int) -> User:
@@ -78,7 +83,8 @@ def request_new(user_id: int):
             form.received.errors = [str(exc)]
         else:
             db.session.commit()
-            flash(f"Request recorded: due on {created.due_at:%d %b %Y}.", "success")
+            # Deadlines are whole UTC days (lms.privacy.requests): the day is shown as it is, not moved to a zone.
+            flash(_("Request recorded: due on %(date)s.", date=date_local(created.due_at.date())), "success")
             return redirect(url_for("data_requests.request_detail", request_id=created.id))
     return render_template("privacy/requests/new.html", person=person, form=form), 422 if form.errors else 200
 
@@ -104,7 +110,7 @@ def request_detail(request_id: int):
             refused = True
         else:
             db.session.commit()
-            flash("Request updated.", "success")
+            flash(_("Request updated."), "success")
             return redirect(url_for("data_requests.request_detail", request_id=request_id))
     status = 422 if refused or (form is not None and form.errors) else 200
     return render_template("privacy/requests/detail.html", item=data_request, extend_form=extend_form,
@@ -120,8 +126,8 @@ def restriction(user_id: int):
         abort(400)
     dsr.set_restricted(current_user, person, form.restricted.data)
     db.session.commit()
-    flash("Their data is now restricted: no reminders, left out of quiz analysis." if form.restricted.data
-          else "The restriction is lifted.", "success")
+    flash(_("Their data is now restricted: no reminders, left out of quiz analysis.") if form.restricted.data
+          else _("The restriction is lifted."), "success")
     return redirect(url_for("certification.person", user_id=person.id))
 
 
@@ -133,7 +139,7 @@ def reissue_request():
         abort(400)
     item, new = dsr.ask_for_reissue(current_user)
     db.session.commit()
-    flash("Your request was sent to the administrators, who will re-issue your certificates under your current name; "
-          f"they answer by {item.due_at:%d %b %Y} at the latest." if new else
-          "You have already asked; the administrators will answer it.", "success")
+    flash(_("Your request was sent to the administrators, who will re-issue your certificates under your current "
+            "name; they answer by %(date)s at the latest.", date=date_local(item.due_at.date())) if new else
+          _("You have already asked; the administrators will answer it."), "success")
     return redirect(url_for("main.index"))
