@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import ColorField, SelectField, StringField
@@ -20,18 +22,18 @@ def logo_choices() -> list[tuple[str, str]]:
     """The logos a certificate may load: image files deployed in static/pdf/ (no uploads, so no
     user file is ever parsed by the renderer; adding a logo is a deployment step)."""
     files = sorted(p.name for p in STATIC_PDF_DIR.iterdir() if p.is_file() and p.suffix.lower() in LOGO_SUFFIXES)
-    return [("", "Default logo")] + [(name, name) for name in files]
+    return [("", _("Default logo"))] + [(name, name) for name in files]
 
 
 class BrandingForm(FlaskForm):
-    company_name = StringField("Company name", validators=[InputRequired(), Length(max=200)])
-    primary_colour = ColorField("Primary colour", validators=[
-        InputRequired(), Regexp(r"^#[0-9a-fA-F]{6}$", message="Give the colour as #rrggbb, for example #0f5c73.")],
-        description="Headings, rules and table stripes of the certificate.")
-    signatory_name = StringField("Signatory's name", validators=[InputRequired(), Length(max=200)])
-    signatory_title = StringField("Signatory's title", validators=[InputRequired(), Length(max=200)])
-    logo = SelectField("Logo", validate_choice=True,
-                       description="An SVG or PNG file in static/pdf/ on the server.")
+    company_name = StringField(_l("Company name"), validators=[InputRequired(), Length(max=200)])
+    primary_colour = ColorField(_l("Primary colour"), validators=[
+        InputRequired(), Regexp(r"^#[0-9a-fA-F]{6}$", message=_l("Give the colour as #rrggbb, for example #0f5c73."))],
+        description=_l("Headings, rules and table stripes of the certificate."))
+    signatory_name = StringField(_l("Signatory's name"), validators=[InputRequired(), Length(max=200)])
+    signatory_title = StringField(_l("Signatory's title"), validators=[InputRequired(), Length(max=200)])
+    logo = SelectField(_l("Logo"), validate_choice=True,
+                       description=_l("An SVG or PNG file in static/pdf/ on the server."))
 
 
 @bp.route("/admin/branding", methods=["GET", "POST"])
@@ -47,6 +49,6 @@ def edit():
             signatory_name=form.signatory_name.data.strip(), signatory_title=form.signatory_title.data.strip(),
             logo=form.logo.data or ""))
         db.session.commit()
-        flash("Branding saved. Certificates rendered from now on use it; issued certificates keep theirs.", "success")
+        flash(_("Branding saved. Certificates rendered from now on use it; issued certificates keep theirs."), "success")
         return redirect(url_for("branding.edit"))
     return render_template("evidence/branding.html", form=form, defaults=configured_branding())

@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
@@ -228,7 +229,7 @@ class Verification:
 def verify_code(code: str) -> Verification:
     award = db.session.scalar(select(Award).where(Award.verification_code == code))
     if award is None:
-        return Verification(False, message="No certificate has this code. Check it against the PDF.")
+        return Verification(False, message=_("No certificate has this code. Check it against the PDF."))
     stored = db.session.scalar(select(Certificate.sha256).where(Certificate.award_id == award.id))
     return Verification(True, award, award_status(award), stored)
 
@@ -244,12 +245,12 @@ def verify_file(data: bytes) -> Verification:
     certificate = db.session.scalar(select(Certificate).where(Certificate.sha256 == digest))
     if certificate is None:
         return Verification(False, sha256=digest, file_matches=False,
-                            message="This file is not a certificate we issued, or it has been altered "
-                                    "(its fingerprint matches none of ours).")
+                            message=_("This file is not a certificate we issued, or it has been altered "
+                                      "(its fingerprint matches none of ours)."))
     check = signing.verify_pdf_signature(data, [_trusted_certificate()])
     award = certificate.award
     return Verification(True, award, award_status(award), certificate.sha256, True, check,
-                        "" if check.valid else f"The signature does not check out: {check.reason}")
+                        "" if check.valid else _("The signature does not check out: %(reason)s", reason=check.reason))
 
 
 def _trusted_certificate() -> bytes:

@@ -15,6 +15,7 @@ import unicodedata
 import zipfile
 from datetime import date
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -131,8 +132,8 @@ def _date(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
-kinds.register(kinds.JobKind(CERTIFICATES_ZIP, "All certificates (ZIP with manifest)", certificates_zip, export=True))
-kinds.register(kinds.JobKind(EVIDENCE_PACK, "Evidence pack (PDF, JSON and roster CSV)", evidence_pack, export=True,
+kinds.register(kinds.JobKind(CERTIFICATES_ZIP, _l("All certificates (ZIP with manifest)"), certificates_zip, export=True))
+kinds.register(kinds.JobKind(EVIDENCE_PACK, _l("Evidence pack (PDF, JSON and roster CSV)"), evidence_pack, export=True,
                              date_range=True))
 _PDF_FAILURE = ("A PDF could not be produced or signed on the server. Retrying may help; if it keeps failing, "
                 "tell your administrator (the server log has the details).")

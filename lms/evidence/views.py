@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from lms.accounts.models import User
@@ -98,7 +99,7 @@ def verify_start():
         if not data:  # an Open Badge pasted as text (the signed JWT, or its JSON)
             data = request.form.get("credential", "").strip().encode()
         if not data:
-            error = "Choose the certificate's PDF or the badge's file, or paste the badge."
+            error = _("Choose the certificate's PDF or the badge's file, or paste the badge.")
         elif data.startswith(b"%PDF-"):
             result = certificates.verify_file(data)
         else:
