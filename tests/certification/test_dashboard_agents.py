@@ -90,7 +90,7 @@ def test_headers_sort_and_say_how(world, client, login_as):
     assert '<th scope="col" data-sort="name">Agent</th>' in html
     assert '<th scope="col" data-sort="group" aria-sort="ascending">Organisation</th>' in html
     assert '<th scope="col" data-sort="overdue" data-first-order="desc">Overdue</th>' in html
-    assert re.search(r'<script src="/static/js/dashboard.js" nonce="[^"]+" defer></script>', html)
+    assert re.search(r'<script src="/static/js/table_tools.js" nonce="[^"]+" defer></script>', html)
     html = client.get("/dashboard?sort=name&order=desc&csort=total&corder=desc").get_data(as_text=True)
     assert '<th scope="col" data-sort="name" aria-sort="descending">Agent</th>' in html
     assert '<th scope="col" data-sort="total" data-first-order="desc" aria-sort="descending">Agents</th>' in html

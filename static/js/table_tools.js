@@ -1,6 +1,7 @@
-// The certification dashboard (templates/certification/dashboard.html). Without this script the
-// page works as it is: plain tables (the filter form's "Sort by" orders the list) and the filters
-// shown open. With it:
+// Sortable tables and a filter drawer, for the dashboard and the audit log
+// (templates/certification/dashboard.html, templates/audit/event_list.html). Without this script
+// the pages work as they are: plain tables (the dashboard's "Sort by" orders its list) and the
+// filters shown open. With it:
 // - each header of a table[data-sort-param] that has data-sort becomes a button; a click reloads
 //   the page sorted by that column, the other way round when it is already sorted by it. The server
 //   sorts, because the list is paged and the chart is drawn in the counts table's order;
