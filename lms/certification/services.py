@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -28,6 +28,8 @@ from lms.certification.models import Assignment, Award, Enrolment, Programme, Re
 from lms.clock import now
 from lms.content.translations import SOURCE_LANGUAGE
 from lms.extensions import db
+from lms.i18n import score
+from lms.learning import translated
 from lms.learning.models import Course, CourseVersion, Lesson, LessonProgress, Quiz, QuizVersion
 
 MONTH = timedelta(days=30.4375)  # an average month, so 12 months is a year
@@ -180,8 +182,9 @@ class _CourseLessons:
     """What requirement_states_for needs of a course's current version."""
 
     course_id: int
-    title: str
+    title: str  # in the reader's language when the course is shown translated to them
     keys: set[str]
+    content_hash: str
 
 
 def requirement_states_for(enrolments: Sequence[Enrolment]) -> dict[int, list[RequirementState]]:
@@ -201,13 +204,18 @@ def requirement_states_for(enrolments: Sequence[Enrolment]) -> dict[int, list[Re
     courses: dict[str, _CourseLessons] = {}
     if course_slugs:
         for row in db.session.execute(
-                select(Course.slug, Course.id, CourseVersion.title, Lesson.key)
+                select(Course.slug, Course.id, CourseVersion.title, CourseVersion.content_hash, Lesson.key)
                 .join(CourseVersion, CourseVersion.id == Course.current_version_id)
                 .outerjoin(Lesson, Lesson.course_version_id == CourseVersion.id)
                 .where(Course.slug.in_(course_slugs))):
-            course = courses.setdefault(row.slug, _CourseLessons(row.id, row.title, set()))
+            course = courses.setdefault(row.slug, _CourseLessons(row.id, row.title, set(), row.content_hash))
             if row.key is not None:
                 course.keys.add(row.key)
+        # Named as the reader sees them (lms/learning/translated.py): no query in the source language.
+        translated_titles = translated.titles(translated.shown_many(
+            "course", {slug: course.content_hash for slug, course in courses.items()}))
+        for slug, title in translated_titles.items():
+            courses[slug] = replace(courses[slug], title=title)
     reading: dict[tuple[int, int], list[tuple[str, datetime]]] = {}
     if courses:
         for row in db.session.execute(select(LessonProgress.user_id, LessonProgress.course_id,
@@ -218,9 +226,14 @@ def requirement_states_for(enrolments: Sequence[Enrolment]) -> dict[int, list[Re
     quiz_titles: dict[str, str] = {}
     scores: dict[tuple[int, str], list[tuple[float, datetime]]] = {}
     if quiz_slugs:
-        for row in db.session.execute(select(Quiz.slug, QuizVersion.title).where(Quiz.slug.in_(quiz_slugs))
+        quiz_hashes: dict[str, str] = {}
+        for row in db.session.execute(select(Quiz.slug, QuizVersion.title, QuizVersion.content_hash)
+                                      .where(Quiz.slug.in_(quiz_slugs))
                                       .outerjoin(QuizVersion, QuizVersion.id == Quiz.current_version_id)):
             quiz_titles[row.slug] = row.title or row.slug
+            if row.content_hash:
+                quiz_hashes[row.slug] = row.content_hash
+        quiz_titles.update(translated.titles(translated.shown_many("quiz", quiz_hashes)))
         for row in db.session.execute(select(Attempt.user_id, Quiz.slug, Attempt.percent, Attempt.finished_at,
                                              Attempt.critical_failure)
                                       .join(Quiz, Quiz.id == Attempt.quiz_id)
@@ -254,7 +267,7 @@ def requirement_states_for(enrolments: Sequence[Enrolment]) -> dict[int, list[Re
                 best = max((percent for percent in taken if percent is not None), default=None)
                 detail = _("not taken yet") if not taken else (
                     _("failed on a critical reply in a call simulation") if best is None
-                    else _("best score %(score)s%% (needs %(min)s%%)", score=f"{best:g}", min=min_score))
+                    else _("best score %(score)s%% (needs %(min)s%%)", score=score(best), min=min_score))
                 states[enrolment.id].append(RequirementState("quiz", slug, quiz_titles.get(slug, slug),
                                                              best is not None and best >= min_score, detail))
     return states

@@ -154,3 +154,22 @@ def test_a_translation_removed_from_the_files_is_no_longer_shown(app, courses, t
     assert "course gdpr-essentials in es" in report.archived
     assert db.session.scalar(select(ContentTranslation.current).where(
         ContentTranslation.kind == "course", ContentTranslation.language == "es")) is False
+
+
+def test_the_agents_home_names_what_to_do_in_their_language(client, login_as, courses):
+    from lms.certification import services as certification
+
+    agent = _agent("pt")
+    programme = factories.programme("essentials", requirements=[{"course": "gdpr-essentials"},
+                                                                {"quiz": "gdpr-essentials", "min_score": 80}])
+    certification.assign(None, programme, organisation_id=agent.organisation_id, due_days=14)
+    db.session.commit()
+    login_as(agent)
+
+    home = " ".join(client.get("/").get_data(as_text=True).split())
+
+    title = _pt("courses/gdpr-essentials/course.pt.yaml")["title"]
+    quiz_title = _pt("quizzes/gdpr-essentials.pt.yaml")["title"]
+    assert f"Curso:</span> {title}" in home and f"Questionário:</span> {quiz_title}" in home
+    assert "GDPR essentials for contact centres" not in home
+    assert "· Agente" in home  # the role in the header is in their language too
