@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import difflib
-import hashlib
 from dataclasses import dataclass, field
 
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 
 CONTEXT_LINES = 3
 
@@ -27,7 +26,7 @@ class FileDiff:
     path: str
     status: str
     rows: list[Row] = field(default_factory=list)
-    note: str = ""  # for binary files: their sizes and digests
+    note: str = ""  # for binary files: their sizes
 
     @property
     def insertions(self) -> int:
@@ -46,8 +45,9 @@ def _describe(data: str | bytes | None) -> str:
     if data is None:
         return _("none")
     raw = data.encode("utf-8") if isinstance(data, str) else data
+    # Sizes only: a digest means nothing to a trainer (the versions' hashes are under Advanced).
     size = f"{len(raw):,}"
-    return _("%(size)s bytes, SHA-256 %(digest)s", size=size, digest=hashlib.sha256(raw).hexdigest()[:12])
+    return ngettext("%(size)s byte", "%(size)s bytes", len(raw), size=size)
 
 
 def _rows(old: list[str], new: list[str]) -> list[Row]:

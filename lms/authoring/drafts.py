@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import yaml
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
@@ -24,7 +25,7 @@ from lms.authoring.export import item_models, published_item, version_files
 from lms.authoring.models import KINDS, Draft, DraftImage
 from lms.certification.programmes import sync_programme
 from lms.clock import now
-from lms.content import Problem, parse_tree
+from lms.content import Problem, parse_tree, yaml_lines
 from lms.content.validate import validate_tree
 from lms.extensions import db
 from lms.learning.sync import ContentInvalid, sync_item
@@ -62,6 +63,16 @@ def main_path(kind: str, slug: str) -> str:
     """The file that defines the item: course.yaml, the quiz file or the programme file."""
     return {"course": f"courses/{slug}/course.yaml", "quiz": f"quizzes/{slug}.yaml",
             "programme": f"programmes/{slug}.yaml"}[kind]
+
+
+def title_of(draft: Draft) -> str:
+    """The draft's title as its main file says it, for pages that name the item; else its slug."""
+    try:
+        data = yaml_lines.load(draft.files.get(main_path(draft.kind, draft.slug), ""))[0]
+    except yaml.YAMLError:
+        return draft.slug
+    title = data.get("title") if isinstance(data, dict) else None
+    return title.strip() if isinstance(title, str) and title.strip() else draft.slug
 
 
 def owns_path(kind: str, slug: str, path: str) -> bool:

@@ -6,6 +6,9 @@ someone else's newer save is a conflict instead of an overwrite.
 """
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -21,6 +24,24 @@ from lms.content.model import PHASES
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 SLUG_MESSAGE = _l("Use lowercase letters, digits and hyphens, starting with a letter or digit.")
 PHASE_CHOICES = list(zip(PHASES, (_l("Before the call"), _l("During the call"), _l("After the call"))))
+
+
+def slug_from(title: str | None) -> str:
+    """An address name made from a title ("Card payments: 2026" gives card-payments-2026); empty
+    when the title has no Latin letters or digits, and the trainer then chooses one under Advanced."""
+    ascii_text = unicodedata.normalize("NFKD", title or "").encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60].rstrip("-")
+
+
+def slug_or_error(form) -> str | None:
+    """The slug a "new" form gives, or made from its title; None (the error on the slug field,
+    shown under Advanced) when the title gives none."""
+    slug = form.slug.data or slug_from(form.title.data)
+    if not slug:
+        form.slug.errors = [*form.slug.errors,
+                            _l("The title has no Latin letters or digits to make the address from: give one here.")]
+        return None
+    return slug
 
 
 def lines(text: str | None) -> list[str]:
@@ -54,15 +75,19 @@ class CourseForm(FlaskForm):
 
 
 class NewCourseForm(CourseForm):
-    slug = StringField(_l("Course slug"), validators=[InputRequired(), Length(max=100),
+    # Made from the title unless the trainer gives one (under Advanced): trainers need not know it.
+    slug = StringField(_l("Course slug"), validators=[Optional(), Length(max=100),
                                                   Regexp(SLUG_PATTERN, message=SLUG_MESSAGE)],
-                       description=_l("The folder name and the address of the course; it cannot change later."))
+                       description=_l("Leave empty to make it from the title. The folder name and the "
+                                      "address of the course; it cannot change later."))
 
 
 class LessonForm(FlaskForm):
     revision = HiddenField()
-    id = StringField(_l("Lesson id"), validators=[InputRequired(), Length(max=100), Regexp(SLUG_PATTERN, message=SLUG_MESSAGE)],
-                     description=_l("Stable identity of the lesson across versions, e.g. telling-callers."))
+    # Made from the title for a new lesson, kept as it was for an existing one, unless given (Advanced).
+    id = StringField(_l("Lesson id"), validators=[Optional(), Length(max=100), Regexp(SLUG_PATTERN, message=SLUG_MESSAGE)],
+                     description=_l("Leave empty to make it from the title. Stable identity of the lesson "
+                                    "across versions, e.g. telling-callers."))
     title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200)])
     phase = SelectField(_l("Call phase"), choices=PHASE_CHOICES, validators=[InputRequired()])
     minutes = IntegerField(_l("Minutes"), validators=[InputRequired(), NumberRange(1, 120)])
@@ -83,9 +108,11 @@ class FileForm(FlaskForm):
 
 
 class NewProgrammeForm(FlaskForm):
-    slug = StringField(_l("Programme slug"), validators=[InputRequired(), Length(max=100),
+    title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200)])
+    slug = StringField(_l("Programme slug"), validators=[Optional(), Length(max=100),
                                                      Regexp(SLUG_PATTERN, message=SLUG_MESSAGE)],
-                       description=_l("The file name: programmes/<slug>.yaml."))
+                       description=_l("Leave empty to make it from the title. The file name: "
+                                      "programmes/<slug>.yaml."))
 
 
 class PublishForm(FlaskForm):

@@ -434,8 +434,9 @@ class NewNodeForm(FlaskForm):
 
 
 class NewQuizForm(FlaskForm):
-    slug = StringField(_l("Quiz slug"), validators=[InputRequired(), Length(max=100), SLUG_RULE],
-                       description=_l("The file name in quizzes/ and the address of the quiz."))
+    slug = StringField(_l("Quiz slug"), validators=[Optional(), Length(max=100), SLUG_RULE],
+                       description=_l("Leave empty to make it from the title. The file name in quizzes/ and "
+                                      "the address of the quiz."))
     title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200)])
 
 

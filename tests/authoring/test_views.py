@@ -193,8 +193,11 @@ def test_publish_with_material_change_requires_recertification(app, content, aut
         "csrf_token": token, "material_change": "y", "required_by": "2099-01-31", "reason": "New guidance"},
         follow_redirects=True)
     html = response.get_data(as_text=True)
-    assert "Published course recording-calls" in html and "must recertify by 31 Jan 2099" in html
-    assert "Version history" in html and "material change" in html and trainer.name in html
+    # Publishing lands on the course as agents now read it (#19), with what happened in the flash.
+    assert response.request.path == "/courses/recording-calls"
+    assert "is published: agents see this version now." in html and "must recertify by 31 Jan 2099" in html
+    history = author.get("/authoring/course/recording-calls/versions").get_data(as_text=True)
+    assert "Version 2" in history and "material change" in history and trainer.name in history
     recert = db.session.scalar(select(Recertification))
     assert recert.course_slug == "recording-calls" and recert.reason == "New guidance"
     course = db.session.scalar(select(Course).where(Course.slug == "recording-calls"))

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from lms.authoring import drafts
 from lms.authoring.export import dump_yaml, lesson_text
-from lms.authoring.forms import CourseForm, ImageForm, LessonForm, NewCourseForm, lines
+from lms.authoring.forms import CourseForm, ImageForm, LessonForm, NewCourseForm, lines, slug_from, slug_or_error
 from lms.authoring.images import ImageRefused, add_image
 from lms.authoring.models import Draft, DraftImage
 from lms.authoring.views import bp, draft_or_404, revision_of
@@ -75,10 +75,12 @@ def lesson_files(draft: Draft, data: dict | None) -> list[str]:
 
 
 def _quiz_choices(current: str | None) -> list[tuple[str, str]]:
-    slugs = list(db.session.scalars(select(Quiz.slug).where(Quiz.archived_at.is_(None)).order_by(Quiz.slug)))
-    if current and current not in slugs:
-        slugs.append(current)  # kept as written; content check says if it does not exist
-    return [("", _("No quiz"))] + [(slug, slug) for slug in slugs]
+    """The published quizzes by title (a trainer knows them by it), valued by slug as the file says."""
+    quizzes = db.session.scalars(select(Quiz).where(Quiz.archived_at.is_(None)).order_by(Quiz.slug))
+    titles = {quiz.slug: quiz.current_version.title if quiz.current_version else quiz.slug for quiz in quizzes}
+    if current and current not in titles:
+        titles[current] = current  # kept as written; content check says if it does not exist
+    return [("", _("No quiz"))] + sorted(titles.items(), key=lambda choice: choice[1].lower())
 
 
 def _course_yaml(form: CourseForm, lessons: list[str]) -> str:
@@ -107,16 +109,16 @@ def _fill_course_form(form: CourseForm, data: dict) -> None:
 def course_new():
     form = NewCourseForm()
     form.quiz.choices = _quiz_choices(None)
-    if form.validate_on_submit():
+    slug = slug_or_error(form) if form.validate_on_submit() else None
+    if slug is not None:
         try:
-            drafts.new_draft("course", form.slug.data, current_user,
-                             {_course_path(form.slug.data): _course_yaml(form, [])})
+            drafts.new_draft("course", slug, current_user, {_course_path(slug): _course_yaml(form, [])})
         except drafts.DraftError as exc:
             form.slug.errors = [str(exc)]
         else:
             db.session.commit()
             flash(_("Course draft created. Now add its first lesson."), "success")
-            return redirect(url_for("authoring.lesson_new", slug=form.slug.data))
+            return redirect(url_for("authoring.lesson_new", slug=slug))
     return render_template("authoring/course_form.html", form=form, draft=None, lessons=[])
 
 
@@ -170,6 +172,17 @@ def _fill_lesson_form(form: LessonForm, front: dict, body: str) -> None:
     form.body.data = body
 
 
+def _lesson_id(form: LessonForm, stored: Any) -> str | None:
+    """Fill in the lesson id when the trainer left it empty (it sits under Advanced): the stored
+    one for an existing lesson, so results keep following it, else one made from the title."""
+    if not form.id.data:
+        form.id.data = stored if isinstance(stored, str) and stored else slug_from(form.title.data)
+    if not form.id.data:
+        form.id.errors = [*form.id.errors,
+                          _("The title has no Latin letters or digits to make the lesson id from: give one here.")]
+    return form.id.data or None
+
+
 def _lesson_text(form: LessonForm) -> str:
     front = {"id": form.id.data.strip(), "title": form.title.data.strip(), "phase": form.phase.data,
              "minutes": form.minutes.data, "references": lines(form.references.data),
@@ -179,7 +192,8 @@ def _lesson_text(form: LessonForm) -> str:
 
 def _render_lesson_page(draft: Draft, form: LessonForm, file: str | None, conflict=None):
     return render_template("authoring/lesson_form.html", draft=draft, form=form, file=file, conflict=conflict,
-                           image_form=ImageForm(), images=[i for i in draft.images])
+                           image_form=ImageForm(), images=[i for i in draft.images],
+                           course_title=drafts.title_of(draft))
 
 
 @bp.route("/course/<slug>/lessons/new", methods=["GET", "POST"])
@@ -190,7 +204,7 @@ def lesson_new(slug: str):
         return redirect(url_for("authoring.course_edit", slug=slug))
     form = LessonForm()
     conflict = None
-    if form.validate_on_submit():
+    if form.validate_on_submit() and _lesson_id(form, None):
         listed = lesson_files(draft, data)
         number = len(listed) + 1
         while f"courses/{slug}/{number:02d}-{form.id.data}.md" in draft.files:
@@ -205,7 +219,7 @@ def lesson_new(slug: str):
             form.revision.data = str(exc.current.revision)
         else:
             db.session.commit()
-            flash(_("Lesson added as %(file)s.", file=file), "success")
+            flash(_("Lesson added."), "success")
             return redirect(url_for("authoring.lesson_edit", slug=slug, file=file))
     elif request.method == "GET":
         form.revision.data = str(draft.revision)
@@ -221,7 +235,7 @@ def lesson_edit(slug: str, file: str):
         abort(404)
     form = LessonForm()
     conflict = None
-    if form.validate_on_submit():
+    if form.validate_on_submit() and _lesson_id(form, (split_lesson(draft.files[path])[0] or {}).get("id")):
         try:
             drafts.save_files(draft, {path: _lesson_text(form)}, revision_of(form), current_user)
         except drafts.DraftConflict as exc:

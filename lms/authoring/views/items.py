@@ -1,6 +1,8 @@
 """The authoring list, drafts opened and discarded, raw files, new programmes, and import."""
 from __future__ import annotations
 
+import json
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _, ngettext
 from flask_login import current_user
@@ -9,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from lms.authoring import drafts
 from lms.authoring.export import item_models
-from lms.authoring.forms import FileForm, ImportForm, NewProgrammeForm
+from lms.authoring.forms import FileForm, ImportForm, NewProgrammeForm, slug_or_error
 from lms.authoring.imports import UploadError, import_files, read_zip, single_yaml_path
 from lms.authoring.models import KINDS, Draft
 from lms.authoring.views import KIND_LABELS, bp, draft_or_404, editor_url, revision_of
@@ -36,9 +38,10 @@ def index():
         rows = []
         published = {item.slug: item for item in db.session.scalars(select(model).order_by(model.slug))}
         for slug in sorted(published.keys() | {s for k, s in open_drafts if k == kind}):
-            item = published.get(slug)
-            rows.append({"slug": slug, "item": item, "draft": open_drafts.get((kind, slug)),
-                         "title": item.current_version.title if item and item.current_version else slug})
+            item, draft = published.get(slug), open_drafts.get((kind, slug))
+            title = item.current_version.title if item and item.current_version else \
+                drafts.title_of(draft) if draft else slug
+            rows.append({"slug": slug, "item": item, "draft": draft, "title": title})
         sections.append((kind, rows))
     return render_template("authoring/index.html", sections=sections, import_form=ImportForm(),
                            programme_form=NewProgrammeForm(), labels=KIND_LABELS)
@@ -59,22 +62,29 @@ def draft_open(kind: str, slug: str):
 
 @bp.route("/<any(course,quiz,programme):kind>/<slug>/discard", methods=["POST"])
 def draft_discard(kind: str, slug: str):
-    drafts.discard(draft_or_404(kind, slug), current_user)
+    draft = draft_or_404(kind, slug)
+    title = drafts.title_of(draft)
+    drafts.discard(draft, current_user)
     db.session.commit()
-    flash(_("The draft of %(slug)s was discarded. The published version is unchanged.", slug=slug), "success")
+    flash(_("The draft of “%(title)s” was discarded. The published version is unchanged.", title=title), "success")
     return redirect(url_for("authoring.index"))
+
+
+def _yaml_text(text: str) -> str:
+    """A title as a YAML scalar on one line (quoted, so a colon or a '#' in it stays text)."""
+    return json.dumps(text, ensure_ascii=False)
 
 
 @bp.route("/programme/new", methods=["GET", "POST"])
 def programme_new():
     form = NewProgrammeForm()
-    if form.validate_on_submit():
-        slug = form.slug.data
+    slug = slug_or_error(form) if form.validate_on_submit() else None
+    if slug is not None:
         course = next(iter(db.session.scalars(select(item_models("course")[0].slug).limit(1))), "course-slug")
         try:
             drafts.new_draft("programme", slug, current_user, {
-                drafts.main_path("programme", slug): PROGRAMME_SKELETON.format(title=slug.replace("-", " ").capitalize(),
-                                                                              course=course)})
+                drafts.main_path("programme", slug): PROGRAMME_SKELETON.format(
+                    title=_yaml_text(form.title.data.strip()), course=course)})
         except drafts.DraftError as exc:
             form.slug.errors.append(str(exc))
         else:
@@ -100,14 +110,14 @@ def file_edit(kind: str, slug: str):
             form.revision.data = str(exc.current.revision)
         else:
             db.session.commit()
-            flash(_("Saved %(file)s.", file=path), "success")
+            flash(_("File saved."), "success")
             return redirect(url_for("authoring.file_edit", kind=kind, slug=slug, path=path))
     elif request.method == "GET":
         form.text.data = draft.files.get(path, "")
         form.revision.data = str(draft.revision)
     problems = [p for p in drafts.check_draft(draft) if p.path == path] if request.method == "GET" else []
     return render_template("authoring/file_edit.html", draft=draft, path=path, form=form, conflict=conflict,
-                           problems=problems, labels=KIND_LABELS)
+                           problems=problems, labels=KIND_LABELS, title=drafts.title_of(draft))
 
 
 @bp.route("/import", methods=["POST"])

@@ -28,6 +28,7 @@ from lms.content.yaml_lines import load as load_yaml
 from lms.extensions import db
 from lms.i18n import date_local
 from lms.learning.sync import ContentInvalid
+from lms.policy import Permission, can
 
 COURSE_FIELDS = ("title", "summary", "audience", "estimated_minutes", "phases", "lessons", "quiz", "key_points")
 LESSON_FIELDS = ("id", "title", "phase", "minutes", "references", "key_points")
@@ -86,13 +87,26 @@ def problem_link(draft: Draft, problem: Problem) -> str:
     return editor_url(draft.kind, slug)
 
 
-def _published_message(kind: str, slug: str, version: str) -> str:
+def _published_message(kind: str, title: str) -> str:
     """What the trainer is told once an item is published, a whole sentence for each kind."""
     if kind == "course":
-        return _("Published course %(slug)s as version %(version)s.", slug=slug, version=version)
+        return _("The course “%(title)s” is published: agents see this version now.", title=title)
     if kind == "quiz":
-        return _("Published quiz %(slug)s as version %(version)s.", slug=slug, version=version)
-    return _("Published programme %(slug)s as version %(version)s.", slug=slug, version=version)
+        return _("The quiz “%(title)s” is published: agents take this version from now on.", title=title)
+    return _("The programme “%(title)s” is published.", title=title)
+
+
+def published_page(kind: str, slug: str) -> str:
+    """Where a trainer lands after publishing: the item as agents now see it (the course or the
+    quiz page), when the publisher may open it and it is live; else (a programme, which agents
+    see only through their assignments) its version history."""
+    item = published_item(kind, slug)
+    live = item is not None and item.current_version is not None and item.archived_at is None
+    if live and kind == "course" and can(current_user, Permission.READ_CONTENT):
+        return url_for("learning.course_detail", slug=slug)
+    if live and kind == "quiz" and can(current_user, Permission.LEARN):
+        return url_for("assessment.quiz", slug=slug)
+    return url_for("authoring.history", kind=kind, slug=slug)
 
 
 def _end_of_day(day) -> datetime:
@@ -107,6 +121,7 @@ def publish(kind: str, slug: str):
     current = item.current_version if item else None
     form = PublishForm()
     problems = drafts.check_draft(draft)
+    title = drafts.title_of(draft)
     if form.validate_on_submit():
         material = bool(form.material_change.data)
         if material and kind == "course" and not form.required_by.data:
@@ -121,7 +136,7 @@ def publish(kind: str, slug: str):
             except ContentInvalid as exc:
                 problems = exc.problems
             else:
-                messages = [_published_message(kind, slug, version.content_hash[:12])]
+                messages = [_published_message(kind, title)]
                 if material and kind == "course":
                     try:
                         affected = require_recertification(
@@ -136,12 +151,19 @@ def publish(kind: str, slug: str):
                             affected, date=date_local(form.required_by.data)))
                 db.session.commit()
                 flash(" ".join(messages), "success")
-                return redirect(url_for("authoring.history", kind=kind, slug=slug))
+                return redirect(published_page(kind, slug))
     changes = diff_files(version_files(kind, current) if current else {}, draft_files(draft))
     moved = current is not None and draft.base_hash is not None and current.content_hash != draft.base_hash
     return render_template("authoring/publish.html", draft=draft, kind=kind, form=form, problems=problems,
                            links={p: problem_link(draft, p) for p in problems}, changes=changes,
-                           current=current, moved=moved, labels=KIND_LABELS)
+                           current=current, moved=moved, labels=KIND_LABELS, title=title,
+                           current_number=len(versions_of(kind, item)) if current else None)
+
+
+def version_numbers(versions: list) -> dict[int, int]:
+    """Each version's number as trainers count them, 1 for the first (versions come newest first);
+    the content hash that identifies a version stays under Advanced."""
+    return {version.id: len(versions) - index for index, version in enumerate(versions)}
 
 
 def _item_or_404(kind: str, slug: str):
@@ -161,7 +183,8 @@ def history(kind: str, slug: str):
     publishers = {user.id: user for user in db.session.scalars(
         select(User).where(User.id.in_({v.published_by_id for v in versions if v.published_by_id})))}
     return render_template("authoring/history.html", kind=kind, item=item, versions=versions,
-                           publishers=publishers, draft=drafts.find_draft(kind, slug), labels=KIND_LABELS)
+                           numbers=version_numbers(versions), publishers=publishers,
+                           draft=drafts.find_draft(kind, slug), labels=KIND_LABELS)
 
 
 @bp.route("/<any(course,quiz,programme):kind>/<slug>/diff")
@@ -173,14 +196,17 @@ def diff(kind: str, slug: str):
         abort(404)
     new_arg = request.args.get("to", "")
     old_arg = request.args.get("from", "")
+    numbers = version_numbers(versions)
     if new_arg == "draft":
         draft = draft_or_404(kind, slug)
-        new, new_label = draft_files(draft), _("draft (revision %(revision)s)", revision=draft.revision)
+        new, new_label = draft_files(draft), _("the draft (revision %(revision)s)", revision=draft.revision)
+        new_hash = None
     else:
         new_version = version_by_hash(kind, item, new_arg) if new_arg else versions[0]
         if new_version is None:
             abort(404)
-        new, new_label = version_files(kind, new_version), new_version.content_hash[:12]
+        new, new_label = version_files(kind, new_version), _("version %(number)s", number=numbers[new_version.id])
+        new_hash = new_version.content_hash
     if old_arg:
         old_version = version_by_hash(kind, item, old_arg)
         if old_version is None:
@@ -189,8 +215,10 @@ def diff(kind: str, slug: str):
         old_version = versions[1] if len(versions) > 1 and new_arg != "draft" else versions[0]
     old = version_files(kind, old_version)
     return render_template("authoring/diff.html", kind=kind, item=item, versions=versions,
-                           changes=diff_files(old, new), old_label=old_version.content_hash[:12],
-                           new_label=new_label, old_arg=old_version.content_hash[:12],
+                           changes=diff_files(old, new),
+                           old_label=_("version %(number)s", number=numbers[old_version.id]),
+                           new_label=new_label, old_hash=old_version.content_hash, new_hash=new_hash,
+                           old_arg=old_version.content_hash[:12],
                            new_arg=new_arg or versions[0].content_hash[:12], labels=KIND_LABELS)
 
 

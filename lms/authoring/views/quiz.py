@@ -36,6 +36,7 @@ from lms.authoring.quiz_forms import (
     MAX_OPTIONS, TYPE_LABELS, NewNodeForm, NewQuizForm, NodeForm, QuestionForm, QuizSettingsForm,
     SimulationForm, fail, question_form, text_value,
 )
+from lms.authoring.forms import slug_or_error
 from lms.authoring.simulation import analyse, render_svg
 from lms.authoring.views import bp
 from lms.content import Problem, yaml_lines
@@ -160,8 +161,8 @@ def _committed(message: str) -> None:
 @bp.route("/quizzes/new", methods=["GET", "POST"])
 def quiz_new():
     form = NewQuizForm()
-    if form.validate_on_submit():
-        slug = form.slug.data
+    slug = slug_or_error(form) if form.validate_on_submit() else None
+    if slug is not None:
         data = {"title": form.title.data.strip(), "pass_mark": 80, "time_limit_minutes": None,
                 "attempts": {"max": None, "cooldown_minutes": 0}, "review": "after_submit",
                 "draw": [], "questions": []}
@@ -170,7 +171,8 @@ def quiz_new():
         except DraftError as error:
             fail(form.slug, str(error))
         else:
-            _committed(_("Draft quiz %(slug)s created. Add questions, then the draw rules.", slug=slug))
+            _committed(_("Draft quiz “%(title)s” created. Add questions, then the draw rules.",
+                         title=data["title"]))
             return redirect(url_for("authoring.quiz_edit", slug=slug))
     return render_template("authoring/quiz_new.html", form=form), 422 if form.errors else 200
 
