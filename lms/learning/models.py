@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from lms.accounts.models import User
 from lms.clock import UTCDateTime, now
 from lms.extensions import db
 
@@ -163,9 +164,10 @@ class LessonProgress(db.Model):
 
 class ContentTranslation(db.Model):
     """A course, quiz, job aid or programme's text in another language, as loaded from the files
-    beside its source (lms/content/translations.py). A row is never edited: changed text makes a
-    new row, so that an attempt keeps the exact words it was shown. `current` marks the one the
-    files hold now, per item and language."""
+    beside its source (lms/content/translations.py) or saved in authoring's side-by-side editor.
+    A row is never edited: changed text makes a new row, so that an attempt keeps the exact words
+    it was shown. `current` marks the one readers are shown, per item and language: the files'
+    text, or a trainer's that the files have not caught up with (lms/learning/sync.py)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))      # course, quiz, job_aid, programme
@@ -177,6 +179,10 @@ class ContentTranslation(db.Model):
     text: Mapped[dict] = mapped_column(JSON)
     current: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    # Who saved it in the browser (lms/authoring/translations.py); NULL: it came from the files.
+    edited_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    edited_by: Mapped[User | None] = relationship(foreign_keys=[edited_by_id])
 
     __table_args__ = (UniqueConstraint("kind", "slug", "language", "content_hash"),
                       Index("ix_content_translation_current", "kind", "slug", "language", "current"))

@@ -81,7 +81,7 @@ def load_content(root: Path, actor=None, *, files_win: bool = False) -> LoadRepo
     _sync_quizzes(tree, report, keep)
     _sync_job_aids(tree, report)
     _sync_country_notes(content.country_notes, report)
-    _sync_translations(tree, report)
+    _sync_translations(tree, report, keep)
     signals.content_loaded.send(actor, tree=tree, report=report, keep=keep)
     db.session.flush()
     record("content.loaded", actor=actor, created=report.created, restored=report.restored,
@@ -260,15 +260,36 @@ def _sync_country_notes(notes: dict[str, NoteSpec], report: LoadReport) -> None:
 
 
 
-def _sync_translations(tree: ContentTree, report: LoadReport) -> None:
+def _sync_translations(tree: ContentTree, report: LoadReport, keep: bool) -> None:
     """Keep each translation's text as a row, like a version: new text makes a new row (an
-    attempt names the row it was shown) and `current` marks what the files hold now. A
-    translation gone from the files is no longer current; its rows stay for the attempts."""
+    attempt names the row it was shown) and `current` marks what readers are shown. A
+    translation gone from the files is no longer current; its rows stay for the attempts.
+
+    A trainer may save a translation in the browser (lms/authoring/translations.py). With `keep`,
+    that row stays current while the files hold a translation loaded before it, or none: a
+    deployment that loads the files must not silently undo the trainer's work. New text in the
+    files (a hash never loaded) always wins, and so do the files with `files_win`."""
     rows = db.session.execute(select(ContentTranslation.id, ContentTranslation.kind, ContentTranslation.slug,
                                      ContentTranslation.language, ContentTranslation.content_hash,
-                                     ContentTranslation.current)).all()
+                                     ContentTranslation.current, ContentTranslation.created_at,
+                                     ContentTranslation.edited_by_id)).all()
     by_hash = {(row.kind, row.slug, row.language, row.content_hash): row for row in rows}
+    shown = {(row.kind, row.slug, row.language): row for row in rows if row.current}
     current_ids: set[int] = set()
+
+    def kept(key: tuple[str, str, str], files_row) -> bool:
+        """Whether the browser's row for `key` stays current over `files_row` (None: the files have none)."""
+        browser = shown.get(key)
+        if not keep or browser is None or browser.edited_by_id is None:
+            return False
+        if files_row is not None and (files_row.id == browser.id or
+                                      (files_row.created_at, files_row.id) > (browser.created_at, browser.id)):
+            return False  # the files hold the browser's text, or one loaded after it
+        current_ids.add(browser.id)
+        report.kept.append(f"{key[0].replace('_', ' ')} {key[1]} in {key[2]} {browser.content_hash[:12]}"
+                           + (" (not in the files)" if files_row is None else " (the files differ)"))
+        return True
+
     for (kind, slug, language), translation in sorted(tree.translations.items()):
         label = f"{kind.replace('_', ' ')} {slug} in {language} {translation.content_hash[:12]}"
         row = by_hash.get((kind, slug, language, translation.content_hash))
@@ -282,15 +303,17 @@ def _sync_translations(tree: ContentTree, report: LoadReport) -> None:
             current_ids.add(added.id)
             report.created.append(label)
             continue
+        if kept((kind, slug, language), row):
+            continue
         current_ids.add(row.id)
         if row.current:
             report.unchanged += 1
         else:
             report.restored.append(label)
+    for key in sorted(shown.keys() - tree.translations.keys()):
+        if not kept(key, None):
+            report.archived.append(f"{key[0].replace('_', ' ')} {key[1]} in {key[2]}")
     retired = [row.id for row in rows if row.current and row.id not in current_ids]
-    for row in rows:
-        if row.current and row.id not in current_ids and (row.kind, row.slug, row.language) not in tree.translations:
-            report.archived.append(f"{row.kind.replace('_', ' ')} {row.slug} in {row.language}")
     restored = [row.id for row in rows if not row.current and row.id in current_ids]
     if retired:
         db.session.execute(update(ContentTranslation).where(ContentTranslation.id.in_(retired)).values(current=False))

@@ -1,4 +1,5 @@
-"""content translations, and the language an attempt was shown in
+"""content translations (from the files, or saved in the browser by a trainer), and the language
+an attempt was shown in
 
 Revision ID: 3d8f1b6c2a70
 Revises: 7a3c9e51d2b8
@@ -30,6 +31,8 @@ def upgrade():
     sa.Column('text', sa.JSON(), nullable=False),
     sa.Column('current', sa.Boolean(), nullable=False),
     sa.Column('created_at', lms.clock.UTCDateTime(), nullable=False),
+    sa.Column('edited_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['edited_by_id'], ['user.id'], name=op.f('fk_content_translation_edited_by_id_user')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_content_translation')),
     sa.UniqueConstraint('kind', 'slug', 'language', 'content_hash',
                         name=op.f('uq_content_translation_kind'))
