@@ -1,0 +1,158 @@
+"""The crawl: every page of pages.PAGES, as each audience that may see it, in every language, on a
+desktop and a phone viewport; axe-core on each, and the Nu HTML Checker on their HTML.
+
+One browser context per audience lives for the whole crawl, signed in once; the language is the
+person's `language` column, or the visitor's `lang` cookie, changed between rounds. Each page is
+loaded once per audience and language and checked at both widths; its HTML (the viewport does not
+change the markup) is saved, and all of it is validated in one run of vnu.jar at the end.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from flask import Flask
+from werkzeug.exceptions import HTTPException
+
+from tests.accessibility import checkers
+from tests.accessibility.browsing import run_axe, sign_in, visit
+from tests.accessibility.pages import PAGES, VISITOR, Page
+from tests.accessibility.world import World, add_admin_factors, set_language
+
+VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+# Tabs per audience that load and check pages side by side (one browser context, so one session).
+LANES = 3
+
+
+@dataclass
+class Report:
+    """What the crawl found: one line per problem, and what it visited."""
+
+    problems: list[str] = field(default_factory=list)
+    crawled: set[str] = field(default_factory=set)  # endpoints reached with the expected page
+    loads: int = 0  # pages loaded; each is checked at both viewports
+    html_files: dict[Path, str] = field(default_factory=dict)  # saved page -> "page | audience | language"
+
+
+@dataclass
+class Lane:
+    tab: object
+    viewport: str = "desktop"
+
+
+def crawl(app: Flask, browser, base_url: str, world: World, audiences: tuple[str, ...], languages: tuple[str, ...],
+          html_dir: Path) -> Report:
+    """Visit and check every page; the HTML checker runs at the end, over every saved page."""
+    report = Report()
+    contexts, lanes = [], {}
+    try:
+        for audience in audiences:
+            lanes[audience] = _open_lanes(browser, base_url, world, audience, contexts)
+        add_admin_factors(world)  # after the admin's tabs signed in: see world.add_admin_factors
+        for language in languages:
+            set_language(world, language)
+            for audience in audiences:
+                if audience == VISITOR:
+                    context = lanes[audience][0].tab.context
+                    context.clear_cookies()  # the last round's half sign-in (mfa.verify)
+                    context.add_cookies([{"name": "lang", "value": language, "url": base_url}])
+                for batch in _batches(list(enumerate(_pages_of(audience)))):
+                    _check(app, base_url, world, audience, language, batch, lanes[audience], html_dir, report)
+    finally:
+        for context in contexts:
+            context.close()
+    for error in checkers.html_errors(sorted(report.html_files)):
+        report.problems.append(f"HTML | {report.html_files[error.file]} | line {error.line}: {error.message}")
+    return report
+
+
+def _open_lanes(browser, base_url: str, world: World, audience: str, contexts: list) -> list[Lane]:
+    """The audience's tabs, in one context signed in as the audience's person."""
+    context = browser.new_context(base_url=base_url, viewport=VIEWPORTS["desktop"])
+    contexts.append(context)
+    # An init script, not a script tag: the app's Content-Security-Policy refuses inline scripts.
+    context.add_init_script(path=checkers.AXE_SCRIPT)
+    lanes = [Lane(context.new_page()) for _ in range(LANES)]
+    for lane in lanes:
+        lane.tab.set_default_timeout(20_000)
+    if audience != VISITOR:
+        sign_in(lanes[0].tab, world.user(audience).email)
+    return lanes
+
+
+def _pages_of(audience: str) -> list[Page]:
+    """The audience's pages; those that prepare their tab (a half sign-in) last, as it stays."""
+    pages = [page for page in PAGES if audience in page.audiences_of()]
+    return sorted(pages, key=lambda page: page.prepare is not None)
+
+
+def _batches(pages: list[tuple[int, Page]]) -> list[list[tuple[int, Page]]]:
+    """Up to LANES pages at a time; a page that changes the session (a one-time link, a half
+    sign-in) alone, since the lanes share it."""
+    batches: list[list[tuple[int, Page]]] = []
+    for numbered in pages:
+        alone = numbered[1].single_use or numbered[1].prepare is not None
+        if alone or not batches or len(batches[-1]) == LANES or batches[-1][0][1].single_use \
+                or batches[-1][0][1].prepare is not None:
+            batches.append([numbered])
+        else:
+            batches[-1].append(numbered)
+    return batches
+
+
+def _check(app: Flask, base_url: str, world: World, audience: str, language: str, batch: list[tuple[int, Page]],
+           lanes: list[Lane], html_dir: Path, report: Report) -> None:
+    """Load the batch's pages side by side, save their HTML, and run axe at both viewports."""
+    lanes = lanes[:len(batch)]
+    for lane, (_, page) in zip(lanes, batch):
+        if page.prepare is not None:
+            page.prepare(lane.tab, world)
+    urls = [base_url + page.url(world, audience) for _, page in batch]
+    responses = visit([lane.tab for lane in lanes], urls)
+    report.loads += len(batch)
+    checked = []
+    for lane, (number, page), response in zip(lanes, batch, responses):
+        where = f"{page.label} | {audience} | {language}"
+        problem = _unexpected(app, page, response)
+        if problem:
+            report.problems.append(f"PAGE | {where}: {problem}")
+            continue
+        if page.endpoint is not None:
+            report.crawled.add(page.endpoint)
+        html_file = html_dir / f"{language}-{audience}-{number:03d}.html"
+        html_file.write_text(response.text(), encoding="utf-8")
+        report.html_files[html_file] = where
+        checked.append((lane, where))
+    # At the viewport each tab is at, then at the other: the same page, laid out again (its
+    # scripts follow the width with media-query listeners, as a rotated phone would).
+    for turn in range(len(VIEWPORTS)):
+        if turn:
+            for lane, _ in checked:
+                lane.viewport = next(name for name in VIEWPORTS if name != lane.viewport)
+                lane.tab.set_viewport_size(VIEWPORTS[lane.viewport])
+        for (lane, where), violations in zip(checked, run_axe([lane.tab for lane, _ in checked])):
+            for violation in violations:
+                report.problems.append(f"axe | {where} | {lane.viewport} | {violation.rule} ({violation.help}): "
+                                       + ", ".join(violation.targets))
+
+
+def _unexpected(app: Flask, page: Page, response) -> str | None:
+    """Why this response is not the page the table expects, if it is not."""
+    if response is None:
+        return "no response"
+    if response.status != page.status:
+        return f"HTTP {response.status} at {response.url} (expected {page.status})"
+    if not re.match(r"text/html\b", response.headers.get("content-type", "")):
+        return f"{response.headers.get('content-type')} is not a page"
+    if page.endpoint is None:
+        return None
+    path = urlsplit(response.url).path
+    try:
+        endpoint, _ = app.url_map.bind("localhost").match(path, method="GET")
+    except HTTPException:
+        endpoint = None
+    if endpoint != page.endpoint:
+        return f"ended at {path} ({endpoint}), not at {page.endpoint}"
+    return None

@@ -1,0 +1,80 @@
+"""Every page, as every role, in every language, on desktop and phone: axe-core's WCAG 2.0, 2.1 and
+2.2 A and AA rules, and the Nu HTML Checker (#19).
+
+The crawl is marked `crawl` (about four minutes): `.venv/bin/python -m pytest -m crawl` runs it
+alone. It needs no particular database, so CI runs it on SQLite only. The test that every GET
+endpoint is crawled or excluded runs with everything else, in a second.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from tests.accessibility import checkers
+from tests.accessibility.browsing import run_axe
+from tests.accessibility.crawl import VIEWPORTS, crawl
+from tests.accessibility.pages import AUDIENCES, EXCLUDED, PAGES
+from tests.conftest import make_app
+
+
+def _get_endpoints(app: Flask) -> set[str]:
+    return {rule.endpoint for rule in app.url_map.iter_rules() if "GET" in rule.methods}
+
+
+def test_every_get_endpoint_is_crawled_or_excluded():
+    endpoints = _get_endpoints(make_app())
+    crawled = {page.endpoint for page in PAGES if page.endpoint is not None}
+    unknown = sorted(endpoints - crawled - EXCLUDED.keys())
+    assert not unknown, ("GET endpoints neither crawled nor excluded: add each to PAGES in "
+                         f"tests/accessibility/pages.py, or to EXCLUDED with the reason: {unknown}")
+    assert not sorted(crawled & EXCLUDED.keys()), "an endpoint is both crawled and excluded"
+    assert not sorted((crawled | EXCLUDED.keys()) - endpoints), "pages.py names endpoints the app no longer has"
+
+
+def test_the_table_would_catch_a_new_page():
+    app = make_app()
+    app.add_url_rule("/reports/new-page", "reports.new_page", lambda: "a page")
+    crawled = {page.endpoint for page in PAGES if page.endpoint is not None}
+    assert "reports.new_page" in _get_endpoints(app) - crawled - EXCLUDED.keys()
+
+
+@pytest.mark.crawl
+def test_the_checkers_find_what_they_are_for(browser, tmp_path: Path):
+    """axe and vnu.jar, wired as the crawl uses them, on a page with one fault of each kind."""
+    checkers.install()
+    page = ('<!doctype html><html lang="en"><head><title>Faults</title></head><body><main><h1>Faults</h1>'
+            '<img src="data:,"><input id="reason"><label for="reason">Reason</label><input id="reason">'
+            '</main></body></html>')
+    context = browser.new_context()
+    try:
+        tab = context.new_page()
+        tab.set_content(page)
+        tab.add_script_tag(path=checkers.AXE_SCRIPT)  # no Content-Security-Policy on this page
+        [violations] = run_axe([tab])
+    finally:
+        context.close()
+    assert {v.rule for v in violations} >= {"image-alt"}, violations
+    assert next(v for v in violations if v.rule == "image-alt").targets == ("img",)
+    saved = tmp_path / "faults.html"
+    saved.write_text(page)
+    errors = checkers.html_errors([saved])
+    assert {(error.file, error.line) for error in errors} == {(saved, 1)}
+    assert sorted(error.message.split(",")[0] for error in errors) == [
+        "An “img” element must have an “alt” attribute", "Duplicate ID “reason”."]
+
+
+@pytest.mark.crawl
+def test_every_page_passes_axe_and_the_html_checker(app, crawl_world, live_server, browser, tmp_path: Path):
+    checkers.install()
+    html_dir = tmp_path / "html"
+    html_dir.mkdir()
+    started = time.perf_counter()
+    report = crawl(app, browser, live_server, crawl_world, AUDIENCES, tuple(app.config["LANGUAGES"]), html_dir)
+    print(f"crawl: {report.loads} page loads, each checked at {len(VIEWPORTS)} widths, "
+          f"{len(report.html_files)} HTML files validated, in {time.perf_counter() - started:.0f} s")
+    missed = sorted({page.endpoint for page in PAGES if page.endpoint} - report.crawled)
+    problems = report.problems + [f"PAGE | {endpoint}: never reached as the expected page" for endpoint in missed]
+    assert not problems, f"{len(problems)} problems:\n" + "\n".join(sorted(problems))
