@@ -2,8 +2,9 @@
 
 Each module of this package adds its routes to `bp` when it is imported, and this package
 imports them all below: items (the list, drafts, raw files, new programmes, import), course
-(the course editor), quiz (the quiz and call-simulation editor and the preview) and publish
-(publishing, history, diff and export).
+(the course editor), quiz (the quiz and call-simulation editor and the preview), publish
+(publishing, history, diff and export) and translations (which are out of date, and the
+side-by-side editor).
 """
 from __future__ import annotations
 
@@ -54,4 +55,4 @@ def _editor_url_global(kind: str, slug: str) -> str:
 
 
 # The route modules register themselves on bp; imported last, as they import bp from here.
-from lms.authoring.views import course, items, publish, quiz  # noqa: E402,F401
+from lms.authoring.views import course, items, publish, quiz, translations  # noqa: E402,F401
