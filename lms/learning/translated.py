@@ -116,14 +116,3 @@ def titles_in(kind: str, slugs: Iterable[str], language: str) -> dict[str, str]:
                                      ContentTranslation.slug.in_(list(slugs)))).all()
     return {row.slug: title for row in rows
             if isinstance(title := text(row.id, row.content_hash).get("title"), str) and title.strip()}
-
-
-def languages_of(kind: str, slugs: Iterable[str]) -> dict[str, list[ContentTranslation]]:
-    """Every current translation of these items, by slug (authoring's overview)."""
-    rows = db.session.scalars(select(ContentTranslation).where(
-        ContentTranslation.kind == kind, ContentTranslation.current.is_(True),
-        ContentTranslation.slug.in_(list(slugs))).order_by(ContentTranslation.language)).all()
-    found: dict[str, list[ContentTranslation]] = {}
-    for row in rows:
-        found.setdefault(row.slug, []).append(row)
-    return found
