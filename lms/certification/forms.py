@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from lms.certification.status import Status
+from lms.certification.status import LABELS, Status
 
 
 def _optional_int(value) -> int | None:
@@ -25,7 +25,7 @@ class DashboardFilterForm(FlaskForm):
     team = SelectField(_l("Team"), validators=[Optional()])
     group = SelectField(_l("Count by"), choices=[("organisation", _l("Organisation")), ("team", _l("Team"))],
                         validators=[Optional()])
-    status = SelectField(_l("Status"), choices=[("", _l("Any status"))] + [(s.value, s.label) for s in Status],
+    status = SelectField(_l("Status"), choices=[("", _l("Any status"))] + [(s.value, LABELS[s.value]) for s in Status],
                          validators=[Optional()])
     due_after = DateField(_l("Due from"), validators=[Optional()])
     due_before = DateField(_l("Due until"), validators=[Optional()])

@@ -27,8 +27,8 @@ class Status(str, enum.Enum):
 
     @property
     def label(self) -> str:
-        """The status as the reader's language names it (lazy: form choices are built at import)."""
-        return _LABELS[self.value]
+        """The status as the reader's language names it, now (LABELS has the lazy names)."""
+        return str(LABELS[self.value])
 
     @property
     def english(self) -> str:
@@ -36,9 +36,10 @@ class Status(str, enum.Enum):
         return self.value.replace("_", " ").capitalize()
 
 
-_LABELS = {"not_started": _l("Not started"), "in_progress": _l("In progress"), "overdue": _l("Overdue"),
-           "certified": _l("Certified"), "expiring": _l("Expiring"), "expired": _l("Expired"),
-           "revoked": _l("Revoked")}
+# Lazy: the dashboard form's choices are built at import, and read in each reader's language.
+LABELS = {"not_started": _l("Not started"), "in_progress": _l("In progress"), "overdue": _l("Overdue"),
+          "certified": _l("Certified"), "expiring": _l("Expiring"), "expired": _l("Expired"),
+          "revoked": _l("Revoked")}
 
 
 def effective_due(enrolment=Enrolment) -> ColumnElement:

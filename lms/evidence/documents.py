@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import unicodedata
 from datetime import date, datetime, timezone
 from functools import lru_cache
 from typing import Any, Mapping
@@ -139,7 +140,21 @@ def _jinja_env() -> jinja2.Environment:
     env.install_gettext_callables(lambda string: get_translations().ugettext(string),
                                   lambda singular, plural, n: get_translations().ungettext(singular, plural, n),
                                   newstyle=True)
+    env.filters["text_dir"] = text_direction
     return env
+
+
+def text_direction(value: Any) -> str:
+    """"rtl" or "ltr" for text people typed or wrote (answers, e-mails, the settings' English), by its
+    first strong character, as dir="auto" would decide: WeasyPrint does not honour dir="auto", and
+    direction marks around text do not hold once it wraps onto a second line, but an element's dir does."""
+    for character in str(value or ""):
+        direction = unicodedata.bidirectional(character)
+        if direction in ("R", "AL"):
+            return "rtl"
+        if direction == "L":
+            return "ltr"
+    return "ltr"
 
 
 def _language(language: Any) -> str:
@@ -172,6 +187,10 @@ def _local_datetime(value: str | None, language: str, zone: str, style: str = "m
     if not value:
         return ""
     text = babel.dates.format_datetime(_utc(value), style, tzinfo=ZoneInfo(zone), locale=_babel_locale(language))
+    if named and language in RIGHT_TO_LEFT:
+        # Isolated (FSI … PDI): in a right-to-left sentence a Latin zone name would otherwise take the
+        # number after it ("… Africa/Casablanca · 80 %") into its own left-to-right run.
+        return f"{text} \u2068{zone}\u2069"
     return f"{text} {zone}" if named else text
 
 

@@ -8,7 +8,9 @@ attached as pack.json and roster.csv; the JSON and CSV are also returned on thei
 
 `build_pack` runs as a background job (lms/evidence/exports.py): it reads no request and no
 signed-in user, only its arguments and the app's configuration, writes no audit event and
-does not commit. The job's progress callback commits the session, so it is called only
+does not commit. The PDF is written in the language of the person who asked for it (theirs,
+else their organisation's) with times in their zone; the JSON and the CSV stay as data, in
+English. The job's progress callback commits the session, so it is called only
 between queries, never while a result is being streamed.
 
 It runs a fixed number of queries whatever the number of agents (tests/evidence/test_pack.py
@@ -29,6 +31,8 @@ from datetime import date, datetime, time, timezone
 from typing import Any
 
 from flask import current_app
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
@@ -44,6 +48,7 @@ from lms.evidence import documents, renderer, signing
 from lms.evidence.branding import current_branding
 from lms.evidence.transcript import FORMATTERS, PHASE_ORDER, format_date
 from lms.extensions import db
+from lms.i18n import is_time_zone
 from lms.learning.models import Quiz, QuizVersion
 from lms.policy import restrict_users
 
@@ -134,7 +139,7 @@ def build_pack(organisation_id: int, *, generated_by_id: int, date_from: date | 
     done += 1
     report(done, total)
 
-    html = _html(data)
+    html = _html(data, *_reader(actor))
     attachments = [
         renderer.Attachment(name="pack.json", data=json_bytes, mime_type="application/json",
                        description="The evidence pack's data, machine-readable"),
@@ -149,6 +154,21 @@ def build_pack(organisation_id: int, *, generated_by_id: int, date_from: date | 
                               reason="Training evidence pack issued by CallSafe Academy")
     report(total, total)
     return PackFiles(pdf=signed, json=json_bytes, csv=csv_bytes)
+
+
+def _reader(actor: User) -> tuple[str, str]:
+    """The language and time zone of the person the pack is for: theirs, else their organisation's,
+    else the defaults. One query, always: not the per-app cache of organisations' defaults
+    (lms.i18n.user_language) nor the session's identity map, so a pack costs the same queries
+    whenever it runs and whoever asks."""
+    config = current_app.config
+    organisation_language, organisation_zone = db.session.execute(
+        select(Organisation.language, Organisation.time_zone).where(Organisation.id == actor.organisation_id)).one()
+    language = next((choice for choice in (actor.language, organisation_language) if choice in config["LANGUAGES"]),
+                    config["BABEL_DEFAULT_LOCALE"])
+    zone = next((choice for choice in (actor.time_zone, organisation_zone) if choice and is_time_zone(choice)),
+                config["BABEL_DEFAULT_TIMEZONE"])
+    return language, zone
 
 
 # --- the data -----------------------------------------------------------------------------------
@@ -276,17 +296,38 @@ def _activity(actor: User, organisation_id: int, start: datetime | None, end: da
 # row of cells and a fraction of that on a line of text, and the roster is nearly all of a big
 # pack (1,000 agents: about 2,500 lines). The table keeps its header row on every page, rows
 # are banded for the eye, and names longer than their column wrap within it.
-ROSTER_COLUMNS = (("Agent (employee id), team", 50), ("Status", 12), ("Valid until", 11), ("Certificate code", 24))
+# Headings and widths in English; a language whose words are longer widens its columns (_widths).
+ROSTER_COLUMNS = ((_l("Agent (employee id), team"), 50), (_l("Status"), 12), (_l("Valid until"), 11),
+                  (_l("Certificate code"), 24))
 ROSTER_LINES_PER_ROW = 4
+# Marks a date formatter adds around right-to-left numbers: zero width, they would only shift the columns.
+_BIDI_MARKS = dict.fromkeys(map(ord, "\u200e\u200f\u061c"))
 
 
-def _roster_header() -> str:
-    return "  ".join(title.ljust(width) for title, width in ROSTER_COLUMNS).rstrip()
+def _widths(language: str, entries: list[dict[str, Any]]) -> list[int]:
+    """Each column's width in the current language: wide enough for its heading, the statuses and the
+    entries' dates."""
+    widths = [max(width, len(str(title))) for title, width in ROSTER_COLUMNS]
+    widths[1] = max(widths[1], *(len(str(s.label)) for s in Status))
+    widths[2] = max(widths[2], *(len(_roster_date(e["valid_until"], language)) for e in entries), 0)
+    return widths
 
 
-def _roster_blocks(entries: list[dict[str, Any]]) -> list[list[str]]:
+def _roster_date(value: str | None, language: str) -> str:
+    """An ISO timestamp of the data as a short date: "12 Mar 2026" in English, the language's own medium
+    date otherwise, without bidirectional marks."""
+    if language == "en" or not value:
+        return format_date(value)
+    return documents._format_date(datetime.fromisoformat(value).date(), language, "medium").translate(_BIDI_MARKS)
+
+
+def _roster_header(widths: list[int]) -> str:
+    return "  ".join(str(title).ljust(width) for (title, _width), width in zip(ROSTER_COLUMNS, widths)).rstrip()
+
+
+def _roster_blocks(entries: list[dict[str, Any]], language: str, widths: list[int]) -> list[list[str]]:
     """The entries as lines of fixed-width columns, grouped into table rows (an agent's lines together)."""
-    (_, name_width), (_, status_width), (_, date_width), _ = ROSTER_COLUMNS
+    name_width, status_width, date_width, _ = widths
     blocks: list[list[str]] = [[]]
     for entry in entries:
         # One line per physical line: a name typed with line breaks or tabs must not break the columns.
@@ -298,27 +339,60 @@ def _roster_blocks(entries: list[dict[str, Any]]) -> list[list[str]]:
         parts = textwrap.wrap(name, name_width, break_on_hyphens=False) or [""]
         if blocks[-1] and len(blocks[-1]) + len(parts) > ROSTER_LINES_PER_ROW:
             blocks.append([])
-        blocks[-1].append("  ".join((parts[0].ljust(name_width), Status(entry["status"]).label.ljust(status_width),
-                                     format_date(entry["valid_until"]).ljust(date_width),
+        blocks[-1].append("  ".join((parts[0].ljust(name_width), str(Status(entry["status"]).label).ljust(status_width),
+                                     _roster_date(entry["valid_until"], language).ljust(date_width),
                                      entry["certificate_code"] or "")).rstrip())
         blocks[-1].extend(parts[1:])
     return blocks if blocks[0] else []
 
 
-def _html(data: dict[str, Any]) -> str:
+def _roster_cells(entries: list[dict[str, Any]], language: str) -> list[tuple[str, str, str, str]]:
+    """The entries as table cells (agent, status, valid until, certificate code), for a right-to-left
+    language: there, monospaced columns cannot hold, as Arabic words and Latin names reorder within a
+    line. A cell per value costs WeasyPrint more time, which the few right-to-left packs can afford."""
+    cells = []
+    for entry in entries:
+        name = " ".join(entry["agent"].split())
+        if entry.get("employee_id"):
+            name += f" ({' '.join(entry['employee_id'].split())})"
+        if entry.get("team"):
+            name += f", {' '.join(entry['team'].split())}"
+        cells.append((name, str(Status(entry["status"]).label), _roster_date(entry["valid_until"], language),
+                      entry["certificate_code"] or ""))
+    return cells
+
+
+def _html(data: dict[str, Any], language: str = "en", time_zone: str | None = None) -> str:
+    """The pack's HTML in `language`, times in `time_zone` (the chart, the roster's lines and the
+    template all in that language)."""
     branding = current_branding()
     by_programme = data["summary"]["by_programme"]
-    # The dashboard's chart, with programmes where it has organisations; inline as a data: URI
-    # (the PDF fetcher serves those), with the table below it as its text alternative.
-    chart = status_chart_svg(by_programme) if by_programme else None
     phases = [p for p in PHASE_ORDER if any(p in q["phases"] for q in data["scores_by_phase"])]
     phases += sorted({p for q in data["scores_by_phase"] for p in q["phases"]} - set(phases))
     roster_by_programme: dict[str, list[dict[str, Any]]] = {}
     for entry in data["roster"]:
         roster_by_programme.setdefault(entry["programme"], []).append(entry)
-    roster = {programme: (len(entries), _roster_blocks(entries)) for programme, entries in roster_by_programme.items()}
+    with force_locale(language):
+        # The dashboard's chart, with programmes where it has organisations; inline as a data: URI
+        # (the PDF fetcher serves those), with the table below it as its text alternative. Not in a
+        # right-to-left document: WeasyPrint draws an SVG's Arabic text unshaped and backwards, and
+        # the table says the same.
+        chart = (status_chart_svg(by_programme)
+                 if by_programme and language not in documents.RIGHT_TO_LEFT else None)
+        if language in documents.RIGHT_TO_LEFT:
+            roster = {programme: (len(entries), _roster_cells(entries, language))
+                      for programme, entries in roster_by_programme.items()}
+            header = [str(title) for title, _width in ROSTER_COLUMNS]
+        else:
+            widths = _widths(language, data["roster"])
+            roster = {programme: (len(entries), _roster_blocks(entries, language, widths))
+                      for programme, entries in roster_by_programme.items()}
+            header = _roster_header(widths)
     return documents.render_document("pdf/pack.html", dict(
         asset_base=renderer.STATIC_PDF_DIR.as_uri() + "/", data=data, statuses=list(Status),
         chart=f"data:image/svg+xml;base64,{b64encode(chart.encode('utf-8')).decode('ascii')}" if chart else None,
-        roster=roster, roster_header=_roster_header(), phases=phases,
-        brand=documents.document_brand(branding.company_name, branding.primary_colour, branding.logo), **FORMATTERS))
+        roster=roster, roster_header=header, phases=phases,
+        # The period's days are dates, not moments: shown as they are, in the language.
+        day=lambda value: documents._format_date(date.fromisoformat(value), language, "medium") if value else "",
+        brand=documents.document_brand(branding.company_name, branding.primary_colour, branding.logo), **FORMATTERS),
+        language=language, time_zone=time_zone)

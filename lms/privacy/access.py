@@ -36,10 +36,11 @@ from lms.certification.models import Award, Enrolment, Programme, ProgrammeVersi
 from lms.clock import now
 from lms.evidence import documents, renderer, signing
 from lms.evidence.branding import current_branding
-from lms.evidence.certificates import award_status
+from lms.evidence.certificates import agent_time_zone, award_status
 from lms.evidence.models import Certificate
 from lms.evidence.transcript import FORMATTERS
 from lms.extensions import db
+from lms.i18n import user_language
 from lms.learning.models import CourseVersion, Lesson, LessonProgress, QuizVersion
 from lms.mfa.models import Passkey, RecoveryCode, TotpFactor
 from lms.privacy.processing import article_15_information
@@ -71,7 +72,8 @@ def export(person: User, *, requested_by: User, config: Mapping[str, Any], at: d
     """
     at = at or now()
     data = person_data(person, requested_by=requested_by, config=config, at=at)
-    summary = render_summary(data)
+    # The summary is the person's to read: their language and zone, whoever downloads it.
+    summary = render_summary(data, language=user_language(person), time_zone=agent_time_zone(person))
     certificates = certificate_files(person.id)
     content = pack(data, summary, certificates, at)
     return Export(filename=f"my-data-{at:%Y-%m-%d}.zip", content=content,
@@ -114,12 +116,14 @@ def person_data(person: User, *, requested_by: User, config: Mapping[str, Any],
     return data
 
 
-def render_summary(data: dict[str, Any]) -> bytes:
-    """The data of `person_data` as a signed PDF for people to read (PDF/A-3b)."""
+def render_summary(data: dict[str, Any], *, language: str = "en", time_zone: str | None = None) -> bytes:
+    """The data of `person_data` as a signed PDF for people to read (PDF/A-3b), in `language` with
+    times in `time_zone` (the person's)."""
     branding = current_branding()
     html = documents.render_document("pdf/my_data.html", dict(
         asset_base=renderer.STATIC_PDF_DIR.as_uri() + "/", data=data,
-        brand=documents.document_brand(branding.company_name, branding.primary_colour, branding.logo), **FORMATTERS))
+        brand=documents.document_brand(branding.company_name, branding.primary_colour, branding.logo), **FORMATTERS),
+        language=language, time_zone=time_zone)
     rendered = renderer.render_pdf(html, timeout_s=RENDER_TIMEOUT_S, max_memory_mb=RENDER_MEMORY_MB)
     return signing.sign_pdf(rendered, signing.signer_from_config(current_app.config),
                             reason="Copy of personal data (GDPR Art. 15) issued by CallSafe Academy")

@@ -67,12 +67,14 @@ def record_csv(record: Mapping[str, Any]) -> str:
     return buffer.getvalue()
 
 
-def render_record_pdf(record: Mapping[str, Any]) -> bytes:
-    """The record as a PDF/A-3b, its data attached as JSON."""
+def render_record_pdf(record: Mapping[str, Any], *, language: str = "en", time_zone: str | None = None) -> bytes:
+    """The record as a PDF/A-3b, its data attached as JSON; its headings in `language`, the time it was
+    generated in `time_zone` (the reader's)."""
     branding = current_branding()
     html = documents.render_document("pdf/processing_record.html", dict(
         asset_base=renderer.STATIC_PDF_DIR.as_uri() + "/", record=record,
-        brand=documents.document_brand(branding.company_name, branding.primary_colour, branding.logo)))
+        brand=documents.document_brand(branding.company_name, branding.primary_colour, branding.logo)),
+        language=language, time_zone=time_zone)
     attachment = renderer.Attachment(name="processing-record.json", data=json.dumps(record, indent=2).encode("utf-8"),
                                 mime_type="application/json", description="The record's data, machine-readable")
     return renderer.render_pdf(html, attachments=[attachment], timeout_s=RENDER_TIMEOUT_S)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, Response, current_app, render_template
-from flask_babel import gettext as _
+from flask_babel import get_timezone, gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -13,6 +13,7 @@ from lms.audit.services import record
 from lms.clock import now
 from lms.evidence.renderer import RenderError
 from lms.extensions import db
+from lms.i18n import current_language
 from lms.privacy.record import processing_record, record_csv, render_record_pdf
 
 bp = Blueprint("privacy_record", __name__, url_prefix="/admin/processing-record")
@@ -41,7 +42,8 @@ def record_csv_download():
 def record_pdf_download():
     at = now()
     try:
-        body = render_record_pdf(processing_record(current_app.config, at))
+        body = render_record_pdf(processing_record(current_app.config, at), language=current_language(),
+                                 time_zone=str(get_timezone()))
     except RenderError as exc:
         current_app.logger.error("the record of processing could not be rendered: %s", exc)
         return render_template("errors/error.html", code=503, title=_("The PDF could not be produced"),
