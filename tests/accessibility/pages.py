@@ -114,7 +114,7 @@ PAGES: tuple[Page, ...] = (
     Page("certification.person", lambda w, a: f"/people/{w.users['agent']}"),
     Page("certification.assignments", fixed("/assignments")),
     Page("jobs.export_list", fixed("/exports")),
-    Page("jobs.export_detail", lambda w, a: f"/exports/{w.export_id}", audiences=("admin",)),  # the requester's
+    Page("jobs.export_detail", lambda w, a: f"/exports/{w.exports[a]}"),  # each their own
     Page("audit.event_list", fixed("/audit/")),
     Page("audit.event_detail", lambda w, a: f"/audit/events/{w.audit_seq}"),
     Page("analysis.quiz_list", fixed("/analysis/quizzes")),
@@ -176,6 +176,8 @@ PAGES: tuple[Page, ...] = (
     Page("authoring.quiz_question", lambda w, a: f"/authoring/quizzes/{QUIZ}/questions/{w.quiz_item}"),
     Page("authoring.quiz_question_new", fixed(f"/authoring/quizzes/{QUIZ}/questions/new/ordering")),
     Page("authoring.quiz_simulation", lambda w, a: f"/authoring/quizzes/{QUIZ}/simulations/{w.simulation_item}"),
+    Page("authoring.translations", fixed("/authoring/translations")),
+    Page("authoring.translation_edit", fixed(f"/authoring/translations/course/{COURSE}/fr")),
     Page("authoring.quiz_simulation_node", lambda w, a: f"/authoring/quizzes/{QUIZ}/simulations/"
                                                         f"{w.simulation_item}/nodes/{w.simulation_node}"),
 )
@@ -205,6 +207,8 @@ EXCLUDED: dict[str, str] = {
     "jobs.export_file": "an export's file download",
     "jobs.export_status": "JSON polled by the export page's script",
     "authoring.export_zip": "ZIP download",
+    "authoring.translation_download": "a translation's files (YAML, Markdown or a ZIP of them)",
+    "audit.event_csv": "CSV download of the audit log",
     "authoring.draft_image": "an image of a draft, inside the lesson editor and preview",
     "learning.asset": "an image of a course, inside its lessons",
     "audit.event_proof": "JSON inclusion proof",

@@ -58,6 +58,7 @@ PEOPLE = {
     "partner_admin": "admin@atlascare.example",
 }
 LEARNERS = ("agent", "trainer", "admin")  # the roles that take quizzes (Permission.LEARN)
+EXPORTERS = ("trainer", "auditor", "scoped_auditor", "admin", "partner_admin")  # Permission.EXPORT_EVIDENCE
 PROGRAMME = "agent-certification"
 SECOND_PROGRAMME = "partner-onboarding"  # also assigned to Atlas (devtools/demo.py)
 QUIZ = "recording-calls"  # every question type, a call simulation among them
@@ -88,7 +89,7 @@ class World:
     sso_id: int
     scim_token_id: int
     api_key_id: int
-    export_id: int
+    exports: dict[str, int]  # role -> an export of Atlas's certificates they requested
     upload_id: int
     audit_seq: int  # an event by the agent, which every auditor may read
     passkey_id: int = 0  # the admin's factors come after the admin has signed in (add_admin_factors)
@@ -164,7 +165,7 @@ def build(content_root: Path) -> World:
     api_key, _token = demo_api_key()
     upload = store_upload(partner_admin, "atlas-roster.csv", b"Employee id,Name,E-mail,Organisation,Team\n"
                           b"AT-1003,Lina Haddad,lina@atlascare.example,Atlas Customer Care,Billing\n", full_roster=False)
-    export = _finished_export(admin, atlas.id)
+    exports = {role: _finished_export(people[role], atlas.id).id for role in EXPORTERS}
     for kind, sent, error in ((MessageKind.OVERDUE, now(), None), (MessageKind.OVERDUE, None, "Connection refused")):
         db.session.add(Message(kind=kind, recipient=agent.email, subject="Your GDPR training is overdue",
                                body="Please finish your training.", dedupe_key=secrets.token_hex(8),
@@ -178,7 +179,7 @@ def build(content_root: Path) -> World:
         simulation_node=simulation["start"], lesson_file=lesson_file.rsplit("/", 1)[-1],
         lesson_key=course.current_version.lessons[0].key, job_aid=_first_job_aid(),
         breach_id=breach.id, request_id=data_request.id, webhook_id=webhook.id, sso_id=sso.id,
-        scim_token_id=scim_token.id, api_key_id=api_key.id, export_id=export.id, upload_id=upload.id,
+        scim_token_id=scim_token.id, api_key_id=api_key.id, exports=exports, upload_id=upload.id,
         audit_seq=db.session.scalar(select(AuditEvent.seq).where(AuditEvent.actor_id == agent.id)
                                     .order_by(AuditEvent.seq.desc()).limit(1)))
     return world
@@ -265,10 +266,10 @@ def _answer_with_the_key(agent: User, attempt: Attempt, position: int) -> None:
     assessment.save_answer(agent, attempt, position, form)
 
 
-def _finished_export(admin: User, organisation_id: int) -> Job:
+def _finished_export(person: User, organisation_id: int) -> Job:
     """An export as the export page requests it, finished with its file: its certificates are not
     rendered (seconds of WeasyPrint for a page the crawl reads the same either way)."""
-    job = request_export(admin, "certificates_zip", organisation_id)
+    job = request_export(person, "certificates_zip", organisation_id)
     data = b"PK\x05\x06" + bytes(18)  # an empty ZIP archive
     job.state, job.attempts, job.progress_done, job.progress_total = JobState.SUCCEEDED, 1, 1, 1
     job.started_at = job.finished_at = now()
