@@ -93,13 +93,15 @@ def _batches(pages: list[tuple[int, Page]]) -> list[list[tuple[int, Page]]]:
     sign-in) alone, since the lanes share it."""
     batches: list[list[tuple[int, Page]]] = []
     for numbered in pages:
-        alone = numbered[1].single_use or numbered[1].prepare is not None
-        if alone or not batches or len(batches[-1]) == LANES or batches[-1][0][1].single_use \
-                or batches[-1][0][1].prepare is not None:
+        if not batches or len(batches[-1]) == LANES or _alone(numbered[1]) or _alone(batches[-1][0][1]):
             batches.append([numbered])
         else:
             batches[-1].append(numbered)
     return batches
+
+
+def _alone(page: Page) -> bool:
+    return page.single_use or page.prepare is not None
 
 
 def _check(app: Flask, base_url: str, world: World, audience: str, language: str, batch: list[tuple[int, Page]],
