@@ -255,13 +255,13 @@ def test_the_dashboard_warns_admins_when_a_notice_is_due_within_24_hours(app, ad
     at(T0 + 49 * HOUR)
     page = dashboard(admin)
     assert "Breach notification due within 24 hours" in page
-    assert "1 open breach not notified to the supervisory authority (Art. 33);" in page
-    assert "the earliest deadline is 08 Jan 2026, 09:00 UTC." in page and 'href="/admin/breaches"' in page
+    assert "1 open breach not notified to the supervisory authority (Art. 33)." in page
+    assert "The earliest deadline is 8 Jan 2026, 09:00:00 UTC." in page and 'href="/admin/breaches"' in page
     assert "Breach notification" not in dashboard(trainer)  # the register is not theirs
 
     at(T0 + 73 * HOUR)
     page = dashboard(admin)
-    assert "Breach notification overdue" in page and "the earliest deadline was 08 Jan 2026, 09:00 UTC." in page
+    assert "Breach notification overdue" in page and "The earliest deadline was 8 Jan 2026, 09:00:00 UTC." in page
 
     breach.authority_notified_at = T0 + 70 * HOUR
     db.session.commit()
