@@ -7,11 +7,16 @@ Everything is dated from AT, so the tests fix the clock there (lms.clock.set_now
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from itertools import count
 from uuid import uuid4
 
+import pytest
+from flask import Flask
+
+from lms import clock
 from lms.accounts.models import Organisation, OrganisationKind, Role, User
 from lms.audit.services import record
 from lms.authoring.drafts import new_draft
@@ -124,3 +129,13 @@ def more_agents(world: World, n: int, at: datetime = AT) -> None:
             _expiring(agent, world.recorded, at, 20)
         elif kind == 3:
             factories.award(agent, world.recorded, at - timedelta(days=10))
+
+
+@pytest.fixture
+def world(app: Flask) -> Iterator[World]:
+    """The staff world, built at AT (the clock stands still there for the test)."""
+    clock.set_now(AT)
+    built = build()
+    db.session.commit()
+    yield built
+    clock.set_now(None)

@@ -3,16 +3,13 @@ that count agents (not enrolments), and at a cost in queries that does not grow 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from html import unescape
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 
-import pytest
 from flask import Flask
 
-from lms import clock
 from lms.accounts.models import Role
 from lms.audit.services import record
 from lms.certification.models import Enrolment
@@ -20,16 +17,7 @@ from lms.extensions import db
 from tests import factories
 from tests.conftest import login
 from tests.evidence.test_certificate_download import statements
-from tests.staff_world import AT, World, build, more_agents
-
-
-@pytest.fixture
-def world(app: Flask) -> Iterator[World]:
-    clock.set_now(AT)
-    built = build()
-    db.session.commit()
-    yield built
-    clock.set_now(None)
+from tests.staff_world import AT, World, build, more_agents, world  # noqa: F401 (fixture)
 
 
 def text(html: str) -> str:

@@ -6,12 +6,9 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
-import pytest
-from flask import Flask
 from sqlalchemy import select
 
 from lms import clock
@@ -21,17 +18,8 @@ from lms.audit.models import AuditEvent
 from lms.audit.services import erase_personal_data, record
 from lms.extensions import db
 from tests import factories
-from tests.staff_world import AT, World, build
+from tests.staff_world import AT, World, build, world  # noqa: F401 (fixture)
 from tests.test_main_home import text
-
-
-@pytest.fixture
-def world(app: Flask) -> Iterator[World]:
-    clock.set_now(AT)
-    built = build()
-    db.session.commit()
-    yield built
-    clock.set_now(None)
 
 
 def said(event: AuditEvent) -> str:

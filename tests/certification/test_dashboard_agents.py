@@ -4,26 +4,12 @@ into a drawer on phones."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
-import pytest
-from flask import Flask
-
-from lms import clock
 from lms.certification import reports
 from lms.certification.status import Status
 from lms.extensions import db
-from tests.staff_world import AT, World, build
+from tests.staff_world import AT, World, build, world  # noqa: F401 (fixture)
 from tests.test_main_home import text
-
-
-@pytest.fixture
-def world(app: Flask) -> Iterator[World]:
-    clock.set_now(AT)
-    built = build()
-    db.session.commit()
-    yield built
-    clock.set_now(None)
 
 
 def counts_rows(html: str) -> list[list[str]]:
