@@ -8,30 +8,13 @@ from flask import Flask
 from flask_babel import force_locale, ngettext
 from sqlalchemy import select
 
-from lms.accounts.models import Role
 from lms.assessment import services
-from lms.config import PROJECT_ROOT
 from lms.extensions import db
 from lms.learning.models import Quiz
-from lms.learning.sync import load_content
-from tests import factories
 
 
-@pytest.fixture
-def courses(app: Flask) -> None:
-    load_content(PROJECT_ROOT)
-    db.session.commit()
-
-
-def _agent(language: str):
-    person = factories.user(Role.AGENT)
-    person.language = language
-    db.session.commit()
-    return person
-
-
-def test_a_portuguese_agent_reads_the_courses_and_a_question_in_portuguese(client, login_as, courses):
-    agent = _agent("pt")
+def test_a_portuguese_agent_reads_the_courses_and_a_question_in_portuguese(client, login_as, courses, agent_speaking):
+    agent = agent_speaking("pt")
     login_as(agent)
     html = client.get("/courses").get_data(as_text=True)
     assert '<html lang="pt"' in html and "<h1>Cursos</h1>" in html and "lições" in html
@@ -47,8 +30,8 @@ def test_a_portuguese_agent_reads_the_courses_and_a_question_in_portuguese(clien
     assert "Review all answers" not in page
 
 
-def test_an_arabic_agent_gets_right_to_left_and_an_arabic_heading(client, login_as, courses):
-    login_as(_agent("ar"))
+def test_an_arabic_agent_gets_right_to_left_and_an_arabic_heading(client, login_as, courses, agent_speaking):
+    login_as(agent_speaking("ar"))
     html = client.get("/courses").get_data(as_text=True)
     assert 'dir="rtl"' in html and "<h1>الدورات</h1>" in html
 

@@ -7,12 +7,9 @@ from __future__ import annotations
 
 import re
 
-import pytest
 import yaml
-from flask import Flask
 from sqlalchemy import select
 
-from lms.accounts.models import Role
 from lms.assessment import services
 from lms.assessment.models import Attempt
 from lms.config import PROJECT_ROOT
@@ -23,19 +20,6 @@ from lms.learning.sync import load_content
 from tests import factories
 from tests.assessment.conftest import best_form
 from tests.conftest import csrf_token
-
-
-@pytest.fixture
-def courses(app: Flask) -> None:
-    load_content(PROJECT_ROOT)
-    db.session.commit()
-
-
-def _agent(language: str):
-    person = factories.user(Role.AGENT)
-    person.language = language
-    db.session.commit()
-    return person
 
 
 def _pt(path: str) -> dict:
@@ -51,8 +35,8 @@ def test_every_shipped_translation_is_loaded_and_current(courses):
 
 
 def test_a_portuguese_agent_reads_gdpr_essentials_in_portuguese_with_the_sources_section_links(
-        client, login_as, courses):
-    login_as(_agent("pt"))
+        client, login_as, courses, agent_speaking):
+    login_as(agent_speaking("pt"))
     title = _pt("courses/gdpr-essentials/course.pt.yaml")["title"]
 
     listing = client.get("/courses").get_data(as_text=True)
@@ -69,15 +53,15 @@ def test_a_portuguese_agent_reads_gdpr_essentials_in_portuguese_with_the_sources
     assert "language-notice" not in lesson  # it is in the reader's language: nothing to explain
 
 
-def test_a_course_without_a_translation_says_so_and_marks_its_language(client, login_as, courses):
-    login_as(_agent("pt"))
+def test_a_course_without_a_translation_says_so_and_marks_its_language(client, login_as, courses, agent_speaking):
+    login_as(agent_speaking("pt"))
     page = client.get("/courses/handling-requests").get_data(as_text=True)
     assert "Este conteúdo ainda não está traduzido para a sua língua" in page
     assert re.search(r'<h1 dir="auto" lang="en">', page)
 
 
-def test_the_attempt_stays_in_its_language_and_grades_like_the_source(client, login_as, courses):
-    agent = _agent("ar")
+def test_the_attempt_stays_in_its_language_and_grades_like_the_source(client, login_as, courses, agent_speaking):
+    agent = agent_speaking("ar")
     login_as(agent)
     quiz = db.session.scalar(select(Quiz).where(Quiz.slug == "gdpr-essentials"))
     token = csrf_token(client, "/quizzes/gdpr-essentials")
@@ -106,8 +90,8 @@ def test_the_attempt_stays_in_its_language_and_grades_like_the_source(client, lo
     assert quiz.current_version_id == attempt.quiz_version_id
 
 
-def test_a_stale_translation_shows_the_source_unless_the_trainer_kept_it(client, login_as, courses):
-    agent = _agent("fr")
+def test_a_stale_translation_shows_the_source_unless_the_trainer_kept_it(client, login_as, courses, agent_speaking):
+    agent = agent_speaking("fr")
     login_as(agent)
     row = db.session.scalar(select(ContentTranslation).where(
         ContentTranslation.kind == "course", ContentTranslation.slug == "gdpr-essentials",
@@ -129,8 +113,8 @@ def test_a_stale_translation_shows_the_source_unless_the_trainer_kept_it(client,
     assert french_title in page and "L’original anglais a changé depuis cette traduction" in page
 
 
-def test_job_aids_are_found_and_read_in_the_agents_language(client, login_as, courses):
-    login_as(_agent("fr"))
+def test_job_aids_are_found_and_read_in_the_agents_language(client, login_as, courses, agent_speaking):
+    login_as(agent_speaking("fr"))
     french = (PROJECT_ROOT / "courses/_job-aids/stop-calling-me.fr.md").read_text(encoding="utf-8")
     title = yaml.safe_load(french.split("---\n")[1])["title"]
 
@@ -156,10 +140,10 @@ def test_a_translation_removed_from_the_files_is_no_longer_shown(app, courses, t
         ContentTranslation.kind == "course", ContentTranslation.language == "es")) is False
 
 
-def test_the_agents_home_names_what_to_do_in_their_language(client, login_as, courses):
+def test_the_agents_home_names_what_to_do_in_their_language(client, login_as, courses, agent_speaking):
     from lms.certification import services as certification
 
-    agent = _agent("pt")
+    agent = agent_speaking("pt")
     programme = factories.programme("essentials", requirements=[{"course": "gdpr-essentials"},
                                                                 {"quiz": "gdpr-essentials", "min_score": 80}])
     certification.assign(None, programme, organisation_id=agent.organisation_id, due_days=14)
