@@ -42,6 +42,27 @@ def test_the_users_choice_beats_the_organisations_which_beats_the_browsers(app, 
     assert 'lang="fr"' in _html_tag(client.get("/", headers={"Accept-Language": "fr"}))
 
 
+
+def test_wtforms_own_messages_follow_the_page_language(app, client):
+    """"This field is required." comes from WTForms' catalogue, in the page's language."""
+    app.config["WTF_CSRF_ENABLED"] = False
+    expected = {"en": "This field is required.", "fr": "Ce champ est requis.", "es": "Este campo es obligatorio.",
+                "ar": "هذا الحقل مطلوب."}
+    for language, message in expected.items():
+        client.set_cookie("lang", language)
+        assert message in client.post("/login", data={"email": "", "password": ""}).get_data(as_text=True)
+
+
+def test_european_portuguese_counts_zero_as_plural(app):
+    """CLDR's `pt` is Brazil's rule (0 and 1 singular); Portugal says "0 minutos" (the catalogues'
+    Plural-Forms header is pt_PT's)."""
+    from flask_babel import ngettext
+
+    with app.test_request_context(), force_locale("pt"):
+        said = {n: ngettext("%(num)s minute", "%(num)s minutes", n) for n in (0, 1, 2)}
+    assert said == {0: "0 minutos", 1: "1 minuto", 2: "2 minutos"}
+
+
 def test_times_show_in_the_readers_zone_and_name_it(app):
     moment = datetime(2026, 3, 29, 23, 30, tzinfo=timezone.utc)
     with app.test_request_context(), force_locale("en"):
