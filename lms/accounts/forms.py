@@ -10,6 +10,7 @@ from wtforms.widgets import CheckboxInput
 from lms.accounts.models import OrganisationKind, Role
 from lms.accounts.passwords import MAX_LENGTH
 from lms.accounts.locale_defaults import LANGUAGE_NAMES, is_time_zone
+from lms.form_fields import optional_int
 
 
 def _valid_time_zone(form, field) -> None:
@@ -84,10 +85,6 @@ def _lazy_display(choice: Role | OrganisationKind) -> LazyString:
     return LazyString(lambda: choice.display)
 
 
-def _optional_int(value: str) -> int | None:
-    return int(value) if value not in (None, "", "None") else None
-
-
 class LocaleForm(LocaleFields, FlaskForm):
     """One's own language and time zone (the account page)."""
 
@@ -100,7 +97,7 @@ class UserForm(LocaleFields, FlaskForm):
     role = SelectField(_l("Role"), choices=[(r.value, _lazy_display(r)) for r in Role])
     organisation_id = SelectField(_l("Organisation"), coerce=int)
     scope_organisation_id = SelectField(
-        _l("Auditor scope"), coerce=_optional_int,
+        _l("Auditor scope"), coerce=optional_int,
         description=_l("Auditors only: company-wide, or one organisation whose records they may see."))
     employee_id = StringField(_l("Employee id"), validators=[Optional(), Length(max=50)],
                               description=_l("Optional. The organisation's own number for the person; "
@@ -155,5 +152,5 @@ class UserSearchForm(FlaskForm):
     q = StringField(_l("Search by name or e-mail"), validators=[Optional(), Length(max=100)])
     role = SelectField(_l("Role"), choices=[("", _l("Any role"))] + [(r.value, _lazy_display(r)) for r in Role],
                        validators=[Optional()])
-    organisation = SelectField(_l("Organisation"), coerce=_optional_int, validators=[Optional()])
+    organisation = SelectField(_l("Organisation"), coerce=optional_int, validators=[Optional()])
     team = StringField(_l("Team"), validators=[Optional(), Length(max=100)])

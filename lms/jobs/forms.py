@@ -7,10 +7,15 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectField
 from wtforms.validators import InputRequired, Optional, ValidationError
 
+from lms.form_fields import optional_int
+
 
 class ExportForm(FlaskForm):
-    kind = RadioField(_l("What to export"), validators=[InputRequired()])
-    organisation_id = SelectField(_l("Organisation"), coerce=int, validators=[InputRequired()])
+    # Nothing is chosen in advance: an export of the wrong kind or organisation is personal data
+    # leaving for no reason, so the person picks both.
+    kind = RadioField(_l("What to export"), validators=[InputRequired(_l("Choose what to export."))])
+    organisation_id = SelectField(_l("Organisation"), coerce=optional_int,
+                                  validators=[InputRequired(_l("Choose the organisation to export."))])
     date_from = DateField(_l("From"), validators=[Optional()],
                           description=_l("Evidence pack only: activity on or after this date (optional)."))
     date_to = DateField(_l("Until"), validators=[Optional()],

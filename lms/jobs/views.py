@@ -26,11 +26,11 @@ def _job_or_404(job_id: int) -> Job:
 def export_list():
     form = ExportForm()
     form.kind.choices = [(k.name, k.label) for k in kinds.export_kinds()]
-    form.organisation_id.choices = [(o.id, o.name) for o in services.exportable_organisations(current_user)]
-    if request.method == "GET" and form.kind.choices:
-        form.kind.data = form.kind.choices[0][0]
-    allowed = {choice[0] for choice in form.organisation_id.choices}
-    if request.method == "POST" and request.form.get("organisation_id", type=int) not in allowed:
+    organisations = [(o.id, o.name) for o in services.exportable_organisations(current_user)]
+    # One organisation in scope (a partner admin's) is no choice to make; several start unchosen.
+    form.organisation_id.choices = organisations if len(organisations) == 1 else [("", _("Choose…"))] + organisations
+    chosen = request.form.get("organisation_id", type=int)
+    if request.method == "POST" and chosen is not None and chosen not in {id_ for id_, _name in organisations}:
         abort(404)  # another organisation, as for any record out of scope
     if form.validate_on_submit():
         params = {}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from datetime import timedelta
 
@@ -260,6 +261,21 @@ def test_the_form_refuses_an_end_before_the_start(app, people, script):
     assert response.status_code == 200 and "The end date is before the start date." in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Job)) == 0
 
+
+def test_the_form_chooses_nothing_in_advance_and_asks_for_what_is_missing(app, people, script):
+    client = _client(app, people["trainer"])
+    form = client.get("/exports").get_data(as_text=True)
+    assert 'type="radio"' in form and " checked" not in form
+    assert re.search(r'<option selected value="">Choose…</option>', form)
+    token = csrf_token(client, "/exports")
+    response = client.post("/exports", data={"csrf_token": token, "organisation_id": ""})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Choose what to export." in page and "Choose the organisation to export." in page
+    assert db.session.scalar(select(func.count()).select_from(Job)) == 0
+    # A scoped auditor has one organisation to export: no choice to make.
+    scoped = _client(app, people["scoped"]).get("/exports").get_data(as_text=True)
+    assert re.search(r'name="organisation_id"><option value="\d+">Atlas Care</option></select>', scoped)
 
 
 def test_the_eager_runner_uses_a_session_of_its_own(app, people, script):

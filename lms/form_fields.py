@@ -1,0 +1,7 @@
+"""Small pieces the WTForms forms of several domains share."""
+from __future__ import annotations
+
+
+def optional_int(value: str | int | None) -> int | None:
+    """Coerce a select's value to an id, where "" (a "Choose…" or "Any" option) means none."""
+    return int(value) if value not in (None, "", "None") else None
