@@ -7,12 +7,14 @@ endpoint is crawled or excluded runs with everything else, in a second.
 """
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
 import pytest
 from flask import Flask
 
+from lms.config import PROJECT_ROOT
 from tests.accessibility import checkers
 from tests.accessibility.browsing import run_axe
 from tests.accessibility.crawl import VIEWPORTS, crawl
@@ -39,6 +41,15 @@ def test_the_table_would_catch_a_new_page():
     app.add_url_rule("/reports/new-page", "reports.new_page", lambda: "a page")
     crawled = {page.endpoint for page in PAGES if page.endpoint is not None}
     assert "reports.new_page" in _get_endpoints(app) - crawled - EXCLUDED.keys()
+
+
+def test_every_breadcrumb_trail_is_drawn_as_one():
+    """Pico draws the separators only for aria-label="breadcrumb", which a translated label never
+    is: static/css/app.css draws them for nav.breadcrumb, so every trail needs the class."""
+    unstyled = [f"{path.relative_to(PROJECT_ROOT)}: {tag}" for path in sorted((PROJECT_ROOT / "templates").rglob("*.html"))
+                for tag in re.findall(r"<nav\b[^>]*_\('Breadcrumb'\)[^>]*>", path.read_text(encoding="utf-8"))
+                if 'class="breadcrumb"' not in tag]
+    assert not unstyled, unstyled
 
 
 @pytest.mark.crawl
