@@ -361,16 +361,19 @@ def attempts_close_overdue() -> None:
 @attempts_group.command("regrade")
 @click.argument("quiz_slug")
 @click.option("--apply", "apply_", is_flag=True, help="Store the new grades (without it, only list changes).")
+@click.option("--reason", default="", help="Why the grades change, for the audit log (required with --apply).")
 @with_appcontext
-def attempts_regrade(quiz_slug: str, apply_: bool) -> None:
+def attempts_regrade(quiz_slug: str, apply_: bool, reason: str) -> None:
     """Regrade a quiz's finished attempts with its current answer key; list pass/fail changes."""
     from lms.assessment.regrade import apply_regrade, plan_regrade
     from lms.learning.models import Quiz
 
+    if apply_ and not reason.strip():
+        raise click.UsageError("--apply needs --reason: the audit log records why the grades changed.")
     quiz = db.session.scalar(select(Quiz).where(Quiz.slug == quiz_slug))
     if quiz is None or quiz.current_version is None:
         raise click.ClickException(f"No quiz {quiz_slug!r}.")
-    changes = apply_regrade(None, quiz) if apply_ else plan_regrade(quiz)
+    changes = apply_regrade(None, quiz, reason) if apply_ else plan_regrade(quiz)
     if apply_:
         db.session.commit()
     verb = "changed" if apply_ else "would change"

@@ -1,15 +1,18 @@
-"""Trainer pages: item analysis per quiz (filtered by organisation and phase) with a chart, and regrading."""
+"""Trainer pages: item analysis per quiz (filtered by organisation and phase) with a chart, and regrading
+behind a confirmation page that asks for the reason."""
 from __future__ import annotations
 
 from base64 import b64encode
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from lms.assessment.analysis import (
     ALL, EASY_FACILITY, EASY_MARGIN, MIN_ANSWERS, NEGATIVE_DISCRIMINATION, analyse, item_map_svg, phase_chart_svg,
 )
+from lms.assessment.forms import RegradeForm
 from lms.assessment.models import Attempt, AttemptStatus
 from lms.assessment.regrade import apply_regrade, plan_regrade
 from lms.assessment.services import PHASES
@@ -77,12 +80,24 @@ def chart(slug: str):
     return response
 
 
-@bp.route("/quizzes/<slug>/regrade", methods=["POST"])
+@bp.route("/quizzes/<slug>/regrade", methods=["GET", "POST"])
 def regrade(slug: str):
+    """What a regrade would change, and the reason it asks for; the POST regrades."""
     quiz = _quiz(slug)
-    changes = apply_regrade(current_user, quiz)
-    db.session.commit()
-    flips = sum(c.outcome_changes for c in changes)
-    flash(f"Regraded with version {quiz.current_version.content_hash[:12]}: {len(changes)} attempt(s) changed score, "
-          f"{flips} changed between pass and fail.", "success")
-    return redirect(url_for("analysis.quiz", slug=slug))
+    version = quiz.current_version.content_hash[:12]
+    form = RegradeForm()
+    # A version published after the page was shown changes what a regrade does: show it again.
+    outdated = form.is_submitted() and form.version.data != version
+    if not outdated and form.validate_on_submit():
+        changes = apply_regrade(current_user, quiz, form.reason.data)
+        db.session.commit()
+        if changes:
+            flash(ngettext("Regraded with version %(version)s: %(num)d attempt changed score, %(flips)d of them "
+                           "between pass and fail.",
+                           "Regraded with version %(version)s: %(num)d attempts changed score, %(flips)d of them "
+                           "between pass and fail.", len(changes), version=version,
+                           flips=sum(c.outcome_changes for c in changes)), "success")
+            return redirect(url_for("analysis.quiz", slug=slug))
+    form.version.data = version
+    return render_template("analysis/regrade_confirm.html", quiz=quiz, form=form, plan=_regrade_plan(quiz),
+                           outdated=outdated)

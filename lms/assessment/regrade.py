@@ -1,8 +1,8 @@
 """Regrading past attempts after a correction to a quiz's answer key.
 
 Attempts keep their grade when a new version is published; a trainer asks for
-a regrade, sees which pass/fail results would change, and applies it. Every
-applied regrade is one audit event listing old and new results.
+a regrade, sees which pass/fail results would change, and applies it with a reason. Every
+applied regrade is one audit event listing old and new results and the reason.
 """
 from __future__ import annotations
 
@@ -46,13 +46,23 @@ def plan_regrade(quiz: Quiz) -> list[RegradeChange]:
     return changes
 
 
-def apply_regrade(actor: User | None, quiz: Quiz) -> list[RegradeChange]:
-    """Regrade with the current version's key, audit it, and return what changed."""
+def apply_regrade(actor: User | None, quiz: Quiz, reason: str) -> list[RegradeChange]:
+    """Regrade with the current version's key, audit it with `reason`, and return what changed.
+
+    Raises ValueError for a blank reason. When nothing would change, nothing is written, not
+    even an event: a regrade that changed no grade is no fact an auditor needs.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise ValueError("a regrade needs a reason")
     changes = plan_regrade(quiz)
+    if not changes:
+        return changes
     for change in changes:
         apply_grade(change.attempt, quiz.current_version)
         change.attempt.regraded_at = now()
-    record("attempts.regraded", actor=actor, target=quiz, version=quiz.current_version.content_hash[:12],
+    record("attempts.regraded", actor=actor, target=quiz, quiz=quiz.slug,
+           version=quiz.current_version.content_hash[:12], reason=reason,
            changed=[{"attempt": c.attempt.id, "from": c.old_percent, "to": c.new_percent,
                      "passed": [c.old_passed, c.new_passed]} for c in changes])
     return changes

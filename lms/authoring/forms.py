@@ -132,3 +132,7 @@ class ImageForm(FlaskForm):
 
 class ImportForm(FlaskForm):
     upload = FileField(_l("ZIP of content files, or one quiz or programme YAML file"), validators=[FileRequired()])
+
+
+class DiscardForm(FlaskForm):
+    """No fields: the CSRF token, posted from the page that says what discarding a draft loses."""

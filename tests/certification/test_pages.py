@@ -95,25 +95,78 @@ def test_agent_home_after_certification(app, content, at, client, login_as):
     assert award.verification_code in html
 
 
-def test_revoke_from_the_person_page(app, content, at, client, login_as):
-    w = _world(at)
+def _certified(w, content) -> Award:
     _read_course(w["fine"])
     db.session.commit()
     _take_quiz(w["fine"], content, best_form)
+    return db.session.scalars(select(Award)).one()
+
+
+def test_revoke_from_the_person_page(app, content, at, client, login_as):
+    w = _world(at)
+    award = _certified(w, content)
     trainer = factories.user(Role.TRAINER)
     db.session.commit()
     login_as(trainer)
-    award = db.session.scalars(select(Award)).one()
+    confirm_url = f"/awards/{award.id}/revoke"
     page = client.get(f"/people/{w['fine'].id}").get_data(as_text=True)
-    assert "Revoke this award" in page and "attempt #" in page
-    token = csrf_token(client, f"/people/{w['fine'].id}")
-    client.post(f"/awards/{award.id}/revoke", data={"reason": "", "csrf_token": token})
+    assert "attempt #" in page
+    # A link to the confirmation; no reason field, no form that revokes on the person page.
+    assert (f'<a href="{confirm_url}">Revoke this award<span class="visually-hidden"> in '
+            f'{award.programme_version.title}</span>…</a>') in page
+    assert 'name="reason"' not in page and f'action="{confirm_url}"' not in page
+
+    confirm = client.get(confirm_url).get_data(as_text=True)
+    for fact in ("Inês Carvalho", award.programme_version.title, f"<code>{award.verification_code}</code>",
+                 "verifies as revoked from now on", "becomes “Revoked”", "This cannot be undone."):
+        assert fact in confirm, fact
+    assert 'name="reason"' in confirm and f'href="/people/{w["fine"].id}" role="button" class="secondary">Keep the award' \
+        in confirm
+    token = csrf_token(client, confirm_url)
+    for blank in ("", "  "):
+        html = client.post(confirm_url, data={"reason": blank, "csrf_token": token}).get_data(as_text=True)
+        assert 'id="reason-error" class="field-error">Give the reason for revoking this award.' in html
+    too_long = "Shared the answers in the team chat. " * 30
+    html = client.post(confirm_url, data={"reason": too_long, "csrf_token": token}).get_data(as_text=True)
+    assert "Field cannot be longer than 1000 characters." in html and too_long.strip() in html
+    assert client.post(confirm_url, data={"reason": "Answers shared"}).status_code == 400  # no CSRF token
     db.session.expire_all()
     assert db.session.get(Award, award.id).revoked_at is None
-    client.post(f"/awards/{award.id}/revoke", data={"reason": "Answers shared", "csrf_token": token})
+
+    response = client.post(confirm_url, data={"reason": "  Answers shared ", "csrf_token": token})
+    assert response.status_code == 302 and response.location.endswith(f"/people/{w['fine'].id}")
     db.session.expire_all()
-    assert db.session.get(Award, award.id).revoke_reason == "Answers shared"
-    assert "Revoked" in client.get(f"/people/{w['fine'].id}").get_data(as_text=True)
+    revoked = db.session.get(Award, award.id)
+    assert revoked.revoke_reason == "Answers shared" and revoked.revoked_by_id == trainer.id
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "award.revoked")).one()
+    assert event.data["reason"] == "Answers shared" and event.actor_id == trainer.id
+    after = client.get(response.location).get_data(as_text=True)
+    assert "The award is revoked. It stays in the agent&#39;s history." in after and "Revoked" in after
+    assert "Reason: Answers shared" in after and confirm_url not in after
+    # The confirmation of a revoked award sends back to the person, and nothing changes.
+    again = client.get(confirm_url)
+    assert again.status_code == 302 and "This award is already revoked." in client.get(again.location).get_data(as_text=True)
+    assert db.session.scalars(select(AuditEvent).where(AuditEvent.action == "award.revoked")).one() == event
+
+
+def test_only_who_manages_certification_revokes(app, content, at, client, login_as):
+    w = _world(at)
+    award = _certified(w, content)
+    people = [factories.user(role, w["partner"]) for role in (Role.AGENT, Role.AUDITOR, Role.PARTNER_ADMIN)]
+    people.append(w["fine"])  # the holder themself
+    db.session.commit()
+    for person in people:
+        other = app.test_client()
+        login(other, person.email, factories.PASSWORD)
+        token = csrf_token(other, "/account/security")
+        assert other.get(f"/awards/{award.id}/revoke").status_code == 403, person.role
+        assert other.post(f"/awards/{award.id}/revoke", data={"reason": "x", "csrf_token": token}).status_code == 403
+    admin = factories.user(Role.ADMIN)
+    db.session.commit()
+    login_as(admin)
+    assert client.get("/awards/999999/revoke").status_code == 404
+    db.session.expire_all()
+    assert db.session.get(Award, award.id).revoked_at is None
 
 
 def test_assign_through_the_form(app, content, at, client, login_as):

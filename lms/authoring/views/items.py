@@ -1,4 +1,4 @@
-"""The authoring list, drafts opened and discarded, raw files, new programmes, and import."""
+"""The authoring list, drafts opened and discarded (after a confirmation), raw files, new programmes, and import."""
 from __future__ import annotations
 
 import json
@@ -10,11 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from lms.authoring import drafts
-from lms.authoring.export import item_models
-from lms.authoring.forms import FileForm, ImportForm, NewProgrammeForm, slug_or_error
+from lms.authoring.diff import diff_files
+from lms.authoring.export import item_models, published_item, version_files
+from lms.authoring.forms import DiscardForm, FileForm, ImportForm, NewProgrammeForm, slug_or_error
 from lms.authoring.imports import UploadError, import_files, read_zip, single_yaml_path
 from lms.authoring.models import KINDS, Draft
 from lms.authoring.views import KIND_LABELS, bp, draft_or_404, editor_url, revision_of
+from lms.authoring.views.publish import draft_files
 from lms.extensions import db
 
 PROGRAMME_SKELETON = """title: {title}
@@ -60,14 +62,22 @@ def draft_open(kind: str, slug: str):
     return redirect(editor_url(kind, slug))
 
 
-@bp.route("/<any(course,quiz,programme):kind>/<slug>/discard", methods=["POST"])
+@bp.route("/<any(course,quiz,programme):kind>/<slug>/discard", methods=["GET", "POST"])
 def draft_discard(kind: str, slug: str):
+    """What discarding the draft loses (its changes from the published version); the POST discards."""
     draft = draft_or_404(kind, slug)
     title = drafts.title_of(draft)
-    drafts.discard(draft, current_user)
-    db.session.commit()
-    flash(_("The draft of “%(title)s” was discarded. The published version is unchanged.", title=title), "success")
-    return redirect(url_for("authoring.index"))
+    form = DiscardForm()
+    if form.validate_on_submit():
+        drafts.discard(draft, current_user)
+        db.session.commit()
+        flash(_("The draft of “%(title)s” was discarded. The published version is unchanged.", title=title), "success")
+        return redirect(url_for("authoring.index"))
+    item = published_item(kind, slug)
+    current = item.current_version if item is not None else None
+    changes = diff_files(version_files(kind, current), draft_files(draft)) if current is not None else []
+    return render_template("authoring/draft_discard.html", draft=draft, title=title, form=form, current=current,
+                           changes=changes, held=len(draft.files) + len(draft.images))
 
 
 def _yaml_text(text: str) -> str:
@@ -89,6 +99,7 @@ def programme_new():
             form.slug.errors.append(str(exc))
         else:
             db.session.commit()
+            flash(_("Programme draft created. Now choose what it requires."), "success")
             return redirect(editor_url("programme", slug))
     return render_template("authoring/programme_new.html", form=form)
 
