@@ -20,7 +20,7 @@ from typing import Any, Final, NoReturn
 
 from flask import Response, abort, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import Select, false
+from sqlalchemy import ColumnElement, Select, false, select
 
 from lms.accounts.models import Role, User
 
@@ -167,13 +167,14 @@ ENDPOINTS: Final[dict[str, Access | Permission]] = {
     "analysis.quiz_list": Permission.ANALYSE_QUIZZES,
     "analysis.quiz": Permission.ANALYSE_QUIZZES,
     "analysis.chart": Permission.ANALYSE_QUIZZES,
-    "analysis.regrade": Permission.ANALYSE_QUIZZES,
+    "analysis.regrade": Permission.ANALYSE_QUIZZES,  # GET: what changes, and the reason; POST regrades
     "authoring.index": Permission.AUTHOR_CONTENT,
     "authoring.course_new": Permission.AUTHOR_CONTENT,
     "authoring.programme_new": Permission.AUTHOR_CONTENT,
+    "authoring.programme_edit": Permission.AUTHOR_CONTENT,
     "authoring.import_upload": Permission.AUTHOR_CONTENT,
     "authoring.draft_open": Permission.AUTHOR_CONTENT,
-    "authoring.draft_discard": Permission.AUTHOR_CONTENT,
+    "authoring.draft_discard": Permission.AUTHOR_CONTENT,  # GET: what is lost; POST discards
     "authoring.file_edit": Permission.AUTHOR_CONTENT,
     "authoring.course_edit": Permission.AUTHOR_CONTENT,
     "authoring.lesson_new": Permission.AUTHOR_CONTENT,
@@ -195,9 +196,13 @@ ENDPOINTS: Final[dict[str, Access | Permission]] = {
     "certification.chart": Permission.VIEW_PEOPLE,
     "certification.export_csv": Permission.VIEW_PEOPLE,
     "certification.person": Permission.VIEW_PEOPLE,
-    "certification.revoke": Permission.MANAGE_CERTIFICATION,
+    "certification.revoke": Permission.MANAGE_CERTIFICATION,  # record rule: can_view_user (the holder); GET confirms
     "certification.reissue": Permission.REISSUE_CERTIFICATES,  # record rule: the award must not be revoked
     "certification.assignments": Permission.ASSIGN_PROGRAMMES,
+    # The agents to assign to, as the picker searches them (restrict_users: a partner admin's own).
+    "certification.assignment_people": Permission.ASSIGN_PROGRAMMES,
+    "certification.assignment_edit": Permission.ASSIGN_PROGRAMMES,  # record rule: restrict_targets
+    "certification.assignment_remove": Permission.ASSIGN_PROGRAMMES,  # record rule: restrict_targets
     "evidence.certificate_pdf": SIGNED_IN,  # record rule: can_view_award
     "evidence.transcript_pdf": SIGNED_IN,  # record rule: can_view_user (an agent: their own)
     "evidence.verify_start": PUBLIC,
@@ -423,6 +428,16 @@ def restrict_users(actor: User, query: Select) -> Select:
     if actor.role is Role.AGENT:
         return query.where(User.id == actor.id)
     return query.where(false())
+
+
+def restrict_targets(actor: User, query: Select, organisation_id: ColumnElement, user_id: ColumnElement) -> Select:
+    """Limit a SELECT over rows aimed at a whole organisation or at one person (an assignment, by its
+    `organisation_id` and `user_id` columns) to those within the actor's scope: every one for
+    company-wide staff; for a partner admin, their organisation's and its people's own."""
+    scope = audit_scope(actor)
+    if scope is None:
+        return query
+    return query.where((organisation_id == scope) | user_id.in_(select(User.id).where(User.organisation_id == scope)))
 
 
 def can_view_user(actor: User, user: User) -> bool:

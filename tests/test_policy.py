@@ -78,6 +78,7 @@ EXPECTED: dict[str, set[Role] | str] = {
     "authoring.index": AUTHORS,
     "authoring.course_new": AUTHORS,
     "authoring.programme_new": AUTHORS,
+    "authoring.programme_edit": AUTHORS,
     "authoring.import_upload": AUTHORS,
     "authoring.draft_open": AUTHORS,
     "authoring.draft_discard": AUTHORS,
@@ -122,6 +123,10 @@ EXPECTED: dict[str, set[Role] | str] = {
     "data_requests.restriction": {Role.ADMIN},
     "data_requests.reissue_request": {Role.AGENT, Role.TRAINER, Role.ADMIN},  # whoever can earn awards
     "certification.assignments": {Role.TRAINER, Role.ADMIN, Role.PARTNER_ADMIN},  # partner admins: what is available
+    # Then the record rules: a partner admin's own organisation's agents and assignments (tests/certification).
+    "certification.assignment_people": {Role.TRAINER, Role.ADMIN, Role.PARTNER_ADMIN},
+    "certification.assignment_edit": {Role.TRAINER, Role.ADMIN, Role.PARTNER_ADMIN},
+    "certification.assignment_remove": {Role.TRAINER, Role.ADMIN, Role.PARTNER_ADMIN},
     "evidence.certificate_pdf": EVERYONE,  # and then the record rule (tests/evidence)
     "evidence.transcript_pdf": EVERYONE,  # and then the record rule (tests/evidence)
     "evidence.verify_start": "public",
@@ -316,13 +321,15 @@ def _urls(app: Flask, world) -> dict[str, list[tuple[str, str]]]:
         "analysis.quiz_list": [("GET", "/analysis/quizzes")],
         "analysis.quiz": [("GET", "/analysis/quizzes/nope")],
         "analysis.chart": [("GET", "/analysis/quizzes/nope/phases.svg")],
-        "analysis.regrade": [("POST", "/analysis/quizzes/nope/regrade")],
+        "analysis.regrade": [("GET", "/analysis/quizzes/nope/regrade"), ("POST", "/analysis/quizzes/nope/regrade")],
         "authoring.index": [("GET", "/authoring/")],
         "authoring.course_new": [("GET", "/authoring/course/new")],
         "authoring.programme_new": [("GET", "/authoring/programme/new")],
+        "authoring.programme_edit": [("GET", "/authoring/programme/nope"), ("POST", "/authoring/programme/nope")],
         "authoring.import_upload": [("POST", "/authoring/import")],
         "authoring.draft_open": [("POST", "/authoring/course/recording-calls/open")],
-        "authoring.draft_discard": [("POST", "/authoring/course/nope/discard")],
+        "authoring.draft_discard": [("GET", "/authoring/course/nope/discard"),
+                                    ("POST", "/authoring/course/nope/discard")],
         "authoring.file_edit": [("GET", "/authoring/programme/nope/file")],
         "authoring.course_edit": [("GET", "/authoring/course/nope")],
         "authoring.lesson_new": [("GET", "/authoring/course/nope/lessons/new")],
@@ -359,6 +366,10 @@ def _urls(app: Flask, world) -> dict[str, list[tuple[str, str]]]:
         "certification.chart": [("GET", "/dashboard/status.svg")],
         "certification.export_csv": [("GET", "/dashboard.csv")],
         "certification.assignments": [("GET", "/assignments")],
+        "certification.assignment_people": [("GET", "/assignments/people.json?q=agent")],
+        "certification.assignment_edit": [("GET", "/assignments/999999/edit"), ("POST", "/assignments/999999/edit")],
+        "certification.assignment_remove": [("GET", "/assignments/999999/remove"),
+                                            ("POST", "/assignments/999999/remove")],
         "evidence.certificate_pdf": [("GET", "/awards/999999/certificate.pdf")],
         "evidence.transcript_pdf": [("GET", "/people/999999/transcript.pdf")],
         "evidence.verify_start": [("GET", "/verify")],
@@ -375,7 +386,7 @@ def _urls(app: Flask, world) -> dict[str, list[tuple[str, str]]]:
         # The ZIP itself renders a signed PDF: tests/privacy downloads it; here, no such person.
         "my_data.download": [("GET", "/account/my-data.zip")],
         "my_data.download_for": [("GET", "/people/999999/my-data.zip")],
-        "certification.revoke": [("POST", "/awards/999999/revoke")],
+        "certification.revoke": [("GET", "/awards/999999/revoke"), ("POST", "/awards/999999/revoke")],
         "certification.reissue": [("POST", "/awards/999999/reissue")],
         "erasure.erase_person": [("GET", "/people/999999/erase")],
         "data_requests.request_list": [("GET", "/admin/requests")],

@@ -204,17 +204,31 @@ def _attempts(e: _Event, verb: str) -> str | None:
     if verb != "regraded":
         return None
     changed = len(e.data.get("changed") or [])
+    reason = e.data.get("reason")
+    if reason:
+        return ngettext("%(actor)s regraded the quiz %(quiz)s (%(num)d attempt changed): “%(reason)s”",
+                        "%(actor)s regraded the quiz %(quiz)s (%(num)d attempts changed): “%(reason)s”", changed,
+                        **e.words(quiz=e.data.get("quiz") or "?", reason=reason))
+    # Regrades before a reason was asked for (#19) have none.
     return ngettext("%(actor)s regraded a quiz: %(num)d attempt changed",
                     "%(actor)s regraded a quiz: %(num)d attempts changed", changed, **e.words())
 
 
+_ASSIGNMENT_TO_AGENT = {
+    "created": _l("%(actor)s assigned %(programme)s to %(subject)s"),
+    "changed": _l("%(actor)s changed when %(programme)s is due for %(subject)s"),
+    "removed": _l("%(actor)s removed the assignment of %(programme)s to %(subject)s"),
+}
+_ASSIGNMENT_TO_ORGANISATION = {
+    "created": _l("%(actor)s assigned %(programme)s to every agent of %(organisation)s"),
+    "changed": _l("%(actor)s changed when %(programme)s is due for every agent of %(organisation)s"),
+    "removed": _l("%(actor)s removed the assignment of %(programme)s to every agent of %(organisation)s"),
+}
+
+
 def _assignment(e: _Event, verb: str) -> str | None:
-    if verb != "created":
-        return None
-    programme = e.data.get("programme") or "?"
-    if e.subject_id is not None:
-        return _("%(actor)s assigned %(programme)s to %(subject)s", **e.words(programme=programme))
-    return _("%(actor)s assigned %(programme)s to every agent of %(organisation)s", **e.words(programme=programme))
+    table = _ASSIGNMENT_TO_AGENT if e.subject_id is not None else _ASSIGNMENT_TO_ORGANISATION
+    return _from_table(table, e, verb, programme=e.data.get("programme") or "?")
 
 
 def _recertification(e: _Event, verb: str) -> str | None:

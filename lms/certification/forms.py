@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, IntegerField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms import DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from lms.certification.status import LABELS, Status
 
@@ -37,20 +37,47 @@ class DashboardFilterForm(FlaskForm):
                         validators=[Optional()])
 
 
+def _due_rule_fields() -> tuple:
+    """The due rule's fields, for a new assignment and for changing one (created where they are
+    called, so each form keeps its fields in order)."""
+    return (RadioField(_l("Due"), choices=[("days", _l("A number of days after assignment (or after joining)")),
+                                           ("date", _l("On a date"))], default="days"),
+            IntegerField(_l("Days"), validators=[Optional(), NumberRange(1, 730)], default=30),
+            DateField(_l("Date"), validators=[Optional()]))
+
+
 class AssignmentForm(FlaskForm):
     programme_id = SelectField(_l("Programme"), coerce=int)
     target = RadioField(_l("Assign to"), choices=[("organisation", _l("Every agent of an organisation, now and later")),
                                                   ("agent", _l("One agent"))], default="organisation")
     organisation_id = SelectField(_l("Organisation"), coerce=_optional_int, validators=[Optional()])
-    agent_email = EmailField(_l("Agent's e-mail"), validators=[Optional(), Length(max=254)])
-    due_rule = RadioField(_l("Due"), choices=[("days", _l("A number of days after assignment (or after joining)")),
-                                              ("date", _l("On a date"))], default="days")
-    due_days = IntegerField(_l("Days"), validators=[Optional(), NumberRange(1, 730)], default=30)
-    due_date = DateField(_l("Date"), validators=[Optional()])
+    # A text field: the picker (a <datalist>) fills in "Name <e-mail>"; a typed address works too.
+    agent_email = StringField(_l("Agent's name or e-mail"), validators=[Optional(), Length(max=400)],
+                              description=_l("Type part of their name or e-mail and choose them from the list, "
+                                             "or type their e-mail address."),
+                              render_kw={"list": "agent-choices", "autocomplete": "off", "spellcheck": "false"})
+    due_rule, due_days, due_date = _due_rule_fields()
+
+
+class AssignmentDueForm(FlaskForm):
+    """Changing an assignment's due rule (its programme and target stay)."""
+
+    due_rule, due_days, due_date = _due_rule_fields()
+
+
+class ConfirmRemovalForm(FlaskForm):
+    """No fields: the CSRF token, behind the page that says what removing an assignment does."""
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
 
 
 class RevokeForm(FlaskForm):
-    reason = TextAreaField(_l("Reason for revoking"), validators=[InputRequired(), Length(max=1000)],
+    """The reason, asked on the confirmation page that states what revoking does."""
+
+    reason = TextAreaField(_l("Reason for revoking"), filters=[_strip],
+                           validators=[DataRequired(_l("Give the reason for revoking this award.")), Length(max=1000)],
                            description=_l("Recorded in the audit log and shown on the public verification page as "
                                           "“revoked”."))
 

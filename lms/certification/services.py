@@ -92,16 +92,65 @@ def sync_enrolments(user_id: int | None = None) -> int:
             if (agent.id, assignment.programme_id) in existing:
                 continue
             existing.add((agent.id, assignment.programme_id))
-            # New starters get their N days from when they joined, not from when the rule was made.
-            start = max(assignment.created_at, agent.created_at)
-            due = _end_of_day_for(agent, assignment.due_at.date()) if assignment.due_at \
-                else start + timedelta(days=assignment.due_days)
+            start = assigned_from(assignment, agent)
+            due = due_under(assignment, agent, start)
             rows.append({"user_id": agent.id, "programme_id": assignment.programme_id,
                          "assignment_id": assignment.id, "assigned_at": start, "due_at": due,
-                         "mandatory": assignment.mandatory, **snapshot(None, due)})
+                         "mandatory": assignment.mandatory, "current_award_id": None, "recert_after": None,
+                         "recert_due_at": None, **snapshot(None, due)})
     if rows:
+        _carry_awards(rows, user_id)
         db.session.execute(Enrolment.__table__.insert(), rows)
     return len(rows)
+
+
+def assigned_from(assignment: Assignment, agent) -> datetime:
+    """When an agent got a programme through an assignment: new starters get their N days from
+    when they joined, not from when the rule was made."""
+    return max(assignment.created_at, agent.created_at)
+
+
+def due_under(assignment: Assignment, agent, start: datetime) -> datetime:
+    """The agent's due date under the assignment's rule, for an enrolment that started at `start`:
+    the end of the assignment's date where the agent is, or `start` plus its days. `agent` is a
+    User or a row with its time_zone and organisation_id."""
+    if assignment.due_at is not None:
+        return _end_of_day_for(agent, assignment.due_at.date())
+    return start + timedelta(days=assignment.due_days)
+
+
+def _carry_awards(rows: list[dict], user_id: int | None) -> None:
+    """Point new enrolment rows at the award their agent already holds in the programme.
+
+    An agent is enrolled again after an assignment was removed (lms/certification/assignments.py
+    deletes the enrolments it made) and the programme assigned anew: the new enrolment stands where
+    the old one stood, so a certified agent stays certified instead of being asked to earn what
+    they hold, and a recertification required since their award still applies. At most two queries,
+    only when there are new rows; for brand-new agents and programmes the first finds nothing.
+    """
+    programme_ids = {row["programme_id"] for row in rows}
+    query = (select(Award.id, Award.user_id, Award.programme_id, Award.issued_at, Award.valid_until,
+                    Award.window_opens_at, Award.grace_until, Award.revoked_at, Award.verification_code)
+             .where(Award.programme_id.in_(programme_ids)).order_by(Award.issued_at, Award.id))
+    if user_id is not None:
+        query = query.where(Award.user_id == user_id)
+    # The latest wins: as _issue and reissue leave it, the current award is the newest one.
+    held = {(award.user_id, award.programme_id): award._asdict() for award in db.session.execute(query)}
+    if not held:
+        return
+    # require_recertification overwrites the enrolments' dates, so only each programme's latest counts.
+    recertifications = {r.programme_id: r for r in db.session.execute(
+        select(Recertification.programme_id, Recertification.effective_at, Recertification.required_by)
+        .where(Recertification.programme_id.in_(programme_ids)).order_by(Recertification.effective_at))}
+    for row in rows:
+        award = held.get((row["user_id"], row["programme_id"]))
+        if award is None:
+            continue
+        recert = recertifications.get(row["programme_id"])
+        after, required_by = ((recert.effective_at, recert.required_by)
+                              if recert is not None and recert.effective_at > award["issued_at"] else (None, None))
+        row.update(current_award_id=award["id"], recert_after=after, recert_due_at=required_by,
+                   **snapshot(award, row["due_at"], required_by, after))
 
 
 def _end_of_day_for(agent, day: date) -> datetime:

@@ -3,18 +3,21 @@ from __future__ import annotations
 
 from datetime import datetime, time, timezone
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
-from flask_babel import gettext as _
+from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request,
+                   stream_with_context, url_for)
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from lms.accounts.models import Organisation, ProgrammeAvailability, Role, User
 from lms.assessment.models import Attempt
 from lms.audit.services import record
 from lms.audit.subjects import register_reference
-from lms.certification import reports, services
+from lms.certification import assignments as assignments_service, reports, services
 from lms.certification.charts import status_chart_svg
-from lms.certification.forms import AssignmentForm, DashboardFilterForm, ReissueForm, RevokeForm
+from lms.certification.forms import (AssignmentDueForm, AssignmentForm, ConfirmRemovalForm, DashboardFilterForm,
+                                    ReissueForm, RevokeForm)
 from lms.certification.models import Assignment, Award, Enrolment, Programme
 from lms.certification.status import Status
 from lms.clock import now
@@ -137,26 +140,34 @@ def person(user_id: int):
     by_enrolment = services.requirement_states_for(enrolments)
     states = {e.programme_id: by_enrolment[e.id] for e in enrolments}
     return render_template("certification/person.html", person=person, rows=rows, awards=awards, attempts=attempts,
-                           states=states, revoke_form=RevokeForm(),
+                           states=states,
                            can_edit_account=can(current_user, Permission.MANAGE_PEOPLE) and can_manage_user(current_user, person),
                            reissue_form=ReissueForm())
 
 
-@bp.route("/awards/<int:award_id>/revoke", methods=["POST"])
+@bp.route("/awards/<int:award_id>/revoke", methods=["GET", "POST"])
 def revoke(award_id: int):
-    award = db.get_or_404(Award, award_id)
+    """What revoking this award does, and the reason it asks for; the POST revokes."""
+    award = db.session.get(Award, award_id)
+    if award is None or not can_view_user(current_user, award.user):
+        abort(404)
+    person_page = url_for("certification.person", user_id=award.user_id)
+    if award.revoked_at is not None:  # revoked in another tab, or by someone else meanwhile
+        flash(_("This award is already revoked."), "info")
+        return redirect(person_page)
     form = RevokeForm()
-    if not form.validate_on_submit():
-        flash(_("Give the reason for revoking the award."), "error")
-    else:
+    if form.validate_on_submit():
         try:
             services.revoke(current_user, award, form.reason.data)
         except services.CertificationError as exc:
-            flash(str(exc), "error")
+            form.reason.errors.append(str(exc))
         else:
             db.session.commit()
             flash(_("The award is revoked. It stays in the agent's history."), "success")
-    return redirect(url_for("certification.person", user_id=award.user_id))
+            return redirect(person_page)
+    # Revoking an award the agent's status no longer rests on (an earlier cycle's) changes no status.
+    current = db.session.scalar(select(Enrolment.id).where(Enrolment.current_award_id == award.id).limit(1))
+    return render_template("certification/revoke_confirm.html", award=award, form=form, current=current is not None)
 
 
 @bp.route("/awards/<int:award_id>/reissue", methods=["POST"])
@@ -208,13 +219,70 @@ def assignments():
             db.session.commit()
             flash(_("Assigned. Agents see it on their home page now."), "success")
             return redirect(url_for("certification.assignments"))
-    listing = select(Assignment).order_by(Assignment.created_at.desc())
-    scope = audit_scope(current_user)
-    if scope is not None:  # a partner admin: their organisation's assignments and their agents' own
-        listing = listing.outerjoin(User, User.id == Assignment.user_id).where(
-            (Assignment.organisation_id == scope) | (User.organisation_id == scope))
+    # Each row names its programme, organisation or agent: loaded with it, not one query per row.
+    listing = assignments_service.visible(current_user).order_by(Assignment.created_at.desc()).options(
+        joinedload(Assignment.programme).joinedload(Programme.current_version),
+        joinedload(Assignment.organisation), joinedload(Assignment.user))
     return render_template("certification/assignments.html", form=form, assignments=db.session.scalars(listing).all(),
-                           no_programmes=not programmes)
+                           no_programmes=not programmes, agents=assignments_service.agent_choices(current_user))
+
+
+@bp.route("/assignments/people.json")
+def assignment_people():
+    """The assignment form's picker, for rosters too long to list on the page: up to twenty agents
+    the user may assign to whose name or e-mail contains ?q=."""
+    people = assignments_service.search_agents(current_user, request.args.get("q", "")[:100])
+    response = jsonify(people=[{"value": p.value, "name": p.name, "email": p.email} for p in people])
+    response.headers["Cache-Control"] = "no-store"  # names and addresses: not for shared caches
+    return response
+
+
+def _assignment_or_404(assignment_id: int) -> Assignment:
+    """An assignment the user may change: any for trainers and admins, a partner admin's own scope's."""
+    assignment = db.session.scalar(assignments_service.visible(current_user).where(Assignment.id == assignment_id))
+    if assignment is None:
+        abort(404)
+    return assignment
+
+
+@bp.route("/assignments/<int:assignment_id>/edit", methods=["GET", "POST"])
+def assignment_edit(assignment_id: int):
+    """The due rule of an assignment; its enrolments' due dates follow."""
+    assignment = _assignment_or_404(assignment_id)
+    form = AssignmentDueForm()
+    if request.method == "GET":
+        form.due_rule.data = "date" if assignment.due_at else "days"
+        form.due_days.data = assignment.due_days or form.due_days.default
+        form.due_date.data = assignment.due_at.date() if assignment.due_at else None
+    elif form.validate_on_submit():
+        try:
+            due_at, due_days = _due_rule(form)
+            moved = assignments_service.change_due(current_user, assignment, due_at=due_at, due_days=due_days)
+        except services.CertificationError as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(ngettext("The due date is changed for %(num)d agent enrolled through this assignment.",
+                           "The due date is changed for the %(num)d agents enrolled through this assignment.",
+                           moved), "success")
+            return redirect(url_for("certification.assignments"))
+    enrolled = db.session.scalar(select(func.count()).select_from(Enrolment)
+                                 .where(Enrolment.assignment_id == assignment.id))
+    return render_template("certification/assignment_edit.html", assignment=assignment, form=form, enrolled=enrolled)
+
+
+@bp.route("/assignments/<int:assignment_id>/remove", methods=["GET", "POST"])
+def assignment_remove(assignment_id: int):
+    """What removing the assignment does; the POST removes it."""
+    assignment = _assignment_or_404(assignment_id)
+    form = ConfirmRemovalForm()
+    if form.validate_on_submit():
+        assignments_service.unassign(current_user, assignment)
+        db.session.commit()
+        flash(_("The assignment is removed. Its agents keep their progress and certificates."), "success")
+        return redirect(url_for("certification.assignments"))
+    return render_template("certification/assignment_remove.html", assignment=assignment, form=form,
+                           removal=assignments_service.removal_preview(assignment))
 
 
 def _create_assignment(form: AssignmentForm) -> None:
@@ -224,22 +292,26 @@ def _create_assignment(form: AssignmentForm) -> None:
     user = None
     organisation_id = None
     if form.target.data == "agent":
-        email = (form.agent_email.data or "").strip().lower()
-        user = db.session.scalar(restrict_users(current_user, select(User).where(User.email == email,
-                                                                              User.role == Role.AGENT)))
-        if user is None:
-            form.agent_email.errors = [*form.agent_email.errors, _("No agent has this e-mail address.")]
-            raise services.CertificationError(_("No agent has this e-mail address."))
+        try:
+            user = assignments_service.find_agent(current_user, form.agent_email.data or "")
+        except services.CertificationError as exc:
+            form.agent_email.errors = [*form.agent_email.errors, str(exc)]
+            raise
     else:
         organisation_id = form.organisation_id.data
         if organisation_id is None or organisation_id not in {o.id for o in _organisations()}:
             raise services.CertificationError(_("Choose an organisation."))
-    due_at = due_days = None
-    if form.due_rule.data == "date":
-        if form.due_date.data is None or form.due_date.data <= now().date():
-            raise services.CertificationError(_("Choose a due date in the future."))
-        due_at = datetime.combine(form.due_date.data, time(23, 59), tzinfo=timezone.utc)
-    else:
-        due_days = form.due_days.data or 30
+    due_at, due_days = _due_rule(form)
     services.assign(current_user, programme, organisation_id=organisation_id, user=user, due_at=due_at,
                     due_days=due_days)
+
+
+def _due_rule(form: AssignmentForm | AssignmentDueForm) -> tuple[datetime | None, int | None]:
+    """(due_at, due_days) from the form's due rule: a date in the future (that day, 23:59 UTC; each
+    agent's enrolment ends it where they are), or a number of days (30 when left empty)."""
+    if form.due_rule.data != "date":
+        return None, form.due_days.data or 30
+    if form.due_date.data is None or form.due_date.data <= now().date():
+        form.due_date.errors = [*form.due_date.errors, _("Choose a due date in the future.")]
+        raise services.CertificationError(_("Choose a due date in the future."))
+    return datetime.combine(form.due_date.data, time(23, 59), tzinfo=timezone.utc), None

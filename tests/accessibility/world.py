@@ -27,7 +27,7 @@ from lms.assessment.models import Attempt
 from lms.assessment.question_types import REGISTRY
 from lms.audit.models import AuditEvent
 from lms.authoring import drafts
-from lms.certification.models import Award, Programme
+from lms.certification.models import Assignment, Award, Programme
 from lms.clock import now
 from lms.extensions import db
 from lms.jobs.models import Job, JobFile, JobState
@@ -92,6 +92,7 @@ class World:
     exports: dict[str, int]  # role -> an export of Atlas's certificates they requested
     upload_id: int
     audit_seq: int  # an event by the agent, which every auditor may read
+    assignment_id: int  # Atlas's assignment of PROGRAMME, which its partner admin may change too
     passkey_id: int = 0  # the admin's factors come after the admin has signed in (add_admin_factors)
 
     def user(self, role: str) -> User:
@@ -181,7 +182,9 @@ def build(content_root: Path) -> World:
         breach_id=breach.id, request_id=data_request.id, webhook_id=webhook.id, sso_id=sso.id,
         scim_token_id=scim_token.id, api_key_id=api_key.id, exports=exports, upload_id=upload.id,
         audit_seq=db.session.scalar(select(AuditEvent.seq).where(AuditEvent.actor_id == agent.id)
-                                    .order_by(AuditEvent.seq.desc()).limit(1)))
+                                    .order_by(AuditEvent.seq.desc()).limit(1)),
+        assignment_id=db.session.scalar(select(Assignment.id).join(Programme, Programme.id == Assignment.programme_id)
+                                        .where(Assignment.organisation_id == atlas.id, Programme.slug == PROGRAMME)))
     return world
 
 
