@@ -64,7 +64,7 @@ def test_a_trainer_sees_who_needs_chasing_this_week_with_dates_in_their_zone(wor
     # The trainer's own draft, titled as its file says, one click from its editor; not the admin's.
     drafts = section(html, "drafts-heading")
     assert "Card refresher Programme · revision 1" in drafts and "admin's own" not in drafts
-    assert 'href="/authoring/programme/card-refresher/file">Card refresher</a>' in html
+    assert 'href="/authoring/programme/card-refresher">Card refresher</a>' in html  # the programme form
     assert not section(html, "outbox-heading") and not section(html, "exports-heading")
 
 

@@ -85,6 +85,7 @@ def test_authoring_pages_keep_hashes_slugs_and_commands_under_advanced(app, cont
         "/authoring/course/recording-calls", "/authoring/course/recording-calls/lessons/new",
         "/authoring/course/recording-calls/lessons/02-telling-callers.md",
         "/authoring/course/recording-calls/file", "/authoring/programme/recorded-lines/file",
+        "/authoring/programme/recorded-lines",
         "/authoring/course/recording-calls/publish", "/authoring/quiz/recording-calls/publish",
         "/authoring/programme/recorded-lines/publish",
         "/authoring/course/recording-calls/versions", "/authoring/quiz/recording-calls/versions",

@@ -183,17 +183,6 @@ def build_and_preview_quiz(page, trainer) -> None:
     assert db.session.scalar(select(func.count()).select_from(Attempt)) == 0
 
 
-PROGRAMME = """title: Phone basics certificate
-description: >
-  Verifying callers before disclosing anything, on the phone.
-validity_months: 12
-recertification_window_days: 30
-grace_days: 0
-requirements:
-  - {quiz: phone-basics, min_score: 50}
-"""
-
-
 def publish(page, kind: str, slug: str) -> None:
     page.goto(f"/authoring/{kind}/{slug}/publish")
     expect(page.locator(".problems")).to_have_count(0)
@@ -207,14 +196,22 @@ def test_a_built_quiz_is_published_assigned_taken_edited_and_diffed(page, live_s
     build_and_preview_quiz(page, trainer)
     publish(page, "quiz", SLUG)
 
-    # A programme that requires the quiz, written in the file editor, published and assigned.
+    # A programme that requires the quiz, built in the programme form, published and assigned.
     page.goto("/authoring/programme/new")
     page.get_by_label("Title").fill("Phone basics certificate")
     page.locator("summary", has_text="Advanced").click()  # an address of one's own choosing
     page.get_by_label("Programme slug").fill("phone-basics-cert")
     save(page, "Create draft")
-    page.locator("textarea").first.fill(PROGRAMME)
-    save(page, "Save")
+    page.get_by_label("Description").fill("Verifying callers before disclosing anything, on the phone.")
+    page.get_by_label("Recertification opens (days before expiry)").fill("30")
+    page.get_by_label("Grace period (days)").fill("0")
+    for ticked in page.locator("input[name=requirements]:checked").all():
+        ticked.uncheck()  # the new draft's first requirement: no course is published here
+    quiz = page.get_by_role("group", name="Quiz: Phone basics")
+    quiz.get_by_label("Required").check()
+    quiz.get_by_label("Minimum score (%)").fill("50")
+    save(page, "Save programme")
+    expect(page.locator(".flash").first).to_contain_text("Content check finds no problems.")
     publish(page, "programme", "phone-basics-cert")
     agent = factories.user(Role.AGENT, trainer.organisation, name="Nora Agent")
     db.session.commit()

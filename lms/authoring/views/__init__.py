@@ -2,9 +2,9 @@
 
 Each module of this package adds its routes to `bp` when it is imported, and this package
 imports them all below: items (the list, drafts, raw files, new programmes, import), course
-(the course editor), quiz (the quiz and call-simulation editor and the preview), publish
-(publishing, history, diff and export) and translations (which are out of date, and the
-side-by-side editor).
+(the course editor), programme (the programme form), quiz (the quiz and call-simulation editor
+and the preview), publish (publishing, history, diff and export) and translations (which are
+out of date, and the side-by-side editor).
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ bp = Blueprint("authoring", __name__, url_prefix="/authoring")
 
 # The page where a draft of each kind is edited (takes `slug`); file_edit takes `kind`, `slug` too.
 EDITORS = MappingProxyType({"course": "authoring.course_edit", "quiz": "authoring.quiz_edit",
-                            "programme": "authoring.file_edit"})
+                            "programme": "authoring.programme_edit"})
 KIND_LABELS = {"course": _l("Course"), "quiz": _l("Quiz"), "programme": _l("Programme")}
 
 
@@ -55,4 +55,4 @@ def _editor_url_global(kind: str, slug: str) -> str:
 
 
 # The route modules register themselves on bp; imported last, as they import bp from here.
-from lms.authoring.views import course, items, publish, quiz, translations  # noqa: E402,F401
+from lms.authoring.views import course, items, programme, publish, quiz, translations  # noqa: E402,F401

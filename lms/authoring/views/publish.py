@@ -19,6 +19,7 @@ from lms.authoring.export import (
 )
 from lms.authoring.forms import PublishForm
 from lms.authoring.models import KINDS, Draft
+from lms.authoring.programme_form import field_problems
 from lms.authoring.views import EDITORS, KIND_LABELS, bp, draft_or_404, editor_url
 from lms.certification.services import CertificationError, require_recertification
 from lms.clock import now
@@ -80,6 +81,11 @@ def problem_link(draft: Draft, problem: Problem) -> str:
                 key = _key_at("\n" + "\n".join(parts[1:close]), problem.line)
                 if key in LESSON_FIELDS:
                     return url_for("authoring.lesson_edit", slug=slug, file=file, _anchor=key)
+    if draft.kind == "programme" and text is not None and path == drafts.main_path("programme", slug):
+        fields = field_problems(text, [problem])[0]
+        if fields:
+            return url_for("authoring.programme_edit", slug=slug, _anchor=next(iter(fields)))
+        return url_for("authoring.file_edit", kind="programme", slug=slug, _anchor="text")  # no field shows it
     if EDITORS.get(draft.kind) != "authoring.file_edit" and path == drafts.main_path(draft.kind, slug):
         return editor_url(draft.kind, slug)
     if drafts.owns_path(draft.kind, slug, path) and path in draft.files:
