@@ -70,6 +70,7 @@ def test_the_form_shows_the_drafts_requirements_by_title(app, content, author):
     assert "recording-calls" not in text and "recorded-lines" not in text  # slugs only under Advanced
     advanced = html[html.index('<details class="advanced">'):]
     assert 'href="/authoring/programme/recorded-lines/file">Edit the file instead</a>' in advanced
+    assert 'href="/authoring/programme/recorded-lines/discard"' in html  # its confirmation page
 
 
 def test_an_unchanged_form_changes_nothing_in_the_content(app, author):
