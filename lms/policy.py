@@ -11,7 +11,10 @@ Three layers, all here:
   the policy matrix runs it for every role like the others.
 - Record rules: which users an actor may see (an agent only themselves, a
   scoped auditor only their organisation). Views and services call these;
-  templates use `can()` to hide what the user may not do.
+  templates use `can()` to hide what the user may not do. A rule that reads a
+  package's own models lives in that package, built on these (which jobs a person
+  sees: lms.jobs.services.restrict_jobs), so that policy need not import the
+  packages that import it.
 """
 from __future__ import annotations
 
@@ -221,7 +224,7 @@ ENDPOINTS: Final[dict[str, Access | Permission]] = {
     "my_data.overview": SIGNED_IN,
     "my_data.download": SIGNED_IN,
     "my_data.download_for": Permission.MANAGE_USERS,
-    "jobs.export_list": Permission.EXPORT_EVIDENCE,  # record rules: restrict_jobs, exportable organisations
+    "jobs.export_list": Permission.EXPORT_EVIDENCE,  # record rules: jobs.services' restrict_jobs, exportable organisations
     "jobs.export_detail": Permission.EXPORT_EVIDENCE,
     "jobs.export_status": Permission.EXPORT_EVIDENCE,
     "jobs.export_file": Permission.EXPORT_EVIDENCE,
@@ -507,15 +510,3 @@ def can_manage_webhook(actor: User, organisation_id: int | None) -> bool:
     if actor.role is Role.ADMIN:
         return True
     return actor.role is Role.PARTNER_ADMIN and organisation_id is not None and organisation_id == actor.organisation_id
-
-
-def restrict_jobs(actor: User, query: Select) -> Select:
-    """Limit a SELECT over Job: admins see every job, everyone else their own, and a scoped
-    auditor only those within their current scope (a job from before a scope change is gone)."""
-    from lms.jobs.models import Job
-
-    if actor.role is Role.ADMIN:
-        return query
-    query = query.where(Job.requested_by_id == actor.id)
-    scope = audit_scope(actor)
-    return query if scope is None else query.where(Job.organisation_id == scope)

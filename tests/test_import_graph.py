@@ -37,16 +37,12 @@ ENTRY_POINT_IMPORTS = {("lms.jobs", "create_app")}
 # privacy). Without them the graph has no cycle; a new import that closes a cycle elsewhere
 # fails, and test_allowed_edges_are_still_needed fails when an entry's last import is gone.
 ALLOWED_EDGES: dict[tuple[str, str], str] = {
-    # Evidence and jobs are being reworked (evidence/pdf.py split; evidence registers its export
-    # kinds with jobs instead of jobs knowing them; certificates rendered on award_issued).
+    # Left from the evidence and jobs rework (evidence/pdf.py split; certificates rendered on
+    # award_issued); the packages already register their own job kinds and schedules with jobs.
     ("lms.audit", "lms.evidence"): "checkpoints and verify sign with evidence.signing",
     ("lms.audit", "lms.jobs"): "audit/views.py starts the sealer from jobs.runner",
     ("lms.certification", "lms.evidence"): "certification/views.py renders a re-issued certificate in the request",
     ("lms.evidence", "lms.credentials"): "evidence/views.py links an award's badge",
-    ("lms.policy", "lms.jobs"): "restrict_jobs reads Job: the rule belongs in lms/jobs",
-    ("lms.jobs", "lms.privacy"): "jobs/kinds.py and schedule.py name privacy's jobs: privacy should register them",
-    ("lms.jobs", "lms.roster"): "jobs/kinds.py names the roster import: roster should register it",
-    ("lms.jobs", "lms.xapi"): "jobs/kinds.py and schedule.py name xAPI's jobs: xapi should register them",
     # Packages outside #20's cycle work so far.
     ("lms.audit", "lms.accounts"): "audit models, probes and erasure read User and pseudonyms",
     ("lms.audit", "lms.policy"): "audit/views.py applies restrict_audit_events",
@@ -59,10 +55,7 @@ ALLOWED_EDGES: dict[tuple[str, str], str] = {
     ("lms.certification", "lms.privacy"): "the dashboard shows privacy's breach and request deadlines",
 }
 # Private names taken across packages, likewise until the owners make them public.
-ALLOWED_PRIVATE = {
-    ("lms.mfa", "lms.accounts", "_safe_next"): "accounts/views.py's redirect check, shared by sign-in steps",
-    ("lms.sso", "lms.accounts", "_safe_next"): "the same",
-}
+ALLOWED_PRIVATE: dict[tuple[str, str, str], str] = {}
 
 
 @dataclass(frozen=True)

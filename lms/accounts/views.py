@@ -2,8 +2,6 @@
 admin pages for users and organisations."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _, ngettext, refresh
 from flask_login import current_user, login_user, logout_user, user_loaded_from_cookie
@@ -24,6 +22,7 @@ from lms.accounts.forms import (
     UserSearchForm,
 )
 from lms.accounts.models import Organisation, OrganisationKind, Role, TokenKind, User
+from lms.accounts.redirects import safe_next
 from lms.addresses import external_url
 from lms.extensions import db, limiter
 from lms.audit.services import record
@@ -33,7 +32,6 @@ from lms.pagination import paginate
 from lms.policy import can_manage_user, restrict_managed_users
 
 bp = Blueprint("accounts", __name__)
-
 
 
 def N_(message: str) -> str:
@@ -52,16 +50,6 @@ def _account_key() -> str:
     return "login-account:" + services.normalise_email(request.form.get("email", ""))[:254]
 
 
-def _safe_next(target: str | None) -> str:
-    """Only a path on this site; anything with a scheme or host goes home (ASVS 3.7.2)."""
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//") \
-                and "\\" not in target:
-            return target
-    return url_for("main.index")
-
-
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=_account_key,
@@ -72,7 +60,7 @@ def login():
         return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        next_url = _safe_next(request.args.get("next"))
+        next_url = safe_next(request.args.get("next"))
         # Home-realm discovery (lms/sso): an e-mail of a domain with single sign-on goes to its IdP.
         connection = sso.connection_for_email(form.email.data)
         if connection is not None and not form.password.data:
@@ -270,7 +258,7 @@ def change_locale():
 @bp.route("/language", methods=["POST"])
 def choose_language():
     """The sign-in page's language switcher: a cookie, for visitors not signed in (lms.i18n)."""
-    response = redirect(_safe_next(request.form.get("next")))
+    response = redirect(safe_next(request.form.get("next")))
     language = request.form.get("lang", "")
     if language in current_app.config["LANGUAGES"]:
         response.set_cookie("lang", language, max_age=365 * 24 * 3600, secure=request.is_secure,

@@ -12,7 +12,8 @@ again) runs the job once, and every write a run makes is conditional on its run 
 - An unexpected error in a job is retried JOBS_AUTO_RETRIES times with a doubling backoff
   (`services.run_job` queues the job again; the task asks Celery to deliver it later), then the
   job fails with a readable error and a Retry button.
-- Beat runs `schedule.PERIODIC`; its tasks retry database and network errors with backoff.
+- Beat runs what lms/jobs/schedule.py has registered; its tasks retry database and network errors
+  with backoff.
 
 Workers and beat load `lms.jobs.worker` (see there for the commands).
 """
@@ -95,7 +96,7 @@ def _register_tasks(celery: Celery, app: Flask) -> None:
         if state is JobState.QUEUED:
             raise task.retry(countdown=backoff * 2 ** task.request.retries)
 
-    for entry in schedule.PERIODIC:
+    for entry in schedule.all_periodic():
         _register_periodic(celery, app, entry)
 
 

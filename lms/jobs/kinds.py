@@ -1,19 +1,16 @@
 """The registry of job kinds: a name, a label for people, and the function that does the work.
 
 Each package registers its own kinds when its modules load (evidence its exports and the
-certificate render, privacy its erasure, ...): jobs runs them without knowing what they do.
+certificate render, privacy its erasure, roster its import, xAPI its NDJSON export): jobs runs
+them without knowing what they do. The package's views import the module that registers, so
+create_app has every kind registered before a job can run, in a web process or a worker alike.
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
-
 from lms.jobs.context import JobContext, OutputFile
-from lms.privacy import erasure_job
-from lms.roster import job as roster_job
-from lms.xapi import export as xapi_export
 
 
 @dataclass(frozen=True)
@@ -65,7 +62,3 @@ def register_server_failure(error: type[Exception], message: str) -> None:
 def server_failure_message(exc: Exception) -> str | None:
     return next((message for error, message in _SERVER_FAILURES.items() if isinstance(exc, error)), None)
 
-
-register(JobKind(erasure_job.KIND, _l("Erasure of personal data (Art. 17)"), erasure_job.run_erasure))
-register(JobKind(xapi_export.KIND, xapi_export.LABEL, xapi_export.ndjson_export))
-register(JobKind(roster_job.KIND, roster_job.LABEL, roster_job.run_import))

@@ -1,9 +1,16 @@
 """What runs on a schedule, and how often: the table Celery beat works from (JOBS_RUNNER=celery).
 
-The work belongs to its domain (the sealer to audit, reminders to reminders, ...); this module
-only says when. Every entry is safe to run twice at once or to miss once: the sealer takes its own
-lock, reminders and retention remember what they did, closing attempts and handing over jobs are
-conditional updates, and so is claiming xAPI statements to send. So two beats by mistake, or a worker restarted mid-task, cost nothing but time.
+The work belongs to its domain (the sealer to audit, reminders to reminders, ...); the table only
+says when. It is a registry, as the job kinds are (lms/jobs/kinds.py): privacy registers its
+retention run and xAPI its sending when their modules load (their views import them, so
+create_app has every entry registered before a Celery app is made from it). The entries at the
+end are jobs' own and those of the packages beneath it in the layering (audit, assessment,
+reminders, webhooks), which jobs may name.
+
+Every entry is safe to run twice at once or to miss once: the sealer takes its own lock,
+reminders and retention remember what they did, closing attempts and handing over jobs are
+conditional updates, and so is claiming xAPI statements to send. So two beats by mistake, or a
+worker restarted mid-task, cost nothing but time.
 
 Each piece of work runs in the app's context, as a job does, and returns one line for the log.
 """
@@ -23,9 +30,7 @@ from lms.config import ConfigError
 from lms.extensions import db
 from lms.jobs import services
 from lms.jobs.runner import submit
-from lms.privacy.retention import run_retention
 from lms.reminders import services as reminders
-from lms.xapi.delivery import send_pending as send_xapi_statements
 from lms.webhooks.delivery import send_pending as send_webhook_deliveries
 from lms.webhooks.events import check_statuses as check_webhook_statuses
 
@@ -54,14 +59,6 @@ def close_overdue_attempts() -> str:
 
 def send_reminders() -> str:
     return reminders.send_reminders().summary()
-
-
-def apply_retention() -> str:
-    return run_retention().summary()
-
-
-def send_xapi() -> str:
-    return send_xapi_statements().summary()
 
 
 def send_webhooks() -> str:
@@ -95,23 +92,33 @@ def daily_at(config: Mapping[str, Any]) -> crontab:
         raise ConfigError(f"DAILY_WORK_AT={config['DAILY_WORK_AT']!r} must be a UTC time such as 03:30") from None
 
 
-PERIODIC: tuple[Periodic, ...] = (
-    Periodic("lms.audit.seal", seal_audit_log, lambda c: c["AUDIT_SEAL_SECONDS"] or None),
-    Periodic("lms.attempts.close_overdue", close_overdue_attempts, lambda c: c["ATTEMPTS_CLOSE_SECONDS"] or None),
-    Periodic("lms.jobs.hand_over_stranded", hand_over_stranded_jobs, lambda c: 60.0),
-    Periodic("lms.reminders.send", send_reminders, daily_at),
-    Periodic("lms.retention.run", apply_retention, daily_at),
-    Periodic("lms.xapi.send", send_xapi, lambda c: c["XAPI_SEND_SECONDS"] or None),
-    Periodic("lms.webhooks.send", send_webhooks, lambda c: c["WEBHOOKS_SEND_SECONDS"] or None),
-    Periodic("lms.webhooks.check", check_webhooks, lambda c: c["WEBHOOKS_CHECK_SECONDS"] or None),
-)
+_REGISTRY: dict[str, Periodic] = {}
+
+
+def register(entry: Periodic) -> Periodic:
+    """Schedule a piece of work (a later task name replaces an earlier one, as kinds.register does)."""
+    _REGISTRY[entry.task_name] = entry
+    return entry
+
+
+def all_periodic() -> list[Periodic]:
+    """Every registered entry, in the order registered."""
+    return list(_REGISTRY.values())
 
 
 def beat_schedule(config: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """Celery's beat_schedule for these settings."""
     schedule = {}
-    for entry in PERIODIC:
+    for entry in all_periodic():
         when = entry.when(config)
         if when is not None:
             schedule[entry.task_name] = {"task": entry.task_name, "schedule": when}
     return schedule
+
+
+register(Periodic("lms.audit.seal", seal_audit_log, lambda c: c["AUDIT_SEAL_SECONDS"] or None))
+register(Periodic("lms.attempts.close_overdue", close_overdue_attempts, lambda c: c["ATTEMPTS_CLOSE_SECONDS"] or None))
+register(Periodic("lms.jobs.hand_over_stranded", hand_over_stranded_jobs, lambda c: 60.0))
+register(Periodic("lms.reminders.send", send_reminders, daily_at))
+register(Periodic("lms.webhooks.send", send_webhooks, lambda c: c["WEBHOOKS_SEND_SECONDS"] or None))
+register(Periodic("lms.webhooks.check", check_webhooks, lambda c: c["WEBHOOKS_CHECK_SECONDS"] or None))

@@ -11,7 +11,8 @@ from flask_login import current_user
 
 from lms.accounts.models import User
 from lms.accounts.services import end_all_sessions
-from lms.accounts.views import _safe_next, finish_sign_in
+from lms.accounts.redirects import safe_next
+from lms.accounts.views import finish_sign_in
 from lms.clock import now
 from lms.config import ConfigError
 from lms.policy import can_manage_user
@@ -78,7 +79,7 @@ def _passed(user: User, pending: dict[str, Any] | None, method: str, next_url: s
         return finish_sign_in(user, remember=pending["remember"], next_url=pending["next"], second_factor=method)
     services.mark_session(method)
     db.session.commit()
-    return redirect(_safe_next(next_url))
+    return redirect(safe_next(next_url))
 
 
 @bp.route("/login/verify", methods=["GET", "POST"])
@@ -158,7 +159,7 @@ def passkey_sign_in():
     except services.MfaError as exc:
         db.session.commit()
         return {"error": str(exc)}, 400
-    response = finish_sign_in(user, remember=False, next_url=_safe_next(request.args.get("next")),
+    response = finish_sign_in(user, remember=False, next_url=safe_next(request.args.get("next")),
                               second_factor="passkey")
     return {"redirect": response.location}
 

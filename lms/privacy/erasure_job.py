@@ -8,13 +8,14 @@ from zoneinfo import ZoneInfo
 
 from babel import dates
 from flask import render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, lazy_gettext as _l
 
 from lms.accounts.models import User
 from lms.audit.services import record
 from lms.evidence.certificates import agent_time_zone
 from lms.extensions import db
 from lms.i18n import user_language
+from lms.jobs import kinds
 from lms.jobs.context import JobContext, JobFailed, OutputFile
 from lms.jobs.models import Job, JobState
 from lms.privacy.erasure import ErasureError, check_may_erase, erase
@@ -59,3 +60,6 @@ def _moment(value: datetime, language: str, zone: str) -> str:
     moment = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
     text = dates.format_datetime(moment, "medium", tzinfo=ZoneInfo(zone), locale="en_IE" if language == "en" else language)
     return f"{text} {zone}"
+
+
+kinds.register(kinds.JobKind(KIND, _l("Erasure of personal data (Art. 17)"), run_erasure))

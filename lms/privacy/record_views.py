@@ -14,6 +14,7 @@ from lms.clock import now
 from lms.evidence.renderer import RenderError
 from lms.extensions import db
 from lms.i18n import current_language
+from lms.privacy import retention  # noqa: F401  (registers the daily retention run with jobs' schedule)
 from lms.privacy.record import processing_record, record_csv, render_record_pdf
 
 bp = Blueprint("privacy_record", __name__, url_prefix="/admin/processing-record")

@@ -1,4 +1,5 @@
-"""The retention job: applies the schedule of lms/privacy/processing.py (`flask lms retention run`).
+"""The retention job: applies the schedule of lms/privacy/processing.py daily (registered with
+lms/jobs/schedule.py below) and when asked (`flask lms retention run`).
 
 Each data class is a few set-based statements, whatever the number of rows: a DELETE (or an
 UPDATE) with the class's rule in its WHERE, and for a dry run the same WHERE in a COUNT. A
@@ -31,6 +32,7 @@ from lms.certification.models import Award, Enrolment, ProgrammeVersion
 from lms.certification.services import REISSUED
 from lms.clock import now
 from lms.extensions import db
+from lms.jobs import schedule
 from lms.jobs.models import Job, JobFile
 from lms.learning.models import Quiz
 from lms.privacy.erasure import erase
@@ -255,3 +257,10 @@ def _programme_quizzes() -> set[tuple[int, int]]:
             if requirement.get("quiz") in quiz_ids:
                 pairs.add((programme_id, quiz_ids[requirement["quiz"]]))
     return pairs
+
+
+def _scheduled_run() -> str:
+    return run_retention().summary()
+
+
+schedule.register(schedule.Periodic("lms.retention.run", _scheduled_run, schedule.daily_at))

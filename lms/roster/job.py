@@ -5,13 +5,13 @@ from flask_babel import lazy_gettext as _l
 
 from lms.accounts.models import User
 from lms.extensions import db
+from lms.jobs import kinds
 from lms.jobs.context import JobContext, JobFailed, OutputFile
 from lms.roster import services
 from lms.roster.models import RosterUpload
 from lms.roster.parsing import FileProblem
 
 KIND = "roster_import"
-LABEL = _l("Roster import (CSV)")
 
 
 def run_import(ctx: JobContext) -> list[OutputFile]:
@@ -28,3 +28,6 @@ def run_import(ctx: JobContext) -> list[OutputFile]:
     except FileProblem as exc:
         raise JobFailed(str(exc)) from None
     return [OutputFile(f"roster-import-{upload.id}-report.csv", "text/csv", services.report_csv(result, True))]
+
+
+kinds.register(kinds.JobKind(KIND, _l("Roster import (CSV)"), run_import))

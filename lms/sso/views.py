@@ -16,7 +16,8 @@ from sqlalchemy import func, select
 
 from lms.accounts import services as accounts
 from lms.accounts.models import Organisation, User
-from lms.accounts.views import _safe_next, finish_sign_in
+from lms.accounts.redirects import safe_next
+from lms.accounts.views import finish_sign_in
 from lms.addresses import external_url
 from lms.audit.services import record
 from lms.extensions import db
@@ -93,12 +94,12 @@ def callback():
         current.update(checked_at=int(time.time()), id_token=token.get("id_token"))
         session[SIGNED_IN] = current
         db.session.commit()
-        return redirect(_safe_next(flow.get("next")))
+        return redirect(safe_next(flow.get("next")))
     record("auth.login", actor=user, method="sso", connection_id=connection.id)
     second_factor = "idp" if services.idp_second_factor(connection, claims) else None
     # Without the IdP's second factor, people whose role needs one pass the app's own next: the
     # session starts without one and the policy hook sends them to it (lms/policy.py).
-    response = finish_sign_in(user, remember=False, next_url=_safe_next(flow.get("next")),
+    response = finish_sign_in(user, remember=False, next_url=safe_next(flow.get("next")),
                               second_factor=second_factor)
     session[SIGNED_IN] = {"connection": connection.id, "user": user.id, "checked_at": int(time.time()),
                           "id_token": token.get("id_token")}

@@ -5,7 +5,8 @@ by a run that died) and commits the claim before it talks to the LRS, so two run
 beats, a beat and `flask lms xapi send`) never send the same row together. Each statement keeps
 the id it was written with, and the LRS stores an id once: a statement sent twice (a run that
 died after the LRS answered) is answered as already there, which counts as delivered. Nothing
-here runs in a request.
+here runs in a request: with Celery, beat runs `send_pending` on the schedule registered below
+with lms/jobs/schedule.py.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from sqlalchemy import and_, func, or_, select, update
 from lms.accounts.models import User
 from lms.clock import now
 from lms.extensions import db
+from lms.jobs import schedule
 from lms.xapi.models import OutboxState, XapiStatement
 from lms.xapi.outbox import may_send, withhold
 
@@ -193,3 +195,10 @@ def counts_by_state() -> dict[OutboxState, int]:
     counts = {state: 0 for state in OutboxState}
     counts.update({state: count for state, count in rows})
     return counts
+
+
+def _scheduled_send() -> str:
+    return send_pending().summary()
+
+
+schedule.register(schedule.Periodic("lms.xapi.send", _scheduled_send, lambda c: c["XAPI_SEND_SECONDS"] or None))

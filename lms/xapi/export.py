@@ -1,7 +1,8 @@
 """The NDJSON export: every statement of a date range, one JSON object a line, for systems that pull.
 
-It runs as a job (lms/jobs/kinds.py registers it) and holds what the outbox holds, whether or not
-an LRS received it, except the statements of people restricted or erased by the time it runs.
+It runs as a job (registered with lms/jobs/kinds.py below) and holds what the outbox holds,
+whether or not an LRS received it, except the statements of people restricted or erased by the
+time it runs.
 """
 from __future__ import annotations
 
@@ -13,11 +14,11 @@ from sqlalchemy import select
 
 from lms.accounts.models import User
 from lms.extensions import db
+from lms.jobs import kinds
 from lms.jobs.context import JobContext, JobFailed, OutputFile
 from lms.xapi.models import OutboxState, XapiStatement
 
 KIND = "xapi_ndjson"
-LABEL = _l("xAPI statements (NDJSON)")
 
 
 def _bounds(params) -> tuple[date, date, datetime, datetime]:
@@ -46,3 +47,6 @@ def ndjson_export(ctx: JobContext) -> list[OutputFile]:
     data = "".join(line + "\n" for line in lines).encode("utf-8")
     return [OutputFile(f"xapi-statements-{first.isoformat()}-to-{last.isoformat()}.ndjson",
                        "application/x-ndjson", data)]
+
+
+kinds.register(kinds.JobKind(KIND, _l("xAPI statements (NDJSON)"), ndjson_export))

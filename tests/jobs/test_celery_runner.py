@@ -275,17 +275,41 @@ def test_a_broker_that_is_down_leaves_the_job_queued_for_the_hand_over(app, peop
 
 
 def test_beat_schedules_every_periodic_task_from_the_settings(app, celery_settings):
-    app.config.update(AUDIT_SEAL_SECONDS=5, ATTEMPTS_CLOSE_SECONDS=90, DAILY_WORK_AT="02:15")
+    app.config.update(AUDIT_SEAL_SECONDS=5, ATTEMPTS_CLOSE_SECONDS=90, DAILY_WORK_AT="02:15", XAPI_SEND_SECONDS=30)
     celery = runner_for(app).celery
     beat = celery.conf.beat_schedule
-    assert set(beat) == {entry.task_name for entry in schedule.PERIODIC if entry.when(app.config) is not None}
+    assert set(beat) == {entry.task_name for entry in schedule.all_periodic() if entry.when(app.config) is not None}
     assert {"lms.audit.seal", "lms.attempts.close_overdue", "lms.jobs.hand_over_stranded", "lms.reminders.send",
-            "lms.retention.run"} <= set(beat)
+            "lms.retention.run", "lms.xapi.send"} <= set(beat)
     assert set(beat) <= set(celery.tasks)
     assert beat["lms.audit.seal"]["schedule"] == 5 and beat["lms.attempts.close_overdue"]["schedule"] == 90
-    daily = beat["lms.reminders.send"]["schedule"]
-    assert (daily.hour, daily.minute) == ({2}, {15})
+    assert beat["lms.xapi.send"]["schedule"] == 30
+    for daily in (beat["lms.reminders.send"]["schedule"], beat["lms.retention.run"]["schedule"]):
+        assert (daily.hour, daily.minute) == ({2}, {15})
 
     app.extensions.pop("lms_jobs_runner")
     app.config["AUDIT_SEAL_SECONDS"] = 0  # off: beat leaves the sealer out
     assert "lms.audit.seal" not in runner_for(app).celery.conf.beat_schedule
+
+
+def test_a_fresh_process_knows_every_kind_and_scheduled_task_from_create_app_alone():
+    """Privacy, roster and xAPI register their kinds and scheduled work with jobs when create_app
+    loads them. A worker or beat process imports nothing else, so this asks a fresh interpreter:
+    this one may have imported the registering modules some other way (a test's imports)."""
+    script = ("from lms import create_app\n"
+              "from lms.jobs import kinds\n"
+              "from lms.jobs.runner import runner_for\n"
+              "app = create_app({'JOBS_RUNNER': 'celery', 'CELERY_BROKER_URL': 'memory://'}, profile='test')\n"
+              "print(' '.join(kind.name for kind in kinds.all_kinds()))\n"
+              "print(' '.join(kind.name for kind in kinds.export_kinds()))\n"
+              "print(' '.join(runner_for(app).celery.tasks))\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    all_kinds, export_kinds, tasks = (line.split() for line in done.stdout.splitlines()[-3:])
+    assert {"erasure", "roster_import", "xapi_ndjson", "certificates_zip", "evidence_pack",
+            "certificate"} <= set(all_kinds)
+    assert export_kinds == ["certificates_zip", "evidence_pack"]  # the export form's order
+    assert {"lms.jobs.run", "lms.audit.seal", "lms.attempts.close_overdue", "lms.jobs.hand_over_stranded",
+            "lms.reminders.send", "lms.retention.run", "lms.xapi.send", "lms.webhooks.send",
+            "lms.webhooks.check"} <= set(tasks)
