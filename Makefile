@@ -25,8 +25,12 @@ setup: install i18n-compile
 	$(FLASK) lms audit migrate-v1
 	$(FLASK) lms demo
 
+# Two pytest-xdist workers, one per core: the browser tests and the page crawl leave a core idle
+# while they wait on Chromium. TEST_WORKERS=0 runs the suite in one process.
+TEST_WORKERS ?= 2
+
 test: dev-install i18n-compile  ## the whole suite (set TEST_DATABASE_URL to run it on PostgreSQL)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 bench: dev-install  ## benchmarks against a bare baseline measured in the same run (see bench/README.md)
 	$(PY) bench/assessment.py

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import http.client
 import json
 import os
 import random
@@ -311,7 +312,7 @@ def run_l2(server: Gunicorn, password: str, first: int, agents: int, ledger: Led
         client, attempt_id, token = entry
         try:
             response = client.post(f"/attempts/{attempt_id}/submit", {"csrf_token": token}, want_json=True)
-        except OSError:
+        except (OSError, http.client.HTTPException):  # IncompleteRead: it died mid-reply
             with ledger.lock:
                 ledger.lost_connections += 1  # the worker died under it: expected here
             return

@@ -4,21 +4,55 @@ from __future__ import annotations
 import contextvars
 import os
 import re
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import text
+from sqlalchemy import create_engine, make_url, text
+from werkzeug.routing import Rule
 
 from lms import create_app
 from lms.extensions import db, limiter
 
-POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+
+def _worker_database(url: str) -> str:
+    """The PostgreSQL database this process tests on. `make test` runs the suite in two pytest-xdist
+    workers, and each needs a database of its own: the worker gw1 of TEST_DATABASE_URL=…/lms_ci
+    uses …/lms_ci_gw1, created here if missing and dropped when the worker finishes."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    target = make_url(url)
+    target = target.set(database=f"{target.database}_{worker}")
+    server = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        exists = connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database})
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{target.database}"'))
+    server.dispose()
+    return target.render_as_string(hide_password=False)
+
+
+POSTGRES_URL = _worker_database(os.environ.get("TEST_DATABASE_URL", ""))
 _schema_ready = False
+
+
+def pytest_sessionfinish(session) -> None:
+    """Drop a worker's own database (see _worker_database); the main one is the caller's."""
+    if POSTGRES_URL and POSTGRES_URL != os.environ.get("TEST_DATABASE_URL"):
+        target = make_url(POSTGRES_URL)
+        server = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with server.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+        server.dispose()
 
 
 def _reset_postgres() -> None:
@@ -76,6 +110,35 @@ class IsolatedClient(FlaskClient):
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 
+def _share_url_builders() -> None:
+    """Let every test's app share Werkzeug's compiled URL builders.
+
+    Each test builds its own app, and Werkzeug writes, parses and compiles two builder functions
+    for each of its ~200 routes: about a tenth of a second an app, minutes over the suite. A
+    builder's code depends only on the rule's text, its trace and its defaults (the rule itself is
+    bound when called), so one compiled per distinct rule serves every app in the run.
+    """
+    compile_builder = Rule._compile_builder
+    compiled: dict[tuple, Any] = {}
+
+    def shared(rule: Rule, append_unknown: bool = True):
+        key = (rule.rule, tuple(rule._trace), repr(sorted((rule.defaults or {}).items())), append_unknown)
+        if key not in compiled:
+            compiled[key] = compile_builder(rule, append_unknown)
+        return compiled[key]
+
+    Rule._compile_builder = shared
+
+
+_share_url_builders()
+
+
+# For an app of another profile made in the test process: its first request would start a sealer
+# thread that outlives the test and appends the checkpoints of a throwaway database to the
+# project's own instance/audit-checkpoints.txt.
+QUIET_AUDIT = {"AUDIT_SEAL_SECONDS": 0, "AUDIT_CHECKPOINT_FILE": ""}
+
+
 def make_app(**overrides) -> Flask:
     config = {"SQLALCHEMY_DATABASE_URI": POSTGRES_URL or "sqlite://"}
     config.update(overrides)
@@ -84,15 +147,32 @@ def make_app(**overrides) -> Flask:
     return app
 
 
+_sqlite_schema: Path | None = None
+
+
+def _sqlite_with_schema(path: Path) -> None:
+    """A SQLite file at `path` holding the empty schema: a copy of one made by create_all once per
+    process (copying is a millisecond; create_all is a tenth of a second per test)."""
+    global _sqlite_schema
+    if _sqlite_schema is None:
+        template = Path(tempfile.mkdtemp(prefix="lms-schema-")) / "schema.sqlite3"
+        schema_app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{template}")
+        with schema_app.app_context():
+            db.create_all()
+            db.engine.dispose()
+        _sqlite_schema = template
+    shutil.copyfile(_sqlite_schema, path)
+
+
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[Flask]:
     # A file database, so the test and the requests it makes use separate connections.
+    if not POSTGRES_URL:
+        _sqlite_with_schema(tmp_path / "test.sqlite3")
     app = make_app(SQLALCHEMY_DATABASE_URI=POSTGRES_URL or f"sqlite:///{tmp_path / 'test.sqlite3'}")
     with app.app_context():
         if POSTGRES_URL:
             _reset_postgres()
-        else:
-            db.create_all()
         limiter.reset()
         yield app
         db.session.remove()

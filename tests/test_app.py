@@ -10,7 +10,7 @@ from lms.accounts.models import Role, User
 from lms.config import ConfigError
 from lms.extensions import db
 from tests import factories
-from tests.conftest import make_app
+from tests.conftest import QUIET_AUDIT, make_app
 
 
 def test_production_refuses_a_missing_or_default_secret(monkeypatch):
@@ -36,7 +36,7 @@ def test_security_headers(client):
 
 def test_hsts_and_secure_cookies_in_production():
     app = create_app({"SECRET_KEY": "y" * 48, "SQLALCHEMY_DATABASE_URI": "sqlite://",
-                      "BASE_URL": "https://localhost"}, profile="production")
+                      "BASE_URL": "https://localhost", **QUIET_AUDIT}, profile="production")
     with app.app_context():
         db.create_all()
         response = app.test_client().get("/login")

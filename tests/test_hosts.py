@@ -6,13 +6,14 @@ import pytest
 from lms import create_app
 from lms.config import ConfigError
 from lms.extensions import db
+from tests.conftest import QUIET_AUDIT
 
 SECRET = "s" * 48
 
 
 def _production(**config):
     app = create_app({"SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": "sqlite://",
-                      "BASE_URL": "https://academy.example.com", **config}, profile="production")
+                      "BASE_URL": "https://academy.example.com", **QUIET_AUDIT, **config}, profile="production")
     with app.app_context():
         db.create_all()
     return app
