@@ -1,4 +1,5 @@
-"""Fixtures: a fresh database per test (SQLite in memory, or PostgreSQL via TEST_DATABASE_URL)."""
+"""Fixtures: a fresh database per test (a SQLite file copied from a schema made once per process, or
+PostgreSQL via TEST_DATABASE_URL, emptied after each test), and the session's Chromium."""
 from __future__ import annotations
 
 import contextvars
@@ -66,9 +67,20 @@ def _reset_postgres() -> None:
         _schema_ready = True
 
 
-def _truncate_postgres() -> None:
-    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-    db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+def _empty_postgres() -> None:
+    """Empty every table after a test, and restart every sequence (tests count on ids from 1).
+
+    DELETE, not TRUNCATE: TRUNCATE gives each of ~55 tables new files, a few tenths of a second
+    per test and minutes over the suite, while the few rows a test leaves go in milliseconds.
+    """
+    tables = db.metadata.sorted_tables
+    # The references that close a cycle (a course's current version, say) are cleared first.
+    cycles = [f'UPDATE "{table.name}" SET ' + ", ".join(f'"{column.name}" = NULL' for column in fk.columns)
+              for table in tables for fk in table.foreign_key_constraints if fk.use_alter]
+    deletes = [f'DELETE FROM "{table.name}"' for table in reversed(tables)]
+    db.session.execute(text("; ".join(cycles + deletes)))  # one round trip: psycopg sends them together
+    db.session.execute(text("SELECT setval(c.oid::regclass, 1, false) FROM pg_class c "
+                            "WHERE c.relkind = 'S' AND c.relnamespace = 'public'::regnamespace"))
     db.session.commit()
 
 
@@ -177,7 +189,7 @@ def app(tmp_path: Path) -> Iterator[Flask]:
         yield app
         db.session.remove()
         if POSTGRES_URL:
-            _truncate_postgres()
+            _empty_postgres()
         db.engine.dispose()
 
 

@@ -9,6 +9,8 @@ change the markup) is saved, and all of it is validated in one run of vnu.jar at
 from __future__ import annotations
 
 import re
+import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -34,6 +36,7 @@ class Report:
     crawled: set[str] = field(default_factory=set)  # endpoints reached with the expected page
     loads: int = 0  # pages loaded; each is checked at both viewports
     html_files: dict[Path, str] = field(default_factory=dict)  # saved page -> "page | audience | language"
+    seconds: Counter = field(default_factory=Counter)  # where the time went: loading, axe per viewport, vnu
 
 
 @dataclass
@@ -63,7 +66,10 @@ def crawl(app: Flask, browser, base_url: str, world: World, audiences: tuple[str
     finally:
         for context in contexts:
             context.close()
-    for error in checkers.html_errors(sorted(report.html_files)):
+    started = time.perf_counter()
+    errors = checkers.html_errors(sorted(report.html_files))
+    report.seconds["html checker"] += time.perf_counter() - started
+    for error in errors:
         report.problems.append(f"HTML | {report.html_files[error.file]} | line {error.line}: {error.message}")
     return report
 
@@ -112,7 +118,9 @@ def _check(app: Flask, base_url: str, world: World, audience: str, language: str
         if page.prepare is not None:
             page.prepare(lane.tab, world)
     urls = [base_url + page.url(world, audience) for _, page in batch]
+    started = time.perf_counter()
     responses = visit([lane.tab for lane in lanes], urls)
+    report.seconds["loading"] += time.perf_counter() - started
     report.loads += len(batch)
     checked = []
     for lane, (number, page), response in zip(lanes, batch, responses):
@@ -134,7 +142,10 @@ def _check(app: Flask, base_url: str, world: World, audience: str, language: str
             for lane, _ in checked:
                 lane.viewport = next(name for name in VIEWPORTS if name != lane.viewport)
                 lane.tab.set_viewport_size(VIEWPORTS[lane.viewport])
-        for (lane, where), violations in zip(checked, run_axe([lane.tab for lane, _ in checked])):
+        started = time.perf_counter()
+        results = run_axe([lane.tab for lane, _ in checked])
+        report.seconds[f"axe, turn {turn + 1}"] += time.perf_counter() - started
+        for (lane, where), violations in zip(checked, results):
             for violation in violations:
                 report.problems.append(f"axe | {where} | {lane.viewport} | {violation.rule} ({violation.help}): "
                                        + ", ".join(violation.targets))

@@ -85,7 +85,8 @@ def test_every_page_passes_axe_and_the_html_checker(app, crawl_world, live_serve
     started = time.perf_counter()
     report = crawl(app, browser, live_server, crawl_world, AUDIENCES, tuple(app.config["LANGUAGES"]), html_dir)
     print(f"crawl: {report.loads} page loads, each checked at {len(VIEWPORTS)} widths, "
-          f"{len(report.html_files)} HTML files validated, in {time.perf_counter() - started:.0f} s")
+          f"{len(report.html_files)} HTML files validated, in {time.perf_counter() - started:.0f} s ("
+          + ", ".join(f"{part} {seconds:.0f} s" for part, seconds in report.seconds.items()) + ")")
     missed = sorted({page.endpoint for page in PAGES if page.endpoint} - report.crawled)
     problems = report.problems + [f"PAGE | {endpoint}: never reached as the expected page" for endpoint in missed]
     assert not problems, f"{len(problems)} problems:\n" + "\n".join(sorted(problems))

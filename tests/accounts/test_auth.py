@@ -116,7 +116,7 @@ def test_sign_in_is_throttled_per_account_then_recovers():
     app = make_app(LOGIN_LIMIT_PER_ACCOUNT="3 per 2 seconds", LOGIN_LIMIT_PER_IP="100 per minute")
     with app.app_context():
         db.create_all() if app.config["SQLALCHEMY_DATABASE_URI"] == "sqlite://" else None
-        from tests.conftest import _reset_postgres, _truncate_postgres, POSTGRES_URL
+        from tests.conftest import _reset_postgres, _empty_postgres, POSTGRES_URL
         from lms.extensions import limiter
         if POSTGRES_URL:
             _reset_postgres()
@@ -138,7 +138,7 @@ def test_sign_in_is_throttled_per_account_then_recovers():
         finally:
             db.session.remove()
             if POSTGRES_URL:
-                _truncate_postgres()
+                _empty_postgres()
             db.engine.dispose()
 
 
