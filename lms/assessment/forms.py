@@ -6,15 +6,13 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
+from lms.form_fields import stripped
 
 
 class RegradeForm(FlaskForm):
     # The audit log keeps the reason for good (it is in the hashed body of the event, which
     # erasure cannot touch), hence the hint to leave people's names out.
-    reason = TextAreaField(_l("Reason for regrading"), filters=[_strip],
+    reason = TextAreaField(_l("Reason for regrading"), filters=[stripped],
                            validators=[DataRequired(_l("Give the reason for regrading.")), Length(max=1000)],
                            description=_l("Recorded in the audit log for good, with the attempts that change. Say what "
                                           "was wrong with the key; leave out agents' names."))

@@ -7,10 +7,7 @@ from wtforms import DateField, IntegerField, RadioField, SelectField, StringFiel
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from lms.certification.status import LABELS, Status
-
-
-def _optional_int(value) -> int | None:
-    return int(value) if value not in (None, "", "None") else None
+from lms.form_fields import optional_int, stripped
 
 
 class DashboardFilterForm(FlaskForm):
@@ -20,8 +17,8 @@ class DashboardFilterForm(FlaskForm):
         csrf = False
 
     q = StringField(_l("Name or e-mail"), validators=[Optional(), Length(max=100)])
-    organisation = SelectField(_l("Organisation"), coerce=_optional_int, validators=[Optional()])
-    programme = SelectField(_l("Programme"), coerce=_optional_int, validators=[Optional()])
+    organisation = SelectField(_l("Organisation"), coerce=optional_int, validators=[Optional()])
+    programme = SelectField(_l("Programme"), coerce=optional_int, validators=[Optional()])
     team = SelectField(_l("Team"), validators=[Optional()])
     group = SelectField(_l("Count by"), choices=[("organisation", _l("Organisation")), ("team", _l("Team"))],
                         validators=[Optional()])
@@ -50,7 +47,7 @@ class AssignmentForm(FlaskForm):
     programme_id = SelectField(_l("Programme"), coerce=int)
     target = RadioField(_l("Assign to"), choices=[("organisation", _l("Every agent of an organisation, now and later")),
                                                   ("agent", _l("One agent"))], default="organisation")
-    organisation_id = SelectField(_l("Organisation"), coerce=_optional_int, validators=[Optional()])
+    organisation_id = SelectField(_l("Organisation"), coerce=optional_int, validators=[Optional()])
     # A text field: the picker (a <datalist>) fills in "Name <e-mail>"; a typed address works too.
     agent_email = StringField(_l("Agent's name or e-mail"), validators=[Optional(), Length(max=400)],
                               description=_l("Type part of their name or e-mail and choose them from the list, "
@@ -69,14 +66,10 @@ class ConfirmRemovalForm(FlaskForm):
     """No fields: the CSRF token, behind the page that says what removing an assignment does."""
 
 
-def _strip(value: str | None) -> str | None:
-    return value.strip() if isinstance(value, str) else value
-
-
 class RevokeForm(FlaskForm):
     """The reason, asked on the confirmation page that states what revoking does."""
 
-    reason = TextAreaField(_l("Reason for revoking"), filters=[_strip],
+    reason = TextAreaField(_l("Reason for revoking"), filters=[stripped],
                            validators=[DataRequired(_l("Give the reason for revoking this award.")), Length(max=1000)],
                            description=_l("Recorded in the audit log and shown on the public verification page as "
                                           "“revoked”."))
