@@ -96,9 +96,12 @@
     });
   }
 
+  // The buttons come disabled: a passkey needs this script, and a click before it is here would
+  // otherwise send the form as a plain GET.
   document.querySelectorAll("[data-passkey]").forEach(function (box) {
     var trigger = box.tagName === "FORM" ? "submit" : "click";
     var target = box.tagName === "FORM" ? box : box.querySelector(".passkey-button");
     target.addEventListener(trigger, function (event) { event.preventDefault(); run(box); });
+    box.querySelectorAll(".passkey-button").forEach(function (button) { button.disabled = false; });
   });
 }());
