@@ -117,7 +117,7 @@ def agent_ids_and_statements() -> None:
             seen: list[str] = []
             listener = lambda *args: seen.append(args[2])  # noqa: E731
             event.listen(db.engine, "before_cursor_execute", listener)
-            clearances([str(i) for i in ids[:size]], now(), None)
+            clearances(db.session.connection(), [str(i) for i in ids[:size]], now(), None)
             event.remove(db.engine, "before_cursor_execute", listener)
             counts.append(len(seen))
         print(json.dumps({"ids": ids, "statements": counts}))

@@ -79,6 +79,8 @@ class BaseConfig:
     # Sign-in throttles: per account and per client address.
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute;20 per hour")
     LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "20 per minute;200 per hour")
+    # Calls per API key (lms/api/views.py).
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600 per minute")
     # Number of proxies in front of the app whose X-Forwarded-For we trust (0 = none).
     PROXY_COUNT = int(os.environ.get("LMS_PROXY_COUNT", "0"))
 
@@ -220,6 +222,7 @@ class TestConfig(BaseConfig):
     SECRET_KEY = "test-secret-key"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     RATELIMIT_STORAGE_URI = "memory://"
+    API_RATE_LIMIT = "600 per minute"  # not the environment's: tests of the limit set their own
     DASHBOARD_COUNTS_SECONDS = 0  # tests see every change at once; test_pages checks the cache
     JOBS_RUNNER = "eager"  # tests that need the worker thread set "thread" themselves
     MFA_REQUIRED_ROLES = ""  # tests that need it set it themselves

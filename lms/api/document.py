@@ -19,7 +19,6 @@ def install(app: Flask) -> None:
     app.config.setdefault("API_TITLE", "CallSafe Academy clearance API")
     app.config.setdefault("API_VERSION", "v1")
     app.config.setdefault("OPENAPI_VERSION", "3.1.0")
-    app.config.setdefault("API_RATE_LIMIT", "600 per minute")
     # flask-smorest's own docs blueprint would serve a UI from a CDN: ours is below instead.
     app.config["OPENAPI_URL_PREFIX"] = None
     api.init_app(app, spec_kwargs={

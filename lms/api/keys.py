@@ -9,9 +9,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, bindparam, or_, select, update
 
 from lms.accounts.models import Organisation, User
 from lms.api.models import SCOPES, ApiKey
@@ -64,19 +65,41 @@ def revoke_key(actor: User, key: ApiKey) -> None:
         record("api_key.revoked", actor=actor, target=key, prefix=key.prefix)
 
 
-def authenticate(token: str) -> ApiKey | None:
-    """The live key a bearer token belongs to, or None. Notes its use (at most once a minute)."""
+@dataclass(frozen=True)
+class LiveKey:
+    """What a call needs of the key it came with. Read as plain columns on the API's autocommit
+    connection, not as an ApiKey through the ORM session: this runs on every call."""
+
+    id: int
+    prefix: str
+    organisation_id: int | None
+    scopes: str
+
+    @property
+    def scope_list(self) -> list[str]:
+        return self.scopes.split()
+
+
+_LIVE = select(ApiKey.id, ApiKey.prefix, ApiKey.organisation_id, ApiKey.scopes, ApiKey.secret_hash,
+               ApiKey.last_used_at).where(ApiKey.prefix == bindparam("prefix"), ApiKey.revoked_at.is_(None))
+# Conditional, so that concurrent calls write it once.
+_USED = (update(ApiKey.__table__)
+         .where(ApiKey.id == bindparam("key_id"),
+                or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at <= bindparam("since")))
+         .values(last_used_at=bindparam("at")))
+
+
+def authenticate(connection: Connection, token: str) -> LiveKey | None:
+    """The live key a bearer token belongs to, or None. Notes its use (at most once a minute).
+
+    `connection` is in autocommit mode: the last-used update stands alone."""
     if not token.startswith(TOKEN_PREFIX) or token.count("_") < 2:
         return None
     prefix, _, secret = token[len(TOKEN_PREFIX):].partition("_")
-    key = db.session.scalar(select(ApiKey).where(ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None)))
-    if key is None or not hmac.compare_digest(key.secret_hash, _digest(secret)):
+    row = connection.execute(_LIVE, {"prefix": prefix}).first()
+    if row is None or not hmac.compare_digest(row.secret_hash, _digest(secret)):
         return None
     at = now()
-    if key.last_used_at is None or at - key.last_used_at >= LAST_USED_EVERY:
-        # Conditional, so that concurrent calls write it once.
-        db.session.execute(update(ApiKey).where(ApiKey.id == key.id, (ApiKey.last_used_at.is_(None))
-                                                | (ApiKey.last_used_at <= at - LAST_USED_EVERY))
-                           .values(last_used_at=at).execution_options(synchronize_session=False))
-        key.last_used_at = at
-    return key
+    if row.last_used_at is None or at - row.last_used_at >= LAST_USED_EVERY:
+        connection.execute(_USED, {"key_id": row.id, "since": at - LAST_USED_EVERY, "at": at})
+    return LiveKey(row.id, row.prefix, row.organisation_id, row.scopes)

@@ -23,18 +23,35 @@ class Moment(fields.DateTime):
             raise ValidationError("Not a moment this API can answer for.") from error
 
 
-# PostgreSQL refuses NUL in text: an id holding one is the client's error, not a failed query.
-_NO_NUL = validate.Regexp(r"^[^\x00]*$", error="Ids must not contain NUL characters.")
+# PostgreSQL refuses NUL in text: a value holding one is the client's error, not a failed query.
+# As a pattern, the document says so too.
+NO_NUL_PATTERN = r"^[^\x00]*$"
+_NO_NUL = validate.Regexp(NO_NUL_PATTERN, error="Must not contain NUL characters.")
+
+
+ID_LENGTH = 60  # at most, per agent reference
+
+
+class AgentRefs(fields.List):
+    """A list of agent references. A list of well-formed ones passes in one sweep; anything else goes
+    through each item's own field, for its errors. A thousand String fields one by one took a tenth
+    of a batch's time (bench/clearance.py)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, list) and all(type(ref) is str and 1 <= len(ref) <= ID_LENGTH and "\x00" not in ref
+                                           for ref in value):
+            return list(value)
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class ClearanceQuery(Schema):
-    programme = fields.String(validate=validate.Length(1, 100),
+    programme = fields.String(validate=[validate.Length(1, 100), _NO_NUL],
                               metadata={"description": "Only this programme (its slug); default: every mandatory one"})
     at = Moment(metadata={"description": "The moment asked about (ISO 8601, UTC if no offset); default: now"})
 
 
 class BatchRequest(ClearanceQuery):
-    ids = fields.List(fields.String(validate=[validate.Length(1, 60), _NO_NUL]), required=True,
+    ids = AgentRefs(fields.String(validate=[validate.Length(1, ID_LENGTH), _NO_NUL]), required=True,
                       validate=validate.Length(1, MAX_BATCH,
                                                error=f"Send between 1 and {MAX_BATCH} ids per request."),
                       metadata={"description": "Agent ids, or employee:<employee id>"})
@@ -101,7 +118,7 @@ class PageQuery(Schema):
 
 class AgentsQuery(PageQuery):
     status = fields.String(validate=validate.OneOf(STATUSES))
-    programme = fields.String(validate=validate.Length(1, 100))
+    programme = fields.String(validate=[validate.Length(1, 100), _NO_NUL])
     at = Moment()
 
 
@@ -129,7 +146,7 @@ class AgentsPage(Page):
 
 class AwardsQuery(PageQuery):
     agent_id = fields.Integer(validate=validate.Range(1, 2**31 - 1))
-    programme = fields.String(validate=validate.Length(1, 100))
+    programme = fields.String(validate=[validate.Length(1, 100), _NO_NUL])
 
 
 class AwardItem(Schema):

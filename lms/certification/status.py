@@ -53,9 +53,12 @@ def _award_applies(enrolment=Enrolment) -> ColumnElement:
                 or_(enrolment.recert_after.is_(None), enrolment.award_issued_at >= enrolment.recert_after))
 
 
-def status_expression(at: datetime, enrolment=Enrolment) -> ColumnElement:
-    """SQL CASE giving the Status value of an enrolment at `at` (from the enrolment row alone)."""
-    at = literal(at, type_=Enrolment.due_at.type)
+def status_expression(at: datetime | ColumnElement, enrolment=Enrolment) -> ColumnElement:
+    """SQL CASE giving the Status value of an enrolment at `at` (from the enrolment row alone).
+
+    `at` may be a bound parameter, for a statement built once and run with many dates."""
+    if not isinstance(at, ColumnElement):
+        at = literal(at, type_=Enrolment.due_at.type)
     applies = _award_applies(enrolment)
     counts = and_(applies, enrolment.award_revoked_at.is_(None))
     return case(

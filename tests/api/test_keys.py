@@ -130,6 +130,20 @@ def test_use_is_audited_once_per_key_route_and_minute(client, world, at):
     assert usage.record_closed() == 0  # each tally once
 
 
+def test_the_first_call_of_a_minute_audits_the_closed_ones(client, world, at):
+    url = f"/api/v1/agents/{world['atlas_agent'].id}/clearance"
+    for _ in range(3):
+        assert client.get(url, headers=bearer(world["scoped"])).status_code == 200
+    at(START + timedelta(seconds=59))
+    assert client.get(url, headers=bearer(world["scoped"])).status_code == 200
+    assert db.session.scalars(select(AuditEvent).where(AuditEvent.action == "api.used")).all() == []
+    at(START + timedelta(minutes=1, seconds=5))
+    assert client.get(url, headers=bearer(world["scoped"])).status_code == 200
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "api.used")).all()
+    assert [(e.data["count"], e.data["status"], e.data["minute"]) for e in events] == \
+        [(4, 200, START.replace(second=0, microsecond=0).isoformat())]
+
+
 def test_calls_are_rate_limited_per_key(app, client, world):
     app.config["API_RATE_LIMIT"] = "3 per minute"
     url = f"/api/v1/agents/{world['atlas_agent'].id}/clearance"
