@@ -101,6 +101,29 @@ def demo(agents: int | None) -> None:
                f"`lms demo` rotates it):\n  curl -H 'Authorization: Bearer {token}' {url}")
 
 
+@lms_cli.command("demo-receiver")
+@click.option("--port", default=8765, show_default=True, help="The port to listen on (127.0.0.1).")
+@with_appcontext
+def demo_receiver(port: int) -> None:
+    """Register a webhook endpoint for every event and print each delivery it receives (development).
+
+    Run it beside `make run`; revoke the demo agent's award and the award.revoked event arrives
+    within WEBHOOKS_SEND_SECONDS (30 s by default), or at once with `flask lms webhooks send`."""
+    if current_app.config["ENV_NAME"] == "production":
+        raise click.ClickException("The demo receiver is for development.")
+    from devtools.webhook_receiver import Receiver, demo_endpoint  # development-only code, as in `demo`
+
+    with Receiver(port, click.echo) as receiver:  # listening first: a busy port fails before anything is saved
+        endpoint, receiver.secret = demo_endpoint(port)
+        db.session.commit()
+        click.echo(f"Webhook endpoint #{endpoint.id} ({endpoint.url}) registered for every event, company-wide.\n"
+                   f"Listening; each delivery is verified with its signing secret. Ctrl-C to stop.")
+        try:
+            receiver.serve_forever()
+        except KeyboardInterrupt:
+            pass
+
+
 @lms_cli.group("audit")
 def audit_group() -> None:
     """The audit log: a Merkle tree of events with signed checkpoints."""
