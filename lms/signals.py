@@ -13,6 +13,9 @@ _signals = Namespace()
 
 # sender: the acting User or None; user=the User created, changed, deactivated or reactivated.
 user_saved = _signals.signal("user-saved")
+# sender: the acting User or None; users=the Users created together (a roster import's batch).
+# What follows user_saved for one person follows this for each of them, handled at once.
+users_saved = _signals.signal("users-saved")
 
 # Learning events (lms/xapi turns each into xAPI statements in the same transaction).
 # sender: the agent; version=the CourseVersion, lesson=the Lesson they finished reading.

@@ -8,7 +8,7 @@ They flush; callers commit.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -62,9 +62,9 @@ def assign(actor: User | None, programme: Programme, *, organisation_id: int | N
     return assignment
 
 
-def sync_enrolments(user_id: int | None = None) -> int:
+def sync_enrolments(user_ids: Collection[int] | None = None) -> int:
     """Create the enrolments that assignments imply and that do not exist yet (agents added later too),
-    for every agent or for one.
+    for every agent or for those given.
 
     Two queries and one bulk insert, whatever the number of agents.
     """
@@ -74,9 +74,9 @@ def sync_enrolments(user_id: int | None = None) -> int:
     existing_query = select(Enrolment.user_id, Enrolment.programme_id)
     agents_query = select(User.id, User.organisation_id, User.created_at, User.time_zone).where(
         User.role == Role.AGENT, User.active.is_(True))
-    if user_id is not None:
-        existing_query = existing_query.where(Enrolment.user_id == user_id)
-        agents_query = agents_query.where(User.id == user_id)
+    if user_ids is not None:
+        existing_query = existing_query.where(Enrolment.user_id.in_(user_ids))
+        agents_query = agents_query.where(User.id.in_(user_ids))
     existing = set(db.session.execute(existing_query).all())
     agents = db.session.execute(agents_query).all()
     by_org: dict[int, list] = {}
@@ -99,7 +99,7 @@ def sync_enrolments(user_id: int | None = None) -> int:
                          "mandatory": assignment.mandatory, "current_award_id": None, "recert_after": None,
                          "recert_due_at": None, **snapshot(None, due)})
     if rows:
-        _carry_awards(rows, user_id)
+        _carry_awards(rows, user_ids)
         db.session.execute(Enrolment.__table__.insert(), rows)
     return len(rows)
 
@@ -119,7 +119,7 @@ def due_under(assignment: Assignment, agent, start: datetime) -> datetime:
     return start + timedelta(days=assignment.due_days)
 
 
-def _carry_awards(rows: list[dict], user_id: int | None) -> None:
+def _carry_awards(rows: list[dict], user_ids: Collection[int] | None) -> None:
     """Point new enrolment rows at the award their agent already holds in the programme.
 
     An agent is enrolled again after an assignment was removed (lms/certification/assignments.py
@@ -132,8 +132,8 @@ def _carry_awards(rows: list[dict], user_id: int | None) -> None:
     query = (select(Award.id, Award.user_id, Award.programme_id, Award.issued_at, Award.valid_until,
                     Award.window_opens_at, Award.grace_until, Award.revoked_at, Award.verification_code)
              .where(Award.programme_id.in_(programme_ids)).order_by(Award.issued_at, Award.id))
-    if user_id is not None:
-        query = query.where(Award.user_id == user_id)
+    if user_ids is not None:
+        query = query.where(Award.user_id.in_(user_ids))
     # The latest wins: as _issue and reissue leave it, the current award is the newest one.
     held = {(award.user_id, award.programme_id): award._asdict() for award in db.session.execute(query)}
     if not held:
@@ -167,7 +167,12 @@ def _end_of_day_for(agent, day: date) -> datetime:
 @signals.user_saved.connect
 def _enrol_saved_user(actor: User | None, user: User, **_: object) -> None:
     """Whoever creates or changes a person, they join the programmes assigned to them at once."""
-    sync_enrolments(user_id=user.id)
+    sync_enrolments(user_ids=[user.id])
+
+
+@signals.users_saved.connect
+def _enrol_saved_users(actor: User | None, users: list[User], **_: object) -> None:
+    sync_enrolments(user_ids=[user.id for user in users])
 
 
 def snapshot(award, due_at: datetime, recert_due_at: datetime | None = None, recert_after=None) -> dict:

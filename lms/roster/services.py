@@ -3,7 +3,8 @@
 The plan is computed from the stored file and the people in the database, the same way for the
 preview and for the job, so applying does what the preview showed; the job refuses to run when
 the counts it finds differ from the ones the admin confirmed (someone changed people meanwhile).
-Every write goes through lms.accounts.services, so audit events and `user_saved` (enrolment) follow.
+Every write goes through lms.accounts.services, so audit events and `user_saved` / `users_saved`
+(enrolment) follow.
 """
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ from lms.roster.models import RosterUpload
 from lms.roster.parsing import COLUMNS, N_, CellError, FileProblem, RosterRow, find_duplicates, read_rows
 
 CREATE, UPDATE, UNCHANGED, DEACTIVATE, ERROR = "create", "update", "unchanged", "deactivate", "error"
+CREATE_BATCH = 500  # new people per accounts.create_users call
+PROGRESS_EVERY = 500  # rows between two moves of the job's progress bar
 OUTCOMES = (CREATE, UPDATE, UNCHANGED, DEACTIVATE, ERROR)
 
 
@@ -173,25 +176,36 @@ def apply(actor: User, upload: RosterUpload, *, valid_rows_only: bool, confirmed
                           now=f"{result.leavers:,}", confirmed=f"{confirmed_leavers:,}")
     users = {u.id: u for u in db.session.scalars(select(User).where(
         User.id.in_([p.user_id for p in result.rows if p.user_id])))} if result.counts[UPDATE] else {}
-    total = len(result.rows)
-    for done, item in enumerate(result.rows, start=1):
-        if item.outcome in (CREATE, UPDATE):
-            row = item.row
-            data = accounts.UserData(email=row.email, name=row.name, role=Role(row.role),
-                                     organisation_id=item.organisation_id, employee_id=row.employee_id,
-                                     team=row.team or None)
-            if item.outcome == CREATE:
-                accounts.create_user(actor, data)
-            else:
-                user = users[item.user_id]
-                accounts.update_user(actor, user, data)
-                if not user.active:
-                    accounts.set_active(actor, user, True)
+    total, done = len(result.rows), 0
+
+    def advance(rows: int) -> None:
+        nonlocal done
+        before, done = done, done + rows
+        if progress is not None and (done // PROGRESS_EVERY > before // PROGRESS_EVERY or done == total):
+            progress(done, total)
+
+    # Changes first, in file order, so that an address or employee id someone gives up is free for a
+    # new starter; then the new starters, a batch at a time (accounts.create_users).
+    for item in result.rows:
+        if item.outcome == UPDATE:
+            user = users[item.user_id]
+            accounts.update_user(actor, user, _person(item))
+            if not user.active:
+                accounts.set_active(actor, user, True)
         elif item.outcome == DEACTIVATE:
             accounts.set_active(actor, item.leaver, False)
-        if progress is not None and (done % 500 == 0 or done == total):
-            progress(done, total)
+        if item.outcome != CREATE:
+            advance(1)
+    for batch in _chunks([item for item in result.rows if item.outcome == CREATE], CREATE_BATCH):
+        accounts.create_users(actor, [_person(item) for item in batch])
+        advance(len(batch))
     return result
+
+
+def _person(item: PlannedRow) -> accounts.UserData:
+    row = item.row
+    return accounts.UserData(email=row.email, name=row.name, role=Role(row.role), organisation_id=item.organisation_id,
+                             employee_id=row.employee_id, team=row.team or None)
 
 
 def report_progress(job_id: int, done: int, total: int) -> None:

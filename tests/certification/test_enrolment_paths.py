@@ -1,10 +1,13 @@
-"""Every way a person is created or changed enrols them the same way (the user_saved signal)."""
+"""Every way a person is created or changed enrols them the same way (the user_saved and users_saved
+signals)."""
 from __future__ import annotations
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select
 
 from lms.accounts import services as accounts
 from lms.accounts.models import OrganisationKind, Role, User
+from lms.audit.models import AuditEvent
 from lms.certification import services
 from lms.certification.models import Enrolment
 from lms.extensions import db
@@ -62,3 +65,39 @@ def test_an_agent_added_in_the_browser_is_enrolled(app, content, client, login_a
         "csrf_token": csrf_token(client, "/admin/users/new")})
     assert response.status_code == 200
     assert _enrolled("web@atlas.example") == [programme.id]
+
+
+def test_people_created_together_are_enrolled_and_audited_like_one(app, content):
+    """accounts.create_users (the roster import's batches): each person gets create_user's enrolment
+    and audit event, and a clash inside the batch or with someone already there is refused."""
+    partner = factories.organisation("Atlas Care", OrganisationKind.PARTNER, "MA")
+    programme = make_programme()
+    services.assign(None, programme, organisation_id=partner.id, due_days=14)
+    admin = factories.user(Role.ADMIN, partner)
+    factories.user(Role.AGENT, partner, email="taken@atlas.example").employee_id = "AT-1"
+    db.session.commit()
+
+    def person(email: str, employee_id: str | None = None) -> accounts.UserData:
+        return accounts.UserData(email=email, name=email.split("@")[0], role=Role.AGENT,
+                                 organisation_id=partner.id, employee_id=employee_id)
+
+    made = accounts.create_users(admin, [person("one@atlas.example", "AT-2"), person("two@atlas.example")])
+    db.session.commit()
+    assert [u.email for u in made] == ["one@atlas.example", "two@atlas.example"]
+    assert _enrolled("one@atlas.example") == _enrolled("two@atlas.example") == [programme.id]
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "user.created")
+                                .order_by(AuditEvent.seq)).all()
+    assert [e.target_id for e in events][-2:] == [str(made[0].id), str(made[1].id)]
+
+    refused_batches = [
+        ([person("three@atlas.example"), person("THREE@atlas.example")], "email"),  # twice in the batch
+        ([person("taken@atlas.example")], "email"),
+        ([person("four@atlas.example", "AT-1")], "employee_id"),
+        ([person("five@atlas.example", "AT-9"), person("six@atlas.example", "AT-9")], "employee_id"),
+    ]
+    for batch, field in refused_batches:
+        with pytest.raises(accounts.AccountError) as refused:
+            accounts.create_users(admin, batch)
+        assert refused.value.field == field
+        db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(User)) == 4  # the admin, taken, one, two
