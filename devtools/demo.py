@@ -24,7 +24,7 @@ from lms.accounts.passwords import hash_password
 from lms.api.keys import create_key, rotate_key
 from lms.api.models import ApiKey
 from lms.assessment import services as assessment
-from lms.assessment.question_types import REGISTRY
+from lms.question_types import REGISTRY
 from lms.certification.models import Assignment, Award, Enrolment, Programme
 from lms.certification.services import assign
 from lms.extensions import db

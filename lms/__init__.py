@@ -95,6 +95,7 @@ def _register_blueprints(app: Flask) -> None:
     from lms.privacy.notice_views import bp as privacy_notice_bp
     from lms.privacy.record_views import bp as privacy_record_bp
     from lms.reminders.views import bp as reminders_bp
+    from lms.question_types import templates_bp as question_types_bp
     from lms.xapi.views import bp as xapi_bp
     from lms.sso.views import bp as sso_bp
     from lms.roster.views import bp as roster_bp
@@ -103,7 +104,8 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (main.bp, accounts_bp, audit_bp, learning_bp, assessment_bp, analysis_bp,
                       certification_bp, credentials_bp, reminders_bp, evidence_bp, authoring_bp,
                       branding_bp, jobs_bp, mfa_bp, erasure_bp, data_requests_bp, my_data_bp,
-                      privacy_notice_bp, privacy_record_bp, breaches_bp, xapi_bp, sso_bp, roster_bp):
+                      privacy_notice_bp, privacy_record_bp, breaches_bp, xapi_bp, sso_bp, roster_bp,
+                      question_types_bp):
         app.register_blueprint(blueprint)
     from lms.scim.admin_views import bp as scim_admin_bp
     from lms.scim.views import bp as scim_bp

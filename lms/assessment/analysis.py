@@ -38,7 +38,7 @@ from sqlalchemy import (
 
 from lms.accounts.models import Organisation, User
 from lms.assessment.models import Answer, Attempt, AttemptStatus
-from lms.assessment.question_types import REGISTRY
+from lms.question_types import Pick, question_type
 from lms.assessment.services import PHASES, items_by_id
 from lms.extensions import db
 from lms.learning.models import Quiz
@@ -104,15 +104,6 @@ class Sums:
 
 
 @dataclass
-class Option:
-    """One option of a question, or one reply at a decision."""
-
-    id: str
-    text: str
-    key: bool  # in the answer key (for a decision: among the best-scoring replies)
-
-
-@dataclass
 class Figures:
     """One item's figures in one scope (an organisation, or all of them)."""
 
@@ -154,7 +145,7 @@ class Unit:
 
     item: dict
     node: dict | None
-    options: list[Option]
+    options: list[Pick]
     pool: frozenset[str]  # ids of the items the same draw rule(s) pick from, this one included
     scopes: dict[int | None, Figures] = field(default_factory=lambda: defaultdict(Figures))
 
@@ -315,32 +306,30 @@ def analyse(actor: User, quiz: Quiz) -> QuizAnalysis:
     """
     spec = quiz.current_version.spec
     items = items_by_id(spec)
-    questions = {item_id: Unit(item, None, _options(item), _pool(spec, item)) for item_id, item in items.items()}
-    decisions = {(item["id"], node["id"]): Unit(item, node, _replies(node), frozenset({item["id"]}))
-                 for item in items.values() if item["type"] == "call_simulation"
-                 for node in item["nodes"] if node.get("choices")}
+    questions = {item_id: Unit(item, None, question_type(item).picks(item), _pool(spec, item))
+                 for item_id, item in items.items()}
+    decisions = {(item["id"], node["id"]): Unit(item, node, replies, frozenset({item["id"]}))
+                 for item in items.values() for node, replies in question_type(item).decisions(item)}
 
     for item_id, org_id, raw, n, sx, sxx, sy, syy, sxy in response_groups(actor, quiz):
         unit = questions.get(item_id)
         if unit is None:
             continue
         response = json.loads(raw) if raw is not None else None
-        item = unit.item
-        steps = _steps(item, response) if item["type"] == "call_simulation" else []
+        item, qtype = unit.item, question_type(unit.item)
+        steps = qtype.steps(item, response)
         for scope in (ALL, org_id):
             figures = unit.scopes[scope]
             figures.sums.add(n, sx, sxx, sy, syy, sxy)
-            figures.picks.update({option: n for option in _chosen(item, response)})
+            figures.picks.update({option: n for option in qtype.chosen(item, response)})
             if response is None:
                 figures.unanswered += n
-            for node, choice in steps:
-                # Each answer on this path took this reply here: its score fraction at the node
-                # is the same for all n of them, so the sums follow from the group's.
-                top = max(c["score"] for c in node["choices"])
-                value = choice["score"] / top if top else 1.0
-                decision = decisions[(item["id"], node["id"])].scopes[scope]
-                decision.sums.add(n, n * value, n * value * value, sy, syy, value * sy)
-                decision.picks[choice["id"]] += n
+            for step in steps:
+                # Each answer on this path took this reply here: its value at the decision is the
+                # same for all n of them, so the sums follow from the group's.
+                decision = decisions[(item["id"], step.decision)].scopes[scope]
+                decision.sums.add(n, n * step.value, n * step.value * step.value, sy, syy, step.value * sy)
+                decision.picks[step.reply] += n
 
     organisations, attempts, phase_by_org = {}, {ALL: 0}, {}
     for org_id, name, count, *phase_columns in _phase_rows(actor, quiz):
@@ -356,23 +345,6 @@ def analyse(actor: User, quiz: Quiz) -> QuizAnalysis:
         decisions=list(decisions.values()), phase_by_org=phase_by_org)
 
 
-def _options(item: dict) -> list[Option]:
-    """The options whose pick rates mean something: none for an order (every step is in the key)
-    or a simulation (its decisions have their own rows)."""
-    kind = item["type"]
-    if kind == "true_false":
-        return [Option("true", "True", item["correct"] is True), Option("false", "False", item["correct"] is False)]
-    if kind in ("single_choice", "multiple_response"):
-        key = {item["correct"]} if isinstance(item["correct"], str) else set(item["correct"])
-        return [Option(o["id"], o["text"], o["id"] in key) for o in item["options"]]
-    return []
-
-
-def _replies(node: dict) -> list[Option]:
-    top = max(c["score"] for c in node["choices"])
-    return [Option(c["id"], c["text"], c["score"] == top) for c in node["choices"]]
-
-
 def _pool(spec: dict, item: dict) -> frozenset[str]:
     """The items any draw rule that can pick this item picks from (services.draw_items' rule)."""
     def matches(rule: dict, candidate: dict) -> bool:
@@ -380,28 +352,6 @@ def _pool(spec: dict, item: dict) -> frozenset[str]:
 
     rules = [rule for rule in spec["draw"] if matches(rule, item)]
     return frozenset(c["id"] for c in spec["questions"] for rule in rules if matches(rule, c))
-
-
-def _chosen(item: dict, response: object) -> Iterable[str]:
-    """The option ids a response picked, for the item types that have pick rates."""
-    kind = item["type"]
-    if kind == "true_false" and isinstance(response, bool):
-        return ["true" if response else "false"]
-    if kind == "single_choice" and isinstance(response, str):
-        return [response]
-    if kind == "multiple_response" and isinstance(response, list):
-        return set(response)
-    return []
-
-
-def _steps(item: dict, response: object) -> list[tuple[dict, dict]]:
-    """The (node, reply) steps of a simulation path; none if the current version cannot replay it."""
-    if not isinstance(response, list):
-        return []
-    try:
-        return REGISTRY["call_simulation"].walk(item, response)[0]
-    except (KeyError, StopIteration):  # a path through nodes or replies this version no longer has
-        return []
 
 
 def item_map_svg(analysis: QuizAnalysis, scope: int | None, units: list[Unit]) -> str | None:

@@ -30,7 +30,6 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlalchemy import Connection, Text, cast
 from werkzeug.datastructures import MultiDict
 
@@ -38,7 +37,7 @@ from lms.accounts.services import autocommit_engine, touch_session
 from lms.assessment import services
 from lms.assessment.models import Answer, Attempt, AttemptStatus
 from lms.assessment.ownership import attempt_owner_params, attempt_owner_query
-from lms.assessment.question_types import ResponseError, question_type
+from lms.question_types import ResponseError, question_type
 from lms.driver_statements import DriverStatement
 from lms.extensions import db
 from lms.learning.models import QuizVersion
@@ -85,10 +84,11 @@ def _store_if_open(connection: Connection, attempt_id: int, position: int,
     quiz = services.published_by_hash(state.content_hash, state.version_id)
     entry = draw[position - 1]
     item = quiz.items[entry["item"]]
-    if item["type"] == "call_simulation":
-        raise ResponseError(_("A call simulation is answered one reply at a time, on its page."))
+    qtype = question_type(item)
+    if qtype.stepwise:
+        raise ResponseError(str(qtype.stepwise))
     saved = _saved(rows)
-    response = question_type(item).parse(item, entry["shown"], form, saved.get(position, (None, None))[1])
+    response = qtype.parse(item, entry["shown"], form, saved.get(position, (None, None))[1])
     if not services.write_answer(connection, attempt_id, position, item["id"], response):
         return None  # it closed in between: services say why
     saved[position] = (item["id"], response)

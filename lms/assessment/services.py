@@ -25,7 +25,7 @@ from werkzeug.datastructures import MultiDict
 from lms import signals
 from lms.accounts.models import User
 from lms.assessment.models import Answer, Attempt, AttemptStatus
-from lms.assessment.question_types import CriticalReply, Grade, question_type
+from lms.question_types import CriticalReply, Grade, question_type
 from lms.audit.services import record
 from lms.clock import UTCDateTime, now
 from lms.content.model import review_mode

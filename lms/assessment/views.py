@@ -14,7 +14,7 @@ from lms.assessment.autosave import store_answer
 from lms.assessment.lesson_links import section_links
 from lms.assessment.models import Attempt, AttemptStatus
 from lms.assessment.ownership import own_attempt_params, own_attempt_query
-from lms.assessment.question_types import REGISTRY, ResponseError, question_type
+from lms.question_types import ResponseError, question_type
 from lms.clock import now
 from lms.content.translations import text_or
 from lms.errors import wants_json
@@ -99,13 +99,13 @@ def question(attempt_id: int, position: int):
         item, shown = services.item_at(attempt, position)
     except LookupError:
         abort(404)
-    error = None
+    qtype, error = question_type(item), None
     if request.method == "POST":
         action = request.form.get("action", "next")
         has_answer = services.has_answer(request.form)
         if not has_answer and action == "say":
             error = _("Choose what you say next.")
-        elif not has_answer and action == "save" and item["type"] != "call_simulation":
+        elif not has_answer and action == "save" and not qtype.stepwise:
             try:  # everything was unticked: the question goes back to unanswered
                 services.clear_answer(current_user, attempt, position)
                 db.session.commit()
@@ -123,7 +123,7 @@ def question(attempt_id: int, position: int):
                 db.session.rollback()
                 error = str(exc)
         if error is None:
-            if item["type"] == "call_simulation" and action == "say":
+            if qtype.stepwise and action == "say":
                 # Back to the caller's new line: the fragment scrolls to it, quiz.js gives it focus.
                 return redirect(url_for("assessment.question", attempt_id=attempt.id, position=position,
                                         _anchor="caller-now"))
@@ -136,7 +136,7 @@ def question(attempt_id: int, position: int):
     return render_template(
         "assessment/question.html", attempt=attempt, item=item, shown=shown, position=position,
         total=total, answered=answered, answer=answer.response if answer else None, error=error,
-        qtype=question_type(item), options=_options(item, shown), simulation=_simulation(item, shown, answer),
+        qtype=qtype, view=qtype.display(item, shown, answer.response if answer else None),
         seconds_left=_seconds_left(attempt), quiz_title=services.shown_quiz(attempt).spec["title"],
         # A refused answer shows what was typed, not what was saved before it (an ordering's positions).
         typed=request.form if error and request.method == "POST" else None,
@@ -166,28 +166,6 @@ def autosave(attempt_id: int, position: int):
     if db.session.registry.has():
         db.session.commit()
     return {"saved": True, "error": None, "answered": answered, "total": total}
-
-
-def _options(item: dict, shown: dict) -> list[dict]:
-    """The options as this attempt shows them: id and text only, never the key or feedback."""
-    if item["type"] == "true_false":
-        return [{"id": "true", "text": _("True")}, {"id": "false", "text": _("False")}]
-    by_id = {option["id"]: option for option in item.get("options", [])}
-    return [{"id": oid, "text": by_id[oid]["text"]} for oid in shown.get("order", [])]
-
-
-def _simulation(item: dict, shown: dict, answer) -> dict | None:
-    """The conversation so far and the replies on offer now (text only, no scores or feedback)."""
-    if item["type"] != "call_simulation":
-        return None
-    steps, node = REGISTRY["call_simulation"].walk(item, list(answer.response) if answer else [])
-    by_id = {choice["id"]: choice for choice in node.get("choices", [])}
-    return {
-        "transcript": [{"caller": n["caller"], "agent": c["text"]} for n, c in steps],
-        "caller": node["caller"],
-        "ended": bool(node.get("end")),
-        "choices": [{"id": cid, "text": by_id[cid]["text"]} for cid in shown["choices"].get(node["id"], [])],
-    }
 
 
 def _earned(attempt: Attempt) -> list:
@@ -271,7 +249,7 @@ def result(attempt_id: int):
     state = services.availability(current_user, attempt.quiz, attempt.quiz.current_version)
     return render_template("assessment/result.html", attempt=attempt, spec=spec, rows=review_rows,
                            awards=_earned(attempt),
-                           may_review=services.may_review(attempt), state=state, registry=REGISTRY,
+                           may_review=services.may_review(attempt), state=state,
                            critical=services.critical_replies(attempt),
                            reread=list(dict.fromkeys(reread.values())),
                            references=sorted({ref for row in review_rows for ref in row["item"]["references"]}))

@@ -2,7 +2,7 @@
 
 A choice marked `critical: <reason>` is a reply that, on a real call, would be a breach that
 the rest of the call cannot undo. Grading fails the whole attempt on a path through one
-(lms/assessment/question_types.py), whatever the rest of the path scores. These checks keep
+(lms/question_types/call_simulation/), whatever the rest of the path scores. These checks keep
 the score design honest as well, so that the numbers never tell a different story from the
 verdict:
 

@@ -29,7 +29,7 @@ from sqlalchemy.orm import aliased
 
 from lms.accounts.models import LoginSession, Organisation, SetPasswordToken, User
 from lms.assessment.models import Answer, Attempt, AttemptStatus
-from lms.assessment.question_types import REGISTRY
+from lms.question_types import question_type
 from lms.assessment.services import published
 from lms.audit.models import AuditEvent, AuditPersonal
 from lms.certification.models import Award, Enrolment, Programme, ProgrammeVersion
@@ -299,18 +299,7 @@ def _answer_text(item: dict, response: Any) -> Any:
     """The answer in words, as the person saw the options (None when not answered)."""
     if response in (None, [], ""):
         return None
-    kind = item["type"]
-    options = {option["id"]: option["text"] for option in item.get("options", [])}
-    if kind == "true_false":
-        return "True" if response is True else "False"
-    if kind == "single_choice":
-        return options.get(response, str(response))
-    if kind in ("multiple_response", "ordering"):
-        return [options.get(choice, str(choice)) for choice in response]
-    if kind == "call_simulation":
-        steps, _ = REGISTRY["call_simulation"].walk(item, list(response))
-        return [{"caller": node["caller"], "you": choice["text"]} for node, choice in steps]
-    return response
+    return question_type(item).answer_text(item, response)
 
 
 def _awards(user_id: int, at: datetime) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ from sqlalchemy import Select, insert, select
 
 from lms import signals
 from lms.accounts.models import Organisation, User
+from lms.question_types import question_type
 from lms.clock import now
 from lms.extensions import db
 from lms.learning.models import Quiz
@@ -97,7 +98,7 @@ def _attempt_finished(agent: User, *, attempt, **_: object) -> None:
         if answer.response in (None, [], ""):  # a question left blank was not answered
             continue
         grade = grades[answer.position]
-        if item["type"] == "call_simulation":
+        if question_type(item).stepwise:  # a path of replies, not one answer
             statement = statements.simulation_path(who, slug, attempt, answer.position, item,
                                                    list(answer.response or []), grade)
             events.append(("simulation_path", statement, attempt.finished_at))

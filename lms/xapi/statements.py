@@ -20,6 +20,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from lms.accounts.models import User
+from lms.question_types import question_type
 
 LANG = "en"
 
@@ -48,9 +49,6 @@ ASSESSMENT_TYPE = "http://adlnet.gov/expapi/activities/assessment"
 INTERACTION_TYPE = "http://adlnet.gov/expapi/activities/cmi.interaction"
 SIMULATION_TYPE = "http://adlnet.gov/expapi/activities/simulation"
 
-# xAPI's interaction types for our question types; a call simulation's path has none, so "other".
-_INTERACTION = {"single_choice": "choice", "multiple_response": "choice", "true_false": "true-false",
-                "ordering": "sequencing"}
 
 
 def base_url() -> str:
@@ -183,10 +181,10 @@ def _response_text(item: dict, response: Any) -> str:
 def question_answered(who: dict, slug: str, attempt, position: int, item: dict, response: Any, grade) -> dict[str, Any]:
     """One question of a finished attempt, with the agent's response and its grade."""
     version = attempt.quiz_version
-    definition: dict[str, Any] = {"interactionType": _INTERACTION.get(item["type"], "other")}
-    if item.get("options") and item["type"] in ("single_choice", "multiple_response", "ordering"):
-        definition["choices"] = [{"id": option["id"], "description": {LANG: option["text"]}}
-                           for option in item["options"]]
+    qtype = question_type(item)
+    definition: dict[str, Any] = {"interactionType": qtype.xapi_interaction}
+    if choices := qtype.xapi_choices(item):
+        definition["choices"] = [{"id": choice["id"], "description": {LANG: choice["text"]}} for choice in choices]
     prompt = " ".join(str(item.get("prompt", item["id"])).split())
     obj = _activity(f"quizzes/{slug}/items/{item['id']}", INTERACTION_TYPE, prompt, **definition)
     return _statement(

@@ -24,7 +24,7 @@ from lms.accounts.models import LoginSession, User
 from lms.accounts.services import issue_password_link, request_password_reset
 from lms.assessment import services as assessment
 from lms.assessment.models import Attempt
-from lms.assessment.question_types import REGISTRY
+from lms.question_types import REGISTRY
 from lms.audit.models import AuditEvent
 from lms.authoring import drafts
 from lms.certification.models import Assignment, Award, Programme

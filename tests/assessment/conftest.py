@@ -43,7 +43,7 @@ def best_form(item: dict, shown: dict, attempt_response=None) -> dict:
         return {"option": list(item["correct"])}
     if kind == "ordering":
         return {f"position-{oid}": str(item["correct"].index(oid) + 1) for oid in item["correct"]}
-    from lms.assessment.question_types import REGISTRY
+    from lms.question_types import REGISTRY
 
     _, node = REGISTRY["call_simulation"].walk(item, list(attempt_response or []))
     best = max(node["choices"], key=lambda c: c["score"])
@@ -62,7 +62,7 @@ def worst_form(item: dict, shown: dict, attempt_response=None) -> dict:
     if kind == "ordering":
         reverse = list(reversed(item["correct"]))
         return {f"position-{oid}": str(reverse.index(oid) + 1) for oid in reverse}
-    from lms.assessment.question_types import REGISTRY
+    from lms.question_types import REGISTRY
 
     _, node = REGISTRY["call_simulation"].walk(item, list(attempt_response or []))
     worst = min(node["choices"], key=lambda c: c["score"])

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from lms.accounts.models import Role
 from lms.assessment import services
 from lms.assessment.models import Attempt
-from lms.assessment.question_types import REGISTRY, CriticalReply
+from lms.question_types import REGISTRY, CriticalReply
 from lms.certification import services as certification
 from lms.certification.models import Award, Enrolment
 from lms.extensions import db

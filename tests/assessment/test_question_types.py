@@ -6,7 +6,8 @@ import random
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from lms.assessment.question_types import REGISTRY, ResponseError, best_path_total
+from lms.question_types import REGISTRY, ResponseError
+from lms.question_types.call_simulation import best_path_total
 
 SINGLE = {"id": "q", "type": "single_choice", "correct": "b", "points": 1,
           "options": [{"id": "a"}, {"id": "b"}, {"id": "c"}]}

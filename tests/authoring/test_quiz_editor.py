@@ -232,7 +232,7 @@ def _draft_data() -> dict:
 
 
 def test_the_editor_offers_every_registered_type_and_setting():
-    from lms.assessment.question_types import REGISTRY
+    from lms.question_types import REGISTRY
     from lms.authoring.quiz_forms import REVIEW_CHOICES, SCORING_CHOICES, TYPE_LABELS
     from lms.content.model import MULTIPLE_RESPONSE_SCORING, QUESTION_TYPES, REVIEW_MODES
 
@@ -483,7 +483,7 @@ def test_what_the_editor_flags_publishing_refuses_and_what_it_fixes_publishes(cl
 def test_the_preview_grades_an_unfinished_call_as_a_real_attempt_does(app, tmp_path):
     """Both go through assessment.services.grade_responses; the preview used to score an
     unfinished call simulation 0 where a real attempt gives the replies said so far their credit."""
-    from lms.assessment.question_types import question_type
+    from lms.question_types import question_type
     from lms.assessment.services import grade_responses
     from lms.authoring.views.quiz import _preview_grade
 

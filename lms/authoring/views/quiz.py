@@ -24,8 +24,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from lms.assessment.question_types import REGISTRY, ResponseError, question_type
-from lms.assessment.services import draw_items, grade_responses
+from lms.assessment.services import draw_items, grade_responses, has_answer
+from lms.question_types import ResponseError, question_type
 from lms.authoring import quiz_yaml
 from lms.authoring.drafts import (
     DraftConflict, DraftError, check_draft, find_draft, main_path, new_draft, open_draft, save_files,
@@ -458,25 +458,6 @@ def _preview_state(work: Working) -> dict | None:
     return state
 
 
-def _shown_options(item: dict, shown: dict) -> list[dict]:
-    """Options as the agent sees them: id and text only, never the key or feedback."""
-    if item["type"] == "true_false":
-        return [{"id": "true", "text": _("True")}, {"id": "false", "text": _("False")}]
-    by_id = {option["id"]: option for option in item.get("options", [])}
-    return [{"id": oid, "text": by_id[oid]["text"]} for oid in shown.get("order", [])]
-
-
-def _shown_call(item: dict, shown: dict, response: Any) -> dict | None:
-    """The conversation so far and the replies on offer now (text only, no scores or feedback)."""
-    if item["type"] != "call_simulation":
-        return None
-    steps, node = REGISTRY["call_simulation"].walk(item, list(response or []))
-    by_id = {choice["id"]: choice for choice in node.get("choices", [])}
-    return {"transcript": [{"caller": n["caller"], "agent": c["text"]} for n, c in steps],
-            "caller": node["caller"], "ended": bool(node.get("end")),
-            "choices": [{"id": cid, "text": by_id[cid]["text"]} for cid in shown["choices"].get(node["id"], [])]}
-
-
 def _preview_grade(spec: dict, state: dict) -> dict:
     """Per-item grades and per-phase totals, by the same function that grades a real attempt."""
     items = {item["id"]: item for item in spec["questions"]}
@@ -485,9 +466,7 @@ def _preview_grade(spec: dict, state: dict) -> dict:
     rows = []
     for position, entry in enumerate(state["draw"], start=1):
         item, response = items[entry["item"]], responses.get(position)
-        rows.append({"position": position, "item": item, "response": response, "grade": result.items[position],
-                     "steps": question_type(item).walk(item, list(response or []))[0]
-                     if item["type"] == "call_simulation" else []})
+        rows.append({"position": position, "item": item, "response": response, "grade": result.items[position]})
     return {"rows": rows, "percent": result.percent, "passed": result.passed, "earned": result.earned,
             "possible": result.possible,
             "phases": [(phase, totals["earned"], totals["possible"], totals["percent"])
@@ -527,9 +506,7 @@ def quiz_preview(slug: str):
     response = state["answers"].get(str(position))
     error = None
     if request.method == "POST":
-        has_answer = bool(request.form.getlist("option")) or any(
-            value for key, value in request.form.items() if key.startswith("position-"))
-        if has_answer:
+        if has_answer(request.form):
             try:
                 response = question_type(item).parse(item, entry["shown"], request.form, response)
             except ResponseError as exc:
@@ -545,5 +522,5 @@ def quiz_preview(slug: str):
     return render_template(
         "authoring/preview_quiz.html", work=work, problems=[], state=state, item=item, shown=entry["shown"],
         position=position, total=total, answer=response, error=error, qtype=question_type(item),
-        options=_shown_options(item, entry["shown"]), simulation=_shown_call(item, entry["shown"], response),
+        view=question_type(item).display(item, entry["shown"], response),
     ), 422 if error else 200

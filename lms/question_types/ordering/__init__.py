@@ -1,0 +1,26 @@
+"""Steps the agent puts in order: one position select per step."""
+from __future__ import annotations
+
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+
+from lms.question_types.base import ChoiceType, Grade, ResponseError
+
+
+class Ordering(ChoiceType):
+    name, label, xapi_interaction = "ordering", _l("Put these steps in order"), "sequencing"
+
+    def parse(self, item, shown, form, previous):
+        # One select per step: "position-<option id>" = 1..n, each position used once.
+        ids = shown["order"]
+        try:
+            positions = {oid: int(form.get(f"position-{oid}", "")) for oid in ids}
+        except ValueError:
+            raise ResponseError(gettext("Give every step a position.")) from None
+        if sorted(positions.values()) != list(range(1, len(ids) + 1)):
+            raise ResponseError(gettext("Use each position once: 1 for the first step, 2 for the next, and so on."))
+        return sorted(ids, key=positions.__getitem__)
+
+    def grade(self, item, response, quiz):
+        points = item.get("points", 1)
+        return Grade(points if list(response or []) == list(item["correct"]) else 0, points)
