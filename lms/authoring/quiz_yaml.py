@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 
 from lms.content import yaml_lines
 from lms.content.model import sha256_json
+from lms.question_types import REGISTRY
 
 WIDTH = 96
 QUESTION_INDENT = 2  # "  - id: ..." as in quizzes/*.yaml
@@ -34,13 +35,6 @@ ATTEMPTS_KEYS = ("max", "cooldown_minutes")
 DRAW_KEYS = ("phase", "count", "types")
 COMMON_HEAD = ("id", "type", "phase", "difficulty", "points")
 COMMON_TAIL = ("explanation", "references", "teaches")
-TYPE_KEYS = {
-    "single_choice": ("prompt", "options", "correct"),
-    "multiple_response": ("prompt", "options", "correct"),
-    "ordering": ("prompt", "options", "correct"),
-    "true_false": ("prompt", "correct", "feedback_true", "feedback_false"),
-    "call_simulation": ("title", "scenario", "start", "nodes"),
-}
 OPTION_KEYS = ("id", "text", "feedback")
 NODE_KEYS = ("id", "caller", "choices", "end")
 CHOICE_KEYS = ("id", "text", "feedback", "score", "critical", "discloses", "next")
@@ -88,7 +82,8 @@ def _ordered(data: dict, keys: Iterable[str]) -> list[tuple[str, Any]]:
 
 
 def _item_keys(item: dict) -> tuple[str, ...]:
-    return COMMON_HEAD + TYPE_KEYS.get(item.get("type"), ()) + COMMON_TAIL
+    qtype = REGISTRY.get(item.get("type"))  # an unknown type keeps its keys in the order given
+    return COMMON_HEAD + (qtype.yaml_keys if qtype else ()) + COMMON_TAIL
 
 
 def _block_style_value(value: str) -> str:

@@ -72,6 +72,9 @@ class QuestionType(ABC):
     stepwise: ClassVar[str | None] = None
     # xAPI's cmi.interaction type for the answer statement; "other" when none fits.
     xapi_interaction: ClassVar[str] = "other"
+    # The item's own keys in the order the quiz editor writes them, between the common
+    # head (id, type, phase, difficulty, points) and tail (explanation, references, teaches).
+    yaml_keys: ClassVar[tuple[str, ...]]
 
     @property
     def template(self) -> str:
@@ -138,6 +141,8 @@ class QuestionType(ABC):
 
 class ChoiceType(QuestionType):
     """A type whose items have options, a key of option ids, and per-option feedback."""
+
+    yaml_keys = ("prompt", "options", "correct")
 
     def answer_text(self, item: dict, response: Any) -> Any:
         options = {option["id"]: option["text"] for option in item.get("options", [])}

@@ -16,6 +16,7 @@ from lms.question_types.base import CriticalReply, Grade, Pick, QuestionType, Re
 class CallSimulation(QuestionType):
     name, label = "call_simulation", _l("Call simulation")
     stepwise = _l("A call simulation is answered one reply at a time, on its page.")
+    yaml_keys = ("title", "scenario", "start", "nodes")
 
     def prepare(self, item, rng):
         orders = {}

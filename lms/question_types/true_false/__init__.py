@@ -9,6 +9,7 @@ from lms.question_types.base import Grade, Pick, QuestionType, ResponseError
 
 class TrueFalse(QuestionType):
     name, label, xapi_interaction = "true_false", _l("True or false"), "true-false"
+    yaml_keys = ("prompt", "correct", "feedback_true", "feedback_false")
 
     def prepare(self, item, rng):
         return {"order": ["true", "false"]}
