@@ -241,10 +241,15 @@ def clear_answer(agent: User, attempt: Attempt, position: int) -> None:
         db.session.flush()
 
 
+# The fields of a question form that are not the answer: the rest belong to the item's type.
+# (`position` is the authoring preview's.)
+CONTROL_FIELDS = frozenset({"csrf_token", "action", "position"})
+
+
 def has_answer(form: MultiDict) -> bool:
-    """Whether a question form holds an answer. Empty dropdowns and no ticked box mean
-    "not answered (yet)", not a bad answer."""
-    return bool(form.getlist("option")) or any(value for key, value in form.items() if key.startswith("position-"))
+    """Whether a question form holds an answer: any field of the type's with a value. Empty
+    dropdowns, an empty box and no ticked box mean "not answered (yet)", not a bad answer."""
+    return any(value.strip() for key, value in form.items(multi=True) if key not in CONTROL_FIELDS)
 
 
 def save_answer(agent: User, attempt: Attempt, position: int, form: MultiDict) -> int:
