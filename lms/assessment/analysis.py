@@ -38,7 +38,7 @@ from sqlalchemy import (
 
 from lms.accounts.models import Organisation, User
 from lms.assessment.models import Answer, Attempt, AttemptStatus
-from lms.question_types import Pick, question_type
+from lms.question_types import Pick, item_points, question_type
 from lms.assessment.services import PHASES, items_by_id
 from lms.extensions import db
 from lms.learning.models import Quiz
@@ -267,7 +267,7 @@ def response_groups(actor: User, quiz: Quiz) -> Sequence[Row]:
         # so its estimate passes jit_above_cost, and compiling the query took 4 s of a 0.4 s query
         # at 10,000 attempts in bench/item_stats.py. For this transaction only.
         db.session.execute(text("SET LOCAL jit = off"))
-    points = case({item["id"]: float(item.get("points", 1)) for item in quiz.current_version.spec["questions"]},
+    points = case({item["id"]: float(item_points(item)) for item in quiz.current_version.spec["questions"]},
                   value=item_id, else_=1.0)
     possible = func.coalesce(Answer.possible, points)
     earned = func.coalesce(Answer.earned, 0.0)

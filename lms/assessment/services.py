@@ -25,7 +25,7 @@ from werkzeug.datastructures import MultiDict
 from lms import signals
 from lms.accounts.models import User
 from lms.assessment.models import Answer, Attempt, AttemptStatus
-from lms.question_types import CriticalReply, Grade, question_type
+from lms.question_types import CriticalReply, Grade, item_points, question_type
 from lms.audit.services import record
 from lms.clock import UTCDateTime, now
 from lms.content.model import review_mode
@@ -415,7 +415,7 @@ def grade_responses(spec: dict, items: Mapping[str, dict], draw: Sequence[dict],
         item = items[entry["item"]]
         response = responses.get(position)
         if response is None:
-            grade = Grade(0, item.get("points", 1))
+            grade = Grade(0, item_points(item))
         else:
             grade = question_type(item).grade(item, response, spec)
         grades[position] = grade

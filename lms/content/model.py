@@ -29,6 +29,8 @@ DEFAULT_REVIEW = "after_submit"
 REVIEW_ALIASES = {"immediate": "after_submit"}
 MULTIPLE_RESPONSE_SCORING = ("all_or_nothing", "partial")
 REQUIREMENT_KINDS = ("course", "quiz")
+# What an item is worth when it does not say (`points`).
+DEFAULT_POINTS = 1
 
 
 def review_mode(value: object) -> str:

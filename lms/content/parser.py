@@ -18,7 +18,7 @@ import yaml
 from . import yaml_lines
 from .markdown import image_sources, is_relative_path, parse_tokens
 from .model import (
-    REQUIREMENT_KINDS, CallSimulation, ChoiceQuestion, ContentTree, Course, DrawRule, JobAid,
+    DEFAULT_POINTS, REQUIREMENT_KINDS, CallSimulation, ChoiceQuestion, ContentTree, Course, DrawRule, JobAid,
     Lesson, Option, Programme, Question, Quiz, Requirement, SimulationChoice, SimulationNode,
     Translation, TrueFalseQuestion, review_mode,
 )
@@ -247,7 +247,7 @@ def _question(data: LineDict) -> Question | None:
     kind = data.get("type")
     common: dict[str, Any] = {
         "id": _str(data, "id"), "phase": _str(data, "phase"),
-        "difficulty": _str(data, "difficulty"), "points": _int(data, "points", 1),
+        "difficulty": _str(data, "difficulty"), "points": _int(data, "points", DEFAULT_POINTS),
         "explanation": _str(data, "explanation"), "references": _strs(data, "references"),
         "teaches": data["teaches"] if isinstance(data.get("teaches"), str) else None,
     }

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from lms.question_types.base import CriticalReply, Grade, Pick, QuestionType, ResponseError, Step
+from lms.question_types.base import CriticalReply, Grade, Pick, QuestionType, ResponseError, Step, item_points
 from lms.question_types.call_simulation import CallSimulation
 from lms.question_types.multiple_response import MultipleResponse
 from lms.question_types.ordering import Ordering
@@ -23,8 +23,8 @@ REGISTRY: dict[str, QuestionType] = {
     t.name: t for t in (SingleChoice(), MultipleResponse(), TrueFalse(), Ordering(), CallSimulation())
 }
 
-__all__ = ["REGISTRY", "CriticalReply", "Grade", "Pick", "QuestionType", "ResponseError", "Step", "question_type",
-           "templates_bp"]
+__all__ = ["REGISTRY", "CriticalReply", "Grade", "Pick", "QuestionType", "ResponseError", "Step", "item_points",
+           "question_type", "templates_bp"]
 
 
 def question_type(item: dict) -> QuestionType:

@@ -14,6 +14,13 @@ from typing import Any, ClassVar
 
 from werkzeug.datastructures import MultiDict
 
+from lms.content.model import DEFAULT_POINTS
+
+
+def item_points(item: dict) -> int:
+    """What the item is worth: its `points`, or the content format's default."""
+    return item.get("points", DEFAULT_POINTS)
+
 
 class ResponseError(ValueError):
     """An answer the form could not accept; the message is shown to the agent."""

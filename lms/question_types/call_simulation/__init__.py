@@ -10,7 +10,7 @@ from functools import lru_cache
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
-from lms.question_types.base import CriticalReply, Grade, Pick, QuestionType, ResponseError, Step
+from lms.question_types.base import CriticalReply, Grade, Pick, QuestionType, ResponseError, Step, item_points
 
 
 class CallSimulation(QuestionType):
@@ -49,7 +49,7 @@ class CallSimulation(QuestionType):
         return path + [choice]
 
     def grade(self, item, response, quiz):
-        points = item.get("points", 1)
+        worth = item_points(item)
         steps, _ = self.walk(item, list(response or []))
         critical = next((CriticalReply(node["id"], node["caller"], choice["id"], choice["text"],
                                        choice["critical"])
@@ -57,9 +57,9 @@ class CallSimulation(QuestionType):
         if critical is not None:
             # A breach is not outweighed by good replies around it: the simulation earns
             # nothing, and grade_responses fails the attempt whatever its percentage.
-            return Grade(0, points, critical)
+            return Grade(0, worth, critical)
         total = sum(choice["score"] for _, choice in steps)
-        return Grade(round(points * total / best_path_total(item), 4), points)
+        return Grade(round(worth * total / best_path_total(item), 4), worth)
 
     def answered(self, item, response):
         return bool(response) and bool(self.walk(item, list(response))[1].get("end"))

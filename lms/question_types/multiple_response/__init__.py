@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
-from lms.question_types.base import ChoiceType, Grade, Pick, ResponseError
+from lms.question_types.base import ChoiceType, Grade, Pick, ResponseError, item_points
 
 
 class MultipleResponse(ChoiceType):
@@ -18,13 +18,13 @@ class MultipleResponse(ChoiceType):
         return sorted(set(chosen))
 
     def grade(self, item, response, quiz):
-        points = item.get("points", 1)
+        worth = item_points(item)
         key, chosen = set(item["correct"]), set(response or [])
         if quiz.get("multiple_response_scoring", "all_or_nothing") == "partial":
             # Each right choice earns a share; each wrong one takes a share back; never below 0.
             share = (len(chosen & key) - len(chosen - key)) / len(key)
-            return Grade(round(max(0.0, share) * points, 4), points)
-        return Grade(points if chosen == key else 0, points)
+            return Grade(round(max(0.0, share) * worth, 4), worth)
+        return Grade(worth if chosen == key else 0, worth)
 
     def picks(self, item):
         key = set(item["correct"])

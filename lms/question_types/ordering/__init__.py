@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
-from lms.question_types.base import ChoiceType, Grade, ResponseError
+from lms.question_types.base import ChoiceType, Grade, ResponseError, item_points
 
 
 class Ordering(ChoiceType):
@@ -22,5 +22,5 @@ class Ordering(ChoiceType):
         return sorted(ids, key=positions.__getitem__)
 
     def grade(self, item, response, quiz):
-        points = item.get("points", 1)
-        return Grade(points if list(response or []) == list(item["correct"]) else 0, points)
+        worth = item_points(item)
+        return Grade(worth if list(response or []) == list(item["correct"]) else 0, worth)

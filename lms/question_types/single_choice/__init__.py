@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
-from lms.question_types.base import ChoiceType, Grade, Pick, ResponseError
+from lms.question_types.base import ChoiceType, Grade, Pick, ResponseError, item_points
 
 
 class SingleChoice(ChoiceType):
@@ -17,8 +17,8 @@ class SingleChoice(ChoiceType):
         return choice
 
     def grade(self, item, response, quiz):
-        points = item.get("points", 1)
-        return Grade(points if response == item["correct"] else 0, points)
+        worth = item_points(item)
+        return Grade(worth if response == item["correct"] else 0, worth)
 
     def picks(self, item):
         return [Pick(o["id"], o["text"], o["id"] == item["correct"]) for o in item["options"]]

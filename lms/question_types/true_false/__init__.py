@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
-from lms.question_types.base import Grade, Pick, QuestionType, ResponseError
+from lms.question_types.base import Grade, Pick, QuestionType, ResponseError, item_points
 
 
 class TrueFalse(QuestionType):
@@ -21,8 +21,8 @@ class TrueFalse(QuestionType):
         return value == "true"
 
     def grade(self, item, response, quiz):
-        points = item.get("points", 1)
-        return Grade(points if response is item["correct"] else 0, points)
+        worth = item_points(item)
+        return Grade(worth if response is item["correct"] else 0, worth)
 
     def answered(self, item, response):
         return isinstance(response, bool)
