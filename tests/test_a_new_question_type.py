@@ -1,17 +1,21 @@
-"""A question type registered only here works through the attempt flow end to end (#20): its
-own template on the question page, the autosave, grading, its review on the result page, item
-analysis, the person's copy of their data and the xAPI statement, with no change outside it.
+"""A question type registered only here works end to end (#20): `content check` holds its items
+to the type's own rules, the loader publishes them, and the attempt flow shows its template,
+autosaves, grades and reviews it; item analysis, the person's copy of their data and the xAPI
+statement read it too. Nothing outside the type changes.
 
 The type is "say it": the agent writes what they would say, graded by the keywords it holds.
-Its items are published straight as a quiz version: `content check` and the quiz editor do not
-take plug-in types yet (tests/test_question_type_plugins.py lists the code that still names the
-built-in ones).
+The quiz editor does not offer plug-in types yet (tests/test_question_type_plugins.py lists the
+code that still names the built-in ones).
 """
 from __future__ import annotations
 
 import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
+import yaml
 from flask import Blueprint
 from sqlalchemy import select
 
@@ -19,15 +23,25 @@ from lms.accounts.models import Role
 from lms.assessment import services
 from lms.assessment.analysis import analyse
 from lms.assessment.models import Attempt
+from lms.checked_yaml.fields import Fields, list_of, text_value
+from lms.checked_yaml.lenient import text, texts
+from lms.content.validate import check_content
 from lms.extensions import db
-from lms.learning.models import Quiz, QuizVersion
+from lms.learning.models import Quiz
 from lms.learning.sync import load_content
 from lms.privacy.access import person_data
 from lms.question_types import REGISTRY, Grade, QuestionType, ResponseError
+from lms.question_types.base import Question
 from lms.xapi import statements
 from tests import factories
 from tests.assessment.conftest import FIXTURE
 from tests.conftest import csrf_token
+
+
+@dataclass(frozen=True, kw_only=True)
+class SayItQuestion(Question):
+    prompt: str
+    keywords: tuple[str, ...]
 
 
 class SayIt(QuestionType):
@@ -35,6 +49,15 @@ class SayIt(QuestionType):
 
     name, label, xapi_interaction = "say_it", "Say it in your own words", "fill-in"
     yaml_keys = ("prompt", "keywords")
+    fields: Fields = {"prompt": (True, text_value), "keywords": (True, list_of(text_value, unique=True))}
+
+    def check(self, report, label, item, pass_mark):
+        for index, word in enumerate(item.get("keywords") or []):
+            if isinstance(word, str) and word != word.lower():
+                report.add(item["keywords"].line_of(index), f"{label}: keyword '{word}' must be in lower case")
+
+    def build(self, data, common):
+        return SayItQuestion(type=self.name, prompt=text(data, "prompt"), keywords=texts(data, "keywords"), **common)
 
     def prepare(self, item, rng):
         return {}
@@ -67,23 +90,57 @@ ITEM = {"id": "say-recording", "type": "say_it", "phase": "during", "difficulty"
         "references": ["Art. 21"]}
 
 
+def _content_with(tmp_path: Path, items: list[dict]) -> Path:
+    """The test content, its recording quiz holding `items` (drawn one at a time)."""
+    root = tmp_path / "content"
+    shutil.copytree(FIXTURE, root)
+    path = root / "quizzes" / "recording-calls.yaml"
+    quiz = yaml.safe_load(path.read_text())
+    quiz.update(questions=items, draw=[{"phase": "during", "count": 1}], pass_mark=50)
+    path.write_text(yaml.safe_dump(json.loads(json.dumps(quiz)), sort_keys=False))  # no YAML aliases
+    return root
+
+
 @pytest.fixture
-def say_it_quiz(app, tmp_path, monkeypatch) -> Quiz:
+def say_it(app, tmp_path, monkeypatch) -> None:
+    """The type in the registry, its templates where the app finds them."""
     monkeypatch.setitem(REGISTRY, "say_it", SayIt())
     (tmp_path / "say_it").mkdir()
     (tmp_path / "say_it" / "question.html").write_text(QUESTION)
     (tmp_path / "say_it" / "review.html").write_text(REVIEW)
     app.register_blueprint(Blueprint("say_it_templates", __name__, template_folder=str(tmp_path)))
-    load_content(FIXTURE)
-    quiz = db.session.scalar(select(Quiz).where(Quiz.slug == "recording-calls"))
-    spec = {**quiz.current_version.spec, "questions": [ITEM], "draw": [{"phase": "during", "count": 1}],
-            "pass_mark": 50}
-    version = QuizVersion(quiz=quiz, content_hash="say-it-" + "0" * 57, title=quiz.current_version.title, spec=spec)
-    db.session.add(version)
-    db.session.flush()
-    quiz.current_version = version
+
+
+@pytest.fixture
+def say_it_quiz(say_it, tmp_path) -> Quiz:
+    load_content(_content_with(tmp_path, [ITEM]))
     db.session.commit()
-    return quiz
+    return db.session.scalar(select(Quiz).where(Quiz.slug == "recording-calls"))
+
+
+def test_content_check_knows_a_type_only_once_it_is_registered(app, tmp_path, monkeypatch):
+    root = _content_with(tmp_path, [ITEM])
+    assert [str(problem) for problem in check_content(root)[0]] == [
+        "quizzes/recording-calls.yaml:11: draw rule 1: asks for 1 'during' item but the bank has only 0",
+        "quizzes/recording-calls.yaml:15: question 'say-recording': 'type' must be one of single_choice, "
+        "multiple_response, true_false, ordering, call_simulation, got 'say_it'",
+    ]
+    monkeypatch.setitem(REGISTRY, "say_it", SayIt())
+    assert check_content(root)[0] == []
+
+
+def test_content_check_holds_the_items_to_the_types_own_rules(say_it, tmp_path):
+    bad = {**ITEM, "keywords": ["recorded", "Object", "recorded"]}
+    del bad["prompt"]
+    root = _content_with(tmp_path, [bad, {**ITEM, "id": "say-more", "colour": "blue"}])
+    messages = sorted(problem.message for problem in check_content(root)[0])
+    assert messages == [
+        "question 'say-more': unknown field 'colour' (allowed: id, type, phase, difficulty, points, explanation, "
+        "references, teaches, prompt, keywords)",
+        "question 'say-recording': 'keywords' lists 'recorded' twice",
+        "question 'say-recording': keyword 'Object' must be in lower case",
+        "question 'say-recording': missing required field 'prompt'",
+    ]
 
 
 def test_a_type_registered_here_is_shown_saved_graded_reviewed_and_reported(app, say_it_quiz, client, login_as):

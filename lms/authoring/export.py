@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from sqlalchemy import select
 
-from lms.content.yaml_lines import LineDict, LineList
+from lms.checked_yaml.yaml_lines import LineDict, LineList
 from lms.extensions import db
 from lms.learning.models import Course, CourseAsset, CourseVersion, Quiz, QuizVersion
 

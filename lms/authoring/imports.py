@@ -20,7 +20,7 @@ from lms.authoring.export import published_item
 from lms.authoring.images import ImageRefused, add_imported_image
 from lms.authoring.models import Draft
 from lms.clock import now
-from lms.content.yaml_lines import error_line, error_message, load as load_yaml
+from lms.checked_yaml.yaml_lines import error_line, error_message, load as load_yaml
 from lms.extensions import db
 
 _ITEM = re.compile(r"^(?:courses/(?P<course>[^/]+)/.+|quizzes/(?P<quiz>[^/]+)\.yaml|programmes/(?P<programme>[^/]+)\.yaml)$")

@@ -23,7 +23,7 @@ from lms.authoring.export import dump_yaml, item_models
 from lms.authoring.forms import MultiCheckboxField
 from lms.authoring.quiz_yaml import plain
 from lms.content import Problem, yaml_lines
-from lms.content.fields import SLUG
+from lms.checked_yaml.fields import SLUG
 from lms.content.model import REQUIREMENT_KINDS
 from lms.content.validate_programmes import DAYS_PER_MONTH
 from lms.extensions import db

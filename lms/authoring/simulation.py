@@ -15,7 +15,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from flask_babel import gettext as _
 
-from lms.content.fields import element_name, plural
+from lms.checked_yaml.fields import element_name, plural
 
 MAX_PATHS = 200  # enough for any call a trainer draws; a guard against combinatorial blow-up
 

@@ -4,6 +4,8 @@ The only code that reads courses/, quizzes/ and programmes/. Pure functions, no 
 no database; see docs/content-format.md for the format.
 """
 
+from lms.checked_yaml import yaml_lines
+
 from .markdown import render_markdown
 from .model import ContentTree, Programme, Requirement
 from .parser import Problem, parse_tree
@@ -12,5 +14,5 @@ from .validate import check_tree
 
 __all__ = [
     "CheckedContent", "ContentTree", "Problem", "Programme", "Requirement", "check_tree",
-    "parse_tree", "read_content", "render_markdown",
+    "parse_tree", "read_content", "render_markdown", "yaml_lines",
 ]

@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from .fields import Fields, Report, closed, describe, list_of, text_value
+from lms.checked_yaml.fields import Fields, Report, closed, describe, list_of, text_value
+from lms.checked_yaml.yaml_lines import LineDict
+
 from .markdown import parse_tokens
 from .model import ContentTree, _source, sha256_json
 from .parser import Problem, _Reader, _str, _strs
 from .validate import _check_markdown, _check_sections, _references
-from .yaml_lines import LineDict
 
 COUNTRY_NOTES_FOLDER = "_country-notes"
 _CODE = re.compile(r"^[a-z]{2}$")

@@ -23,10 +23,11 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from .fields import ARTICLE
+from lms.checked_yaml.fields import ARTICLE
+from lms.checked_yaml.problems import Problem
+from lms.checked_yaml.yaml_lines import LineDict
+
 from .model import ContentTree, Quiz
-from .parser import Problem
-from .yaml_lines import LineDict
 
 # The key is a cue when it is longer than every other option by more than this
 # share of the next longest (in characters, spaces collapsed): 20% is about a

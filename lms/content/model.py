@@ -16,11 +16,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .yaml_lines import LineDict
+from lms.checked_yaml.yaml_lines import LineDict
+from lms.question_types.base import Question
 
 PHASES = ("before", "during", "after")
 DIFFICULTIES = ("easy", "medium", "hard")
-QUESTION_TYPES = ("single_choice", "multiple_response", "true_false", "ordering", "call_simulation")
 REVIEW_MODES = ("after_submit", "after_pass", "never")
 # Agents who fail learn most from the explanations, and items come from pools, so
 # showing them after every attempt is the default when a quiz does not say.
@@ -29,8 +29,6 @@ DEFAULT_REVIEW = "after_submit"
 REVIEW_ALIASES = {"immediate": "after_submit"}
 MULTIPLE_RESPONSE_SCORING = ("all_or_nothing", "partial")
 REQUIREMENT_KINDS = ("course", "quiz")
-# What an item is worth when it does not say (`points`).
-DEFAULT_POINTS = 1
 
 
 def review_mode(value: object) -> str:
@@ -127,101 +125,6 @@ class JobAid:
         """SHA-256 of the front matter, body and images."""
         return sha256_json({"front_matter": self.source, "body": self.body,
                              "images": _image_digests(self.images)})
-
-
-@dataclass(frozen=True, kw_only=True)
-class Option:
-    """An answer option of a choice or ordering question."""
-
-    id: str
-    text: str
-    feedback: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class Question:
-    """Fields every quiz item has; the subclasses add the type-specific ones."""
-
-    id: str
-    type: str
-    phase: str
-    difficulty: str
-    points: int
-    explanation: str
-    references: tuple[str, ...]
-    # "<course>/<lesson id>#<section anchor>": the lesson section a missed item links to.
-    teaches: str | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class ChoiceQuestion(Question):
-    """single_choice, multiple_response or ordering.
-
-    `correct` is one id (single_choice), the set of right ids in file order
-    (multiple_response) or every id in the right order (ordering).
-    """
-
-    type: Literal["single_choice", "multiple_response", "ordering"]
-    prompt: str
-    options: tuple[Option, ...]
-    correct: tuple[str, ...]
-
-
-@dataclass(frozen=True, kw_only=True)
-class TrueFalseQuestion(Question):
-    """A statement the agent marks true or false."""
-
-    type: Literal["true_false"] = "true_false"
-    prompt: str
-    correct: bool
-    feedback_true: str
-    feedback_false: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class SimulationChoice:
-    """A reply the agent may pick at a decision node.
-
-    `critical` is the reason the agent is told when the reply is a critical failure (a path
-    through it fails the simulation, see lms/content/simulations.py); empty when it is not.
-    `discloses` tags a reply that discloses personal data or promises an exfiltration.
-    """
-
-    id: str
-    text: str
-    feedback: str
-    score: int
-    next: str
-    critical: str = ""
-    discloses: bool = False
-
-
-@dataclass(frozen=True, kw_only=True)
-class SimulationNode:
-    """A caller line: a decision (with choices) or an ending (`end` true)."""
-
-    id: str
-    caller: str
-    choices: tuple[SimulationChoice, ...] = ()
-    end: bool = False
-
-
-@dataclass(frozen=True, kw_only=True)
-class CallSimulation(Question):
-    """A branching call; scored as path total / best path total * points."""
-
-    type: Literal["call_simulation"] = "call_simulation"
-    title: str
-    scenario: str
-    start: str
-    nodes: tuple[SimulationNode, ...]
-
-    def node(self, node_id: str) -> SimulationNode:
-        """The node called `node_id` (KeyError when there is none)."""
-        for node in self.nodes:
-            if node.id == node_id:
-                return node
-        raise KeyError(node_id)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -9,20 +9,27 @@ builds the model leniently so that validation sees every file it can.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from . import yaml_lines
+from lms.checked_yaml import yaml_lines
+from lms.checked_yaml.lenient import integer as _int
+from lms.checked_yaml.lenient import mappings as _maps
+from lms.checked_yaml.lenient import optional_integer as _optional_int
+from lms.checked_yaml.lenient import text as _str
+from lms.checked_yaml.lenient import texts as _strs
+from lms.checked_yaml.problems import Problem
+from lms.checked_yaml.yaml_lines import LineDict
+from lms.question_types import REGISTRY
+from lms.question_types.base import DEFAULT_POINTS, Question
+
 from .markdown import image_sources, is_relative_path, parse_tokens
 from .model import (
-    DEFAULT_POINTS, REQUIREMENT_KINDS, CallSimulation, ChoiceQuestion, ContentTree, Course, DrawRule, JobAid,
-    Lesson, Option, Programme, Question, Quiz, Requirement, SimulationChoice, SimulationNode,
-    Translation, TrueFalseQuestion, review_mode,
+    REQUIREMENT_KINDS, ContentTree, Course, DrawRule, JobAid, Lesson, Programme, Quiz, Requirement, Translation,
+    review_mode,
 )
-from .yaml_lines import LineDict
 
 JOB_AIDS_FOLDER = "_job-aids"
 # A translation sits beside its source, named like it with the language before the suffix:
@@ -31,23 +38,6 @@ TRANSLATION_NAME = re.compile(r"^(?P<stem>[^.]+)\.(?P<language>[^.]+)$")
 LANGUAGE_CODE = re.compile(r"^[a-z]{2}$")  # ISO 639-1
 # The fields of a translation file that are not translated text.
 TRANSLATION_FIELDS = ("translation_of", "if_stale")
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with the content, at `path` (relative to the root) and `line`.
-
-    Line 0 means the problem concerns the file or folder as a whole.
-    """
-
-    path: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        if self.line:
-            return f"{self.path}:{self.line}: {self.message}"
-        return f"{self.path}: {self.message}"
 
 
 class _Reader:
@@ -133,33 +123,6 @@ class _Reader:
 # Lenient field readers: a missing or mistyped value becomes an empty one, and
 # validation reports it against the source mapping.
 
-def _str(data: Any, key: str) -> str:
-    value = data.get(key) if isinstance(data, dict) else None
-    return value if isinstance(value, str) else ""
-
-
-def _int(data: Any, key: str, default: int = 0) -> int:
-    value = data.get(key) if isinstance(data, dict) else None
-    return value if isinstance(value, int) and not isinstance(value, bool) else default
-
-
-def _optional_int(data: Any, key: str) -> int | None:
-    value = data.get(key) if isinstance(data, dict) else None
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _strs(data: Any, key: str) -> tuple[str, ...]:
-    value = data.get(key) if isinstance(data, dict) else None
-    if isinstance(value, str):
-        return (value,)
-    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
-
-
-def _maps(data: Any, key: str) -> list[LineDict]:
-    value = data.get(key) if isinstance(data, dict) else None
-    return [v for v in value if isinstance(v, LineDict)] if isinstance(value, list) else []
-
-
 def _lesson(reader: _Reader, path: Path) -> Lesson | None:
     parsed = reader.front_matter(path)
     if parsed is None:
@@ -230,42 +193,18 @@ def _job_aid(reader: _Reader, path: Path) -> JobAid | None:
     )
 
 
-def _simulation_node(data: LineDict) -> SimulationNode:
-    return SimulationNode(
-        id=_str(data, "id"), caller=_str(data, "caller"), end=data.get("end") is True,
-        choices=tuple(
-            SimulationChoice(id=_str(c, "id"), text=_str(c, "text"), feedback=_str(c, "feedback"),
-                             score=_int(c, "score"), next=_str(c, "next"),
-                             critical=_str(c, "critical"), discloses=c.get("discloses") is True)
-            for c in _maps(data, "choices")
-        ),
-    )
-
-
 def _question(data: LineDict) -> Question | None:
-    """The typed item for `data`, or None when its type is unknown."""
-    kind = data.get("type")
+    """The typed item for `data`, built by its type; None when the type is unknown."""
+    qtype = REGISTRY.get(data.get("type")) if isinstance(data.get("type"), str) else None
+    if qtype is None:
+        return None
     common: dict[str, Any] = {
         "id": _str(data, "id"), "phase": _str(data, "phase"),
         "difficulty": _str(data, "difficulty"), "points": _int(data, "points", DEFAULT_POINTS),
         "explanation": _str(data, "explanation"), "references": _strs(data, "references"),
         "teaches": data["teaches"] if isinstance(data.get("teaches"), str) else None,
     }
-    if kind in ("single_choice", "multiple_response", "ordering"):
-        options = tuple(Option(id=_str(o, "id"), text=_str(o, "text"), feedback=_str(o, "feedback"))
-                        for o in _maps(data, "options"))
-        return ChoiceQuestion(type=kind, prompt=_str(data, "prompt"), options=options,
-                              correct=_strs(data, "correct"), **common)
-    if kind == "true_false":
-        return TrueFalseQuestion(prompt=_str(data, "prompt"), correct=data.get("correct") is True,
-                                 feedback_true=_str(data, "feedback_true"),
-                                 feedback_false=_str(data, "feedback_false"), **common)
-    if kind == "call_simulation":
-        return CallSimulation(title=_str(data, "title"), scenario=_str(data, "scenario"),
-                              start=_str(data, "start"),
-                              nodes=tuple(_simulation_node(n) for n in _maps(data, "nodes")),
-                              **common)
-    return None
+    return qtype.build(data, common)
 
 
 def _quiz(reader: _Reader, path: Path) -> Quiz | None:

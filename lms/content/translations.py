@@ -24,10 +24,11 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from .fields import Report, closed, describe, list_of, one_of, text_value
+from lms.checked_yaml.fields import Report, closed, describe, list_of, one_of, text_value
+from lms.checked_yaml.problems import Problem
+
 from .markdown import heading_anchors, parse_tokens
 from .model import STALE_RULES, ContentTree, Translation
-from .parser import Problem
 
 SOURCE_LANGUAGE = "en"  # the language the source files are written in
 _HASH = re.compile(r"^[0-9a-f]{64}$")

@@ -3,7 +3,8 @@
 Validation reads the mappings as written (with their line numbers) rather than
 the lenient model, so it can say exactly which field is missing or wrong. It
 reports every problem it finds, not only the first. The field-checking toolkit
-lives in fields.py; programme rules live in validate_programmes.py.
+lives in lms/checked_yaml/fields.py; each question type checks its own items
+(lms/question_types); programme rules live in validate_programmes.py.
 """
 
 from __future__ import annotations
@@ -11,28 +12,30 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from markdown_it.token import Token
 
+from lms.checked_yaml.fields import (
+    ARTICLE, SLUG, Fields, Report, check_file_slug, closed, describe, element_name, integer_value,
+    list_items, list_of, one_of, plural, prefix, slug_value, text_value, unique_ids,
+)
+from lms.checked_yaml.problems import Problem
+from lms.checked_yaml.yaml_lines import LineDict
+from lms.question_types import REGISTRY
+
+from .image_metadata import extras as image_extras
+from .item_lint import lint_tree
 from .markdown import (
     URL_SCHEMES, has_scheme, heading_anchors, image_sources, inline_tokens, link_targets,
     parse_tokens,
 )
-from .image_metadata import extras as image_extras
-from .fields import (
-    ARTICLE, SLUG, Fields, Report, check_file_slug, closed, describe, element_name, integer_value,
-    list_items, list_of, one_of, plural, prefix, slug_value, text_value, unique_ids,
-)
 from .model import (
-    DIFFICULTIES, MULTIPLE_RESPONSE_SCORING, PHASES, QUESTION_TYPES, REVIEW_ALIASES, REVIEW_MODES,
-    CallSimulation, ContentTree, Course, JobAid, Lesson, Quiz,
+    DIFFICULTIES, MULTIPLE_RESPONSE_SCORING, PHASES, REVIEW_ALIASES, REVIEW_MODES, ContentTree, Course,
+    JobAid, Lesson, Quiz,
 )
-from .item_lint import lint_tree
-from .parser import Problem, parse_tree
-from .simulations import CRITICAL_FIELDS, check_critical_choices
+from .parser import parse_tree
 from .validate_programmes import check_programme
-from .yaml_lines import LineDict
 
 # A quiz item's `teaches`: "<course slug>/<lesson id>#<heading anchor>".
 TEACHES = re.compile(r"^([a-z0-9][a-z0-9-]*)/([a-z0-9][a-z0-9-]*)#([a-z0-9][a-z0-9-]*)$")
@@ -73,11 +76,6 @@ def _lesson_file(value: Any, line: int) -> Iterator[tuple[int, str]]:
             or not value.endswith(".md") or not SLUG.match(value[:-3]):
         yield line, ("must be the name of a .md file in the course folder, such as "
                      f"'01-choosing-the-basis.md', got {describe(value)}")
-
-
-def _end(value: Any, line: int) -> Iterator[tuple[int, str]]:
-    if value is not True:
-        yield line, f"must be true (leave it out at a decision node), got {describe(value)}"
 
 
 # -- Markdown ----------------------------------------------------------------
@@ -235,14 +233,19 @@ _ATTEMPTS_FIELDS: Fields = {
     "max": (True, integer_value(1, nullable=True)),
     "cooldown_minutes": (True, integer_value(0)),
 }
+def _question_type(value: Any, line: int) -> Iterator[tuple[int, str]]:
+    """A registered question type's name (read when checked: a type registered later counts)."""
+    yield from one_of(*REGISTRY)(value, line)
+
+
 _DRAW_FIELDS: Fields = {
     "phase": (True, one_of(*PHASES)),
     "count": (True, integer_value(1)),
-    "types": (False, list_of(one_of(*QUESTION_TYPES), unique=True)),
+    "types": (False, list_of(_question_type, unique=True)),
 }
 _COMMON_FIELDS: Fields = {
     "id": (True, slug_value),
-    "type": (True, one_of(*QUESTION_TYPES)),
+    "type": (True, _question_type),
     "phase": (True, one_of(*PHASES)),
     "difficulty": (True, one_of(*DIFFICULTIES)),
     "points": (False, integer_value(1, 10)),
@@ -250,199 +253,18 @@ _COMMON_FIELDS: Fields = {
     "references": (True, _references),
     "teaches": (False, _teaches),
 }
-_TYPE_FIELDS: dict[str, Fields] = {
-    "single_choice": {"prompt": (True, text_value), "options": (True, None),
-                      "correct": (True, None)},
-    "true_false": {"prompt": (True, text_value), "correct": (True, None),
-                   "feedback_true": (True, text_value), "feedback_false": (True, text_value)},
-    "call_simulation": {"title": (True, text_value), "scenario": (True, text_value),
-                        "start": (True, slug_value), "nodes": (True, None)},
-}
-_TYPE_FIELDS["multiple_response"] = _TYPE_FIELDS["ordering"] = _TYPE_FIELDS["single_choice"]
-_OPTION_FIELDS: Fields = {"id": (True, slug_value), "text": (True, text_value),
-                          "feedback": (True, text_value)}
-_NODE_FIELDS: Fields = {"id": (True, slug_value), "caller": (True, text_value),
-                        "choices": (False, None), "end": (False, _end)}
-_CHOICE_FIELDS: Fields = {"id": (True, slug_value), "text": (True, text_value),
-                          "feedback": (True, text_value), "score": (True, integer_value(0, 3)),
-                          "next": (True, slug_value), **CRITICAL_FIELDS}
-
-
-def _check_options(report: Report, label: str, item: LineDict) -> list[str]:
-    """Check a choice item's options; return their ids in file order."""
-    options = list_items(report, label, item, "options", min_items=2, max_items=8)
-    for index, (line, option) in enumerate(options):
-        name = element_name("option", option, index)
-        closed(report, f"{label}, {name}", option, line, _OPTION_FIELDS)
-    return list(unique_ids(report, label, "option", options))
-
-
-def _check_correct(report: Report, label: str, item: LineDict, kind: str,
-                   option_ids: list[str]) -> None:
-    """The key: a bool, one option id, or a list of option ids (see the format)."""
-    if "correct" not in item:
-        return
-    at = prefix(label)
-    value, line = item["correct"], item.line_of("correct")
-    among = f"is not among the options ({', '.join(option_ids)})"
-    if kind == "true_false":
-        if not isinstance(value, bool):
-            report.add(line, f"{at}'correct' must be true or false, got {describe(value)}")
-    elif kind == "single_choice":
-        if not isinstance(value, str):
-            report.add(line, f"{at}'correct' must be one option id, got {describe(value)}")
-        elif option_ids and value not in option_ids:
-            report.add(line, f"{at}correct answer '{value}' {among}")
-    elif not isinstance(value, list) or not value:
-        report.add(line, f"{at}'correct' must be a non-empty list of option ids, "
-                         f"got {describe(value)}")
-    else:
-        seen: set[str] = set()
-        for index, answer in enumerate(value):
-            answer_line = value.line_of(index)
-            if not isinstance(answer, str):
-                report.add(answer_line, f"{at}'correct' item {index + 1} must be an option id, "
-                                        f"got {describe(answer)}")
-            elif answer in seen:
-                report.add(answer_line, f"{at}'correct' lists '{answer}' twice")
-            elif option_ids and answer not in option_ids:
-                report.add(answer_line, f"{at}correct answer '{answer}' {among}")
-            else:
-                seen.add(answer)
-        missing = [option for option in option_ids if option not in seen]
-        if kind == "ordering" and missing:
-            report.add(line, f"{at}'correct' must list every option in order; "
-                             f"missing: {', '.join(missing)}")
-
-
-class _Edge(NamedTuple):
-    """A choice seen as an edge of the simulation graph."""
-
-    node: str
-    choice: str       # "choice 'a'" or "choice 2"
-    score: int
-    target: str
-    line: int         # line of the choice's `next`
-
-
-def _check_node(report: Report, label: str, node: LineDict, edges: list[_Edge]) -> None:
-    """One node's fields and shape; its usable choices are appended to `edges`."""
-    has_choices, is_end = "choices" in node, node.get("end") is True
-    if has_choices and is_end:
-        report.add(node.line_of("end"), f"{label}: has both choices and 'end: true'; "
-                                        "an ending has no choices")
-    elif not has_choices and not is_end:
-        report.add(node.line, f"{label}: has neither choices nor 'end: true'")
-    choices = list_items(report, label, node, "choices", min_items=0)
-    if has_choices and not is_end and isinstance(node["choices"], list) and len(choices) < 2:
-        report.add(node.line_of("choices"), f"{label}: has {plural(len(choices), 'choice')}; "
-                                            "a decision node needs at least 2")
-    for index, (line, choice) in enumerate(choices):
-        name = element_name("choice", choice, index)
-        if closed(report, f"{label}, {name}", choice, line, _CHOICE_FIELDS) \
-                and isinstance(node.get("id"), str) and isinstance(choice.get("next"), str):
-            score = choice.get("score")
-            score = score if isinstance(score, int) and not isinstance(score, bool) else 0
-            edges.append(_Edge(node["id"], name, score, choice["next"], choice.line_of("next")))
-    unique_ids(report, label, "choice", choices)
-
-
-def _back_edges(start: str, edges: Mapping[str, list[_Edge]]) -> tuple[set[str], list[_Edge]]:
-    """Nodes reachable from `start`, and the edges that close a cycle."""
-    reached = {start}
-    on_path = {start}
-    back: list[_Edge] = []
-    stack = [(start, iter(edges.get(start, [])))]
-    while stack:
-        node, pending = stack[-1]
-        edge = next(pending, None)
-        if edge is None:
-            stack.pop()
-            on_path.discard(node)
-        elif edge.target in on_path:
-            back.append(edge)
-        elif edge.target not in reached:
-            reached.add(edge.target)
-            on_path.add(edge.target)
-            stack.append((edge.target, iter(edges.get(edge.target, []))))
-    return reached, back
-
-
-def _best_total(start: str, edges: Mapping[str, list[tuple[int, str]]]) -> int:
-    """Best total score over the paths from `start`; ValueError on a cycle."""
-    best: dict[str, int] = {}
-    on_path: set[str] = set()
-
-    def visit(node: str) -> int:
-        if node not in best:
-            if node in on_path:
-                raise ValueError(f"the call can go round forever through node '{node}'")
-            on_path.add(node)
-            best[node] = max((score + visit(target) for score, target in edges.get(node, [])),
-                             default=0)
-            on_path.discard(node)
-        return best[node]
-    return visit(start)
-
-
-def _check_simulation(report: Report, label: str, item: LineDict, pass_mark: Any) -> None:
-    """Nodes, choices and the graph: every `next` exists, all nodes reached, no cycle; and
-    no path through a critical choice that could pass (simulations.py)."""
-    nodes = list_items(report, label, item, "nodes")
-    edges: list[_Edge] = []
-    for index, (line, node) in enumerate(nodes):
-        node_label = f"{label}, {element_name('node', node, index)}"
-        if closed(report, node_label, node, line, _NODE_FIELDS):
-            _check_node(report, node_label, node, edges)
-    by_id = unique_ids(report, label, "node", nodes)
-    if not by_id:
-        return
-    graph_ok = True
-    for edge in edges:
-        if edge.target not in by_id:
-            graph_ok = False
-            report.add(edge.line, f"{label}, node '{edge.node}', {edge.choice}: "
-                                  f"'next' names no node: '{edge.target}'")
-    start = item.get("start")
-    if not isinstance(start, str):
-        return
-    if start not in by_id:
-        report.add(item.line_of("start"), f"{label}: 'start' names no node: '{start}'")
-        return
-    outgoing: dict[str, list[_Edge]] = {node_id: [] for node_id in by_id}
-    for edge in edges:
-        if edge.node in outgoing and edge.target in by_id:
-            outgoing[edge.node].append(edge)
-    reached, back = _back_edges(start, outgoing)
-    for node_id, node in by_id.items():
-        if node_id not in reached:
-            graph_ok = False
-            report.add(node.line, f"{label}, node '{node_id}': never reached from "
-                                  f"the start node '{start}'")
-    for edge in back:
-        graph_ok = False
-        report.add(edge.line, f"{label}, node '{edge.node}', {edge.choice}: leads back to "
-                              f"node '{edge.target}', so the call can go round forever")
-    scores = {node_id: [(e.score, e.target) for e in out] for node_id, out in outgoing.items()}
-    if graph_ok and _best_total(start, scores) == 0:
-        report.add(item.line_of("start"), f"{label}: no path scores above 0, so the call "
-                                          "cannot be graded")
-    check_critical_choices(report, label, by_id, start, pass_mark, graph_ok)
 
 
 def _check_item(report: Report, label: str, item: LineDict, pass_mark: Any) -> None:
-    kind = item.get("type")
-    if not isinstance(kind, str) or kind not in _TYPE_FIELDS:
+    """The common fields, then the item's type checks its own (lms/question_types)."""
+    qtype = REGISTRY.get(item.get("type")) if isinstance(item.get("type"), str) else None
+    if qtype is None:
         # Without a known type the allowed fields are unknown: check the
         # common ones only, rather than call every other field unknown.
         closed(report, label, item, item.line, _COMMON_FIELDS, allow_unknown=True)
         return
-    closed(report, label, item, item.line, {**_COMMON_FIELDS, **_TYPE_FIELDS[kind]})
-    if kind == "call_simulation":
-        _check_simulation(report, label, item, pass_mark)
-    else:
-        option_ids = [] if kind == "true_false" else _check_options(report, label, item)
-        _check_correct(report, label, item, kind, option_ids)
+    closed(report, label, item, item.line, {**_COMMON_FIELDS, **qtype.fields})
+    qtype.check(report, label, item, pass_mark)
 
 
 def _check_draw(report: Report, quiz: LineDict, items: list[LineDict]) -> None:
@@ -460,7 +282,7 @@ def _check_draw(report: Report, quiz: LineDict, items: list[LineDict]) -> None:
         # A rule with a bad field has been reported; it cannot be held against the bank.
         if not closed(report, label, rule, line, _DRAW_FIELDS) or len(report.problems) > before:
             continue
-        phase, count, types = rule["phase"], rule["count"], rule.get("types") or QUESTION_TYPES
+        phase, count, types = rule["phase"], rule["count"], rule.get("types") or tuple(REGISTRY)
         matching = {i for i, (p, t) in enumerate(bank) if p == phase and t in types}
         overlaps = [(c, matching & m) for c, m in earlier]
         taken = min(len(set().union(*(o for _, o in overlaps))),

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from .fields import (
+from lms.checked_yaml.fields import (
     SLUG, Fields, Report, check_file_slug, closed, describe, integer_value, list_items,
     slug_value, text_value,
 )
+from lms.checked_yaml.problems import Problem
+from lms.checked_yaml.yaml_lines import LineDict
+
 from .model import REQUIREMENT_KINDS, ContentTree, Programme
-from .parser import Problem
-from .yaml_lines import LineDict
 
 # A recertification window must close inside the certificate's life even in
 # the shortest months.

@@ -1,8 +1,9 @@
-"""What every question type provides: the interface the attempt flow, the review, item analysis,
-the personal-data export and xAPI talk to, with the defaults most types keep.
+"""What every question type provides: the interface the content check and parser, the attempt
+flow, the review, item analysis, the personal-data export and xAPI talk to, with the defaults
+most types keep.
 
-Items are the dicts of a published QuizVersion.spec, already validated by `content check`; the
-answer key is read by the type and never leaves the server.
+At run time items are the dicts of a published QuizVersion.spec, already validated by
+`content check`; the answer key is read by the type and never leaves the server.
 """
 from __future__ import annotations
 
@@ -14,12 +15,32 @@ from typing import Any, ClassVar
 
 from werkzeug.datastructures import MultiDict
 
-from lms.content.model import DEFAULT_POINTS
+from lms.checked_yaml.fields import Fields, Report
+from lms.checked_yaml.yaml_lines import LineDict
+
+# What an item is worth when it does not say (`points`).
+DEFAULT_POINTS = 1
 
 
 def item_points(item: dict) -> int:
     """What the item is worth: its `points`, or the content format's default."""
     return item.get("points", DEFAULT_POINTS)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Question:
+    """An item as the content parser reads it: the fields every item has; each type's subclass
+    adds its own."""
+
+    id: str
+    type: str
+    phase: str
+    difficulty: str
+    points: int
+    explanation: str
+    references: tuple[str, ...]
+    # "<course>/<lesson id>#<section anchor>": the lesson section a missed item links to.
+    teaches: str | None = None
 
 
 class ResponseError(ValueError):
@@ -83,6 +104,23 @@ class QuestionType(ABC):
     # head (id, type, phase, difficulty, points) and tail (explanation, references, teaches).
     yaml_keys: ClassVar[tuple[str, ...]]
 
+    # -- the content format: what `content check` and the parser ask of the type
+
+    # The item's own keys beside the common ones (id, type, phase, ...): required or not, and
+    # the check of each value.
+    fields: ClassVar[Fields]
+
+    def check(self, report: Report, label: str, item: LineDict, pass_mark: Any) -> None:
+        """Problems beyond each value's own check (the key against the options, a call's graph),
+        reported on the item's lines; called once the item's keys passed `fields`' checks."""
+
+    @abstractmethod
+    def build(self, data: LineDict, common: dict[str, Any]) -> Question:
+        """The typed item, built leniently (a missing or mistyped value becomes an empty one,
+        which `check` and `fields` report); `common` holds the common fields."""
+
+    # -- the attempt and what is shown of it
+
     @property
     def template(self) -> str:
         return f"{self.name}/question.html"
@@ -144,18 +182,3 @@ class QuestionType(ABC):
     def xapi_choices(self, item: dict) -> list[dict] | None:
         """The options an xAPI interaction definition lists, or None."""
         return None
-
-
-class ChoiceType(QuestionType):
-    """A type whose items have options, a key of option ids, and per-option feedback."""
-
-    yaml_keys = ("prompt", "options", "correct")
-
-    def answer_text(self, item: dict, response: Any) -> Any:
-        options = {option["id"]: option["text"] for option in item.get("options", [])}
-        if isinstance(response, str):
-            return options.get(response, response)
-        return [options.get(choice, str(choice)) for choice in response]
-
-    def xapi_choices(self, item: dict) -> list[dict] | None:
-        return [{"id": option["id"], "text": option["text"]} for option in item.get("options", [])]

@@ -6,10 +6,11 @@ from pathlib import Path
 import pytest
 
 from lms.content import ContentTree, Problem, parse_tree
-from lms.content.model import (
-    CallSimulation, ChoiceQuestion, DrawRule, Option, SimulationChoice, TrueFalseQuestion,
-)
-from lms.content.yaml_lines import LineDict, LineList, load
+from lms.checked_yaml.yaml_lines import LineDict, LineList, load
+from lms.content.model import DrawRule
+from lms.question_types.call_simulation import SimulationChoice, SimulationQuestion
+from lms.question_types.choices import ChoiceQuestion, Option
+from lms.question_types.true_false import TrueFalseQuestion
 
 FIXTURES = Path(__file__).parent / "fixtures"
 VALID = FIXTURES / "valid"
@@ -136,7 +137,7 @@ def test_quiz_items_are_typed():
 
 def test_call_simulation_nodes_and_choices():
     sim = parse_tree(VALID)[0].quizzes["recording-calls"].questions[-1]
-    assert isinstance(sim, CallSimulation)
+    assert isinstance(sim, SimulationQuestion)
     assert (sim.start, sim.points) == ("n1", 3)
     assert [node.id for node in sim.nodes] == ["n1", "n2", "n3", "n4", "end-breach", "end-good"]
     assert [node.end for node in sim.nodes] == [False] * 4 + [True] * 2

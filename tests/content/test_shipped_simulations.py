@@ -9,7 +9,7 @@ import pytest
 
 from lms.assessment.services import grade_responses
 from lms.content import parse_tree
-from lms.content.yaml_lines import LineDict
+from lms.checked_yaml.yaml_lines import LineDict
 
 ROOT = Path(__file__).resolve().parents[2]
 TREE, PROBLEMS = parse_tree(ROOT)

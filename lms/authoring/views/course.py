@@ -23,7 +23,7 @@ from lms.authoring.models import Draft, DraftImage
 from lms.authoring.views import bp, draft_or_404, revision_of
 from lms.content import render_markdown
 from lms.content.model import PHASES
-from lms.content.yaml_lines import load as load_yaml
+from lms.checked_yaml.yaml_lines import load as load_yaml
 from lms.extensions import db
 from lms.learning.models import Quiz
 

@@ -25,7 +25,7 @@ from lms.certification.services import CertificationError, require_recertificati
 from lms.clock import now
 from lms.content import Problem
 from lms.content.markdown import image_sources, parse_tokens
-from lms.content.yaml_lines import load as load_yaml
+from lms.checked_yaml.yaml_lines import load as load_yaml
 from lms.extensions import db
 from lms.i18n import date_local
 from lms.learning.sync import ContentInvalid

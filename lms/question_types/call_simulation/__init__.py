@@ -5,18 +5,80 @@ earns its points in proportion to the best path's total, and a reply marked `cri
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
-from lms.question_types.base import CriticalReply, Grade, Pick, QuestionType, ResponseError, Step, item_points
+from lms.checked_yaml.fields import Fields, slug_value, text_value
+from lms.checked_yaml.lenient import integer, mappings, text
+from lms.question_types.base import (
+    CriticalReply, Grade, Pick, Question, QuestionType, ResponseError, Step, item_points,
+)
+from lms.question_types.call_simulation.graph import check_simulation
+
+
+@dataclass(frozen=True, kw_only=True)
+class SimulationChoice:
+    """A reply the agent may pick at a decision node.
+
+    `critical` is the reason the agent is told when the reply is a critical failure (a path
+    through it fails the simulation, see critical.py); empty when it is not.
+    `discloses` tags a reply that discloses personal data or promises an exfiltration.
+    """
+
+    id: str
+    text: str
+    feedback: str
+    score: int
+    next: str
+    critical: str = ""
+    discloses: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class SimulationNode:
+    """A caller line: a decision (with choices) or an ending (`end` true)."""
+
+    id: str
+    caller: str
+    choices: tuple[SimulationChoice, ...] = ()
+    end: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class SimulationQuestion(Question):
+    """A branching call; scored as path total / best path total * points."""
+
+    title: str
+    scenario: str
+    start: str
+    nodes: tuple[SimulationNode, ...]
+
+    def node(self, node_id: str) -> SimulationNode:
+        """The node called `node_id` (KeyError when there is none)."""
+        for node in self.nodes:
+            if node.id == node_id:
+                return node
+        raise KeyError(node_id)
 
 
 class CallSimulation(QuestionType):
     name, label = "call_simulation", _l("Call simulation")
     stepwise = _l("A call simulation is answered one reply at a time, on its page.")
     yaml_keys = ("title", "scenario", "start", "nodes")
+
+    fields: Fields = {"title": (True, text_value), "scenario": (True, text_value),
+                      "start": (True, slug_value), "nodes": (True, None)}
+
+    def check(self, report, label, item, pass_mark):
+        check_simulation(report, label, item, pass_mark)
+
+    def build(self, data, common):
+        return SimulationQuestion(type=self.name, title=text(data, "title"), scenario=text(data, "scenario"),
+                                  start=text(data, "start"), nodes=tuple(_node(n) for n in mappings(data, "nodes")),
+                                  **common)
 
     def prepare(self, item, rng):
         orders = {}
@@ -90,6 +152,16 @@ class CallSimulation(QuestionType):
             return []
         # A reply's value is its score as a fraction of the best reply's at that node.
         return [Step(node["id"], choice["id"], _fraction(node, choice)) for node, choice in taken]
+
+
+def _node(data) -> SimulationNode:
+    return SimulationNode(
+        id=text(data, "id"), caller=text(data, "caller"), end=data.get("end") is True,
+        choices=tuple(SimulationChoice(id=text(c, "id"), text=text(c, "text"), feedback=text(c, "feedback"),
+                                       score=integer(c, "score"), next=text(c, "next"),
+                                       critical=text(c, "critical"), discloses=c.get("discloses") is True)
+                      for c in mappings(data, "choices")),
+    )
 
 
 def _fraction(node: dict, choice: dict) -> float:

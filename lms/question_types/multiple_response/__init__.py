@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
-from lms.question_types.base import ChoiceType, Grade, Pick, ResponseError, item_points
+from lms.question_types.base import Grade, Pick, ResponseError, item_points
+from lms.question_types.choices import ChoiceType
 
 
 class MultipleResponse(ChoiceType):

@@ -4,11 +4,19 @@ from __future__ import annotations
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
-from lms.question_types.base import ChoiceType, Grade, ResponseError, item_points
+from lms.checked_yaml.fields import prefix
+from lms.question_types.base import Grade, ResponseError, item_points
+from lms.question_types.choices import ChoiceType
 
 
 class Ordering(ChoiceType):
     name, label, xapi_interaction = "ordering", _l("Put these steps in order"), "sequencing"
+
+    def check_key_covers(self, report, label, item, option_ids, keyed):
+        missing = [option for option in option_ids if option not in keyed]
+        if missing:
+            report.add(item.line_of("correct"), f"{prefix(label)}'correct' must list every option in order; "
+                                                f"missing: {', '.join(missing)}")
 
     def parse(self, item, shown, form, previous):
         # One select per step: "position-<option id>" = 1..n, each position used once.

@@ -1,15 +1,42 @@
 """A statement the agent marks true or false."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
-from lms.question_types.base import Grade, Pick, QuestionType, ResponseError, item_points
+from lms.checked_yaml.fields import Fields, describe, prefix, text_value
+from lms.checked_yaml.lenient import text
+from lms.question_types.base import Grade, Pick, Question, QuestionType, ResponseError, item_points
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrueFalseQuestion(Question):
+    """A statement the agent marks true or false."""
+
+    prompt: str
+    correct: bool
+    feedback_true: str
+    feedback_false: str
 
 
 class TrueFalse(QuestionType):
     name, label, xapi_interaction = "true_false", _l("True or false"), "true-false"
     yaml_keys = ("prompt", "correct", "feedback_true", "feedback_false")
+
+    fields: Fields = {"prompt": (True, text_value), "correct": (True, None),
+                      "feedback_true": (True, text_value), "feedback_false": (True, text_value)}
+
+    def check(self, report, label, item, pass_mark):
+        if "correct" in item and not isinstance(item["correct"], bool):
+            report.add(item.line_of("correct"),
+                       f"{prefix(label)}'correct' must be true or false, got {describe(item['correct'])}")
+
+    def build(self, data, common):
+        return TrueFalseQuestion(type=self.name, prompt=text(data, "prompt"), correct=data.get("correct") is True,
+                                 feedback_true=text(data, "feedback_true"),
+                                 feedback_false=text(data, "feedback_false"), **common)
 
     def prepare(self, item, rng):
         return {"order": ["true", "false"]}

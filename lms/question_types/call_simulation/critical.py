@@ -19,8 +19,8 @@ from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from .fields import Fields, Report, describe, text_value
-from .yaml_lines import LineDict
+from lms.checked_yaml.fields import Fields, Report, describe, text_value
+from lms.checked_yaml.yaml_lines import LineDict
 
 
 def _true_or_false(value: Any, line: int) -> Iterator[tuple[int, str]]:

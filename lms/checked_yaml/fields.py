@@ -2,8 +2,8 @@
 
 A file's mapping is checked against a table of fields (`closed`), each value by
 a small check that yields `(line, message)` pairs; problems are collected in a
-`Report` for one file. validate.py (courses, lessons, job aids, quizzes) and
-validate_programmes.py build their rules from these pieces.
+`Report` for one file. The content checks (lms/content: courses, lessons, job aids, quizzes,
+programmes) and each question type (lms/question_types) build their rules from these pieces.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from .parser import Problem
+from .problems import Problem
 from .yaml_lines import LineDict
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
