@@ -15,7 +15,7 @@ from lms.question_types import REGISTRY
 ROOT = Path(__file__).resolve().parent.parent
 TYPE_NAME = re.compile(r"""["'](%s)["']""" % "|".join(REGISTRY))
 KNOWN = {
-    "lms/content/__main__.py", "lms/content/item_lint.py",
+    "lms/content/__main__.py",
     "lms/authoring/quiz_forms.py",
     "lms/authoring/views/quiz.py", "templates/authoring/quiz_edit.html", "templates/authoring/quiz_question.html",
     "templates/pdf/my_data.html",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -118,6 +118,14 @@ class QuestionType(ABC):
     def build(self, data: LineDict, common: dict[str, Any]) -> Question:
         """The typed item, built leniently (a missing or mistyped value becomes an empty one,
         which `check` and `fields` report); `common` holds the common fields."""
+
+    def lint(self, item: LineDict) -> Iterator[tuple[int, str]]:
+        """Item-writing warnings for one item, as (line, message) (lint.py); none by default."""
+        return iter(())
+
+    def lint_bank(self, items: list[LineDict]) -> Iterator[str]:
+        """Warnings about all of a quiz's items of this type together (none by default)."""
+        return iter(())
 
     # -- the attempt and what is shown of it
 

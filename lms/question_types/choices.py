@@ -2,6 +2,7 @@
 options, each with feedback, and a key of option ids that each type reads its own way."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +12,7 @@ from lms.checked_yaml.fields import (
 from lms.checked_yaml.lenient import mappings, text, texts
 from lms.checked_yaml.yaml_lines import LineDict
 from lms.question_types.base import Question, QuestionType
+from lms.question_types.lint import Flaw, above, bare_feedback, options_of
 
 OPTION_FIELDS: Fields = {"id": (True, slug_value), "text": (True, text_value), "feedback": (True, text_value)}
 
@@ -78,6 +80,11 @@ class ChoiceType(QuestionType):
                         for o in mappings(data, "options"))
         return ChoiceQuestion(type=self.name, prompt=text(data, "prompt"), options=options,
                               correct=texts(data, "correct"), **common)
+
+    def lint(self, item: LineDict) -> Iterator[Flaw]:
+        options = options_of(item)
+        yield from above(options)
+        yield from bare_feedback((f"option '{option.get('id')}'", option, "feedback") for option in options)
 
     def answer_text(self, item: dict, response: Any) -> Any:
         options = {option["id"]: option["text"] for option in item.get("options", [])}

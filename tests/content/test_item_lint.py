@@ -1,4 +1,4 @@
-"""Item-writing warnings (lms/content/item_lint.py): each rule fires on a flawed item and stays
+"""Item-writing warnings (lms/content/item_lint.py, lms/question_types/lint.py): each rule fires on a flawed item and stays
 quiet on a clean one; `content check --strict` fails on them; the shipped quizzes pass it."""
 from __future__ import annotations
 

@@ -9,6 +9,12 @@ from flask_babel import lazy_gettext as _l
 from lms.checked_yaml.fields import Fields, describe, prefix, text_value
 from lms.checked_yaml.lenient import text
 from lms.question_types.base import Grade, Pick, Question, QuestionType, ResponseError, item_points
+from lms.question_types.lint import bare_feedback
+
+# Keys more than this share one way let "always answer false" pass. A quiz with fewer than two
+# true/false items cannot be balanced, so it is not judged.
+TRUE_FALSE_SHARE = 0.70
+TRUE_FALSE_MIN_ITEMS = 2
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,6 +43,21 @@ class TrueFalse(QuestionType):
         return TrueFalseQuestion(type=self.name, prompt=text(data, "prompt"), correct=data.get("correct") is True,
                                  feedback_true=text(data, "feedback_true"),
                                  feedback_false=text(data, "feedback_false"), **common)
+
+    def lint(self, item):
+        return bare_feedback([("the answer True", item, "feedback_true"), ("the answer False", item, "feedback_false")])
+
+    def lint_bank(self, items):
+        keys = {item.get("id"): item["correct"] for item in items if isinstance(item.get("correct"), bool)}
+        if len(keys) < TRUE_FALSE_MIN_ITEMS:
+            return
+        trues = sum(keys.values())
+        majority = max(trues, len(keys) - trues)
+        if majority / len(keys) > TRUE_FALSE_SHARE:
+            way = "true" if trues > len(keys) - trues else "false"
+            ids = ", ".join(f"'{item_id}'" for item_id, key in keys.items() if str(key).lower() == way)
+            yield (f"{majority} of the {len(keys)} true/false keys are {way} (questions {ids}); more than "
+                   f"{TRUE_FALSE_SHARE:.0%} one way lets a guess pass: rewrite some statements the other way")
 
     def prepare(self, item, rng):
         return {"order": ["true", "false"]}
