@@ -1,9 +1,9 @@
 """Question types own everything about themselves (#20): no code or template outside a type's
 package names a type, so a new type is a package in lms/question_types and one registry entry.
 
-The content package (parsing and `content check`) and authoring (the editor's forms and YAML)
-still hold type knowledge of their own; KNOWN lists them until that moves into the types too.
-An entry no longer needed fails the suite, so the list only shrinks.
+The quiz editor's forms and pages, and the PDF of a person's data, still hold type knowledge of
+their own; KNOWN lists them until that moves into the types too. An entry no longer needed fails
+the suite, so the list only shrinks.
 """
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from lms.question_types import REGISTRY
 ROOT = Path(__file__).resolve().parent.parent
 TYPE_NAME = re.compile(r"""["'](%s)["']""" % "|".join(REGISTRY))
 KNOWN = {
-    "lms/content/__main__.py",
     "lms/authoring/quiz_forms.py",
     "lms/authoring/views/quiz.py", "templates/authoring/quiz_edit.html", "templates/authoring/quiz_question.html",
     "templates/pdf/my_data.html",

@@ -11,6 +11,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from lms.question_types import REGISTRY
+
 from .model import PHASES, ContentTree
 from .parser import parse_tree
 from .validate import check_content
@@ -23,8 +25,10 @@ def _plural(count: int, noun: str) -> str:
 def summary(tree: ContentTree) -> str:
     """One line saying what a valid tree holds."""
     questions = [q for quiz in tree.quizzes.values() for q in quiz.questions]
-    simulations = sum(q.type == "call_simulation" for q in questions)
-    by_phase = Counter(q.phase for q in questions if q.type != "call_simulation")
+    # Items answered step by step (call simulations) are counted apart from questions.
+    stepwise = [bool(REGISTRY[q.type].stepwise) for q in questions]
+    simulations = sum(stepwise)
+    by_phase = Counter(q.phase for q, is_stepwise in zip(questions, stepwise) if not is_stepwise)
     phases = ", ".join(f"{by_phase[phase]} {phase}" for phase in PHASES)
     lessons = sum(len(course.lessons) for course in tree.courses.values())
     return (f"Content OK: {_plural(len(tree.courses), 'course')}, {_plural(lessons, 'lesson')}, "
