@@ -13,6 +13,7 @@ from lms.assessment.models import Attempt
 from lms.extensions import db
 from lms.learning.models import Quiz
 from lms.learning.sync import load_content
+from lms.question_types import REGISTRY
 from tests import factories
 
 FIXTURE = Path(__file__).resolve().parent.parent / "content" / "fixtures" / "valid"
@@ -43,8 +44,6 @@ def best_form(item: dict, shown: dict, attempt_response=None) -> dict:
         return {"option": list(item["correct"])}
     if kind == "ordering":
         return {f"position-{oid}": str(item["correct"].index(oid) + 1) for oid in item["correct"]}
-    from lms.question_types import REGISTRY
-
     _, node = REGISTRY["call_simulation"].walk(item, list(attempt_response or []))
     best = max(node["choices"], key=lambda c: c["score"])
     return {"option": best["id"], "action": "say"}
@@ -62,8 +61,6 @@ def worst_form(item: dict, shown: dict, attempt_response=None) -> dict:
     if kind == "ordering":
         reverse = list(reversed(item["correct"]))
         return {f"position-{oid}": str(reverse.index(oid) + 1) for oid in reverse}
-    from lms.question_types import REGISTRY
-
     _, node = REGISTRY["call_simulation"].walk(item, list(attempt_response or []))
     worst = min(node["choices"], key=lambda c: c["score"])
     return {"option": worst["id"], "action": "say"}
