@@ -1,7 +1,9 @@
 """Course, quiz, job-aid and programme content as files: parse, validate, render.
 
-The only code that reads courses/, quizzes/ and programmes/. Pure functions, no Flask and
-no database; see docs/content-format.md for the format.
+The only code that reads courses/, quizzes/ and programmes/. Pure functions, no Flask app and
+no database; see docs/content-format.md for the format. Each quiz item is checked and built by
+its question type (lms/question_types), whose labels are Flask-Babel lazy strings: importing
+them needs no app.
 """
 
 from lms.checked_yaml import yaml_lines
