@@ -112,7 +112,7 @@ class QuestionType(ABC):
 
     def check(self, report: Report, label: str, item: LineDict, pass_mark: Any) -> None:
         """Problems beyond each value's own check (the key against the options, a call's graph),
-        reported on the item's lines; called once the item's keys passed `fields`' checks."""
+        reported on the item's lines; called after the keys' own checks, whatever they found."""
 
     @abstractmethod
     def build(self, data: LineDict, common: dict[str, Any]) -> Question:
