@@ -18,7 +18,7 @@ from markdown_it.token import Token
 
 from lms.checked_yaml.fields import (
     ARTICLE, SLUG, Fields, Report, check_file_slug, closed, describe, element_name, integer_value,
-    list_items, list_of, one_of, plural, prefix, slug_value, text_value, unique_ids,
+    list_items, list_of, one_of, plural, slug_value, text_value, unique_ids,
 )
 from lms.checked_yaml.problems import Problem
 from lms.checked_yaml.yaml_lines import LineDict
@@ -34,7 +34,6 @@ from .model import (
     DIFFICULTIES, MULTIPLE_RESPONSE_SCORING, PHASES, REVIEW_ALIASES, REVIEW_MODES, ContentTree, Course,
     JobAid, Lesson, Quiz,
 )
-from .parser import parse_tree
 from .validate_programmes import check_programme
 
 # A quiz item's `teaches`: "<course slug>/<lesson id>#<heading anchor>".

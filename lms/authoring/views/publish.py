@@ -15,7 +15,7 @@ from lms.audit.services import record
 from lms.authoring import drafts
 from lms.authoring.diff import diff_files
 from lms.authoring.export import (
-    item_models, published_item, version_by_hash, version_files, versions_of, zip_files,
+    published_item, version_by_hash, version_files, versions_of, zip_files,
 )
 from lms.authoring.forms import PublishForm
 from lms.authoring.models import KINDS, Draft
