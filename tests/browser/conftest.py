@@ -9,24 +9,17 @@ Without Chromium the browser tests skip with a reason, unless LMS_REQUIRE_BROWSE
 """
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
-from werkzeug.serving import make_server
+
+from tests.live_server import serving
 
 
 @pytest.fixture
 def live_server(app) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(app) as (host, port):
+        yield f"http://{host}:{port}"
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ import os
 import shutil
 import socket
 import subprocess
-import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -20,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
+
+from tests.live_server import serving
 
 
 PROVIDER_DIR = Path(__file__).resolve().parent / "provider"
@@ -69,17 +69,9 @@ class Provider:
 
 @pytest.fixture
 def sso_server(app) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    base = f"http://127.0.0.1:{server.server_port}"
-    app.config["BASE_URL"] = base
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield base
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(app) as (host, port):
+        app.config["BASE_URL"] = f"http://{host}:{port}"
+        yield app.config["BASE_URL"]
 
 
 @pytest.fixture
