@@ -4,8 +4,7 @@ autosaves, grades and reviews it; item analysis, the person's copy of their data
 statement read it too. Nothing outside the type changes.
 
 The type is "say it": the agent writes what they would say, graded by the keywords it holds.
-The quiz editor does not offer plug-in types yet (tests/test_question_type_plugins.py lists the
-code that still names the built-in ones).
+A trainer writes one in the quiz editor, with the fields and the template of its own editor.
 """
 from __future__ import annotations
 
@@ -18,11 +17,15 @@ import pytest
 import yaml
 from flask import Blueprint
 from sqlalchemy import select
+from wtforms import TextAreaField
+from wtforms.validators import InputRequired
 
 from lms.accounts.models import Role
 from lms.assessment import services
 from lms.assessment.analysis import analyse
 from lms.assessment.models import Attempt
+from lms.authoring.models import Draft
+from lms.authoring.quiz_yaml import load_quiz
 from lms.checked_yaml.fields import Fields, list_of, text_value
 from lms.checked_yaml.lenient import text, texts
 from lms.content.validate import check_content
@@ -32,9 +35,11 @@ from lms.learning.sync import load_content
 from lms.privacy.access import person_data
 from lms.question_types import REGISTRY, Grade, QuestionType, ResponseError
 from lms.question_types.base import Question
+from lms.question_types.editor import TypeEditor, fail, typed_text
 from lms.xapi import statements
 from tests import factories
 from tests.assessment.conftest import FIXTURE
+from tests.authoring.test_quiz_editor import form_data
 from tests.conftest import csrf_token
 
 
@@ -44,10 +49,29 @@ class SayItQuestion(Question):
     keywords: tuple[str, ...]
 
 
+class SayItEditor(TypeEditor):
+    label, new_heading, template = "Say it", "New say-it question", "say_it/editor.html"
+    keys = ("prompt", "keywords")
+
+    prompt = TextAreaField("Prompt", validators=[InputRequired()])
+    keywords = TextAreaField("Keywords, one per line", validators=[InputRequired()])
+
+    def load(self, item):
+        self.prompt.data, self.keywords.data = item.get("prompt"), "\n".join(item.get("keywords") or [])
+
+    def dump(self, item):
+        return {"prompt": typed_text(self.prompt.data),
+                "keywords": [line.strip() for line in (self.keywords.data or "").splitlines() if line.strip()]}
+
+    def check(self):
+        return self.keywords.data == (self.keywords.data or "").lower() or fail(self.keywords, "Lower case only.")
+
+
 class SayIt(QuestionType):
     """What would you say: free text, earning a share of the points per keyword it contains."""
 
     name, label, xapi_interaction = "say_it", "Say it in your own words", "fill-in"
+    editor = SayItEditor
     yaml_keys = ("prompt", "keywords")
     fields: Fields = {"prompt": (True, text_value), "keywords": (True, list_of(text_value, unique=True))}
 
@@ -84,6 +108,7 @@ QUESTION = """<label for="say">{{ item.prompt }}</label>
 <textarea id="say" name="text">{{ view.text }}</textarea>"""
 REVIEW = """<p class="prompt">{{ item.prompt }}</p><blockquote id="said">{{ response }}</blockquote>
 <p id="found">Keywords used: {{ review.found|join(", ") }}</p>"""
+EDITOR = """{% from "_macros/forms.html" import field %}{{ field(form.prompt) }}{{ field(form.keywords) }}"""
 ITEM = {"id": "say-recording", "type": "say_it", "phase": "during", "difficulty": "easy", "points": 2,
         "prompt": "The caller asks whether the call is recorded. What do you say?",
         "keywords": ["recorded", "object"], "explanation": "Say it is recorded and that they may object (Art. 21).",
@@ -108,6 +133,7 @@ def say_it(app, tmp_path, monkeypatch) -> None:
     (tmp_path / "say_it").mkdir()
     (tmp_path / "say_it" / "question.html").write_text(QUESTION)
     (tmp_path / "say_it" / "review.html").write_text(REVIEW)
+    (tmp_path / "say_it" / "editor.html").write_text(EDITOR)
     app.register_blueprint(Blueprint("say_it_templates", __name__, template_folder=str(tmp_path)))
 
 
@@ -191,3 +217,37 @@ def test_a_type_registered_here_is_shown_saved_graded_reviewed_and_reported(app,
     assert statement["result"]["response"] == "Yes, it is recorded."
     assert json.dumps(statement)  # a plain JSON document
 
+
+
+def test_a_trainer_writes_one_in_the_quiz_editor(say_it_quiz, client, login_as):
+    trainer = factories.user(Role.TRAINER)
+    db.session.commit()
+    login_as(trainer)
+    base = "/authoring/quizzes/recording-calls"
+    listed = client.get(base).get_data(as_text=True)
+    assert f'href="{base}/questions/new/say_it">Say it</a>' in listed
+    assert "The caller asks whether the call is recorded." in listed  # the item's summary
+
+    page = f"{base}/questions/new/say_it"
+    shown = client.get(page).get_data(as_text=True)
+    assert "New say-it question" in shown and 'name="keywords"' in shown
+    data = form_data(shown, "keywords")
+    data.update({"id": "say-erasure", "phase": "after", "difficulty": "medium", "prompt": "They want it all deleted.",
+                 "keywords": "Erase\nmonth", "explanation": "Without undue delay, within a month (Art. 12(3)).",
+                 "references": "Art. 17\nArt. 12(3)"})
+    refused = client.post(page, data=data)
+    assert refused.status_code == 422
+    assert "Lower case only." in refused.get_data(as_text=True)
+    assert "They want it all deleted." in refused.get_data(as_text=True)  # what was typed stays
+
+    data["keywords"] = "erase\nmonth"
+    assert client.post(page, data=data).status_code == 302
+    db.session.expire_all()
+    draft = db.session.scalar(select(Draft).where(Draft.slug == "recording-calls"))
+    saved = {q["id"]: q for q in load_quiz(draft.files["quizzes/recording-calls.yaml"])["questions"]}
+    assert saved["say-erasure"] == {
+        "id": "say-erasure", "type": "say_it", "phase": "after", "difficulty": "medium",
+        "prompt": "They want it all deleted.", "keywords": ["erase", "month"],
+        "explanation": "Without undue delay, within a month (Art. 12(3)).", "references": ["Art. 17", "Art. 12(3)"]}
+    edit = client.get(f"{base}/questions/say-erasure").get_data(as_text=True)
+    assert form_data(edit, "keywords")["keywords"] == "erase\nmonth"

@@ -29,7 +29,6 @@ from sqlalchemy.orm import aliased
 
 from lms.accounts.models import LoginSession, Organisation, SetPasswordToken, User
 from lms.assessment.models import Answer, Attempt, AttemptStatus
-from lms.question_types import question_type
 from lms.assessment.services import published
 from lms.audit.models import AuditEvent, AuditPersonal
 from lms.certification.models import Award, Enrolment, Programme, ProgrammeVersion
@@ -44,6 +43,7 @@ from lms.i18n import user_language
 from lms.learning.models import CourseVersion, Lesson, LessonProgress, QuizVersion
 from lms.mfa.models import Passkey, RecoveryCode, TotpFactor
 from lms.privacy.processing import article_15_information
+from lms.question_types import REGISTRY, question_type
 from lms.reminders.models import Message, MessageKind
 
 # Bodies that list other people (a partner's weekly digest, the audit checkpoint sent to
@@ -121,7 +121,7 @@ def render_summary(data: dict[str, Any], *, language: str = "en", time_zone: str
     times in `time_zone` (the person's)."""
     branding = current_branding()
     html = documents.render_document("pdf/my_data.html", dict(
-        asset_base=renderer.STATIC_PDF_DIR.as_uri() + "/", data=data,
+        asset_base=renderer.STATIC_PDF_DIR.as_uri() + "/", data=data, document_answer=_document_answer,
         brand=documents.document_brand(branding.company_name, branding.primary_colour, branding.logo), **FORMATTERS),
         language=language, time_zone=time_zone)
     rendered = renderer.render_pdf(html, timeout_s=RENDER_TIMEOUT_S, max_memory_mb=RENDER_MEMORY_MB)
@@ -293,6 +293,15 @@ def _answer(position: int, item: dict | None, item_id: str, answer: Answer | Non
         entry["earned"] = answer.earned if answer is not None else None
         entry["possible"] = answer.possible if answer is not None else None
     return entry
+
+
+def _document_answer(entry: dict[str, Any]) -> tuple[Any, bool]:
+    """An answer of the export as its PDF shows it: (the answer in the reader's language, whether
+    its parts are numbered)."""
+    qtype = REGISTRY.get(entry["type"])
+    if qtype is None or entry["your_answer"] is None:
+        return entry["your_answer"], False
+    return qtype.answer_words(entry["your_answer"]), qtype.answer_numbered
 
 
 def _answer_text(item: dict, response: Any) -> Any:

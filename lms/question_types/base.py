@@ -11,12 +11,15 @@ import random
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from werkzeug.datastructures import MultiDict
 
 from lms.checked_yaml.fields import Fields, Report
 from lms.checked_yaml.yaml_lines import LineDict
+
+if TYPE_CHECKING:
+    from lms.question_types.editor import TypeEditor
 
 # What an item is worth when it does not say (`points`).
 DEFAULT_POINTS = 1
@@ -90,7 +93,8 @@ class Step:
 class QuestionType(ABC):
     """One question type. Its package (lms/question_types/<name>/) holds this class and the two
     templates named after it: `question.html` (the input, in the question page's form) and
-    `review.html` (the graded answer, on the result page and in the authoring preview)."""
+    `review.html` (the graded answer, on the result page and in the authoring preview), and its
+    part of the quiz editor (`editor`, in editor.py and editor.html)."""
 
     name: ClassVar[str]
     label: ClassVar[str]
@@ -103,6 +107,8 @@ class QuestionType(ABC):
     # The item's own keys in the order the quiz editor writes them, between the common
     # head (id, type, phase, difficulty, points) and tail (explanation, references, teaches).
     yaml_keys: ClassVar[tuple[str, ...]]
+    # The type's fields in the quiz editor (see lms/question_types/editor.py).
+    editor: ClassVar[type[TypeEditor]]
 
     # -- the content format: what `content check` and the parser ask of the type
 
@@ -168,6 +174,15 @@ class QuestionType(ABC):
         """The answer in words, as the person saw it, for their copy of their data
         (called only for a response that is not empty)."""
         return response
+
+    # In the PDF of a person's data, an answer of several parts is a list: numbered when their
+    # order is the answer (an ordering), bulleted otherwise.
+    answer_numbered: ClassVar[bool] = False
+
+    def answer_words(self, answer: Any) -> Any:
+        """`answer_text`'s answer in the reader's language, for the PDF of it (the course's text,
+        as written, by default)."""
+        return answer
 
     def picks(self, item: dict) -> list[Pick]:
         """The options whose pick rates mean something in item analysis (none by default)."""

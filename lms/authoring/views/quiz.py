@@ -25,22 +25,21 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from lms.assessment.services import draw_items, grade_responses, has_answer
-from lms.question_types import ResponseError, question_type
 from lms.authoring import quiz_yaml
 from lms.authoring.drafts import (
     DraftConflict, DraftError, check_draft, find_draft, main_path, new_draft, open_draft, save_files,
 )
 from lms.authoring.export import published_item, version_files
 from lms.authoring.models import Draft
-from lms.authoring.quiz_forms import (
-    MAX_OPTIONS, TYPE_LABELS, NewNodeForm, NewQuizForm, NodeForm, QuestionForm, QuizSettingsForm,
-    SimulationForm, fail, question_form, text_value,
-)
 from lms.authoring.forms import slug_or_error
+from lms.authoring.quiz_forms import NewQuizForm, QuestionForm, QuizSettingsForm, question_form, type_choices
 from lms.authoring.simulation import analyse, render_svg
 from lms.authoring.views import bp
 from lms.content import Problem, yaml_lines
 from lms.extensions import db
+from lms.question_types import REGISTRY, ResponseError, question_type
+from lms.question_types.call_simulation.editor import NewNodeForm, NodeForm
+from lms.question_types.editor import TypeEditor, fail, typed_text
 
 PREVIEW_KEY = "quiz_preview"
 
@@ -130,15 +129,15 @@ def _question_starts(text: str) -> list[tuple[int, str | None]]:
 def _problem_rows(work: Working, problems: list[Problem]) -> list[dict]:
     """Problems with the question they are in and a link to the form that fixes them."""
     starts = _question_starts(work.text)
-    types = {q.get("id"): q.get("type") for q in work.questions}
+    items = {q.get("id"): q for q in work.questions}
     rows = []
     for problem in problems:
         item_id = next((i for line, i in reversed(starts) if problem.line and line <= problem.line), None)
         link = None
-        if isinstance(item_id, str) and item_id in types:
-            link = _edit_url(work.slug, {"id": item_id, "type": types[item_id]})
+        if isinstance(item_id, str) and item_id in items:
+            link = _edit_url(work.slug, items[item_id])
             node = re.search(r"node '([^']+)'", problem.message)
-            if types[item_id] == "call_simulation" and node:
+            if _has_nodes(items[item_id]) and node:
                 link = url_for("authoring.quiz_simulation_node", slug=work.slug, item_id=item_id,
                                node_id=node.group(1))
         rows.append({"problem": problem, "link": link, "item_id": item_id})
@@ -199,15 +198,33 @@ def quiz_edit(slug: str):
         else:
             _committed(_("Quiz settings saved to the draft."))
             return redirect(url_for("authoring.quiz_edit", slug=slug))
-    rows = [{"item": item, "analysis": analyse(item) if item.get("type") == "call_simulation" else None}
-            for item in work.questions]
+    rows = [_question_row(work, item) for item in work.questions]
     status = 409 if conflict else 422 if form.errors else 200
     return render_template("authoring/quiz_edit.html", work=work, form=form, rows=rows, conflict=conflict,
-                           problems=_problem_rows(work, _problems(work)), types=TYPE_LABELS), status
+                           problems=_problem_rows(work, _problems(work)), types=type_choices()), status
+
+
+def _editor(item: dict) -> type[TypeEditor] | None:
+    """The editor of the item's type; None for a type this app does not have (a hand-edited draft)."""
+    kind = item.get("type")
+    return REGISTRY[kind].editor if isinstance(kind, str) and kind in REGISTRY else None
+
+
+def _has_nodes(item: dict) -> bool:
+    editor = _editor(item)
+    return editor is not None and editor.has_nodes
+
+
+def _question_row(work: Working, item: dict) -> dict:
+    """A line of the quiz's list of questions."""
+    editor = _editor(item)
+    return {"item": item, "edit": _edit_url(work.slug, item),
+            "label": editor.label if editor else item.get("type"), "summary": editor.summary(item) if editor else "",
+            "analysis": analyse(item) if editor and editor.has_nodes else None}
 
 
 def _edit_url(slug: str, item: dict) -> str:
-    endpoint = "authoring.quiz_simulation" if item.get("type") == "call_simulation" else "authoring.quiz_question"
+    endpoint = "authoring.quiz_simulation" if _has_nodes(item) else "authoring.quiz_question"
     return url_for(endpoint, slug=slug, item_id=item["id"])
 
 
@@ -222,7 +239,7 @@ def _question_page(work: Working, form: QuestionForm, item: dict | None, conflic
                 if item is not None and row["item_id"] == item.get("id")]
     context: dict[str, Any] = {}
     template = "authoring/quiz_question.html"
-    if form.kind == "call_simulation" and item is not None:
+    if form.has_nodes and item is not None:
         result = analyse(item)
         node_form = NewNodeForm(formdata=None, prefix="node")
         node_form.revision.data = work.revision
@@ -231,8 +248,8 @@ def _question_page(work: Working, form: QuestionForm, item: dict | None, conflic
             "authoring.quiz_simulation_node", slug=work.slug, item_id=item["id"], node_id=node_id))
         context = {"analysis": result, "svg": svg, "node_form": node_form}
     status = 409 if conflict else 422 if form.errors else 200
-    return render_template(template, work=work, form=form, item=item, conflict=conflict, types=TYPE_LABELS,
-                           problems=problems, max_options=MAX_OPTIONS, **context), status
+    return render_template(template, work=work, form=form, item=item, conflict=conflict, problems=problems,
+                           **context), status
 
 
 def _edit_question(slug: str, item_id: str | None, kind: str | None):
@@ -241,22 +258,18 @@ def _edit_question(slug: str, item_id: str | None, kind: str | None):
     index = work.index_of(item_id) if item_id is not None else None
     item = work.data["questions"][index] if index is not None else None
     kind = item.get("type") if item is not None else kind
-    if kind not in TYPE_LABELS:
+    if not isinstance(kind, str) or kind not in REGISTRY:
         abort(404)
     form = question_form(kind)
     conflict = None
-    nodes = [n.get("id") for n in (item or {}).get("nodes") or [] if isinstance(n, dict)]
-    if isinstance(form, SimulationForm):
-        form.set_nodes(nodes, (item or {}).get("start"))
+    form.prepare(item)
     if request.method == "GET":
         if item is not None:
             form.from_data(item)
-        if hasattr(form, "options") and len(form.options) < MAX_OPTIONS:
-            form.options.append_entry()  # a blank option to add one without scripts
+        form.add_row()
         form.revision.data = work.revision
-    elif request.form.get("action") == "add_option" and hasattr(form, "options"):
-        if len(form.options) < MAX_OPTIONS:
-            form.options.append_entry()
+    elif form.row_action is not None and request.form.get("action") == form.row_action:
+        form.add_row()
     elif form.validate():
         new_item = form.to_data(item or {})
         if _id_taken(work, new_item["id"], index):
@@ -276,7 +289,7 @@ def _edit_question(slug: str, item_id: str | None, kind: str | None):
                 form.revision.data = error.current.revision
             else:
                 _committed(_("Question %(id)s saved to the draft.", id=new_item["id"]))
-                if kind == "call_simulation" or index is not None:
+                if form.has_nodes or index is not None:
                     return redirect(_edit_url(slug, new_item))
                 return redirect(url_for("authoring.quiz_edit", slug=slug))
     return _question_page(work, form, item, conflict)
@@ -337,7 +350,7 @@ def quiz_question_move(slug: str, item_id: str):
 def _simulation(work: Working, item_id: str) -> tuple[int, dict]:
     index = work.index_of(item_id)
     item = work.data["questions"][index]
-    if item.get("type") != "call_simulation":
+    if not _has_nodes(item):
         abort(404)
     return index, item
 
@@ -415,7 +428,7 @@ def quiz_simulation_node_add(slug: str, item_id: str):
     if any(n.get("id") == form.id.data for n in nodes):
         flash(_("There is already a node called %(id)s.", id=form.id.data), "error")
         return redirect(back)
-    node: dict[str, Any] = {"id": form.id.data, "caller": text_value(form.caller.data)}
+    node: dict[str, Any] = {"id": form.id.data, "caller": typed_text(form.caller.data)}
     if form.end.data:
         node["end"] = True
     try:

@@ -16,6 +16,7 @@ from lms.checked_yaml.lenient import integer, mappings, text
 from lms.question_types.base import (
     CriticalReply, Grade, Pick, Question, QuestionType, ResponseError, Step, item_points,
 )
+from lms.question_types.call_simulation.editor import SimulationEditor
 from lms.question_types.call_simulation.graph import check_simulation
 
 
@@ -66,6 +67,7 @@ class SimulationQuestion(Question):
 
 class CallSimulation(QuestionType):
     name, label = "call_simulation", _l("Call simulation")
+    editor = SimulationEditor
     stepwise = _l("A call simulation is answered one reply at a time, on its page.")
     yaml_keys = ("title", "scenario", "start", "nodes")
 

@@ -7,10 +7,12 @@ from flask_babel import lazy_gettext as _l
 
 from lms.question_types.base import Grade, Pick, ResponseError, item_points
 from lms.question_types.choices import ChoiceType
+from lms.question_types.multiple_response.editor import MultipleResponseEditor
 
 
 class MultipleResponse(ChoiceType):
     name, label, xapi_interaction = "multiple_response", _l("Choose all that apply"), "choice"
+    editor = MultipleResponseEditor
 
     def parse(self, item, shown, form, previous):
         chosen = form.getlist("option")

@@ -7,10 +7,13 @@ from flask_babel import lazy_gettext as _l
 from lms.checked_yaml.fields import prefix
 from lms.question_types.base import Grade, ResponseError, item_points
 from lms.question_types.choices import ChoiceType
+from lms.question_types.ordering.editor import OrderingEditor
 
 
 class Ordering(ChoiceType):
     name, label, xapi_interaction = "ordering", _l("Put these steps in order"), "sequencing"
+    editor = OrderingEditor
+    answer_numbered = True
 
     def check_key_covers(self, report, label, item, option_ids, keyed):
         missing = [option for option in option_ids if option not in keyed]

@@ -8,6 +8,7 @@ from lms.checked_yaml.fields import describe, prefix
 from lms.question_types.base import Grade, Pick, ResponseError, item_points
 from lms.question_types.choices import ChoiceType, not_among
 from lms.question_types.lint import is_text, options_of, text_length
+from lms.question_types.single_choice.editor import SingleChoiceEditor
 
 # The key is a cue when it is longer than every other option by more than this share of the next
 # longest (in characters, spaces collapsed): 20% is about a clause more on a one-line option,
@@ -17,6 +18,7 @@ LONGEST_KEY_MARGIN = 0.20
 
 class SingleChoice(ChoiceType):
     name, label, xapi_interaction = "single_choice", _l("Choose one answer"), "choice"
+    editor = SingleChoiceEditor
 
     def check_key(self, report, label, item, option_ids):
         value, line = item["correct"], item.line_of("correct")

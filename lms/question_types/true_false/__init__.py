@@ -10,6 +10,7 @@ from lms.checked_yaml.fields import Fields, describe, prefix, text_value
 from lms.checked_yaml.lenient import text
 from lms.question_types.base import Grade, Pick, Question, QuestionType, ResponseError, item_points
 from lms.question_types.lint import bare_feedback
+from lms.question_types.true_false.editor import TrueFalseEditor
 
 # Keys more than this share one way let "always answer false" pass. A quiz with fewer than two
 # true/false items cannot be balanced, so it is not judged.
@@ -29,6 +30,7 @@ class TrueFalseQuestion(Question):
 
 class TrueFalse(QuestionType):
     name, label, xapi_interaction = "true_false", _l("True or false"), "true-false"
+    editor = TrueFalseEditor
     yaml_keys = ("prompt", "correct", "feedback_true", "feedback_false")
 
     fields: Fields = {"prompt": (True, text_value), "correct": (True, None),
@@ -79,8 +81,11 @@ class TrueFalse(QuestionType):
         return {"options": [{"id": "true", "text": gettext("True")}, {"id": "false", "text": gettext("False")}]}
 
     def answer_text(self, item, response):
-        # The export's own words; the PDF of it translates them.
+        # The export's own words; the PDF of it translates them (answer_words).
         return "True" if response is True else "False"
+
+    def answer_words(self, answer):
+        return gettext("True") if answer == "True" else gettext("False")
 
     def picks(self, item):
         return [Pick("true", "True", item["correct"] is True), Pick("false", "False", item["correct"] is False)]
