@@ -26,11 +26,13 @@ setup: install i18n-compile
 	$(FLASK) lms demo
 
 # Two pytest-xdist workers, one per core: the browser tests and the page crawl leave a core idle
-# while they wait on Chromium. TEST_WORKERS=0 runs the suite in one process.
+# while they wait on Chromium. Work stealing, because the crawl's five long tests (one per language)
+# come first: a worker that runs out takes tests still queued on the other. TEST_WORKERS=0 runs the
+# suite in one process.
 TEST_WORKERS ?= 2
 
 test: dev-install i18n-compile  ## the whole suite (set TEST_DATABASE_URL to run it on PostgreSQL)
-	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) $(if $(filter-out 0,$(TEST_WORKERS)),--dist worksteal) $(PYTEST_ARGS)
 
 bench: dev-install  ## benchmarks against a bare baseline measured in the same run (see bench/README.md)
 	$(PY) bench/assessment.py
