@@ -200,12 +200,12 @@ ENDPOINTS: Final[dict[str, Access | Permission]] = {
     "certification.export_csv": Permission.VIEW_PEOPLE,
     "certification.person": Permission.VIEW_PEOPLE,
     "certification.revoke": Permission.MANAGE_CERTIFICATION,  # record rule: can_view_user (the holder); GET confirms
-    "certification.reissue": Permission.REISSUE_CERTIFICATES,  # record rule: the award must not be revoked
     "certification.assignments": Permission.ASSIGN_PROGRAMMES,
     # The agents to assign to, as the picker searches them (restrict_users: a partner admin's own).
     "certification.assignment_people": Permission.ASSIGN_PROGRAMMES,
     "certification.assignment_edit": Permission.ASSIGN_PROGRAMMES,  # record rule: restrict_targets
     "certification.assignment_remove": Permission.ASSIGN_PROGRAMMES,  # record rule: restrict_targets
+    "evidence.reissue": Permission.REISSUE_CERTIFICATES,  # record rule: the award must not be revoked
     "evidence.certificate_pdf": SIGNED_IN,  # record rule: can_view_award
     "evidence.transcript_pdf": SIGNED_IN,  # record rule: can_view_user (an agent: their own)
     "evidence.verify_start": PUBLIC,

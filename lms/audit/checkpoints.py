@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from flask import current_app, has_app_context
 
-from lms.evidence.signing import SigningError, key_id_for
+from lms.signing_keys import SigningError, key_id_for
 
 ORIGIN = "CallSafe Academy audit log"
 _DASH = "\u2014"  # the signed-note signature line starts with an em dash

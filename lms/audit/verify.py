@@ -25,7 +25,7 @@ from lms.audit import merkle
 from lms.audit.checkpoints import ParsedNote, note_text, signing_certificate_pem, verify_note
 from lms.audit.leaves import commitment, leaf_input
 from lms.audit.models import AuditCheckpoint, AuditEvent, AuditLeaf, AuditPersonal
-from lms.evidence.signing import SigningError
+from lms.signing_keys import SigningError
 from lms.extensions import db
 
 

@@ -23,18 +23,11 @@ from lms.audit.sentences import names_for, sentence
 from lms.audit.services import head, latest_checkpoint, record
 from lms.audit.subjects import about_organisation, about_people
 from lms.extensions import db
-from lms.jobs.runner import start_audit_sealer
 from lms.pagination import paginate
 from lms.policy import audit_scope, restrict_audit_events
 from lms.spreadsheets import spreadsheet_safe
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
-
-
-@bp.before_app_request
-def _start_sealer() -> None:
-    # The first request of each web process starts its periodic sealer (a lookup afterwards).
-    start_audit_sealer(current_app._get_current_object())
 
 
 # Quick filters for what people look for most: (label, action prefix).

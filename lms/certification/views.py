@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timezone
 
-from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request,
+from flask import (Blueprint, Response, abort, flash, jsonify, redirect, render_template, request,
                    stream_with_context, url_for)
 from flask_babel import gettext as _, ngettext
 from flask_login import current_user
@@ -14,21 +14,16 @@ from lms.accounts.models import Organisation, ProgrammeAvailability, Role, User
 from lms.assessment.models import Attempt
 from lms.audit.services import record
 from lms.audit.subjects import register_reference
-from lms.certification import assignments as assignments_service, reports, services
+from lms.certification import alerts, assignments as assignments_service, reports, services
 from lms.certification.charts import status_chart_svg
 from lms.certification.forms import (AssignmentDueForm, AssignmentForm, ConfirmRemovalForm, DashboardFilterForm,
                                     ReissueForm, RevokeForm)
 from lms.certification.models import Assignment, Award, Enrolment, Programme
 from lms.certification.status import Status
 from lms.clock import now
-from lms.evidence.certificates import certificate_for
-from lms.evidence.renderer import RenderError
-from lms.evidence.signing import SigningError
 from lms.extensions import db
 from lms.pagination import paginate_rows
 from lms.policy import Permission, audit_scope, can, can_manage_user, can_view_user, restrict_users
-from lms.privacy.breaches import unnotified_soon
-from lms.privacy.requests import WARN_DAYS, due_soon_count
 
 bp = Blueprint("certification", __name__)
 
@@ -93,14 +88,11 @@ def dashboard():
     # The counts already know how many rows match: no second COUNT over every enrolment.
     page = paginate_rows(reports.status_rows(current_user, filters, at), request.args.get("page", 1, type=int), 25,
                          total=counts.enrolments)
-    # Breaches are the register's admins' business: others neither see them nor could act.
-    breaches_due = unnotified_soon(at) if can(current_user, Permission.MANAGE_BREACHES) else (0, None)
-    requests_due = due_soon_count(at) if can(current_user, Permission.MANAGE_DATA_REQUESTS) else (0, 0)
     group_sort, group_descending = _group_order()
     return render_template("certification/dashboard.html", form=form, page=page, counts=counts, groups=groups,
                            group_sort=group_sort, group_descending=group_descending, filters=filters,
-                           statuses=list(Status), at=at, counted_at=counted_at, breaches_due=breaches_due,
-                           requests_due=requests_due, request_warn_days=WARN_DAYS)
+                           statuses=list(Status), at=at, counted_at=counted_at,
+                           alerts=alerts.alerts_for(current_user, at))
 
 
 @bp.route("/dashboard/status.svg")
@@ -168,29 +160,6 @@ def revoke(award_id: int):
     # Revoking an award the agent's status no longer rests on (an earlier cycle's) changes no status.
     current = db.session.scalar(select(Enrolment.id).where(Enrolment.current_award_id == award.id).limit(1))
     return render_template("certification/revoke_confirm.html", award=award, form=form, current=current is not None)
-
-
-@bp.route("/awards/<int:award_id>/reissue", methods=["POST"])
-def reissue(award_id: int):
-    """A new certificate, with a new code and BASE_URL's address, replacing one that is wrong."""
-    award = db.get_or_404(Award, award_id)
-    if not ReissueForm().validate_on_submit():
-        abort(400)
-    try:
-        new = services.reissue(current_user, award)
-        certificate_for(new, actor=current_user)  # rendered now, so it carries today's BASE_URL
-    except services.CertificationError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    except (RenderError, SigningError) as exc:
-        db.session.rollback()
-        current_app.logger.error("re-issue of award %s failed: %s", award_id, exc)
-        flash(_("The new certificate could not be produced, so nothing changed. Try again in a minute."), "error")
-    else:
-        db.session.commit()
-        flash(_("Re-issued with the new code %(code)s. The old certificate now verifies as revoked (re-issued).",
-                code=new.verification_code), "success")
-    return redirect(url_for("certification.person", user_id=award.user_id))
 
 
 def _assignable_programmes() -> list[Programme]:

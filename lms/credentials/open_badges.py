@@ -29,6 +29,7 @@ from lms.audit.services import record
 from lms.certification.models import Award
 from lms.credentials import keys, status_list
 from lms.credentials.models import OpenBadge
+from lms.evidence.branding import current_branding
 from lms.extensions import db
 
 CONTEXTS = ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"]
@@ -50,8 +51,6 @@ def identity_hash(email: str, salt: str) -> str:
 
 def issuer_profile() -> dict[str, Any]:
     """The academy as an OB 3.0 Profile: the company named in the branding, at BASE_URL."""
-    from lms.evidence.branding import current_branding
-
     branding = current_branding()
     logo = f"pdf/{branding.logo}" if branding.logo else "img/logo.svg"
     return {"id": keys.issuer_did(), "type": ["Profile"], "name": branding.company_name,

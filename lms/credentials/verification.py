@@ -21,6 +21,7 @@ from lms.certification.models import Award
 from lms.credentials import baking, keys
 from lms.credentials.models import OpenBadge
 from lms.credentials.open_badges import credential_of, token_sha256
+from lms.evidence import other_credentials
 from lms.evidence.certificates import award_status
 from lms.extensions import db
 
@@ -28,7 +29,7 @@ MAX_BYTES = 512 * 1024  # a badge is a few kilobytes; a baked PNG well under thi
 ENVELOPE_PREFIX = "data:application/vc+jwt,"
 
 
-class Unreadable(ValueError):
+class Unreadable(other_credentials.Unreadable):
     """The input is not an Open Badge in any form we accept; the message says why, for people."""
 
 
@@ -131,3 +132,6 @@ def verify_badge(data: bytes) -> BadgeVerification:
         return BadgeVerification(False, message="This credential is signed with our key but is not one we "
                                                 "issued. Tell your administrator.")
     return _result(badge, signed=True)
+
+
+other_credentials.register(verify_badge)  # the verify page (lms/evidence) reads badges through this

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from lms.addresses import external_url
 from lms.audit.services import record
 from lms.certification.models import Award
-from lms.credentials import baking, keys, open_badges, status_list
+# verification registers the badge reader with evidence's verify page when it loads.
+from lms.credentials import baking, keys, open_badges, status_list, verification  # noqa: F401
 from lms.credentials.models import OpenBadge
 from lms.evidence.certificates import award_status
 from lms.extensions import db, limiter

@@ -22,7 +22,6 @@ functions that sign or verify, so loading the app does not pay for it (about a t
 """
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import re
@@ -40,6 +39,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
+# The key's error and id, shared with the audit log's checkpoints (which must not import evidence).
+from lms.signing_keys import SigningError, key_id_for
+
 FIELD_NAME = "CallSafeSignature"
 DEFAULT_REASON = "Training evidence issued by CallSafe Academy"
 DEV_COMMON_NAME = "CallSafe Academy development signing"
@@ -48,10 +50,6 @@ DEV_VALIDITY = timedelta(days=730)
 # A key id is short and plain, so that it reads back unambiguously from /Name.
 _KEY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 _NAME_KEY_ID = re.compile(r"\[key-id ([A-Za-z0-9][A-Za-z0-9._:-]{0,63})\]\Z")
-
-
-class SigningError(RuntimeError):
-    """The signing key or certificate cannot be used, or a document cannot be signed."""
 
 
 # --- keys -------------------------------------------------------------------------------------
@@ -117,11 +115,6 @@ def ensure_dev_key(key_path: Path, cert_path: Path, *, common_name: str = DEV_CO
         key_path.unlink(missing_ok=True)
         raise
     return True
-
-
-def key_id_for(cert_der: bytes) -> str:
-    """Default key id: the first 16 hex digits of the certificate's SHA-256 fingerprint."""
-    return hashlib.sha256(cert_der).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

@@ -3,17 +3,18 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from lms.accounts.models import User
 from lms.audit.services import record
+from lms.certification import services as certification
+from lms.certification.forms import ReissueForm
 from lms.certification.models import Award
 from lms.clock import now
-from lms.credentials import verification as badge_verification
 # exports and issuing register their job kinds and connect the award_issued subscriber when loaded.
-from lms.evidence import certificates, exports, issuing, transcript  # noqa: F401
+from lms.evidence import certificates, exports, issuing, other_credentials, transcript  # noqa: F401
 from lms.evidence.renderer import RenderError
 from lms.evidence.signing import SigningError
 from lms.extensions import db, limiter
@@ -104,8 +105,8 @@ def verify_start():
             result = certificates.verify_file(data)
         else:
             try:
-                result = badge_verification.verify_badge(data)
-            except badge_verification.Unreadable as exc:
+                result = other_credentials.verify(data)  # an Open Badge (lms/credentials registers it)
+            except other_credentials.Unreadable as exc:
                 error = str(exc)
         db.session.rollback()  # the check writes nothing
     # A file refused, or not one of ours (an altered certificate, or one built to break a
@@ -120,3 +121,26 @@ def verify_start():
 def verify(code: str):
     limiter.check()
     return render_template("evidence/verify.html", result=certificates.verify_code(code[:64]), error=None, code=code)
+
+
+@bp.route("/awards/<int:award_id>/reissue", methods=["POST"])
+def reissue(award_id: int):
+    """A new certificate, with a new code and BASE_URL's address, replacing one that is wrong."""
+    award = db.get_or_404(Award, award_id)
+    if not ReissueForm().validate_on_submit():
+        abort(400)
+    try:
+        new = certification.reissue(current_user, award)
+        certificates.certificate_for(new, actor=current_user)  # rendered now, so it carries today's BASE_URL
+    except certification.CertificationError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    except (RenderError, SigningError) as exc:
+        db.session.rollback()
+        current_app.logger.error("re-issue of award %s failed: %s", award_id, exc)
+        flash(_("The new certificate could not be produced, so nothing changed. Try again in a minute."), "error")
+    else:
+        db.session.commit()
+        flash(_("Re-issued with the new code %(code)s. The old certificate now verifies as revoked (re-issued).",
+                code=new.verification_code), "success")
+    return redirect(url_for("certification.person", user_id=award.user_id))

@@ -1,7 +1,7 @@
 """The exports page: start an export, watch its progress, download its files, retry a failure."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -13,6 +13,12 @@ from lms.jobs.models import Job, JobFile, JobState
 from lms.pagination import paginate
 
 bp = Blueprint("jobs", __name__, url_prefix="/exports")
+
+
+@bp.before_app_request
+def _start_audit_sealer() -> None:
+    # The first request of each web process starts its periodic audit sealer (a lookup afterwards).
+    runner.start_audit_sealer(current_app._get_current_object())
 
 
 def _job_or_404(job_id: int) -> Job:

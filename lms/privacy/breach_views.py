@@ -2,20 +2,42 @@
 record a breach, and the same form to update it as facts and decisions arrive."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
+from lms.accounts.models import User
+from lms.certification import alerts
 from lms.clock import now
 from lms.extensions import db
+from lms.policy import Permission, can
 from lms.privacy.breach_forms import BreachForm
 from lms.privacy.breaches import (
-    Breach, BreachInvalid, duration_words, notification_clock, record_breach, register, update_breach, utc_time_words,
+    Breach, BreachInvalid, duration_words, notification_clock, record_breach, register, unnotified_soon, update_breach,
+    utc_time_words,
 )
 
 bp = Blueprint("breaches", __name__, url_prefix="/admin/breaches")
 bp.add_app_template_filter(duration_words, "breach_duration")
 bp.add_app_template_filter(utc_time_words, "breach_time")
+
+
+def _dashboard_alert(reader: User, at: datetime) -> Markup | None:
+    """Open breaches whose notice is due within 24 hours or overdue: for the register's admins
+    only, since others neither see breaches nor could act."""
+    if not can(reader, Permission.MANAGE_BREACHES):
+        return None
+    count, deadline = unnotified_soon(at)
+    if not count:
+        return None
+    return Markup(render_template("privacy/breaches/dashboard_alert.html", breach_count=count,
+                                  breach_deadline=deadline, at=at))
+
+
+alerts.register(_dashboard_alert)
 
 
 @bp.route("")

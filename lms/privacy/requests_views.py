@@ -1,24 +1,42 @@
 """The register of data-subject requests, and restricting a person's data (admins)."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import BooleanField, DateField, RadioField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from lms.accounts.models import User
+from lms.certification import alerts
 from lms.clock import now
 from lms.extensions import db
 from lms.i18n import date_local
 from lms.pagination import paginate
-from lms.policy import can_view_user
+from lms.policy import Permission, can, can_view_user
 from lms.privacy import requests as dsr
 from lms.privacy.requests import DataRequest, RequestError, RequestState, Right
 
 bp = Blueprint("data_requests", __name__)
+
+
+def _dashboard_alert(reader: User, at: datetime) -> Markup | None:
+    """Open data-subject requests due within WARN_DAYS or overdue, for those who keep the register."""
+    if not can(reader, Permission.MANAGE_DATA_REQUESTS):
+        return None
+    soon, late = dsr.due_soon_count(at)
+    if not (soon or late):
+        return None
+    return Markup(render_template("privacy/requests/dashboard_alert.html", requests_soon=soon,
+                                  requests_late=late, request_warn_days=dsr.WARN_DAYS))
+
+
+alerts.register(_dashboard_alert)
 
 
 class RequestForm(FlaskForm):
