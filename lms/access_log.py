@@ -2,7 +2,7 @@
 
 The set-password and reset links carry their token in the path (they are followed from an
 e-mail or a chat message, so it cannot be a form field). The first GET trades the token
-for server-side state (lms.accounts.views), but a log line is written for that GET, and
+for server-side state (lms.account_pages.views), but a log line is written for that GET, and
 for any later replay, so the access log redacts these paths whatever the request did.
 gunicorn.conf.py installs it with `logger_class = "lms.access_log.AccessLogger"`.
 """

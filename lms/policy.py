@@ -26,6 +26,7 @@ from flask_login import current_user
 from sqlalchemy import ColumnElement, Select, false, select
 
 from lms.accounts.models import Role, User
+from lms.mfa import services as mfa
 
 
 class Permission(str, enum.Enum):
@@ -262,7 +263,7 @@ ENDPOINTS: Final[dict[str, Access | Permission]] = {
     "mfa.passkey_register_options": SIGNED_IN,
     "mfa.passkey_register": SIGNED_IN,
     "mfa.passkey_remove": SIGNED_IN,  # record rule: the passkey must be the user's (else 404)
-    "mfa.admin_reset": Permission.MANAGE_PEOPLE,  # someone who lost every factor (can_manage_user)
+    "accounts.second_factors_reset": Permission.MANAGE_PEOPLE,  # someone who lost every factor (can_manage_user)
     # The privacy notice is for everyone, signed in or not (Arts 13 and 14); hiding its offer acts
     # on current_user only. The record of processing (Art. 30) is the controller's, for admins.
     "privacy_notice.notice": PUBLIC,
@@ -376,8 +377,6 @@ def _second_factor_redirect(user: User) -> Response | None:
     For everyone else it costs a set lookup against settings each worker keeps in memory
     (lms.mfa.services.mfa_required); the session's row is read only when MFA is required.
     """
-    from lms.mfa import services as mfa
-
     if not mfa.mfa_required(user.role, user.organisation_id) or mfa.session_second_factor() is not None:
         return None
     if mfa.has_factor(user):
@@ -483,9 +482,7 @@ def authorise_attempt_owner(row: Any | None) -> None:
     if Role(row.session_role) not in GRANTS[Permission.LEARN]:
         _deny()
     if row.session_second_factor is None:
-        from lms.mfa.services import mfa_required
-
-        if mfa_required(row.session_role, row.session_organisation_id):
+        if mfa.mfa_required(row.session_role, row.session_organisation_id):
             abort(401)
     if row.owned_attempt_id is None:
         abort(404)

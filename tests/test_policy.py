@@ -167,7 +167,7 @@ EXPECTED: dict[str, set[Role] | str] = {
     "mfa.passkey_register_options": EVERYONE,
     "mfa.passkey_register": EVERYONE,
     "mfa.passkey_remove": EVERYONE,  # and then the record rule: one's own passkey (tests/mfa)
-    "mfa.admin_reset": PEOPLE_MANAGERS,
+    "accounts.second_factors_reset": PEOPLE_MANAGERS,
     "privacy_notice.notice": "public",
     "privacy_notice.notice_seen": EVERYONE,
     "privacy_record.index": {Role.ADMIN},
@@ -420,7 +420,7 @@ def _urls(app: Flask, world) -> dict[str, list[tuple[str, str]]]:
         "mfa.passkey_register_options": [("POST", "/account/mfa/passkeys/options")],
         "mfa.passkey_register": [("POST", "/account/mfa/passkeys")],
         "mfa.passkey_remove": [("GET", "/account/mfa/passkeys/999999/remove")],
-        "mfa.admin_reset": [("GET", f"/admin/users/{p['own_agent'].id}/second-factors/reset")],
+        "accounts.second_factors_reset": [("GET", f"/admin/users/{p['own_agent'].id}/second-factors/reset")],
         "privacy_notice.notice": [("GET", "/privacy")],
         "privacy_notice.notice_seen": [("POST", "/privacy/seen")],
         "privacy_record.index": [("GET", "/admin/processing-record")],

@@ -691,15 +691,6 @@ class OrganisationData:
     locale: tuple[str | None, str | None] | None = None
 
 
-def programme_choices() -> list[tuple[int, str]]:
-    """(id, title) of the programmes in use, for the organisation form's availability boxes."""
-    from lms.certification.models import Programme, ProgrammeVersion
-
-    return [(row.id, row.title) for row in db.session.execute(
-        select(Programme.id, ProgrammeVersion.title).join(ProgrammeVersion, ProgrammeVersion.id == Programme.current_version_id)
-        .where(Programme.archived_at.is_(None)).order_by(ProgrammeVersion.title))]
-
-
 def available_programme_ids(org: Organisation) -> list[int]:
     return list(db.session.scalars(select(ProgrammeAvailability.programme_id)
                                    .where(ProgrammeAvailability.organisation_id == org.id)))

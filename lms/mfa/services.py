@@ -32,6 +32,7 @@ from webauthn.helpers.structs import (
 )
 
 from lms.accounts.models import LoginSession, Organisation, Role, User
+from lms.accounts.services import cookie_token_digest, end_all_sessions
 from lms.addresses import base_url
 from lms.audit.services import record
 from lms.clock import now
@@ -101,16 +102,12 @@ def mfa_required(role: Role | str, organisation_id: int) -> bool:
 
 def session_second_factor() -> str | None:
     """How this request's session passed its second step ("totp", "recovery", "passkey"), or None."""
-    from lms.accounts.services import cookie_token_digest
-
     return db.session.scalar(select(LoginSession.second_factor)
                              .where(LoginSession.token_hash == cookie_token_digest()))
 
 
 def mark_session(second_factor: str) -> None:
     """Record on this request's session that a second factor was passed (enrolment, step-up)."""
-    from lms.accounts.services import cookie_token_digest
-
     db.session.execute(update(LoginSession).where(LoginSession.token_hash == cookie_token_digest())
                        .values(second_factor=second_factor))
 
@@ -416,8 +413,6 @@ def remove_passkey(user: User, passkey: Passkey) -> None:
 def reset_factors(actor: User, user: User) -> bool:
     """An admin removes every factor of someone who lost them all (app, passkeys and codes), and
     ends their sessions; they sign in with the password and enrol again. False if none was set."""
-    from lms.accounts.services import end_all_sessions
-
     if actor.id == user.id:
         raise MfaError(_("Manage your own second factors from your account page."))
     had = has_factor(user)

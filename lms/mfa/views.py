@@ -12,10 +12,9 @@ from flask_login import current_user
 from lms.accounts.models import User
 from lms.accounts.services import end_all_sessions
 from lms.accounts.redirects import safe_next
-from lms.accounts.views import finish_sign_in
+from lms.accounts.sign_in import finish_sign_in
 from lms.clock import now
 from lms.config import ConfigError
-from lms.policy import can_manage_user
 from lms.extensions import db, limiter
 from lms.mfa import services
 from lms.mfa.forms import CodeForm, ConfirmForm, ConfirmTotpForm
@@ -317,32 +316,3 @@ def passkey_remove(passkey_id: int):
         return redirect(url_for("mfa.overview"))
     return render_template("mfa/confirm.html", form=form, title=_("Remove the passkey “%(name)s”?", name=passkey.name),
                            body=_("It will no longer sign you in."), button=_("Remove the passkey"))
-
-
-# ---- an admin helps someone who lost every factor --------------------------------------
-
-@bp.route("/admin/users/<int:user_id>/second-factors/reset", methods=["GET", "POST"])
-def admin_reset(user_id: int):
-    """Remove all of someone's second factors, after a confirmation (audited)."""
-    user = db.session.get(User, user_id)
-    if user is None or not can_manage_user(current_user, user):  # a partner admin: their agents only
-        abort(404)
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        try:
-            had = services.reset_factors(current_user, user)
-        except services.MfaError as exc:
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            if had:
-                flash(_("%(name)s's second factors are removed and their sessions ended: they sign in with "
-                        "their password and set up a new one.", name=user.name), "success")
-            else:
-                flash(_("%(name)s had no second factor.", name=user.name), "info")
-        return redirect(url_for("accounts.user_edit", user_id=user.id))
-    return render_template("mfa/confirm.html", form=form, title=_("Remove %(name)s's second factors?", name=user.name),
-                           body=_("Their authenticator app, passkeys and recovery codes stop working and they are "
-                                  "signed out everywhere. Do this only once you are sure who asked."),
-                           button=_("Remove their second factors"),
-                           cancel=url_for("accounts.user_edit", user_id=user.id))

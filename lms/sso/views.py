@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from lms.accounts import services as accounts
 from lms.accounts.models import Organisation, User
 from lms.accounts.redirects import safe_next
-from lms.accounts.views import finish_sign_in
+from lms.accounts.sign_in import finish_sign_in
 from lms.addresses import external_url
 from lms.audit.services import record
 from lms.extensions import db

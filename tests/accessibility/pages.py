@@ -126,7 +126,7 @@ PAGES: tuple[Page, ...] = (
     Page("accounts.user_list", fixed("/admin/users")),
     Page("accounts.user_new", fixed("/admin/users/new")),
     Page("accounts.user_edit", lambda w, a: f"/admin/users/{w.users['agent']}"),
-    Page("mfa.admin_reset", lambda w, a: f"/admin/users/{w.users['agent']}/second-factors/reset"),
+    Page("accounts.second_factors_reset", lambda w, a: f"/admin/users/{w.users['agent']}/second-factors/reset"),
     Page("roster.upload", fixed("/people/import")),
     Page("roster.preview", lambda w, a: f"/people/import/{w.upload_id}"),
     Page("accounts.organisation_list", fixed("/admin/organisations")),

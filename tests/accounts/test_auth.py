@@ -10,7 +10,7 @@ from lms.accounts import services
 from lms.accounts.models import LoginSession, Role, TokenKind
 from lms.audit.models import AuditEvent
 from lms.extensions import db
-from lms.accounts.views import GENERIC_LOGIN_ERROR
+from lms.account_pages.views import GENERIC_LOGIN_ERROR
 from tests import factories
 from tests.conftest import csrf_token, login, make_app
 

@@ -1,16 +1,15 @@
 """Sign-in, sign-out, set-password and reset links, one's own account and sessions, and the
-admin pages for users and organisations."""
+admin pages for users and organisations (see the package's docstring)."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _, ngettext, refresh
-from flask_login import current_user, login_user, logout_user, user_loaded_from_cookie
+from flask_login import current_user, logout_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from lms.accounts import reset_mail, services
-from lms.accounts.locale_defaults import LANGUAGE_NAMES, forget_organisation, organisation_defaults, \
-    time_zone_choices
+from lms.account_pages import reset_mail
+from lms.accounts import services
 from lms.accounts.forms import (
     ChangePasswordForm,
     ForgotPasswordForm,
@@ -21,15 +20,23 @@ from lms.accounts.forms import (
     UserForm,
     UserSearchForm,
 )
+from lms.accounts.locale_defaults import LANGUAGE_NAMES, forget_organisation, organisation_defaults, \
+    time_zone_choices
 from lms.accounts.models import Organisation, OrganisationKind, Role, TokenKind, User
 from lms.accounts.redirects import safe_next
+from lms.accounts.sign_in import finish_sign_in
 from lms.addresses import external_url
-from lms.extensions import db, limiter
 from lms.audit.services import record
+from lms.certification.models import Programme, ProgrammeVersion
+from lms.extensions import db, limiter
+from lms.mfa import services as mfa
+from lms.mfa.forms import ConfirmForm
 from lms.mfa.services import forget_organisation_roles, has_factor
-from lms.sso import services as sso
+from lms.mfa.views import begin_second_step
 from lms.pagination import paginate
 from lms.policy import can_manage_user, restrict_managed_users
+from lms.sso import services as sso
+from lms.sso.views import leave_for, logout_redirect, start_sign_in
 
 bp = Blueprint("accounts", __name__)
 
@@ -64,8 +71,6 @@ def login():
         # Home-realm discovery (lms/sso): an e-mail of a domain with single sign-on goes to its IdP.
         connection = sso.connection_for_email(form.email.data)
         if connection is not None and not form.password.data:
-            from lms.sso.views import start_sign_in  # the sso views import this module
-
             return start_sign_in(connection, form.email.data.strip(), next_url)
         if not form.password.data:
             form.password.errors.append(_("Enter your password."))
@@ -84,57 +89,19 @@ def login():
                 flash(_(GENERIC_LOGIN_ERROR), "error")
             return render_template("accounts/login.html", form=form), 200
         if has_factor(user):  # the second step (lms/mfa) starts the session once it is passed
-            from lms.mfa.views import begin_second_step
             return begin_second_step(user, remember=form.remember.data, next_url=next_url)
         return finish_sign_in(user, remember=form.remember.data, next_url=next_url)
     return render_template("accounts/login.html", form=form)
 
 
-def finish_sign_in(user: User, *, remember: bool, next_url: str, second_factor: str | None = None):
-    """Start the server-side session once every factor has been checked, and go on.
-
-    The one way into a session: the password form, and a second-factor or passkey step,
-    all end here.
-    """
-    session.clear()  # a fresh session at sign-in (ASVS 7.2.4)
-    user.session_token = services.start_session(user, remember=remember, second_factor=second_factor,
-                                                user_agent=request.headers.get("User-Agent", ""))
-    login_user(user, remember=remember)
-    db.session.commit()
-    return redirect(next_url)
-
-
-@user_loaded_from_cookie.connect
-def _rotate_remember_token(app, user: User) -> None:
-    """A remember-me cookie revived the session: give it a new token and the browser a new cookie.
-
-    The old cookie stops working at once, so a copied one is good for one use at most, and
-    using it signs the real owner out (who then notices). A session that was not started
-    with remember-me cannot be revived this way.
-    """
-    rotated = services.rotate_remember_token(user.session_token)
-    if rotated is None:
-        logout_user()  # and Flask-Login clears the cookie on the way out
-        abort(redirect(url_for("accounts.login")))
-    user.session_token, left = rotated
-    session["_user_id"] = user.session_token
-    session["_remember"] = "set"  # Flask-Login re-sets the cookie at the end of the request
-    session["_remember_seconds"] = max(int(left.total_seconds()), 0)
-    db.session.commit()
-
-
 @bp.route("/logout", methods=["POST"])
 def logout():
-    from lms.sso.views import logout_redirect  # the sso views import this module
-
     at_idp = logout_redirect()  # single logout, when the session came through an IdP that offers it
     services.end_session(current_user.session_token, current_user)
     db.session.commit()
     logout_user()
     session.clear()
     if at_idp:
-        from lms.sso.views import leave_for
-
         return leave_for(at_idp, _("Signing you out at your organisation"), _("You are signed out here. Your "
                          "organisation's sign-in page now ends your session there too."))
     flash(_("You are signed out."), "info")
@@ -448,6 +415,13 @@ def _field_error(form, exc: services.AccountError) -> None:
 
 # ---- organisations (admin) ----------------------------------------------------------
 
+def _programme_choices() -> list[tuple[int, str]]:
+    """(id, title) of the programmes in use, for the organisation form's availability boxes."""
+    return [(row.id, row.title) for row in db.session.execute(
+        select(Programme.id, ProgrammeVersion.title).join(ProgrammeVersion, ProgrammeVersion.id == Programme.current_version_id)
+        .where(Programme.archived_at.is_(None)).order_by(ProgrammeVersion.title))]
+
+
 @bp.route("/admin/organisations")
 def organisation_list():
     counts = dict(db.session.execute(
@@ -462,7 +436,7 @@ def organisation_new(org_id: int | None = None):
     org = db.get_or_404(Organisation, org_id) if org_id is not None else None
     form = OrganisationForm(obj=org)
     form.set_language_default(_("None: each person's browser decides"))
-    form.available_programmes.choices = services.programme_choices()
+    form.available_programmes.choices = _programme_choices()
     if org and request.method == "GET":  # obj would give the stored string, not the list of roles
         form.mfa_required_roles.data = [role for role in org.mfa_required_roles.split(",") if role]
         form.available_programmes.data = services.available_programme_ids(org)
@@ -486,3 +460,31 @@ def organisation_new(org_id: int | None = None):
             return redirect(url_for("accounts.organisation_list"))
     return render_template("accounts/organisation_form.html", form=form, organisation=org,
                            time_zones=time_zone_choices())
+
+
+# An admin helps someone who lost every second factor (the factors themselves are lms/mfa's).
+@bp.route("/admin/users/<int:user_id>/second-factors/reset", methods=["GET", "POST"])
+def second_factors_reset(user_id: int):
+    """Remove all of someone's second factors, after a confirmation (audited)."""
+    user = db.session.get(User, user_id)
+    if user is None or not can_manage_user(current_user, user):  # a partner admin: their agents only
+        abort(404)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            had = mfa.reset_factors(current_user, user)
+        except mfa.MfaError as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            if had:
+                flash(_("%(name)s's second factors are removed and their sessions ended: they sign in with "
+                        "their password and set up a new one.", name=user.name), "success")
+            else:
+                flash(_("%(name)s had no second factor.", name=user.name), "info")
+        return redirect(url_for("accounts.user_edit", user_id=user.id))
+    return render_template("mfa/confirm.html", form=form, title=_("Remove %(name)s's second factors?", name=user.name),
+                           body=_("Their authenticator app, passkeys and recovery codes stop working and they are "
+                                  "signed out everywhere. Do this only once you are sure who asked."),
+                           button=_("Remove their second factors"),
+                           cancel=url_for("accounts.user_edit", user_id=user.id))
