@@ -77,7 +77,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from lms import main
     from lms.account_pages.views import bp as accounts_bp
-    from lms.audit.views import bp as audit_bp
+    from lms.audit_pages.views import bp as audit_bp
     from lms.authoring.views import bp as authoring_bp
     from lms.assessment.analysis_views import bp as analysis_bp
     from lms.assessment.views import bp as assessment_bp

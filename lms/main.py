@@ -18,7 +18,7 @@ from sqlalchemy import func, select, text
 
 from lms.accounts.models import Organisation, Role
 from lms.audit.models import AuditEvent
-from lms.audit.sentences import names_for, sentence
+from lms.audit_pages.sentences import names_for, sentence
 from lms.authoring.drafts import main_path
 from lms.authoring.models import Draft
 from lms.certification import reports, services

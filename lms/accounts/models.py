@@ -9,6 +9,7 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from lms.audit import people
 from lms.clock import UTCDateTime, now
 from lms.columns import enum_column
 from lms.extensions import db
@@ -165,6 +166,9 @@ class LoginSession(db.Model):
     user_agent: Mapped[str] = mapped_column(String(300), default="")
 
     user: Mapped[User] = relationship()
+
+
+people.register(User)  # the audit log names people by it (lms/audit/people.py)
 
 
 class TokenKind(str, enum.Enum):

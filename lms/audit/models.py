@@ -14,7 +14,7 @@ from sqlalchemy import (JSON, BigInteger, ForeignKey, Index, Integer, LargeBinar
                         UniqueConstraint, event)
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from lms.accounts.pseudonyms import pseudonym
+from lms.pseudonyms import pseudonym
 from lms.clock import UTCDateTime
 from lms.extensions import db
 

@@ -9,12 +9,13 @@ someone opens the audit log, or with `flask lms audit flush-probes`.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from flask import request
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from lms.accounts.models import User
+from lms.audit import people
 from lms.audit.models import ProbeTally
 from lms.audit.services import record
 from lms.clock import now
@@ -26,8 +27,9 @@ THROTTLED = "throttled"  # a rate limit refused the request (sign-in, verificati
 _INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
-def note(kind: str, actor: User | None) -> None:
-    """Count this request as a probe of `kind` on its route; flush, the caller commits."""
+def note(kind: str, actor: Any) -> None:
+    """Count this request as a probe of `kind` on its route, by `actor` (the signed-in person, or
+    None: the request's address); flush, the caller commits."""
     at = now()
     minute = at.replace(second=0, microsecond=0)
     ip = (request.remote_addr or "")[:64]
@@ -59,7 +61,7 @@ def record_closed(before: datetime | None = None, limit: int = 200) -> int:
                                      .values(recorded_at=now()).execution_options(synchronize_session=False))
         if claimed.rowcount != 1:
             continue
-        actor = db.session.get(User, tally.actor_id) if tally.actor_id else None
+        actor = db.session.get(people.model(), tally.actor_id) if tally.actor_id else None
         record("security.probe", actor=actor, actor_label=None if actor else "anonymous", ip=tally.ip,
                kind=tally.kind, route=tally.route, minute=tally.minute.isoformat(), count=tally.count,
                first_path=tally.first_path)

@@ -16,6 +16,7 @@ from sqlalchemy import Dialect, bindparam, delete, insert, literal_column, or_, 
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
+from lms.audit import people
 from lms.audit.leaves import SALT_BYTES, commitment
 from lms.audit.merkle import EMPTY_ROOT
 from lms.audit.models import AuditCheckpoint, AuditEvent, AuditLeaf, AuditPersonal
@@ -131,9 +132,8 @@ def personal_rows_of(user_id: int):
     """The `audit_personal` rows that name this person (a WHERE clause): the events they did
     (actor), the events about them (a user target) and the events that carry their current
     e-mail as a label (a failed sign-in with their address)."""
-    from lms.accounts.models import User
-
-    email = db.session.scalar(select(User.email).where(User.id == user_id))
+    person = people.model()
+    email = db.session.scalar(select(person.email).where(person.id == user_id))
     about = AuditPersonal.event_seq.in_(select(AuditEvent.seq).where(or_(
         AuditEvent.actor_id == user_id, (AuditEvent.target_type == "user") & (AuditEvent.target_id == str(user_id)))))
     if not email:

@@ -4,7 +4,8 @@ and the people a page of events names.
 An event is about a person when they did it (its actor), when it targets their account, or when
 its facts name them: `user_id`, or a record of theirs by id, such as `award_id`. Audit sits below
 every domain and imports none of them, so the package that owns such a record registers how its
-id leads to its person (`register_reference`), as packages register their job kinds. An event is
+id leads to its person (`register_reference`), as packages register their job kinds, and accounts
+registers the people themselves (people.py). An event is
 about an organisation when it is about one of its people, or names the organisation itself
 (`organisation_id`, or an organisation as its target).
 """
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import String, cast, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from lms.accounts.models import User
+from lms.audit import people
 from lms.audit.models import AuditEvent
 from lms.extensions import db
 
@@ -45,21 +46,22 @@ def _fact(key: str) -> ColumnElement:
 
 def about_people(who: ColumnElement) -> ColumnElement:
     """A WHERE clause: events done by, or about, the people that `who` (a condition on User) selects."""
-    people = select(User.id).where(who)
+    person = people.model()
+    ids = select(person.id).where(who)
     conditions = [
-        AuditEvent.actor_id.in_(people),
+        AuditEvent.actor_id.in_(ids),
         # target_id is text: compare it with the ids as text, never cast it (many are empty).
-        (AuditEvent.target_type == "user") & AuditEvent.target_id.in_(select(cast(User.id, String)).where(who)),
-        _fact("user_id").in_(people),
+        (AuditEvent.target_type == "user") & AuditEvent.target_id.in_(select(cast(person.id, String)).where(who)),
+        _fact("user_id").in_(ids),
     ]
-    conditions += [_fact(ref.key).in_(select(ref.id_column).where(ref.person_column.in_(people)))
+    conditions += [_fact(ref.key).in_(select(ref.id_column).where(ref.person_column.in_(ids)))
                    for ref in _REFERENCES.values()]
     return or_(*conditions)
 
 
 def about_organisation(organisation_id: int) -> ColumnElement:
     """A WHERE clause: events by or about the organisation's people, or naming the organisation."""
-    return or_(about_people(User.organisation_id == organisation_id),
+    return or_(about_people(people.model().organisation_id == organisation_id),
                _fact("organisation_id") == organisation_id,
                (AuditEvent.target_type == "organisation") & (AuditEvent.target_id == str(organisation_id)))
 

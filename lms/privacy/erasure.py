@@ -3,7 +3,7 @@
 The controller must be able to show that its agents were trained (Arts 5(2), 24, 39), so
 the evidence is kept under Art. 17(3)(b) and (e): attempts, scores, awards, the content
 versions they pinned, revocations and the audit events. Everything else that identifies the
-person is deleted, or replaced by their pseudonym ("Agent P-002A", lms/accounts/pseudonyms.py)
+person is deleted, or replaced by their pseudonym ("Agent P-002A", lms/pseudonyms.py)
 where a record must keep a name. The audit log keeps only commitments to personal fields,
 so deleting those fields breaks no proof.
 
@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, delete, func, or_, select, update
 
 from lms.accounts.models import LoginSession, SetPasswordToken, User
-from lms.accounts.pseudonyms import pseudonym
+from lms.pseudonyms import pseudonym
 from lms.assessment.models import Answer, Attempt
 from lms.audit.models import AuditEvent, AuditPersonal, ProbeTally
 from lms.audit.services import erase_personal_data, personal_rows_of, record

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from lms import clock
 from lms.accounts.models import Role
-from lms.audit import sentences
+from lms.audit_pages import sentences
 from lms.audit.models import AuditEvent
 from lms.audit.services import erase_personal_data, record
 from lms.extensions import db
@@ -114,7 +114,7 @@ def test_the_csv_has_the_filtered_events_safe_for_spreadsheets_and_is_audited(wo
     for person in (world.ana, world.bruno, world.carla):
         record("auth.login", actor=person)
     db.session.commit()
-    monkeypatch.setattr("lms.audit.views.CSV_BATCH", 2)  # several batches, in order, none twice
+    monkeypatch.setattr("lms.audit_pages.views.CSV_BATCH", 2)  # several batches, in order, none twice
     login_as(world.admin)
     response = client.get("/audit/events.csv?action=auth.login")
     assert response.headers["Content-Disposition"].startswith('attachment; filename="audit-log-')

@@ -6,7 +6,7 @@ import re
 from sqlalchemy import select
 
 from lms.accounts.models import Role, User
-from lms.accounts.pseudonyms import pseudonym
+from lms.pseudonyms import pseudonym
 from lms.extensions import db
 from tests import factories
 from tests.browser.conftest import sign_in

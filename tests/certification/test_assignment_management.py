@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from lms.accounts.models import Role
 from lms.audit.models import AuditEvent
-from lms.audit.sentences import names_for, sentence
+from lms.audit_pages.sentences import names_for, sentence
 from lms.certification import assignments, services
 from lms.certification.models import Assignment, Award, Enrolment
 from lms.extensions import db

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, text
 
 from lms.accounts.models import LoginSession, Role, User
-from lms.accounts.pseudonyms import pseudonym
+from lms.pseudonyms import pseudonym
 from lms.audit.models import AuditEvent, ProbeTally
 from lms.audit.sealing import seal
 from lms.audit.services import head, record

@@ -23,7 +23,7 @@ from lms.jobs.models import Job, JobFile, JobState
 from lms.learning.models import Quiz, QuizVersion
 from lms.privacy.retention import run_retention
 from lms.reminders.models import Message, MessageKind
-from lms.accounts.pseudonyms import pseudonym
+from lms.pseudonyms import pseudonym
 from tests import factories
 from tests.audit.conftest import signing_key  # noqa: F401  (a fixture)
 from tests.certification.test_scale import counting

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from lms.accounts.locale_defaults import LANGUAGE_NAMES
 from lms.accounts.models import Organisation, User
-from lms.accounts.pseudonyms import pseudonym
+from lms.pseudonyms import pseudonym
 from lms.audit.models import AuditEvent
 from lms.audit.subjects import organisation_fact, subjects_of
 from lms.extensions import db

@@ -19,7 +19,7 @@ from lms.audit.checkpoints import checkpoint_note
 from lms.audit.models import AuditEvent, AuditPersonal
 from lms.audit.probes import record_closed
 from lms.audit.proofs import bundle_filename, inclusion_bundle, leaf_index_of
-from lms.audit.sentences import names_for, sentence
+from lms.audit_pages.sentences import names_for, sentence
 from lms.audit.services import head, latest_checkpoint, record
 from lms.audit.subjects import about_organisation, about_people
 from lms.extensions import db
