@@ -31,7 +31,6 @@ from lms.certification.models import Programme, ProgrammeVersion
 from lms.extensions import db, limiter
 from lms.mfa import services as mfa
 from lms.mfa.forms import ConfirmForm
-from lms.mfa.services import forget_organisation_roles, has_factor
 from lms.mfa.views import begin_second_step
 from lms.pagination import paginate
 from lms.policy import can_manage_user, restrict_managed_users
@@ -88,7 +87,7 @@ def login():
             if not form.password.errors:
                 flash(_(GENERIC_LOGIN_ERROR), "error")
             return render_template("accounts/login.html", form=form), 200
-        if has_factor(user):  # the second step (lms/mfa) starts the session once it is passed
+        if mfa.has_factor(user):  # the second step (lms/mfa) starts the session once it is passed
             return begin_second_step(user, remember=form.remember.data, next_url=next_url)
         return finish_sign_in(user, remember=form.remember.data, next_url=next_url)
     return render_template("accounts/login.html", form=form)
@@ -454,7 +453,7 @@ def organisation_new(org_id: int | None = None):
             _field_error(form, exc)
         else:
             db.session.commit()
-            forget_organisation_roles()  # this worker applies a new MFA requirement at once
+            mfa.forget_organisation_roles()  # this worker applies a new MFA requirement at once
             forget_organisation(org.id)  # and new default language and zone
             flash(_("%(organisation)s saved.", organisation=org.name), "success")
             return redirect(url_for("accounts.organisation_list"))

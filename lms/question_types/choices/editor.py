@@ -45,12 +45,13 @@ class ChoiceEditor(TypeEditor):
         return [entry.form for entry in self.options if not entry.form.blank()]
 
     def check_key(self, options: list[OptionForm], first: OptionForm) -> bool:
-        """Whether the ticks or places make a key this type accepts (an error on `first` if not)."""
-        raise NotImplementedError
+        """Whether the ticks or places make a key this type accepts (an error on `first` if not):
+        at least one tick, unless the type says otherwise."""
+        return any(o.correct.data for o in options) or fail(first.correct, _("Tick at least one option as correct."))
 
     def key(self, options: list[OptionForm]) -> Any:
-        """The item's `correct` as the options say."""
-        raise NotImplementedError
+        """The item's `correct` as the options say: the ticked ids, unless the type says otherwise."""
+        return [o.id.data.strip() for o in options if o.correct.data]
 
     def add_row(self) -> None:
         if len(self.options) < MAX_OPTIONS:
