@@ -19,19 +19,20 @@ from typing import Any
 
 from babel import Locale, UnknownLocaleError, dates, numbers
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import Babel, get_locale, get_timezone
+from flask_babel import get_locale, get_timezone
 from flask_login import current_user
 
 # The language names and zone checks live with the accounts that store the choices (their forms
 # use them); imported here so the rest of the app asks lms.i18n.
 from lms.accounts.locale_defaults import LANGUAGE_NAMES, is_time_zone, organisation_defaults, time_zone_choices
+from lms.catalogue_lookup import LocaleBabel, install_template_callables
 from lms.config import PROJECT_ROOT
 
 LANGUAGE_COOKIE = "lang"
 RIGHT_TO_LEFT = frozenset({"ar"})
 CATALOGUE_AREAS = ("agent", "accounts", "documents", "staff", "authoring")
 
-babel = Babel()
+babel = LocaleBabel()
 
 
 def init_app(app: Flask) -> None:
@@ -42,6 +43,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", ";".join(
         str(PROJECT_ROOT / "translations" / area) for area in CATALOGUE_AREAS))
     babel.init_app(app, locale_selector=select_language, timezone_selector=select_time_zone)
+    install_template_callables(app, babel)
     app.add_template_global(text_direction)
     app.add_template_global(current_language)
     app.add_template_global(LANGUAGE_NAMES, "language_names")
