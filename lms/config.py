@@ -43,8 +43,9 @@ class BaseConfig:
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'lms.sqlite3'}"
     )
-    # Check a pooled connection before use, so the app recovers by itself when the database restarts.
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # A pooled connection idle for longer than this is checked before use, so the app recovers
+    # by itself when the database restarts (lms/database_pool.py); 0 checks every use.
+    DATABASE_PING_AFTER_IDLE_SECONDS = float(os.environ.get("DATABASE_PING_AFTER_IDLE_SECONDS", "10"))
     CONTENT_ROOT = Path(os.environ.get("LMS_CONTENT_ROOT", PROJECT_ROOT))
 
     # Sessions and cookies (security.md, "Accounts and sessions").

@@ -54,7 +54,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def database_unavailable(error: OperationalError):
         # The database went away (a restart, a failover) or is too busy: a moment's wait fixes it,
-        # and the pool checks connections before use (pool_pre_ping), so the next request recovers.
+        # and the pool retires connections older than the failure (lms/database_pool.py), so the next request recovers.
         try:
             db.session.rollback()
         except SQLAlchemyError:
