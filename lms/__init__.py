@@ -34,7 +34,7 @@ def create_app(config: dict[str, Any] | None = None, profile: str | None = None)
     _init_extensions(app)
     _register_blueprints(app)
 
-    from lms import errors, headers, template_links
+    from lms import errors, headers, navigation, template_links
     from lms.cli import lms_cli
     from lms.policy import enforce_endpoint_rule
 
@@ -42,6 +42,7 @@ def create_app(config: dict[str, Any] | None = None, profile: str | None = None)
     errors.register_error_handlers(app)
     headers.install(app)
     template_links.install(app)
+    navigation.install(app)
     app.cli.add_command(lms_cli)
     return app
 

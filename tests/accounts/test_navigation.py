@@ -94,3 +94,26 @@ def test_agent_header_has_the_same_links_as_before_and_a_phone_menu_button(clien
     page = client.get("/").get_data(as_text=True)
     assert "<details" not in page.split('aria-label="Main"')[1].split("</nav>")[0]
     assert 'src="/static/js/nav.js"' in page
+
+
+def test_kept_navigation_follows_a_change_of_role_language_and_page(app, client, login_as):
+    """lms/navigation.py keeps the rendered links per role, language and page: none of them may
+    carry over to a person, language or page it was not rendered for."""
+    agent = factories.user(Role.AGENT)
+    db.session.commit()
+    login_as(agent)
+    assert [text for _, text, _ in _header(client).links] == [
+        "CallSafe Academy", "Home", "Courses", "Job aids", "Your account"]
+
+    agent.role = Role.TRAINER  # promoted: the next page shows a trainer's links
+    db.session.commit()
+    trainer_links = [(menu, text) for menu, text, _ in _header(client).links]
+    assert ("Content", "Authoring") in trainer_links and ("People", "Dashboard") in trainer_links
+
+    assert [text for _, text, current in _header(client, "/courses").links if current] == ["Courses"]
+    assert [text for _, text, current in _header(client, "/").links if current] == ["Home"]
+
+    agent.language = "fr"
+    db.session.commit()
+    page = client.get("/").get_data(as_text=True)
+    assert 'aria-current="page">Accueil</a>' in page and ">Home</a>" not in page
