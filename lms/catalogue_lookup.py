@@ -57,22 +57,23 @@ def install_template_callables(app: Flask, babel: LocaleBabel) -> None:
     def catalogue() -> NullTranslations:
         return babel.domain_instance.get_translations()
 
+    # Positional-only parameters, so that any name ("message", "context") can be a variable.
     @pass_eval_context
-    def gettext(eval_ctx: EvalContext, message: str, **variables: Any) -> str:
+    def gettext(eval_ctx: EvalContext, message: str, /, **variables: Any) -> str:
         return _format(eval_ctx, catalogue().ugettext(message), variables)
 
     @pass_eval_context
-    def ngettext(eval_ctx: EvalContext, singular: str, plural: str, num: int, **variables: Any) -> str:
+    def ngettext(eval_ctx: EvalContext, singular: str, plural: str, num: int, /, **variables: Any) -> str:
         variables.setdefault("num", num)
         return _format(eval_ctx, catalogue().ungettext(singular, plural, num), variables)
 
     @pass_eval_context
-    def pgettext(eval_ctx: EvalContext, context: str, message: str, **variables: Any) -> str:
+    def pgettext(eval_ctx: EvalContext, context: str, message: str, /, **variables: Any) -> str:
         variables.setdefault("context", context)
         return _format(eval_ctx, catalogue().upgettext(context, message), variables)
 
     @pass_eval_context
-    def npgettext(eval_ctx: EvalContext, context: str, singular: str, plural: str, num: int,
+    def npgettext(eval_ctx: EvalContext, context: str, singular: str, plural: str, num: int, /,
                   **variables: Any) -> str:
         variables.setdefault("context", context)
         variables.setdefault("num", num)

@@ -30,6 +30,13 @@ def test_variables_are_escaped_and_a_double_percent_reads_as_one(app):
     assert html == "Hello &lt;b&gt;Eve&lt;/b&gt;, 100% done"
 
 
+def test_a_variable_may_have_any_name(app):
+    """The callables' own parameters cannot clash with a template's variables."""
+    assert _render(app, "{{ _('%(message)s, %(string)s', message='a', string='b') }}", "en") == "a, b"
+    assert _render(app, "{{ ngettext('%(singular)s', '%(num)s of %(plural)s', 2, singular='x', plural='y') }}",
+                   "en") == "2 of y"
+
+
 def test_a_forced_language_reaches_templates_and_ends_with_its_block(app):
     with app.app_context(), app.test_request_context("/", headers={"Accept-Language": "en"}):
         assert render_template_string("{{ _('Sign out') }}") == "Sign out"
