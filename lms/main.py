@@ -56,7 +56,7 @@ def index():
 
 def _agent_home():
     """What I must do next: each programme with its status, due date, progress and next step."""
-    rows = db.session.execute(reports.status_rows(current_user, reports.Filters(user_id=current_user.id), now())).all()
+    rows = db.session.execute(reports.own_status_rows(), {"agent_id": current_user.id, "at": now()}).all()
     enrolments = [e for e in db.session.scalars(services.agent_enrolments(current_user.id))
                   if e.programme.current_version is not None]
     by_enrolment = services.requirement_states_for(enrolments)

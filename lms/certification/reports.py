@@ -13,11 +13,13 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
+from types import SimpleNamespace
 
 from flask import current_app
-from sqlalchemy import Select, Subquery, case, func, select, true
+from sqlalchemy import Select, Subquery, bindparam, case, func, select, true
 
-from lms.accounts.models import Organisation, User
+from lms.accounts.models import Organisation, Role, User
 from lms.certification.models import Enrolment, Programme, ProgrammeVersion
 from lms.certification.status import Status, due_expression, status_expression
 from lms.extensions import db
@@ -96,6 +98,20 @@ def status_rows(actor: User, filters: Filters, at: datetime) -> Select:
     order = column.desc() if filters.descending else column.asc()
     # The enrolment id breaks ties, so the default order (next due date) walks the index.
     return query.order_by(order, rows.c.enrolment_id)
+
+
+@cache
+def own_status_rows() -> Select:
+    """The agent's home page's status_rows: an agent's own enrolments, as
+    `status_rows(agent, Filters(user_id=agent.id), at)` gives them, from a statement built once
+    per process and run with `{"agent_id": agent.id, "at": at}`.
+
+    Building the status query's expression took a seventh of the agent's home page. Restricting
+    to the agent is restrict_users' own rule for agents (`User.id == agent.id`), given the
+    parameter in place of the id.
+    """
+    agent = SimpleNamespace(role=Role.AGENT, id=bindparam("agent_id"))
+    return status_rows(agent, Filters(), bindparam("at", type_=Enrolment.due_at.type))
 
 
 # An agent with several programmes counts once, under the first of their statuses in this order:

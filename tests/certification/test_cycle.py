@@ -21,8 +21,11 @@ from tests.certification.conftest import START
 
 
 def _status(viewer, agent, at=None) -> str:
-    rows = db.session.execute(reports.status_rows(viewer, reports.Filters(user_id=agent.id), at or now())).all()
+    at = at or now()
+    rows = db.session.execute(reports.status_rows(viewer, reports.Filters(user_id=agent.id), at)).all()
     assert len(rows) == 1
+    # The agent's home reads the same row from its statement built once (reports.own_status_rows).
+    assert db.session.execute(reports.own_status_rows(), {"agent_id": agent.id, "at": at}).all() == rows
     return rows[0].status
 
 
@@ -166,6 +169,9 @@ def test_scoped_auditor_sees_only_their_organisation(app, content, at):
     db.session.commit()
     rows = db.session.execute(reports.status_rows(auditor, reports.Filters(), now())).all()
     assert {r.user_id for r in rows} == {mine.id}
+    for agent in (mine, theirs):  # an agent's home: their own row alone
+        own = db.session.execute(reports.own_status_rows(), {"agent_id": agent.id, "at": now()}).all()
+        assert [r.user_id for r in own] == [agent.id]
     assert set(reports.agent_counts(auditor, reports.Filters(), now()).by_group) == {"Partner A"}
     assert theirs.id in {r.user_id for r in db.session.execute(reports.status_rows(admin, reports.Filters(), now()))}
 
