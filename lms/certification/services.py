@@ -11,11 +11,12 @@ import secrets
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _, ngettext
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.orm import joinedload
 
 from lms import signals
@@ -241,6 +242,39 @@ class _CourseLessons:
     content_hash: str
 
 
+@dataclass(frozen=True)
+class _StateQueries:
+    """requirement_states_for's four statements, built once per process: the slugs, courses and
+    people are expanding parameters. Building them anew took a tenth of the agent's home page."""
+
+    courses: Select  # each course's current version: title, content hash, lesson keys ("slugs")
+    reading: Select  # lessons read ("user_ids", "course_ids")
+    quizzes: Select  # each quiz's current version: title, content hash ("slugs")
+    scores: Select  # finished attempts ("slugs", "user_ids")
+
+    @staticmethod
+    @cache
+    def get() -> _StateQueries:
+        slugs, user_ids = bindparam("slugs", expanding=True), bindparam("user_ids", expanding=True)
+        return _StateQueries(
+            courses=select(Course.slug, Course.id, CourseVersion.title, CourseVersion.content_hash, Lesson.key)
+            .join(CourseVersion, CourseVersion.id == Course.current_version_id)
+            .outerjoin(Lesson, Lesson.course_version_id == CourseVersion.id)
+            .where(Course.slug.in_(slugs)),
+            reading=select(LessonProgress.user_id, LessonProgress.course_id, LessonProgress.lesson_key,
+                           LessonProgress.completed_at)
+            .where(LessonProgress.user_id.in_(user_ids),
+                   LessonProgress.course_id.in_(bindparam("course_ids", expanding=True))),
+            quizzes=select(Quiz.slug, QuizVersion.title, QuizVersion.content_hash)
+            .where(Quiz.slug.in_(slugs))
+            .outerjoin(QuizVersion, QuizVersion.id == Quiz.current_version_id),
+            scores=select(Attempt.user_id, Quiz.slug, Attempt.percent, Attempt.finished_at, Attempt.critical_failure)
+            .join(Quiz, Quiz.id == Attempt.quiz_id)
+            .where(Quiz.slug.in_(slugs), Attempt.user_id.in_(user_ids),
+                   Attempt.status != AttemptStatus.IN_PROGRESS),
+        )
+
+
 def requirement_states_for(enrolments: Sequence[Enrolment]) -> dict[int, list[RequirementState]]:
     """`requirement_states` of several enrolments (one agent's, usually), by enrolment id.
 
@@ -257,11 +291,7 @@ def requirement_states_for(enrolments: Sequence[Enrolment]) -> dict[int, list[Re
     # with their lessons (Markdown bodies, JSON columns) took a fifth of the agent's home page.
     courses: dict[str, _CourseLessons] = {}
     if course_slugs:
-        for row in db.session.execute(
-                select(Course.slug, Course.id, CourseVersion.title, CourseVersion.content_hash, Lesson.key)
-                .join(CourseVersion, CourseVersion.id == Course.current_version_id)
-                .outerjoin(Lesson, Lesson.course_version_id == CourseVersion.id)
-                .where(Course.slug.in_(course_slugs))):
+        for row in db.session.execute(_StateQueries.get().courses, {"slugs": list(course_slugs)}):
             course = courses.setdefault(row.slug, _CourseLessons(row.id, row.title, set(), row.content_hash))
             if row.key is not None:
                 course.keys.add(row.key)
@@ -272,27 +302,20 @@ def requirement_states_for(enrolments: Sequence[Enrolment]) -> dict[int, list[Re
             courses[slug] = replace(courses[slug], title=title)
     reading: dict[tuple[int, int], list[tuple[str, datetime]]] = {}
     if courses:
-        for row in db.session.execute(select(LessonProgress.user_id, LessonProgress.course_id,
-                                             LessonProgress.lesson_key, LessonProgress.completed_at)
-                                      .where(LessonProgress.user_id.in_(user_ids),
-                                             LessonProgress.course_id.in_({v.course_id for v in courses.values()}))):
+        for row in db.session.execute(_StateQueries.get().reading, {
+                "user_ids": list(user_ids), "course_ids": list({v.course_id for v in courses.values()})}):
             reading.setdefault((row.user_id, row.course_id), []).append((row.lesson_key, row.completed_at))
     quiz_titles: dict[str, str] = {}
     scores: dict[tuple[int, str], list[tuple[float, datetime]]] = {}
     if quiz_slugs:
         quiz_hashes: dict[str, str] = {}
-        for row in db.session.execute(select(Quiz.slug, QuizVersion.title, QuizVersion.content_hash)
-                                      .where(Quiz.slug.in_(quiz_slugs))
-                                      .outerjoin(QuizVersion, QuizVersion.id == Quiz.current_version_id)):
+        for row in db.session.execute(_StateQueries.get().quizzes, {"slugs": list(quiz_slugs)}):
             quiz_titles[row.slug] = row.title or row.slug
             if row.content_hash:
                 quiz_hashes[row.slug] = row.content_hash
         quiz_titles.update(translated.titles(translated.shown_many("quiz", quiz_hashes)))
-        for row in db.session.execute(select(Attempt.user_id, Quiz.slug, Attempt.percent, Attempt.finished_at,
-                                             Attempt.critical_failure)
-                                      .join(Quiz, Quiz.id == Attempt.quiz_id)
-                                      .where(Quiz.slug.in_(quiz_slugs), Attempt.user_id.in_(user_ids),
-                                             Attempt.status != AttemptStatus.IN_PROGRESS)):
+        for row in db.session.execute(_StateQueries.get().scores,
+                                      {"slugs": list(quiz_slugs), "user_ids": list(user_ids)}):
             # An attempt failed by a critical reply in a call simulation (a simulated breach)
             # never meets a requirement, whatever its percent: None stands for it.
             scores.setdefault((row.user_id, row.slug), []).append(
