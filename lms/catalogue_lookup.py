@@ -5,8 +5,8 @@ the locale's name, about 11 µs, and a page has dozens of messages (the layout a
 Its templates' `_()` adds Jinja's alias and a second dispatch on top: about 19 µs a message.
 
 - `LocaleDomain` is Flask-Babel's domain with the catalogues kept by locale: one lookup after
-  `get_locale()`, which Flask-Babel keeps per request and `force_locale` changes, so a forced
-  language is still honoured. `LocaleBabel` makes it the default domain, so `gettext`,
+  the request's locale, which Flask-Babel keeps per request and `force_locale` changes, so a
+  forced language is still honoured. `LocaleBabel` makes it the default domain, so `gettext`,
   `lazy_gettext` and the rest go through it.
 - `install_template_callables` gives templates `_()`, `{% trans %}` and their plural and context
   forms as Jinja's new-style callables behave (the text marked safe under autoescape, then
@@ -21,7 +21,7 @@ from typing import Any
 
 from babel import Locale
 from babel.support import NullTranslations
-from flask import Flask
+from flask import Flask, g
 from flask_babel import Babel, Domain, get_locale
 from jinja2 import pass_eval_context
 from jinja2.nodes import EvalContext
@@ -36,11 +36,23 @@ class LocaleDomain(Domain):
         self._by_locale: dict[Locale | None, NullTranslations] = {}
 
     def get_translations(self) -> NullTranslations:
-        locale = get_locale()  # None outside a request: Flask-Babel's answer is then NullTranslations
+        locale = request_locale()  # None outside a request: Flask-Babel's answer is then NullTranslations
         try:
             return self._by_locale[locale]
         except KeyError:
             return self._by_locale.setdefault(locale, super().get_translations())
+
+
+def request_locale() -> Locale | None:
+    """`get_locale()`, read where Flask-Babel keeps it for the request (and where `force_locale`
+    puts a forced one) without going through `g`'s proxy three times: 0.3 µs instead of 4, for
+    each of the dozens of messages on a page. Before Flask-Babel has chosen, and outside an app
+    context, it asks `get_locale()`, which chooses and keeps the answer."""
+    try:
+        locale = g._get_current_object().__dict__["_flask_babel"].babel_locale
+    except (RuntimeError, KeyError, AttributeError):
+        return get_locale()
+    return locale if locale is not None else get_locale()
 
 
 class LocaleBabel(Babel):

@@ -45,6 +45,17 @@ def test_a_forced_language_reaches_templates_and_ends_with_its_block(app):
         assert render_template_string("{{ _('Sign out') }}") == "Sign out"
 
 
+def test_a_language_forced_before_the_requests_first_message_gives_way_to_the_requests(app):
+    """The request's own language is chosen only after the forced block (Flask-Babel then keeps None)."""
+    from flask_babel import gettext
+
+    with app.app_context(), app.test_request_context("/", headers={"Accept-Language": "pt"}):
+        with force_locale("fr"):
+            assert gettext("Sign out") == "Se déconnecter"
+        assert gettext("Sign out") == "Terminar sessão"
+        assert render_template_string("{{ _('Sign out') }}") == "Terminar sessão"
+
+
 def test_pythons_messages_follow_the_request_and_a_forced_language(app):
     from flask_babel import gettext, lazy_gettext
 
