@@ -14,7 +14,7 @@ from datetime import datetime
 
 from flask import Blueprint, jsonify, render_template
 from flask_login import current_user
-from sqlalchemy import func, select, text
+from sqlalchemy import bindparam, func, select, text
 
 from lms.accounts.models import Organisation, Role
 from lms.audit.models import AuditEvent
@@ -22,7 +22,7 @@ from lms.audit_pages.sentences import names_for, sentence
 from lms.authoring.drafts import main_path
 from lms.authoring.models import Draft
 from lms.certification import reports, services
-from lms.certification.models import Award
+from lms.certification.models import Award, ProgrammeVersion
 from lms.clock import now
 from lms.extensions import db
 from lms.jobs import kinds
@@ -64,9 +64,16 @@ def _agent_home():
     for row in rows:
         states = by_enrolment.get(row.enrolment_id, [])
         todo.append({"row": row, "states": states, "next": next((s for s in states if not s.met), None)})
-    awards = db.session.scalars(select(Award).where(Award.user_id == current_user.id)
-                                .order_by(Award.issued_at.desc())).all()
+    awards = db.session.execute(_OWN_AWARDS, {"agent_id": current_user.id}).all()
     return render_template("main/agent_home.html", todo=todo, awards=awards)
+
+
+# The columns the home's awards table shows, as rows: loading Awards would parse each one's
+# evidence JSON, and load its programme version, to show a title and three dates.
+_OWN_AWARDS = (select(Award.id, ProgrammeVersion.title, Award.issued_at, Award.valid_until, Award.verification_code,
+                      Award.revoked_at)
+               .join(ProgrammeVersion, ProgrammeVersion.id == Award.programme_version_id)
+               .where(Award.user_id == bindparam("agent_id")).order_by(Award.issued_at.desc(), Award.id.desc()))
 
 
 def _staff_home():

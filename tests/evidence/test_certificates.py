@@ -63,6 +63,8 @@ def test_the_agent_home_links_each_current_award_to_its_certificate(app, certifi
     home = client.get("/").get_data(as_text=True)
     link = f'href="/awards/{certified["award"].id}/certificate.pdf">Certificate (PDF)'
     assert link in home
+    title = certified["award"].programme_version.title
+    assert f'<a href="/awards/{certified["award"].id}/badge">{title}</a>' in home  # the awards table's row
     assert _download(client, certified["award"].id).status_code == 200
 
 
