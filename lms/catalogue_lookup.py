@@ -34,13 +34,22 @@ class LocaleDomain(Domain):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._by_locale: dict[Locale | None, NullTranslations] = {}
+        # The last locale asked for and its catalogue. A request's Locale is one object, so its
+        # messages after the first match by identity, without hashing and comparing the Locale's
+        # five fields each time. One tuple, read and replaced whole, so threads cannot mix pairs.
+        self._last: tuple[Locale | None, NullTranslations] | tuple[()] = ()
 
     def get_translations(self) -> NullTranslations:
         locale = request_locale()  # None outside a request: Flask-Babel's answer is then NullTranslations
+        last = self._last
+        if last and last[0] is locale:
+            return last[1]
         try:
-            return self._by_locale[locale]
+            translations = self._by_locale[locale]
         except KeyError:
-            return self._by_locale.setdefault(locale, super().get_translations())
+            translations = self._by_locale.setdefault(locale, super().get_translations())
+        self._last = (locale, translations)
+        return translations
 
 
 def request_locale() -> Locale | None:
