@@ -16,6 +16,7 @@ from flask import Blueprint, jsonify, render_template
 from flask_login import current_user
 from sqlalchemy import bindparam, func, select, text
 
+from lms import plain_rows
 from lms.accounts.models import Organisation, Role
 from lms.audit.models import AuditEvent
 from lms.audit_pages.sentences import names_for, sentence
@@ -56,15 +57,15 @@ def index():
 
 def _agent_home():
     """What I must do next: each programme with its status, due date, progress and next step."""
-    rows = db.session.execute(reports.own_status_rows(), {"agent_id": current_user.id, "at": now()}).all()
-    enrolments = [e for e in db.session.scalars(services.agent_enrolments(current_user.id))
+    rows = plain_rows.rows(reports.own_status_rows(), {"agent_id": current_user.id, "at": now()})
+    enrolments = [e for e in services.agent_enrolments(current_user.id)
                   if e.programme.current_version is not None]
     by_enrolment = services.requirement_states_for(enrolments)
     todo = []
     for row in rows:
         states = by_enrolment.get(row.enrolment_id, [])
         todo.append({"row": row, "states": states, "next": next((s for s in states if not s.met), None)})
-    awards = db.session.execute(_OWN_AWARDS, {"agent_id": current_user.id}).all()
+    awards = plain_rows.rows(_OWN_AWARDS, {"agent_id": current_user.id})
     return render_template("main/agent_home.html", todo=todo, awards=awards)
 
 

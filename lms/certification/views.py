@@ -123,7 +123,7 @@ def person(user_id: int):
     person = db.session.get(User, user_id)
     if person is None or not can_view_user(current_user, person):
         abort(404)
-    enrolments = [e for e in db.session.scalars(services.agent_enrolments(person.id))
+    enrolments = [e for e in services.agent_enrolments(person.id)
                   if e.programme.current_version is not None]
     rows = db.session.execute(reports.status_rows(current_user, reports.Filters(user_id=person.id), now())).all()
     awards = db.session.scalars(select(Award).where(Award.user_id == person.id).order_by(Award.issued_at.desc())).all()

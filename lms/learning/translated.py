@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
+from lms import plain_rows
 from lms.content.translations import SOURCE_LANGUAGE
 from lms.extensions import db
 from lms.i18n import current_language
@@ -49,6 +50,15 @@ class Shown:
 SOURCE = Shown(None, SOURCE_LANGUAGE, None)
 
 
+# shown_many's statement, built once: it runs on every page that lists or shows content to a
+# reader of a translated language.
+_CURRENT_TRANSLATIONS = (
+    select(ContentTranslation.id, ContentTranslation.slug, ContentTranslation.translation_of,
+           ContentTranslation.if_stale, ContentTranslation.content_hash)
+    .where(ContentTranslation.kind == bindparam("kind"), ContentTranslation.language == bindparam("language"),
+           ContentTranslation.current.is_(True), ContentTranslation.slug.in_(bindparam("slugs", expanding=True))))
+
+
 def shown_many(kind: str, source_hashes: dict[str, str], language: str | None = None) -> dict[str, Shown]:
     """What a reader in `language` (the request's, by default) sees of each item, by slug.
 
@@ -56,12 +66,7 @@ def shown_many(kind: str, source_hashes: dict[str, str], language: str | None = 
     language = language or current_language()
     if language == SOURCE_LANGUAGE or not source_hashes:
         return {slug: SOURCE for slug in source_hashes}
-    rows = db.session.execute(
-        select(ContentTranslation.id, ContentTranslation.slug, ContentTranslation.translation_of,
-               ContentTranslation.if_stale, ContentTranslation.content_hash)
-        .where(ContentTranslation.kind == kind, ContentTranslation.language == language,
-               ContentTranslation.current.is_(True), ContentTranslation.slug.in_(list(source_hashes)))
-    ).all()
+    rows = plain_rows.rows(_CURRENT_TRANSLATIONS, {"kind": kind, "language": language, "slugs": list(source_hashes)})
     found = {row.slug: row for row in rows}
     shown = {}
     for slug, source_hash in source_hashes.items():
