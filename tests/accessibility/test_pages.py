@@ -20,7 +20,7 @@ from lms.accounts.locale_defaults import LANGUAGE_NAMES
 from lms.config import PROJECT_ROOT
 from tests.accessibility import checkers
 from tests.accessibility.browsing import run_axe
-from tests.accessibility.crawl import VIEWPORTS, crawl
+from tests.accessibility.crawl import SIDEWAYS, VIEWPORTS, crawl
 from tests.accessibility.pages import AUDIENCES, EXCLUDED, PAGES
 from tests.conftest import make_app
 
@@ -57,7 +57,7 @@ def test_every_breadcrumb_trail_is_drawn_as_one():
 
 @pytest.mark.crawl
 def test_the_checkers_find_what_they_are_for(browser, tmp_path: Path):
-    """axe and vnu.jar, wired as the crawl uses them, on a page with one fault of each kind."""
+    """axe, the reflow check and vnu.jar, wired as the crawl uses them, on pages with faults of each kind."""
     checkers.install()
     page = ('<!doctype html><html lang="en"><head><title>Faults</title></head><body><main><h1>Faults</h1>'
             '<img src="data:,"><input id="reason"><label for="reason">Reason</label><input id="reason">'
@@ -72,6 +72,16 @@ def test_the_checkers_find_what_they_are_for(browser, tmp_path: Path):
         context.close()
     assert {v.rule for v in violations} >= {"image-alt"}, violations
     assert next(v for v in violations if v.rule == "image-alt").targets == ("img",)
+    context = browser.new_context(viewport=VIEWPORTS["phone"])
+    try:
+        tab = context.new_page()
+        tab.set_content('<!doctype html><html lang="en"><body><p style="width: 600px">Too wide</p></body></html>')
+        assert tab.evaluate(SIDEWAYS) == 600 + 8 - VIEWPORTS["phone"]["width"]  # with the body's 8 px margin
+        tab.set_content('<!doctype html><html lang="en"><body><div style="overflow: auto"><p style="width: 600px">'
+                        'In its own scrolling box</p></div></body></html>')
+        assert tab.evaluate(SIDEWAYS) == 0
+    finally:
+        context.close()
     saved = tmp_path / "faults.html"
     saved.write_text(page)
     errors = checkers.html_errors([saved])
