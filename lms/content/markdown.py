@@ -9,7 +9,8 @@ the tags and attributes below can reach a browser or a PDF.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from functools import lru_cache
 from urllib.parse import unquote
 
 import nh3
@@ -67,12 +68,17 @@ def is_relative_path(src: str) -> bool:
     return ".." not in re.split(r"[/\\]", bare)
 
 
-def parse_tokens(text: str) -> list[Token]:
-    """Block tokens of `text`, parsed as the content check sees it (HTML on)."""
-    return _checker.parse(text)
+@lru_cache(maxsize=256)
+def parse_tokens(text: str) -> tuple[Token, ...]:
+    """Block tokens of `text`, parsed as the content check sees it (HTML on).
+
+    Kept for the last few hundred texts, and only ever read: loading content asks for a lesson's
+    tokens up to four times (images, checks, anchors, translations), at a few milliseconds each.
+    """
+    return tuple(_checker.parse(text))
 
 
-def inline_tokens(tokens: list[Token]) -> Iterator[tuple[int, Token]]:
+def inline_tokens(tokens: Sequence[Token]) -> Iterator[tuple[int, Token]]:
     """Every inline token (text, image, html_inline, ...) with its 0-based line.
 
     markdown-it only maps block tokens to lines; an inline token's line is its
@@ -91,7 +97,7 @@ def inline_tokens(tokens: list[Token]) -> Iterator[tuple[int, Token]]:
                 yield line, grandchild
 
 
-def link_targets(tokens: list[Token]) -> list[tuple[int, str]]:
+def link_targets(tokens: Sequence[Token]) -> list[tuple[int, str]]:
     """(0-based line, href) of every link among `tokens`, in order."""
     return [
         (line, str(token.attrGet("href") or ""))
@@ -100,7 +106,7 @@ def link_targets(tokens: list[Token]) -> list[tuple[int, str]]:
     ]
 
 
-def image_sources(tokens: list[Token]) -> list[tuple[int, str]]:
+def image_sources(tokens: Sequence[Token]) -> list[tuple[int, str]]:
     """(0-based line, src as written) of every image among `tokens`, in order.
 
     markdown-it percent-encodes a src ("img/h%C3%A9.png"); this gives the path
@@ -130,7 +136,7 @@ def heading_anchor(title: str) -> str:
     return _NOT_IN_ANCHOR.sub("-", text.lower()).strip("-") or "section"
 
 
-def heading_anchors(tokens: list[Token]) -> list[tuple[Token, str, str]]:
+def heading_anchors(tokens: Sequence[Token]) -> list[tuple[Token, str, str]]:
     """(heading_open token, id, heading text) for every heading; a repeated id gets -2, -3..."""
     anchors: list[tuple[Token, str, str]] = []
     seen: dict[str, int] = {}

@@ -10,7 +10,7 @@ lives in lms/checked_yaml/fields.py; each question type checks its own items
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +103,7 @@ def _check_image(src: str, images: Mapping[str, bytes], folder: str) -> str | No
     return None
 
 
-def _check_markdown(report: Report, tokens: list[Token], body_line: int,
+def _check_markdown(report: Report, tokens: Sequence[Token], body_line: int,
                     images: Mapping[str, bytes], folder: str) -> None:
     """Raw HTML and image rules, for lessons and job aids alike."""
     html = [(t.map[0], t.content) for t in tokens if t.type == "html_block" and t.map]
@@ -123,7 +123,7 @@ def _check_markdown(report: Report, tokens: list[Token], body_line: int,
                                          f"{', '.join(sorted(URL_SCHEMES))} or a relative path")
 
 
-def _check_sections(report: Report, tokens: list[Token], body: str, body_line: int) -> None:
+def _check_sections(report: Report, tokens: Sequence[Token], body: str, body_line: int) -> None:
     """Every section starts with a '## ' heading and cites an article."""
     blocks = [t for t in tokens if t.level == 0 and t.map and t.nesting >= 0]
     # Only top-level headings start sections; one inside a quote or list does not.
