@@ -27,10 +27,39 @@ from tests.accessibility.world import World, add_admin_factors, set_language
 VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 # Tabs per audience that load and check pages side by side (one browser context, so one session).
 LANES = 3
-# Whose pages must fit a phone's width without scrolling sideways, and how many pixels a page is
-# wider than the window (0 when it fits).
-REFLOW_AUDIENCES = ("agent", VISITOR)
+# How many pixels a page is wider than the window (0 when it fits).
 SIDEWAYS = "() => Math.max(0, document.documentElement.scrollWidth - document.documentElement.clientWidth)"
+# What sticks out, as "parent > element" selectors, so that a problem line says what to fix: the
+# outermost elements past either edge of the window (a right-to-left page overflows to the left)
+# that no scrolling or clipping box holds; failing those, the innermost whose content spills out of
+# them (a list's markers, say). An absolutely positioned element is held only by its containing
+# block and what holds that: a box in between does not clip it.
+STICKING_OUT = """() => {
+    const width = document.documentElement.clientWidth;
+    const held = element => {
+        let box = getComputedStyle(element).position === 'absolute' ? element.offsetParent : element.parentElement;
+        for (; box && box !== document.body; box = box.parentElement) {
+            if (getComputedStyle(box).overflowX !== 'visible') return true;
+        }
+        return false;
+    };
+    const free = [...document.body.querySelectorAll('*')].filter(element => !held(element));
+    const outside = element => {
+        const box = element.getBoundingClientRect();
+        return box.right > width + 0.5 || box.left < -0.5;
+    };
+    const spilling = element => element.clientWidth > 0 && element.scrollWidth > element.clientWidth
+        && getComputedStyle(element).overflowX === 'visible';
+    const boxes = new Set(free.filter(outside));
+    let found = [...boxes].filter(element => !boxes.has(element.parentElement));
+    if (!found.length) {
+        const spills = free.filter(spilling);
+        found = spills.filter(element => !spills.some(other => other !== element && element.contains(other)));
+    }
+    const name = element => element.tagName.toLowerCase() + (element.id ? '#' + element.id : '')
+        + [...element.classList].map(c => '.' + c).join('');
+    return found.slice(0, 3).map(element => name(element.parentElement) + ' > ' + name(element));
+}"""
 
 
 @dataclass
@@ -155,11 +184,12 @@ def _check(app: Flask, base_url: str, world: World, audience: str, language: str
                 report.problems.append(f"axe | {where} | {lane.viewport} | {violation.rule} ({violation.help}): "
                                        + ", ".join(violation.targets))
             # WCAG 1.4.10 (reflow), which axe cannot see: at a phone's width nothing but a table's
-            # own scrolling box may be wider than the screen. For the pages agents and visitors read
-            # (agents often read on phones); some staff pages' tables are still wider than a phone.
-            overflow = lane.tab.evaluate(SIDEWAYS) if lane.viewport == "phone" and audience in REFLOW_AUDIENCES else 0
+            # own scrolling box may be wider than the screen, on every audience's pages.
+            overflow = lane.tab.evaluate(SIDEWAYS) if lane.viewport == "phone" else 0
             if overflow > 0:
-                report.problems.append(f"reflow | {where} | phone | the page scrolls sideways by {overflow} px")
+                culprits = ", ".join(lane.tab.evaluate(STICKING_OUT))
+                report.problems.append(f"reflow | {where} | phone | the page scrolls sideways by {overflow} px "
+                                       f"({culprits})")
 
 
 def _unexpected(app: Flask, page: Page, response) -> str | None:

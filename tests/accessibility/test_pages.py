@@ -20,7 +20,7 @@ from lms.accounts.locale_defaults import LANGUAGE_NAMES
 from lms.config import PROJECT_ROOT
 from tests.accessibility import checkers
 from tests.accessibility.browsing import run_axe
-from tests.accessibility.crawl import SIDEWAYS, VIEWPORTS, crawl
+from tests.accessibility.crawl import SIDEWAYS, STICKING_OUT, VIEWPORTS, crawl
 from tests.accessibility.pages import AUDIENCES, EXCLUDED, PAGES
 from tests.conftest import make_app
 
@@ -77,9 +77,26 @@ def test_the_checkers_find_what_they_are_for(browser, tmp_path: Path):
         tab = context.new_page()
         tab.set_content('<!doctype html><html lang="en"><body><p style="width: 600px">Too wide</p></body></html>')
         assert tab.evaluate(SIDEWAYS) == 600 + 8 - VIEWPORTS["phone"]["width"]  # with the body's 8 px margin
+        assert tab.evaluate(STICKING_OUT) == ["body > p"]
         tab.set_content('<!doctype html><html lang="en"><body><div style="overflow: auto"><p style="width: 600px">'
                         'In its own scrolling box</p></div></body></html>')
         assert tab.evaluate(SIDEWAYS) == 0
+        # Text hidden for the eye but kept for screen readers (position: absolute) escapes a scrolling
+        # box that is not its containing block, and widens the page from where its cell lies.
+        hidden = ('<span class="visually-hidden" style="position: absolute; width: 1px; height: 1px; '
+                  'overflow: hidden; clip: rect(0 0 0 0)">Actions</span>')
+        tab.set_content('<!doctype html><html lang="en"><body><div class="wide" style="overflow: auto">'
+                        f'<table style="width: 600px"><tr><td style="width: 550px">Wide</td><td>{hidden}</td></tr>'
+                        '</table></div></body></html>')
+        assert tab.evaluate(SIDEWAYS) > 0
+        assert tab.evaluate(STICKING_OUT) == ["td > span.visually-hidden"]
+        tab.evaluate("() => { document.querySelector('.wide').style.position = 'relative'; }")
+        assert tab.evaluate(SIDEWAYS) == 0
+        # A left-to-right list in a right-to-left page: its markers hang past the window's edge.
+        tab.set_content('<!doctype html><html lang="ar" dir="rtl"><body style="margin: 0"><section><ul style="margin: 0">'
+                        '<li lang="en" dir="ltr">Encryption at rest</li></ul></section></body></html>')
+        assert tab.evaluate(SIDEWAYS) > 0
+        assert tab.evaluate(STICKING_OUT) == ["section > ul"]
     finally:
         context.close()
     saved = tmp_path / "faults.html"
