@@ -19,7 +19,7 @@ from collections.abc import Hashable
 from typing import Any
 
 import yaml
-from yaml._yaml import CParser
+from yaml.cyaml import CParser  # libyaml, in PyYAML's wheels
 from yaml.composer import Composer
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import MappingNode, SequenceNode
