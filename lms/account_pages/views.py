@@ -325,7 +325,7 @@ def user_list():
         del form.organisation
         del form.role
     else:
-        form.organisation.choices = [("", "Any organisation")] + [(o.id, o.name) for o in _organisations()]
+        form.organisation.choices = [("", _("Any organisation"))] + [(o.id, o.name) for o in _organisations()]
     form.validate()
     query = services.search_users(
         form.q.data or "",

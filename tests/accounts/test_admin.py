@@ -67,6 +67,17 @@ def test_search_and_filter_users(app: Flask, client, login_as):
     assert "No users match" in client.get("/admin/users?q=zzzz").get_data(as_text=True)
 
 
+def test_the_filters_speak_the_admins_language(app: Flask, client, login_as):
+    admin, client_org, partner = _setup(login_as)
+    admin.language = "fr"
+    db.session.commit()
+    html = client.get("/admin/users").get_data(as_text=True)
+    organisations = html[html.index('name="organisation"'):]
+    organisations = organisations[:organisations.index("</select>")]
+    assert '<option selected value="">Toutes les organisations</option>' in organisations
+    assert "Any organisation" not in html and ">Tous les rôles</option>" in html
+
+
 def test_edit_role_and_scope_is_audited_and_ends_sessions(app: Flask, client, login_as):
     admin, client_org, partner = _setup(login_as)
     person = factories.user(Role.TRAINER, client_org)
