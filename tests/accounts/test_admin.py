@@ -78,6 +78,15 @@ def test_the_filters_speak_the_admins_language(app: Flask, client, login_as):
     assert "Any organisation" not in html and ">Tous les rôles</option>" in html
 
 
+def test_the_filters_fold_into_a_drawer_that_counts_those_applied(app: Flask, client, login_as):
+    _setup(login_as)
+    html = client.get("/admin/users").get_data(as_text=True)
+    assert '<details class="filter-drawer" open>' in html and "js/table_tools.js" in html
+    assert "applied</span>" not in html
+    html = client.get("/admin/users?q=benali&role=agent&team=").get_data(as_text=True)
+    assert '<span class="badge">2 applied</span>' in html
+
+
 def test_edit_role_and_scope_is_audited_and_ends_sessions(app: Flask, client, login_as):
     admin, client_org, partner = _setup(login_as)
     person = factories.user(Role.TRAINER, client_org)
