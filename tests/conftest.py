@@ -239,6 +239,14 @@ def csrf_token(client: FlaskClient, path: str) -> str:
     return match.group(1)
 
 
+def error_links(html: str) -> dict[str, bool]:
+    """Each link of a page's error summary (its target id) and whether the page has an element with
+    that id: a link to nowhere leaves a keyboard or screen-reader user where they were."""
+    summary = re.search(r'<div class="error-summary".*?</div>', html, re.S)
+    assert summary, "no error summary on the page"
+    return {target: f'id="{target}"' in html for target in re.findall(r'href="#([^"]+)"', summary.group(0))}
+
+
 def login(client: FlaskClient, email: str, password: str, remember: bool = False):
     token = csrf_token(client, "/login")
     data = {"email": email, "password": password, "csrf_token": token}

@@ -18,7 +18,7 @@ from lms.jobs.context import JobFailed, OutputFile
 from lms.jobs.models import Job, JobFile, JobState
 from lms.jobs.runner import submit
 from tests import factories
-from tests.conftest import csrf_token, login
+from tests.conftest import csrf_token, error_links, login
 
 
 def _client(app: Flask, user):
@@ -272,6 +272,7 @@ def test_the_form_chooses_nothing_in_advance_and_asks_for_what_is_missing(app, p
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Choose what to export." in page and "Choose the organisation to export." in page
+    assert error_links(page) == {"kind": True, "organisation_id": True}
     assert db.session.scalar(select(func.count()).select_from(Job)) == 0
     # A scoped auditor has one organisation to export: no choice to make.
     scoped = _client(app, people["scoped"]).get("/exports").get_data(as_text=True)

@@ -10,7 +10,7 @@ from lms.extensions import db
 from lms.webhooks import endpoints, signing
 from lms.webhooks.models import WebhookEndpoint
 from tests import factories
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, error_links
 
 
 def test_secret_is_shown_once_and_not_stored_in_clear(app, world, client, login_as):
@@ -33,6 +33,17 @@ def test_http_to_other_hosts_is_refused_and_the_form_keeps_what_was_typed(app, w
         "description": "WFM", "organisation_id": 0, "event_types": ["award.issued"]}).get_data(as_text=True)
     assert "must use https" in html and 'value="http://wfm.example/hooks"' in html
     assert db.session.scalar(select(WebhookEndpoint)) is None
+
+
+def test_no_event_chosen_is_said_beside_the_events_and_linked_from_the_summary(app, world, client, login_as):
+    login_as(world["admin"])
+    html = client.post("/admin/webhooks/new", data={
+        "csrf_token": csrf_token(client, "/admin/webhooks/new"), "url": "https://wfm.example/hooks",
+        "description": "WFM", "organisation_id": 0}).get_data(as_text=True)
+    assert error_links(html) == {"event_types": True}
+    assert re.search(r'<fieldset id="event_types" aria-describedby="event_types-error" aria-invalid="true">', html)
+    assert '<small id="event_types-error" class="field-error">Choose at least one event.</small>' in html
+    assert 'value="https://wfm.example/hooks"' in html and db.session.scalar(select(WebhookEndpoint)) is None
 
 
 def test_a_partner_admin_manages_only_their_organisation(app, world, client, login_as):
