@@ -13,6 +13,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lms.config import PROJECT_ROOT, check_production_config, load_config
+from lms.session_cookie import SessionInterface
 
 
 def create_app(config: dict[str, Any] | None = None, profile: str | None = None) -> Flask:
@@ -21,6 +22,7 @@ def create_app(config: dict[str, Any] | None = None, profile: str | None = None)
         static_folder=str(PROJECT_ROOT / "static"),
         template_folder=str(PROJECT_ROOT / "templates"),
     )
+    app.session_interface = SessionInterface()
     app.config.from_object(load_config(profile))
     app.config.update(config or {})
     if app.config["ENV_NAME"] == "production":
