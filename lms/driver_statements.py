@@ -18,11 +18,14 @@ from __future__ import annotations
 from collections import namedtuple
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.expression import Executable
+
+from lms.clock import UTCDateTime
 
 
 class _Compiled(NamedTuple):
@@ -69,6 +72,11 @@ class DriverStatement:
                 cursor_options={"binary": True} if self._binary and dialect.name == "postgresql" else {},
             )
         return compiled
+
+
+def as_driver_time(moment: datetime) -> datetime:
+    """An aware time as the driver takes it for a UTCDateTime column: naive, in UTC."""
+    return UTCDateTime().process_bind_param(moment, None)
 
 
 @contextmanager

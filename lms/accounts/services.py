@@ -33,7 +33,7 @@ from lms.accounts.models import (
 from lms.accounts.passwords import hash_password, needs_rehash, password_problem, verify_password
 from lms.audit.services import record
 from lms.clock import UTCDateTime, now
-from lms.driver_statements import DriverStatement
+from lms.driver_statements import DriverStatement, as_driver_time
 from lms.extensions import db
 
 
@@ -212,12 +212,8 @@ def live_session_params(token_hash: str | None, *, for_driver: bool = False) -> 
     moment = now()
     values: dict[str, Any] = {"token_hash": token_hash, "now": moment, "touch_before": moment - TOUCH_INTERVAL}
     if for_driver:
-        values["now"], values["touch_before"] = _naive(values["now"]), _naive(values["touch_before"])
+        values["now"], values["touch_before"] = as_driver_time(values["now"]), as_driver_time(values["touch_before"])
     return values
-
-
-def _naive(moment: datetime) -> datetime:
-    return UTCDateTime().process_bind_param(moment, None)
 
 
 # One conditional UPDATE, by the session's id: it writes only when the session was last seen
@@ -239,8 +235,8 @@ def touch_session(connection: Connection, session_id: int, role: Role | str) -> 
     """
     moment = now()
     _TOUCH.rowcount(connection, {
-        "session_id": session_id, "touch_before": _naive(moment - TOUCH_INTERVAL), "now": _naive(moment),
-        "seen_at": _naive(moment), "idle_until": _naive(moment + idle_window(role))})
+        "session_id": session_id, "touch_before": as_driver_time(moment - TOUCH_INTERVAL), "now": as_driver_time(moment),
+        "seen_at": as_driver_time(moment), "idle_until": as_driver_time(moment + idle_window(role))})
 
 
 def autocommit_engine() -> Engine:

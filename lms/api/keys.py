@@ -18,6 +18,7 @@ from lms.accounts.models import Organisation, User
 from lms.api.models import SCOPES, ApiKey
 from lms.audit.services import record
 from lms.clock import now
+from lms.driver_statements import DriverStatement, as_driver_time
 from lms.extensions import db
 
 TOKEN_PREFIX = "csa_"
@@ -80,8 +81,12 @@ class LiveKey:
         return self.scopes.split()
 
 
-_LIVE = select(ApiKey.id, ApiKey.prefix, ApiKey.organisation_id, ApiKey.scopes, ApiKey.secret_hash,
-               ApiKey.last_used_at).where(ApiKey.prefix == bindparam("prefix"), ApiKey.revoked_at.is_(None))
+# Run on the driver's cursor (every call does): whether last_used_at is due is asked of the database,
+# so no timestamp has to be read back and converted.
+_LIVE = DriverStatement(
+    select(ApiKey.id, ApiKey.prefix, ApiKey.organisation_id, ApiKey.scopes, ApiKey.secret_hash,
+           or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at <= bindparam("since")).label("use_due"))
+    .where(ApiKey.prefix == bindparam("prefix"), ApiKey.revoked_at.is_(None)))
 # Conditional, so that concurrent calls write it once.
 _USED = (update(ApiKey.__table__)
          .where(ApiKey.id == bindparam("key_id"),
@@ -96,10 +101,11 @@ def authenticate(connection: Connection, token: str) -> LiveKey | None:
     if not token.startswith(TOKEN_PREFIX) or token.count("_") < 2:
         return None
     prefix, _, secret = token[len(TOKEN_PREFIX):].partition("_")
-    row = connection.execute(_LIVE, {"prefix": prefix}).first()
-    if row is None or not hmac.compare_digest(row.secret_hash, _digest(secret)):
-        return None
     at = now()
-    if row.last_used_at is None or at - row.last_used_at >= LAST_USED_EVERY:
+    rows = _LIVE.rows(connection, {"prefix": prefix, "since": as_driver_time(at - LAST_USED_EVERY)})
+    if not rows or not hmac.compare_digest(rows[0].secret_hash, _digest(secret)):
+        return None
+    row = rows[0]
+    if row.use_due:
         connection.execute(_USED, {"key_id": row.id, "since": at - LAST_USED_EVERY, "at": at})
     return LiveKey(row.id, row.prefix, row.organisation_id, row.scopes)

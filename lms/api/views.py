@@ -18,12 +18,12 @@ from werkzeug.exceptions import HTTPException
 from lms.accounts.models import Role, User
 from lms.accounts.services import autocommit_engine
 from lms.addresses import external_url
-from lms.api import keys, schemas, usage
+from lms.api import keys, rate_limit, schemas, usage
 from lms.api.clearance import ProgrammeRef, clearances, find_programme
 from lms.certification.models import Award, Enrolment, Programme
 from lms.certification.status import status_expression
 from lms.clock import now
-from lms.extensions import csrf, db, limiter
+from lms.extensions import csrf, db
 from lms.evidence.exports import EVIDENCE_PACK
 from lms.jobs.models import Job
 
@@ -56,13 +56,6 @@ SCOPE_OF = {"api_v1.agent_clearance": "clearance:read", "api_v1.clearance_batch"
             "api_v1.evidence_pack_list": "jobs:read"}
 
 
-def _rate_key() -> str:
-    return f"api-key:{g.api_key.prefix}"
-
-
-limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=_rate_key)(bp)
-
-
 @bp.before_request
 def _authenticate():
     # The key, its use and the clearance queries run on one autocommit connection: no BEGIN, no
@@ -76,7 +69,10 @@ def _authenticate():
         abort(401, message="Send a live API key as `Authorization: Bearer csa_…`.",
               headers={"WWW-Authenticate": 'Bearer realm="CallSafe Academy API"'})
     g.api_key = key
-    limiter.check()
+    g.api_budget = budget = rate_limit.count_call(key.prefix, current_app.config["API_RATE_LIMIT"])
+    if budget.exceeded:
+        abort(429, message=f"This key's limit ({current_app.config['API_RATE_LIMIT']}) is reached: "
+                           f"try again in {budget.retry_after} s.", headers=budget.headers())
     if SCOPE_OF[request.endpoint] not in key.scope_list:
         abort(403, message=f"This key lacks the scope {SCOPE_OF[request.endpoint]}.")
     # PostgreSQL refuses NUL in text, so a NUL in an id or a slug would fail the query with a 500.
@@ -90,6 +86,7 @@ def _count(response):
     key = g.get("api_key")
     if key is not None:
         usage.note(g.api_db, key.id, request.endpoint or "", response.status_code)
+        g.api_budget.add_headers(response)
     return response
 
 
@@ -125,9 +122,10 @@ def _programme(slug: str | None) -> ProgrammeRef | None:
 
 
 # The path parameter's pattern says, as the query parameters' do, that NUL is refused (400).
+# Argument schemas are given as instances: given a class, webargs makes a new one on every call.
 @bp.route("/agents/<string:agent>/clearance", parameters=[
     {"in": "path", "name": "agent", "schema": {"type": "string", "minLength": 1, "pattern": schemas.NO_NUL_PATTERN}}])
-@bp.arguments(schemas.ClearanceQuery, location="query")
+@bp.arguments(schemas.ClearanceQuery(), location="query")
 @bp.response(200, schemas.ClearanceReply)
 @bp.alt_response(404, description="No such agent in the key's organisations, or no such programme")
 def agent_clearance(args: dict, agent: str):
@@ -145,7 +143,7 @@ def agent_clearance(args: dict, agent: str):
 
 
 @bp.route("/clearance:batch", methods=["POST"])
-@bp.arguments(schemas.BatchRequest)
+@bp.arguments(schemas.BatchRequest())
 @bp.response(200, schemas.BatchReply)
 def clearance_batch(args: dict):
     """Clearance of up to 1,000 agents in one call (one database query whatever their number)."""
@@ -168,7 +166,7 @@ def _scoped(query, column):
 
 
 @bp.route("/agents")
-@bp.arguments(schemas.AgentsQuery, location="query")
+@bp.arguments(schemas.AgentsQuery(), location="query")
 @bp.response(200, schemas.AgentsPage)
 def agent_list(args: dict):
     """Agents' standing per programme at `at`, filtered by status, in pages (by agent, then programme)."""
@@ -193,7 +191,7 @@ def agent_list(args: dict):
 
 
 @bp.route("/awards")
-@bp.arguments(schemas.AwardsQuery, location="query")
+@bp.arguments(schemas.AwardsQuery(), location="query")
 @bp.response(200, schemas.AwardsPage)
 def award_list(args: dict):
     """Awards, newest first, revoked ones included (with when)."""
@@ -215,7 +213,7 @@ def award_list(args: dict):
 
 
 @bp.route("/evidence-packs")
-@bp.arguments(schemas.PageQuery, location="query")
+@bp.arguments(schemas.PageQuery(), location="query")
 @bp.response(200, schemas.EvidencePacksPage)
 def evidence_pack_list(args: dict):
     """Evidence-pack export jobs and their progress (the files are downloaded in the app)."""

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from lms.api.models import ApiUsageTally
 from lms.certification import services
 from lms.extensions import db
 from tests.api.conftest import MONTH, START, bearer
+from tests.evidence.test_certificate_download import statements
 
 
 def test_a_certified_agent_is_cleared_with_valid_until_and_code(client, world):
@@ -93,24 +94,20 @@ def test_batch_over_1000_is_a_clear_400(client, world):
 
 
 def test_batch_costs_the_same_queries_for_2_or_1000_ids(app, client, world):
-    """Two queries whatever the number, the key and the clearances, and the usage tally's upsert (on the
-    driver's cursor, which engine events do not see). The first call also notes the key's use and
-    looks for closed minutes to audit; later ones that minute do not."""
-    def statements(ids):
-        seen = []
-        listener = lambda *args: seen.append(args[2])  # noqa: E731
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
+    """Three statements whatever the number: the key, the clearances, and the usage tally's upsert.
+    The first call also notes the key's use and looks for closed minutes to audit; later ones that
+    minute do not."""
+    def statements_of(ids):
+        with statements() as seen:
             assert client.post("/api/v1/clearance:batch", json={"ids": ids},
                                headers=bearer(world["wide"])).status_code == 200
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
         return [" ".join(s.replace('"', '').split()[:3]) for s in seen]
 
-    first = statements([str(world["fresh"].id)])
-    small = statements([str(world["certified"].id), str(world["fresh"].id)])
-    large = statements([str(i) for i in range(1, 1001)])
-    assert small == large == ["SELECT api_key.id, api_key.prefix,", "SELECT user.id, user.employee_id,"]
+    first = statements_of([str(world["fresh"].id)])
+    small = statements_of([str(world["certified"].id), str(world["fresh"].id)])
+    large = statements_of([str(i) for i in range(1, 1001)])
+    assert small == large == ["SELECT api_key.id, api_key.prefix,", "SELECT user.id, user.employee_id,",
+                              "INSERT INTO api_usage_tally"]
     assert len(first) > len(small)
     db.session.expire_all()
     assert db.session.scalar(select(func.sum(ApiUsageTally.count))) == 3

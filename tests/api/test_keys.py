@@ -16,7 +16,7 @@ from lms.extensions import db
 from lms.jobs.models import Job
 from tests import factories
 from tests.api.conftest import START, bearer
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, make_app
 
 
 def _every_endpoint(world, agent) -> list[tuple[str, str, dict | None]]:
@@ -147,9 +147,42 @@ def test_the_first_call_of_a_minute_audits_the_closed_ones(client, world, at):
 def test_calls_are_rate_limited_per_key(app, client, world):
     app.config["API_RATE_LIMIT"] = "3 per minute"
     url = f"/api/v1/agents/{world['atlas_agent'].id}/clearance"
-    codes = [client.get(url, headers=bearer(world["scoped"])).status_code for _ in range(4)]
-    assert codes == [200, 200, 200, 429]
-    assert client.get(url, headers=bearer(world["wide"])).status_code == 200  # another key, its own budget
+    replies = [client.get(url, headers=bearer(world["scoped"])) for _ in range(4)]
+    assert [reply.status_code for reply in replies] == [200, 200, 200, 429]
+    assert [reply.headers["X-RateLimit-Remaining"] for reply in replies] == ["2", "1", "0", "0"]
+    assert {reply.headers["X-RateLimit-Limit"] for reply in replies} == {"3"}
+    refused = replies[-1]
+    wait = int(refused.headers["Retry-After"])
+    assert 0 < wait <= 60
+    assert refused.get_json()["message"] == f"This key's limit (3 per minute) is reached: try again in {wait} s."
+    other = client.get(url, headers=bearer(world["wide"]))  # another key, its own budget
+    assert other.status_code == 200 and other.headers["X-RateLimit-Remaining"] == "2"
+    # Refused calls are counted in the usage tally, as every call is.
+    statuses = db.session.execute(select(ApiUsageTally.status, ApiUsageTally.count)
+                                  .where(ApiUsageTally.api_key_id == world["scoped_key"].id)).all()
+    assert sorted(statuses) == [(200, 3), (429, 1)]
+
+
+def test_a_keys_budget_is_shared_by_every_worker_through_redis(app, world):
+    """Two app instances (as two gunicorn workers) count one key's calls together in Redis."""
+    import redis
+
+    url = "redis://127.0.0.1:6379/14"
+    redis.Redis.from_url(url).flushdb()
+    settings = dict(RATELIMIT_STORAGE_URI=url, API_RATE_LIMIT="3 per minute",
+                    SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"])
+    first, second = make_app(**settings), make_app(**settings)
+    path = f"/api/v1/agents/{world['atlas_agent'].id}/clearance"
+    try:
+        replies = [instance.test_client().get(path, headers=bearer(world["scoped"]))
+                   for instance in (first, second, first, second)]
+        assert [reply.status_code for reply in replies] == [200, 200, 200, 429]
+        assert [reply.headers["X-RateLimit-Remaining"] for reply in replies] == ["2", "1", "0", "0"]
+    finally:
+        redis.Redis.from_url(url).flushdb()
+        for instance in (first, second):
+            with instance.app_context():
+                db.engine.dispose()
 
 
 def test_admin_creates_a_key_shown_once_then_rotates_and_revokes_it(client, world, login_as):
