@@ -14,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lms.config import PROJECT_ROOT, check_production_config, load_config
 from lms.session_cookie import SessionInterface
+from lms.template_messages import MessageEnvironment
 
 
 def create_app(config: dict[str, Any] | None = None, profile: str | None = None) -> Flask:
@@ -23,6 +24,7 @@ def create_app(config: dict[str, Any] | None = None, profile: str | None = None)
         template_folder=str(PROJECT_ROOT / "templates"),
     )
     app.session_interface = SessionInterface()
+    app.jinja_environment = MessageEnvironment
     app.config.from_object(load_config(profile))
     app.config.update(config or {})
     if app.config["ENV_NAME"] == "production":

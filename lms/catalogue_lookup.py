@@ -22,7 +22,7 @@ from typing import Any
 from babel import Locale
 from babel.support import NullTranslations
 from flask import Flask, g
-from flask_babel import Babel, Domain, get_locale
+from flask_babel import Babel, Domain, get_domain, get_locale
 from jinja2 import pass_eval_context
 from jinja2.nodes import EvalContext
 from markupsafe import Markup
@@ -62,6 +62,16 @@ def request_locale() -> Locale | None:
     except (RuntimeError, KeyError, AttributeError):
         return get_locale()
     return locale if locale is not None else get_locale()
+
+
+def request_catalogue() -> tuple[str, NullTranslations] | None:
+    """The request's locale (its name) and its catalogue, as the template callables find them;
+    None where no locale is known (outside an app context). For compiling templates per language
+    (lms/template_messages.py)."""
+    locale = request_locale()
+    if locale is None:
+        return None
+    return str(locale), get_domain().get_translations()
 
 
 class LocaleBabel(Babel):
