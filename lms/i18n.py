@@ -15,6 +15,7 @@ babel/<area>.cfg lists the files each takes its messages from); `make i18n-extra
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+from functools import lru_cache
 from typing import Any
 
 from babel import Locale, UnknownLocaleError, dates, numbers
@@ -144,7 +145,14 @@ def date_local(value: date | datetime | None, style: str = "medium") -> str:
         if value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
         value = value.astimezone(get_timezone()).date()
-    return dates.format_date(value, style, locale=_formatting_locale())
+    return _format_date(value, style, _formatting_locale())
+
+
+@lru_cache(maxsize=4096)
+def _format_date(value: date, style: str, locale: str) -> str:
+    # Babel reads the locale's patterns anew for each date (about 40 µs); a page shows a few
+    # dates, often the same ones, and the answer depends only on these three.
+    return dates.format_date(value, style, locale=locale)
 
 
 def _formatting_locale() -> str:
