@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event
 
 from lms.accounts.models import Role
 from lms.extensions import db
@@ -66,25 +65,6 @@ def test_a_signed_in_404_reads_only_the_session(agent_client):
     seen, html = counted(agent_client, "/no-such-page", 404)
     assert "Page not found" in html and "Sign out" in html  # the agent is signed in on it
     assert len(seen) == 1, seen  # the session and its user, in one statement
-
-
-def test_a_signed_in_404_opens_no_transaction_on_postgresql(app, agent_client):
-    """On PostgreSQL a BEGIN and its ROLLBACK are a round trip each: signing a request in reads on
-    an autocommit connection, and a page that reads nothing else opens no transaction."""
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite sends no BEGIN before a read")
-    begun: list[str] = []
-    listener = lambda connection: begun.append(  # noqa: E731
-        connection.get_execution_options().get("isolation_level", "a transaction"))
-    event.listen(db.engine, "begin", listener)
-    try:
-        assert agent_client.get("/no-such-page").status_code == 404
-        assert begun and set(begun) == {"AUTOCOMMIT"}, begun
-        begun.clear()
-        assert agent_client.get("/courses").status_code == 200  # a page that reads opens one as before
-        assert "a transaction" in begun, begun
-    finally:
-        event.remove(db.engine, "begin", listener)
 
 
 def test_the_course_list_reads_no_lesson_rows_after_the_first_time(agent_client):

@@ -16,7 +16,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app, session
 from flask_babel import gettext as _
 from sqlalchemy import Connection, Engine, and_, bindparam, func, select, update
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
 from lms import signals
@@ -123,26 +123,12 @@ def load_session_user(token: str) -> User | None:
     deactivation, sign-out and expiry take effect on the very next one. When the session
     was last seen more than TOUCH_INTERVAL ago, its idle expiry slides forward.
 
-    It runs on every signed-in request, so it reads on the driver's cursor (see
-    _SessionUserQuery) and puts the User into the session as the ORM would have loaded it:
-    one statement, without the ORM's cost of running and loading it.
+    It runs on every signed-in request, so it reads on the driver's cursor of the request's
+    connection (see _SessionUserQuery) and puts the User into the session as the ORM would
+    have loaded it: one statement, without the ORM's cost of running and loading it.
     """
     session = db.session()
-    if db.engine.dialect.name == "postgresql":
-        # Outside the request's transaction, which then opens only if the page reads more: on
-        # PostgreSQL the BEGIN and the ROLLBACK at the end are a round trip each (psycopg waits
-        # for BEGIN's answer), two of the three a signed-in request made for its sign-in alone.
-        # READ COMMITTED gives each statement its own snapshot either way.
-        with autocommit_engine().connect() as autocommit:
-            return _session_user(session, autocommit, token, autocommit=autocommit)
-    # SQLite has no round trip to save: the request's own connection reads it.
-    return _session_user(session, session.connection(), token, autocommit=None)
-
-
-def _session_user(session: Session, connection: Connection, token: str, *,
-                  autocommit: Connection | None) -> User | None:
-    """The user behind `token`, read on `connection`; `autocommit`, if given, is where the
-    session's idle expiry slides (else an autocommit connection is taken for it)."""
+    connection = session.connection()
     query = _SESSION_USER_QUERIES.get(connection.dialect.name) or _SessionUserQuery.build(connection.dialect)
     rows = query.statement.rows(connection, query.parameters(_digest(token)))
     if not rows:
@@ -150,11 +136,8 @@ def _session_user(session: Session, connection: Connection, token: str, *,
     row = rows[0]
     user = query.user(session, row)
     if row.session_due:
-        if autocommit is not None:
+        with autocommit_engine().connect() as autocommit:
             touch_session(autocommit, row.session_id, user.role)
-        else:
-            with autocommit_engine().connect() as own:
-                touch_session(own, row.session_id, user.role)
     return user
 
 
