@@ -20,9 +20,10 @@ from dataclasses import dataclass
 
 from flask import current_app, request, url_for
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import selectinload
 
+from lms import plain_rows
 from lms.content import render_markdown
 from lms.content.markdown import section_anchors
 from lms.content.translations import text_or
@@ -86,15 +87,18 @@ _CURRENT = (select(Course.id, Course.slug, CourseVersion.id.label("version_id"),
             .where(Course.archived_at.is_(None)))
 
 
+_CURRENT_ONE = _CURRENT.where(Course.slug == bindparam("slug"))
+
+
 def current_courses() -> list[PublishedCourse]:
     """Every course that is not archived, at its current version, by title, in the reader's language."""
-    return sorted(_published(db.session.execute(_CURRENT).all()), key=lambda course: course.title)
+    return sorted(_published(plain_rows.rows(_CURRENT)), key=lambda course: course.title)
 
 
 def current_course(slug: str) -> PublishedCourse | None:
     """The course with this slug at its current version, or None if there is none (or it is
     archived), in the reader's language."""
-    courses = _published(db.session.execute(_CURRENT.where(Course.slug == slug)).all())
+    courses = _published(plain_rows.rows(_CURRENT_ONE, {"slug": slug}))
     return courses[0] if courses else None
 
 

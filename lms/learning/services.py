@@ -1,21 +1,25 @@
 """Reading progress: which lessons an agent has finished, and where to pick up."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
-from lms import signals
+from lms import plain_rows, signals
 from lms.accounts.models import User
 from lms.clock import now
 from lms.extensions import db
 from lms.learning.models import CourseVersion, Lesson, LessonProgress
 
 
+_COMPLETED = select(LessonProgress.course_id, LessonProgress.lesson_key).where(
+    LessonProgress.user_id == bindparam("user_id"),
+    LessonProgress.course_id.in_(bindparam("course_ids", expanding=True)))
+
+
 def completed_keys(agent: User, course_ids: list[int]) -> dict[int, set[str]]:
-    """Finished lesson ids per course, for several courses in one query."""
+    """Finished lesson ids per course, for several courses in one query (built once: the course
+    list and every lesson page run it)."""
     done: dict[int, set[str]] = {cid: set() for cid in course_ids}
-    rows = db.session.execute(select(LessonProgress.course_id, LessonProgress.lesson_key).where(
-        LessonProgress.user_id == agent.id, LessonProgress.course_id.in_(course_ids)))
-    for course_id, key in rows:
+    for course_id, key in plain_rows.rows(_COMPLETED, {"user_id": agent.id, "course_ids": course_ids}):
         done[course_id].add(key)
     return done
 
