@@ -22,7 +22,7 @@ from sqlalchemy import Connection, bindparam, select, text, update
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.datastructures import MultiDict
 
-from lms import signals
+from lms import plain_rows, signals
 from lms.accounts.models import User
 from lms.assessment.models import Answer, Attempt, AttemptStatus
 from lms.question_types import CriticalReply, Grade, item_points, question_type
@@ -322,10 +322,18 @@ def _answer_upsert(postgres: bool) -> DriverStatement:
 _ANSWER_UPSERT = {"sqlite": _answer_upsert(postgres=False), "postgresql": _answer_upsert(postgres=True)}
 
 
-def progress(attempt: Attempt) -> tuple[int, int]:
-    """(items answered, items in the attempt)."""
-    saved = ((answer.item_id, answer.response) for answer in attempt.answers)
+def progress(attempt: Attempt, saved: Iterable[tuple[str, Any]] | None = None) -> tuple[int, int]:
+    """(items answered, items in the attempt); `saved`: its (item id, response) pairs, if already read."""
+    if saved is None:
+        saved = ((answer.item_id, answer.response) for answer in attempt.answers)
     return count_answered(published(attempt.quiz_version).items, saved), len(attempt.draw)
+
+
+def saved_answers(attempt: Attempt) -> dict[int, tuple[str, Any]]:
+    """The attempt's saved answers by position, as (item id, response), read as plain rows: the
+    question page shows one and counts them, and loading Answer objects for that cost a tenth of it."""
+    return {row.position: (row.item_id, row.response)
+            for row in plain_rows.rows(_SAVED_ANSWERS, {"attempt_id": attempt.id})}
 
 
 def count_answered(items: dict[str, dict], saved: Iterable[tuple[str, Any]]) -> int:

@@ -131,12 +131,13 @@ def question(attempt_id: int, position: int):
             if 1 <= target <= len(attempt.draw):
                 return redirect(url_for("assessment.question", attempt_id=attempt.id, position=target))
             return redirect(url_for("assessment.review", attempt_id=attempt.id))
-    answer = services.answers_by_position(attempt).get(position)
-    answered, total = services.progress(attempt)
+    saved = services.saved_answers(attempt)
+    response = saved[position][1] if position in saved else None
+    answered, total = services.progress(attempt, saved.values())
     return render_template(
         "assessment/question.html", attempt=attempt, item=item, shown=shown, position=position,
-        total=total, answered=answered, answer=answer.response if answer else None, error=error,
-        qtype=qtype, view=qtype.display(item, shown, answer.response if answer else None),
+        total=total, answered=answered, answer=response, error=error,
+        qtype=qtype, view=qtype.display(item, shown, response),
         seconds_left=_seconds_left(attempt), quiz_title=services.shown_quiz(attempt).spec["title"],
         # A refused answer shows what was typed, not what was saved before it (an ordering's positions).
         typed=request.form if error and request.method == "POST" else None,

@@ -130,6 +130,10 @@ def test_answers_are_saved_and_the_attempt_resumes(app, quiz, agent, client, log
     assert resumed.location.endswith(f"/attempts/{attempt.id}/questions/1")
     page = other.get(f"/attempts/{attempt.id}/questions/2").get_data(as_text=True)
     assert "checked" in page or "selected" in page
+    assert '<span class="answered-count">1</span> answered' in page
+    first = other.get(f"/attempts/{attempt.id}/questions/1").get_data(as_text=True)
+    assert '<span class="answered-count">1</span> answered' in first
+    assert " checked" not in first and " selected" not in first  # question 1 was not answered
     assert db.session.scalar(select(db.func.count(Attempt.id))) == 1
 
 
