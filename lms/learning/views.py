@@ -7,9 +7,11 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import selectinload
 
+from lms import plain_rows
+from lms.accounts.models import Organisation
 from lms.content import render_markdown
 from lms.content.translations import text_or
 from lms.extensions import db
@@ -81,11 +83,11 @@ def lesson(slug: str, key: str):
         abort(404)
     current = lessons[index]
     done = _done([version.course_id])[version.course_id]
-    note = _country_note(current_user.organisation.country)
+    notes = plain_rows.rows(_READERS_COUNTRY_NOTE, {"organisation_id": current_user.organisation_id})
     return render_template(
         "learning/lesson.html", version=version, lesson=current, body=current.html,
         number=index + 1, total=len(lessons), done=done,
-        country_note=note if note and f"{slug}/{key}" in note.lessons else None,
+        country_note=next((note for note in notes if f"{slug}/{key}" in note.lessons), None),
         previous=lessons[index - 1] if index > 0 else None,
         following=lessons[index + 1] if index + 1 < len(lessons) else None,
     )
@@ -154,6 +156,14 @@ def job_aid(slug: str):
     text = translated.shown_text(shown)
     return render_template("learning/job_aid.html", aid=aid, shown=shown, title=text_or(text, "title", aid.title),
                            body=Markup(render_markdown(text_or(text, "body", aid.body))))
+
+
+# The title and lessons of the national rules of the reader's organisation's country, in one
+# statement (the lesson page runs it on every view; loading the organisation and then the note was two).
+_READERS_COUNTRY_NOTE = (
+    select(CountryNote.title, CountryNote.lessons)
+    .join(Organisation, CountryNote.country == func.upper(Organisation.country))
+    .where(Organisation.id == bindparam("organisation_id"), CountryNote.archived_at.is_(None)))
 
 
 def _country_note(country: str) -> CountryNote | None:
