@@ -20,13 +20,13 @@ from typing import Any
 
 from babel import Locale, UnknownLocaleError, dates, numbers
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import get_locale, get_timezone
+from flask_babel import get_timezone
 from flask_login import current_user
 
 # The language names and zone checks live with the accounts that store the choices (their forms
 # use them); imported here so the rest of the app asks lms.i18n.
 from lms.accounts.locale_defaults import LANGUAGE_NAMES, is_time_zone, organisation_defaults, time_zone_choices
-from lms.catalogue_lookup import LocaleBabel, install_template_callables
+from lms.catalogue_lookup import LocaleBabel, install_template_callables, request_locale
 from lms.config import PROJECT_ROOT
 
 LANGUAGE_COOKIE = "lang"
@@ -100,7 +100,15 @@ def _signed_in_user() -> Any:
 
 
 def current_language() -> str:
-    return str(get_locale() or "en")
+    """The request's language code ("fr"), as Flask-Babel chose it (or `force_locale` set it)."""
+    return _language_code(request_locale())
+
+
+@lru_cache(maxsize=64)
+def _language_code(locale: Locale | None) -> str:
+    # Pages ask once per item shown (is this course in the reader's language?): read from where
+    # Flask-Babel keeps the locale, and named once per locale.
+    return str(locale or "en")
 
 
 def score(value: float | None) -> str:
