@@ -41,6 +41,12 @@ _GETTEXT_NAMES = frozenset({"_", "gettext"})
 class MessageEnvironment(Environment):
     """Flask's Jinja environment, keeping each template compiled per language."""
 
+    def __init__(self, *args: Any, **options: Any) -> None:
+        # Jinja keeps 400 compiled templates by default, fewer than the app's templates in five
+        # languages: keep them all (their number is bounded by the files and the languages).
+        options.setdefault("cache_size", -1)
+        super().__init__(*args, **options)
+
     def _load_template(self, name: str, globals: MutableMapping[str, Any] | None) -> Template:
         # Jinja's own, with the language in the cache key and the catalogue set for the compiler.
         if self.loader is None:
