@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from devtools.demo import DEMO_PASSWORD, ensure_demo_accounts
 from lms.extensions import db
@@ -42,23 +43,23 @@ def test_each_role_sees_its_navigation(page, demo, email):
 
 def test_wrong_password_shows_the_error(page, demo):
     sign_in(page, "agent@northwind.example", "not-my-password")
-    assert page.get_by_text("The e-mail address or password is not right").is_visible()
+    expect(page.get_by_text("The e-mail address or password is not right")).to_be_visible()
     assert page.get_by_label("E-mail").input_value() == "agent@northwind.example"
 
 
 def test_sign_out(page, demo):
     sign_in(page, "trainer@northwind.example", DEMO_PASSWORD)
     page.get_by_role("button", name="Sign out").click()
-    assert page.get_by_text("You are signed out.").is_visible()
+    expect(page.get_by_text("You are signed out.")).to_be_visible()
     page.goto("/")
-    assert page.get_by_role("heading", name="Sign in").is_visible()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
 
 
 def test_agent_typing_an_admin_url_gets_the_403_page(page, demo):
     sign_in(page, "agent@northwind.example", DEMO_PASSWORD)
     response = page.goto("/admin/users")
     assert response.status == 403
-    assert page.get_by_role("heading", name="You don't have access to this page").is_visible()
+    expect(page.get_by_role("heading", name="You don't have access to this page")).to_be_visible()
 
 
 def test_keyboard_user_can_skip_to_content(page, demo):
@@ -76,20 +77,21 @@ def test_admin_menus_open_and_follow_with_the_keyboard(page, demo):
     sign_in(page, "admin@northwind.example", DEMO_PASSWORD)
     nav = page.get_by_role("navigation", name="Main")
     sso = nav.get_by_role("link", name="Single sign-on")
-    assert not sso.is_visible()
+    expect(sso).not_to_be_visible()
     settings = nav.locator("summary", has_text="Settings")
     settings.focus()
     page.keyboard.press("Enter")
-    assert sso.is_visible() and nav.get_by_role("link", name="Branding").is_visible()
+    expect(sso).to_be_visible()
+    expect(nav.get_by_role("link", name="Branding")).to_be_visible()
     page.keyboard.press("Tab")
     assert sso.evaluate("el => el === document.activeElement")
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert page.get_by_role("heading", level=1).inner_text() == "Single sign-on"
     nav.locator("summary", has_text="People").click()
-    assert nav.get_by_role("link", name="Organisations").is_visible()
+    expect(nav.get_by_role("link", name="Organisations")).to_be_visible()
     page.keyboard.press("Escape")
-    assert not nav.get_by_role("link", name="Organisations").is_visible()
+    expect(nav.get_by_role("link", name="Organisations")).not_to_be_visible()
     assert nav.locator("summary", has_text="People").evaluate("el => el === document.activeElement")
     nav.locator("summary", has_text="Privacy").click()
     nav.get_by_role("link", name="Breaches").click()
@@ -106,10 +108,12 @@ def test_on_a_phone_the_header_folds_behind_one_menu_button(browser, live_server
     nav = page.get_by_role("navigation", name="Main")
     toggle = nav.get_by_role("button", name="Menu")
     courses = nav.get_by_role("link", name="Courses")
-    assert toggle.get_attribute("aria-expanded") == "false" and not courses.is_visible()
+    assert toggle.get_attribute("aria-expanded") == "false"
+    expect(courses).not_to_be_visible()
     toggle.click()
-    assert toggle.get_attribute("aria-expanded") == "true" and courses.is_visible()
+    assert toggle.get_attribute("aria-expanded") == "true"
+    expect(courses).to_be_visible()
     nav.locator("summary", has_text="People").click()
-    assert nav.get_by_role("link", name="Dashboard").is_visible()
+    expect(nav.get_by_role("link", name="Dashboard")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing scrolls sideways
     context.close()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
 
 from lms.accounts.models import Role
 from lms.extensions import db
@@ -46,7 +47,7 @@ def test_an_auditor_exports_the_certificates_of_their_partner(app, certified, wo
     # exports.js polls the status and reloads the page once the job is done.
     page.get_by_text("Done: 2 of 2.").wait_for(timeout=30_000)
     assert progress.get_attribute("value") == "100"
-    assert page.get_by_role("heading", name="State: Ready").is_visible()
+    expect(page.get_by_role("heading", name="State: Ready")).to_be_visible()
 
     with page.expect_download() as info:
         page.get_by_role("link", name="Download certificates-atlas-care.zip").click()

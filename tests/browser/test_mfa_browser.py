@@ -6,6 +6,7 @@ import re
 
 import pyotp
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from lms.accounts.models import LoginSession, Role
@@ -58,7 +59,7 @@ def test_register_a_passkey_then_use_it_after_the_password_and_on_its_own(localh
     page.get_by_label("Name for a new passkey").fill("Office laptop")
     page.get_by_role("button", name="Add a passkey").click()
     page.wait_for_selector("text=The passkey “Office laptop” is registered.")
-    assert page.get_by_role("cell", name="Office laptop", exact=True).is_visible()
+    expect(page.get_by_role("cell", name="Office laptop", exact=True)).to_be_visible()
     credentials = page.cdp.send("WebAuthn.getCredentials", {"authenticatorId": page.authenticator_id})
     assert len(credentials["credentials"]) == 1 and credentials["credentials"][0]["isResidentCredential"]
     _sign_out(page)
@@ -68,7 +69,7 @@ def test_register_a_passkey_then_use_it_after_the_password_and_on_its_own(localh
     assert page.url.endswith("/login/verify")
     with page.expect_navigation(url=re.compile(r"/$")):
         page.get_by_role("button", name="Use a passkey").click()
-    assert page.get_by_role("heading", level=1).is_visible()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
     assert _second_factor(trainer) == "passkey"
     _sign_out(page)
 
@@ -76,7 +77,7 @@ def test_register_a_passkey_then_use_it_after_the_password_and_on_its_own(localh
     page.goto("/login")
     with page.expect_navigation(url=re.compile(r"/$")):
         page.get_by_role("button", name="Sign in with a passkey").click()
-    assert page.get_by_text(trainer.name).first.is_visible()
+    expect(page.get_by_text(trainer.name).first).to_be_visible()
     assert _second_factor(trainer) == "passkey"
     sign_counts = page.cdp.send("WebAuthn.getCredentials", {"authenticatorId": page.authenticator_id})
     assert sign_counts["credentials"][0]["signCount"] >= 3
@@ -89,13 +90,13 @@ def test_an_admin_on_a_site_requiring_mfa_enrols_an_app_before_the_admin_pages(p
     sign_in(page, admin.email, factories.PASSWORD)
     page.goto("/admin/users")
     assert page.url.endswith("/account/mfa")
-    assert page.get_by_text("Your role requires a second factor").is_visible()
+    expect(page.get_by_text("Your role requires a second factor")).to_be_visible()
     page.get_by_role("link", name="Set up an authenticator app").click()
     secret = page.locator(".totp-secret").inner_text().replace(" ", "")
-    assert page.get_by_role("img", name=re.compile("QR code")).is_visible()
+    expect(page.get_by_role("img", name=re.compile("QR code"))).to_be_visible()
     page.get_by_label("Code from the app").fill(pyotp.TOTP(secret).now())
     page.get_by_role("button", name="Turn on").click()
-    assert page.get_by_role("heading", name="Your recovery codes").is_visible()
+    expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible()
     assert page.locator(".recovery-codes li").count() == 10
     page.goto("/admin/users")
-    assert page.get_by_role("heading", name="Users").is_visible()
+    expect(page.get_by_role("heading", name="Users")).to_be_visible()

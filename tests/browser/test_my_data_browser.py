@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from lms.clock import now
 from tests import factories
@@ -25,7 +26,7 @@ def test_an_agent_downloads_her_data(certified, page):
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Your account").click()
     page.get_by_role("link", name="My data").click()
     assert page.get_by_role("heading", level=1).inner_text() == "My data"
-    assert page.get_by_role("heading", name="What the ZIP holds").is_visible()
+    expect(page.get_by_role("heading", name="What the ZIP holds")).to_be_visible()
 
     with page.expect_download() as info:
         page.get_by_role("button", name="Download my data (ZIP)").click()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from PIL import Image
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from lms.credentials.models import OpenBadge
@@ -24,7 +25,7 @@ def test_agent_downloads_the_badge_and_verifies_it(page, certified, tmp_path, at
     page.get_by_role("link", name="Recorded lines certification", exact=True).click()
     page.wait_for_url("**/badge")
     assert page.get_by_role("heading", level=1).inner_text() == "Recorded lines certification"
-    assert page.get_by_role("img", name="CallSafe Academy badge: GDPR certified").is_visible()
+    expect(page.get_by_role("img", name="CallSafe Academy badge: GDPR certified")).to_be_visible()
     if SHOTS:
         page.screenshot(path=f"{SHOTS}/award-desktop.png", full_page=True)
     with page.expect_download() as download_info:

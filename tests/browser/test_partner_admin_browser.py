@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from lms.accounts.models import User
@@ -43,13 +44,14 @@ def test_atlas_partner_admin_adds_an_agent_and_cannot_reach_another_organisation
         page.screenshot(path=f"{SHOTS}/partner-people-desktop.png", full_page=True)
 
     page.get_by_role("button", name="Add an agent").click()
+    expect(page.get_by_label("Full name")).to_be_visible()
     assert page.get_by_label("Role").count() == 0 and page.get_by_label("Organisation").count() == 0
     page.get_by_label("Full name").fill("Hamza Alaoui")
     page.get_by_label("E-mail").fill("hamza@atlascare.example")
     page.get_by_label("Employee id").fill("AT-1001")  # Yasmine's: refused with the field's error
     page.get_by_label("Team").fill("Billing")
     page.get_by_role("button", name="Add user").click()
-    assert page.get_by_text("already has employee id AT-1001").first.is_visible()
+    expect(page.get_by_text("already has employee id AT-1001").first).to_be_visible()
     assert page.get_by_label("Full name").input_value() == "Hamza Alaoui"
     if SHOTS:
         page.set_viewport_size({"width": 390, "height": 844})
@@ -57,7 +59,7 @@ def test_atlas_partner_admin_adds_an_agent_and_cannot_reach_another_organisation
         page.set_viewport_size({"width": 1280, "height": 800})
     page.get_by_label("Employee id").fill("AT-1003")
     page.get_by_role("button", name="Add user").click()
-    assert page.get_by_role("heading", name="Set-password link for Hamza Alaoui").is_visible()
+    expect(page.get_by_role("heading", name="Set-password link for Hamza Alaoui")).to_be_visible()
     assert "/set-password/" in page.get_by_label("Link").input_value()
     hamza = db.session.scalar(select(User).where(User.email == "hamza@atlascare.example"))
     assert (hamza.organisation.name, hamza.role.value, hamza.employee_id, hamza.team) == (
@@ -65,6 +67,7 @@ def test_atlas_partner_admin_adds_an_agent_and_cannot_reach_another_organisation
 
     page.get_by_role("navigation", name="Main").locator("summary", has_text="People").click()
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboard").click()
+    expect(page.get_by_label("Team")).to_be_visible()
     teams = page.get_by_label("Team").locator("option").all_inner_texts()
     assert teams == ["All teams", "Billing", "Home moves"]  # Atlas's teams
     organisations = page.get_by_label("Organisation").locator("option").all_inner_texts()
@@ -75,4 +78,4 @@ def test_atlas_partner_admin_adds_an_agent_and_cannot_reach_another_organisation
     for path in (f"/admin/users/{lisboa_agent.id}", f"/people/{lisboa_agent.id}"):
         assert page.goto(path).status == 404, path
     assert page.goto("/admin/organisations").status == 403
-    assert page.get_by_role("heading", name="You don't have access to this page").is_visible()
+    expect(page.get_by_role("heading", name="You don't have access to this page")).to_be_visible()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from lms.accounts.models import User
@@ -48,7 +49,7 @@ def test_partner_admin_uploads_previews_and_applies_a_roster(page, demo):
     page.get_by_label("Apply the valid rows and skip the row with errors").check()
     page.get_by_role("button", name="Apply").click()
     page.get_by_text("Done: 3 of 3.").wait_for()
-    assert page.get_by_role("link", name="roster-import-1-report.csv").is_visible()
+    expect(page.get_by_role("link", name="roster-import-1-report.csv")).to_be_visible()
     if SHOTS:
         page.screenshot(path=f"{SHOTS}/roster-job-desktop.png", full_page=True)
     db.session.expire_all()

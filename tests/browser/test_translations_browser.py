@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from lms.accounts.models import Role
@@ -71,7 +72,7 @@ def test_a_trainer_brings_an_out_of_date_translation_up_to_date(app, page, tmp_p
     page.get_by_role("button", name="Save translation").click()
     page.get_by_text("Translation saved.").wait_for()
     assert page.locator(".translation-status .badge").inner_text() == "Up to date"
-    assert page.get_by_role("link", name="Download the translation: its course file and 5 lesson files (ZIP)").is_visible()
+    expect(page.get_by_role("link", name="Download the translation: its course file and 5 lesson files (ZIP)")).to_be_visible()
     row = db.session.scalar(select(ContentTranslation).where(
         ContentTranslation.kind == "course", ContentTranslation.language == "fr", ContentTranslation.current.is_(True)))
     assert row.text["title"] == "L’essentiel du RGPD pour tous les centres de contacts"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from playwright.sync_api import expect
 
 from lms.accounts.models import Role
 from lms.extensions import db
@@ -31,10 +32,10 @@ def test_an_admin_retries_a_failure_and_exports_the_statements(app, content, pag
     sign_in(page, admin.email, factories.PASSWORD)
     page.locator("summary", has_text="Settings").click()  # the header's menu (#19)
     page.get_by_role("link", name="xAPI", exact=True).click()
-    assert page.get_by_role("heading", name="xAPI statements", level=1).is_visible()
+    expect(page.get_by_role("heading", name="xAPI statements", level=1)).to_be_visible()
     failed_row = page.get_by_role("row", name="Failed")
     assert failed_row.get_by_role("cell").inner_text() == str(total)
-    assert page.get_by_text("The LRS could not be reached").first.is_visible()
+    expect(page.get_by_text("The LRS could not be reached").first).to_be_visible()
     if SHOTS:
         page.screenshot(path=f"{SHOTS}/xapi-failures.png", full_page=True)
 
@@ -43,7 +44,7 @@ def test_an_admin_retries_a_failure_and_exports_the_statements(app, content, pag
     retry.focus()
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    assert page.get_by_role("status").get_by_text("1 statement queued again").is_visible()
+    expect(page.get_by_role("status").get_by_text("1 statement queued again")).to_be_visible()
     assert page.get_by_role("row", name="Queued").get_by_role("cell").inner_text() == "1"
 
     day = first.occurred_at.date().isoformat()
@@ -51,12 +52,12 @@ def test_an_admin_retries_a_failure_and_exports_the_statements(app, content, pag
     page.get_by_label("Until").fill(day)
     page.get_by_role("button", name="Export", exact=True).click()
     page.wait_for_url("**/exports/*")
-    assert page.get_by_role("heading", name="xAPI statements (NDJSON)").is_visible()
+    expect(page.get_by_role("heading", name="xAPI statements (NDJSON)")).to_be_visible()
 
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto("/admin/xapi")
     region = page.get_by_role("region", name="Failures")
-    assert region.is_visible()
+    expect(region).to_be_visible()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page scrolls sideways on a phone ({width}px)"
     if SHOTS:

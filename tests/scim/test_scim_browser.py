@@ -3,6 +3,7 @@ IdP's group given a meaning, the token revoked after a confirmation; on desktop 
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from scim2_models import Email, Group, GroupMember, User
 
 from lms.extensions import db
@@ -18,14 +19,15 @@ def test_admin_manages_scim_in_the_browser(app, page, orgs, tmp_path):  # noqa: 
     sign_in(page, orgs["admin"].email, PASSWORD)
     page.goto(f"/admin/organisations/{orgs['atlas'].id}")
     page.get_by_role("link", name="Provisioning (SCIM)").click()
-    assert page.get_by_role("heading", name="Provisioning (SCIM) for Atlas Customer Care").is_visible()
-    assert page.get_by_text("The identity provider has not sent any group yet.").is_visible()
+    expect(page.get_by_role("heading", name="Provisioning (SCIM) for Atlas Customer Care")).to_be_visible()
+    expect(page.get_by_text("The identity provider has not sent any group yet.")).to_be_visible()
 
     page.get_by_label("Name").fill("Entra ID")
     page.get_by_label("Valid for (days)").fill("30")
     page.get_by_label("Valid for (days)").press("Enter")  # the keyboard submits
     token = page.get_by_role("textbox", name="Token", exact=True).input_value()
-    assert token.startswith("scim_") and page.get_by_text("shown only this once").is_visible()
+    assert token.startswith("scim_")
+    expect(page.get_by_text("shown only this once")).to_be_visible()
     page.screenshot(path=str(tmp_path / "scim-token.png"), full_page=True)
 
     idp = scim_client(app, token)
@@ -35,14 +37,14 @@ def test_admin_manages_scim_in_the_browser(app, page, orgs, tmp_path):  # noqa: 
     assert token not in page.content()
     page.get_by_label("Members of Atlas Trainers").select_option("role:trainer")
     page.get_by_role("button", name="Save for Atlas Trainers").click()
-    assert page.get_by_text("Members of Atlas Trainers: Role: trainer.").is_visible()
+    expect(page.get_by_text("Members of Atlas Trainers: Role: trainer.")).to_be_visible()
 
     page.set_viewport_size({"width": 375, "height": 800})
     page.screenshot(path=str(tmp_path / "scim-phone.png"), full_page=True)
     page.get_by_role("link", name="Revoke Entra ID").click()
-    assert page.get_by_role("heading", name="Revoke the token Entra ID?").is_visible()
+    expect(page.get_by_role("heading", name="Revoke the token Entra ID?")).to_be_visible()
     page.get_by_role("button", name="Revoke the token").click()
-    assert page.get_by_text("is revoked").is_visible()
+    expect(page.get_by_text("is revoked")).to_be_visible()
     db.session.expire_all()
     assert db.session.query(ScimToken).filter_by(name="Entra ID").one().revoked_at is not None
     assert idp.request("GET", f"{idp.base_url}/Users").status_code == 401

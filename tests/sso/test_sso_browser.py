@@ -9,6 +9,7 @@ import time
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from flask import Flask
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from lms.accounts.models import Role, User
@@ -17,6 +18,7 @@ from lms.extensions import db
 from lms.sso import services
 from lms.sso.models import SsoConnection, SsoIdentity
 from tests import factories
+
 
 def _connect(provider, **overrides):
     org = factories.organisation("Atlas Customer Care", country="MA")
@@ -51,7 +53,7 @@ def test_discovery_jit_role_mapping_and_logout_at_the_idp(app: Flask, provider, 
     page.screenshot(path=str(tmp_path / "login.png"), full_page=True)
     _sign_in_at_idp(page, "Omar@AtlasCare.example", "omar")
     page.wait_for_url(re.compile(r"^http://127\.0\.0\.1:\d+/$"))
-    assert page.get_by_role("button", name="Sign out").is_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
     omar = db.session.scalar(select(User).where(User.email == "omar@atlascare.example"))
     assert (omar.organisation_id, omar.role, omar.name) == (org.id, Role.TRAINER, "Omar Idrissi")
@@ -63,12 +65,12 @@ def test_discovery_jit_role_mapping_and_logout_at_the_idp(app: Flask, provider, 
     page.get_by_role("button", name="Sign out").click()
     page.get_by_role("button", name="Yes, sign me out").click()
     page.wait_for_url(re.compile(r"/login"))
-    assert page.get_by_text("You are signed out, here and at your organisation's sign-in.").is_visible()
+    expect(page.get_by_text("You are signed out, here and at your organisation's sign-in.")).to_be_visible()
     # The IdP's session is gone too: signing in again asks for the login, not just consent.
     page.get_by_label("E-mail").fill("omar@atlascare.example")
     page.get_by_role("button", name="Sign in", exact=True).click()
     page.wait_for_url(re.compile(r"/interaction/"))
-    assert page.locator("input[name=login]").is_visible()
+    expect(page.locator("input[name=login]")).to_be_visible()
 
 
 def test_an_agent_without_the_trainer_group_is_an_agent(app: Flask, provider, sso_page):
@@ -140,13 +142,13 @@ def test_the_recheck_ends_the_session_when_the_idp_no_longer_vouches(app: Flask,
     app.config["SSO_RECHECK_MINUTES"] = 0.02  # 1.2 seconds
     time.sleep(1.5)
     page.goto("/account/security")  # a silent round trip to the IdP, and on to the page
-    assert page.get_by_role("heading", name="Your account").first.is_visible()
+    expect(page.get_by_role("heading", name="Your account").first).to_be_visible()
     assert urlsplit(page.url).path == "/account/security"
     provider.set_mode(disable="nadia")  # deactivated at the IdP
     time.sleep(1.5)
     page.goto("/account/security")
     page.wait_for_url(re.compile(r"/login"))
-    assert page.get_by_text("Your organisation's sign-in needs you to sign in again.").is_visible()
+    expect(page.get_by_text("Your organisation's sign-in needs you to sign in again.")).to_be_visible()
     assert page.get_by_role("button", name="Sign out").count() == 0
 
 
@@ -160,7 +162,7 @@ def test_an_admin_connects_an_organisation_in_the_browser(app: Flask, provider, 
     sign_in(page, admin.email, factories.PASSWORD)
     page.locator("summary", has_text="Settings").click()  # the header's menu (#19)
     page.get_by_role("link", name="Single sign-on").click()
-    assert page.get_by_text("No organisation signs in through its own identity provider yet").is_visible()
+    expect(page.get_by_text("No organisation signs in through its own identity provider yet")).to_be_visible()
     page.get_by_role("button", name="Add a connection").click()
     page.get_by_label("Organisation", exact=True).select_option(label="Atlas Customer Care")
     page.get_by_label("Issuer URL").fill(provider.issuer + "/")
@@ -170,7 +172,7 @@ def test_an_admin_connects_an_organisation_in_the_browser(app: Flask, provider, 
     page.get_by_label("Create accounts at first sign-in (just-in-time)").check()
     page.screenshot(path=str(tmp_path / "connection-form.png"), full_page=True)
     page.get_by_role("button", name="Save").click()
-    assert page.get_by_text("The sign-in for Atlas Customer Care is saved.").is_visible()
+    expect(page.get_by_text("The sign-in for Atlas Customer Care is saved.")).to_be_visible()
     row = page.get_by_role("row", name=re.compile("Atlas Customer Care"))
     assert "Created at first sign-in" in row.inner_text() and "atlascare.example" in row.inner_text()
     page.screenshot(path=str(tmp_path / "connection-list.png"), full_page=True)
@@ -181,7 +183,7 @@ def test_an_admin_connects_an_organisation_in_the_browser(app: Flask, provider, 
     page.screenshot(path=str(tmp_path / "connection-form-phone.png"), full_page=True)
     page.get_by_role("button", name="Remove this connection…").click()
     page.get_by_role("button", name="Remove the connection").click()
-    assert page.get_by_text("The sign-in for Atlas Customer Care is removed.").is_visible()
+    expect(page.get_by_text("The sign-in for Atlas Customer Care is removed.")).to_be_visible()
     assert db.session.scalar(select(SsoConnection)) is None
 
 
