@@ -25,7 +25,7 @@ def test_an_agent_downloads_her_data(certified, page):
     sign_in(page, agent.email, factories.PASSWORD)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Your account").click()
     page.get_by_role("link", name="My data").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "My data"
+    expect(page.get_by_role("heading", level=1)).to_have_text("My data")
     expect(page.get_by_role("heading", name="What the ZIP holds")).to_be_visible()
 
     with page.expect_download() as info:

@@ -37,7 +37,7 @@ def test_atlas_partner_admin_adds_an_agent_and_cannot_reach_another_organisation
 
     nav.locator("summary", has_text="People").click()
     nav.get_by_role("link", name="People").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "People at Atlas Customer Care"
+    expect(page.get_by_role("heading", level=1)).to_have_text("People at Atlas Customer Care")
     table = page.locator("tbody").inner_text()
     assert "Yasmine El Idrissi" in table and "Omar Tazi" in table and "Inês Carvalho" not in table
     if SHOTS:

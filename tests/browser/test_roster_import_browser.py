@@ -35,7 +35,7 @@ def test_partner_admin_uploads_previews_and_applies_a_roster(page, demo):
         {"name": "atlas-roster.csv", "mimeType": "text/csv", "buffer": ROSTER})
     page.get_by_role("button", name="Upload and preview").click()
 
-    assert page.get_by_role("heading", level=1).inner_text() == "Preview: atlas-roster.csv"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Preview: atlas-roster.csv")
     assert page.locator("#count-create").inner_text() == "Create: 2"
     assert page.locator("#count-error").inner_text() == "Error: 1"
     assert "Line 4, Organisation:" in page.locator("#preview-rows").inner_text()
