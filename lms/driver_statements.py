@@ -10,7 +10,8 @@ autocommit mode) like any other statement of it.
 What SQLAlchemy's types would do is the caller's part: parameters are given as the
 driver takes them (str, int, naive UTC datetimes, JSON as text) and results come back
 as the driver returns them (enums as their values, so a JSON column is best cast to
-Text in the SELECT). Engine events (before_cursor_execute) do not see these statements.
+Text in the SELECT). Engine events (before_cursor_execute) do not see these statements, so
+the one beginning a transaction before a write (lms/read_transactions.py) is called here.
 Use it where a measurement says so, not as a habit.
 """
 from __future__ import annotations
@@ -25,6 +26,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.expression import Executable
 
+from lms import read_transactions
 from lms.clock import UTCDateTime
 
 
@@ -33,6 +35,7 @@ class _Compiled(NamedTuple):
     positions: tuple[str, ...] | None  # parameter names in order, for positional paramstyles
     row: type | None  # a namedtuple of the selected columns' names
     cursor_options: dict[str, Any]  # what the driver's cursor() is given
+    writes: bool  # needs a transaction around it (anything but a plain SELECT; see lms.read_transactions)
 
 
 class DriverStatement:
@@ -70,6 +73,7 @@ class DriverStatement:
                 positions=tuple(core.positiontup) if core.positional else None,
                 row=namedtuple("Row", columns.keys()) if columns is not None else None,
                 cursor_options={"binary": True} if self._binary and dialect.name == "postgresql" else {},
+                writes=not read_transactions.reads_only(self._statement),
             )
         return compiled
 
@@ -84,6 +88,7 @@ def _cursor(connection: Connection, compiled: _Compiled, parameters: Mapping[str
     """The DBAPI cursor having run the statement, as Connection.execute would run it."""
     if not connection.in_transaction():
         connection.begin()  # Connection.execute's autobegin: so that commit() and rollback() cover it
+    read_transactions.before_statement(connection, writes=compiled.writes)
     values = parameters if compiled.positions is None else tuple(parameters[name] for name in compiled.positions)
     try:
         cursor = connection.connection.cursor(**compiled.cursor_options)
