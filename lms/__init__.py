@@ -52,7 +52,7 @@ def create_app(config: dict[str, Any] | None = None, profile: str | None = None)
 
 
 def _init_extensions(app: Flask) -> None:
-    from lms import database_pool, i18n, read_transactions
+    from lms import csrf_tokens, database_pool, i18n, read_transactions
     from lms.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -61,6 +61,7 @@ def _init_extensions(app: Flask) -> None:
         read_transactions.install(db.engine)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
+    csrf_tokens.install(app)
     limiter.init_app(app)
     login_manager.init_app(app)
     i18n.init_app(app)
