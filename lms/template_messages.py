@@ -29,7 +29,7 @@ from jinja2 import BytecodeCache, Template, nodes
 from jinja2.bccache import Bucket
 from jinja2.visitor import NodeTransformer
 
-from lms.catalogue_lookup import request_catalogue
+from lms.catalogue_lookup import request_catalogue, request_locale
 
 # The catalogue of the template being compiled (set while MessageEnvironment loads one).
 _COMPILING: ContextVar[tuple[str, NullTranslations] | None] = ContextVar("lms_template_language", default=None)
@@ -51,15 +51,16 @@ class MessageEnvironment(Environment):
         # Jinja's own, with the language in the cache key and the catalogue set for the compiler.
         if self.loader is None:
             raise TypeError("no loader for this environment specified")
-        found = request_catalogue()
-        cache_key = (weakref.ref(self.loader), name, found[0] if found else None)
+        # The Locale itself in the key (equal locales are equal keys): a page loads five templates
+        # or so, and naming the locale and finding its catalogue cost more than the lookup.
+        cache_key = (weakref.ref(self.loader), name, request_locale())
         if self.cache is not None:
             template = self.cache.get(cache_key)
             if template is not None and (not self.auto_reload or template.is_up_to_date):
                 if globals:
                     template.globals.update(globals)
                 return template
-        token = _COMPILING.set(found)
+        token = _COMPILING.set(request_catalogue())
         try:
             template = self.loader.load(self, name, self.make_globals(globals))
         finally:
