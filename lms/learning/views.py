@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
+from babel import Locale
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -11,6 +13,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import selectinload
 
 from lms import plain_rows
+from lms.catalogue_lookup import request_locale
 from lms.accounts.models import Organisation
 from lms.content import render_markdown
 from lms.content.translations import text_or
@@ -28,7 +31,15 @@ PHASE_LABELS = {"before": _l("Before the call"), "during": _l("During the call")
 
 @bp.app_template_filter("phase_label")
 def phase_label(phase: str) -> str:
-    return PHASE_LABELS.get(phase, phase)
+    """A moment of the call ("before") named in the reader's language ("Before the call")."""
+    return _phase_label(phase, request_locale()) if phase in PHASE_LABELS else phase
+
+
+@lru_cache(maxsize=64)
+def _phase_label(phase: str, locale: Locale | None) -> str:
+    # Named once per language: the course list shows a badge per phase of each course, and each
+    # lazy label looked its message up again.
+    return str(PHASE_LABELS[phase])
 
 
 def _current_version(slug: str) -> CourseVersion:

@@ -11,6 +11,8 @@ from sqlalchemy import select
 from lms.assessment import services
 from lms.extensions import db
 from lms.learning.models import Quiz
+from tests.conftest import login
+from tests.factories import PASSWORD
 
 
 def test_a_portuguese_agent_reads_the_courses_and_a_question_in_portuguese(client, login_as, courses, agent_speaking):
@@ -34,6 +36,18 @@ def test_an_arabic_agent_gets_right_to_left_and_an_arabic_heading(client, login_
     login_as(agent_speaking("ar"))
     html = client.get("/courses").get_data(as_text=True)
     assert 'dir="rtl"' in html and "<h1>الدورات</h1>" in html
+
+
+def test_each_reader_sees_the_phase_badges_in_their_language(app: Flask, courses, agent_speaking):
+    pages = {}
+    for language in ("pt", "en", "es", "pt"):  # one process, languages interleaved
+        client = app.test_client()
+        assert login(client, agent_speaking(language).email, PASSWORD).status_code == 302
+        pages.setdefault(language, []).append(client.get("/courses").get_data(as_text=True))
+    assert all('class="badge phase-before">Antes da chamada<' in page for page in pages["pt"])
+    assert 'class="badge phase-before">Before the call<' in pages["en"][0]
+    assert 'class="badge phase-before">Antes de la llamada<' in pages["es"][0]
+    assert "Before the call" not in pages["pt"][1]
 
 
 @pytest.mark.parametrize(("language", "one", "two"), [("en", "1 lesson", "2 lessons"), ("fr", "1 leçon", "2 leçons")])
