@@ -15,8 +15,10 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
-from lms.accounts.models import Role
+from lms.accounts.models import Role, User
+from lms.certification import services as certification
 from lms.extensions import db
 from lms.learning.models import Course
 from lms.learning.sync import load_content
@@ -119,3 +121,17 @@ def test_layout_addresses_follow_the_mount_point(agent_client):
     assert 'href="/static/css/app.css"' in at_root and 'href="/courses"' in at_root
     assert 'href="/academy/static/css/app.css"' in mounted and 'href="/academy/courses"' in mounted
     assert 'href="/static/css/app.css"' not in mounted
+
+
+
+def test_the_agent_home_reads_each_programmes_requirements_in_two_statements(agent_client):
+    agent = db.session.scalar(select(User).where(User.role == Role.AGENT))
+    certification.assign(None, factories.programme(), organisation_id=agent.organisation_id, due_days=14)
+    db.session.commit()
+    seen, html = counted(agent_client, "/")
+    assert "Recorded lines certification" in html and "0 of 2 requirements done" in html
+    # The session, the status of each enrolment, the enrolments with their programmes, the
+    # courses with their lessons and reading, the quizzes with their attempts, the awards.
+    assert len(seen) == 6, seen
+    assert sum("lesson_progress" in sql for sql in seen) == 1 and sum("FROM attempt" in sql or "JOIN attempt" in sql
+                                                                       for sql in seen) == 1, seen

@@ -68,6 +68,9 @@ class Attempt(db.Model):
         # One attempt in progress per agent and quiz, enforced by the database.
         Index("uq_attempt_one_in_progress", "user_id", "quiz_id", unique=True,
               sqlite_where=text("status = 'in_progress'"), postgresql_where=text("status = 'in_progress'")),
+        # A person's attempts at a quiz, whatever their state: the agent's home reads them joined
+        # to the quizzes, where an index on quiz_id alone would read every agent's attempts.
+        Index("ix_attempt_user_quiz", "user_id", "quiz_id"),
     )
 
     @property

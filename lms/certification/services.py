@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _, ngettext
-from sqlalchemy import Select, bindparam, func, select, update
+from sqlalchemy import Select, and_, bindparam, func, select, update
 from sqlalchemy.orm import joinedload
 
 from lms import plain_rows, signals
@@ -244,34 +244,35 @@ class _CourseLessons:
 
 @dataclass(frozen=True)
 class _StateQueries:
-    """requirement_states_for's four statements, built once per process: the slugs, courses and
-    people are expanding parameters. Building them anew took a tenth of the agent's home page."""
+    """requirement_states_for's two statements, built once per process: the slugs and people are
+    expanding parameters. Building them anew took a tenth of the agent's home page."""
 
-    courses: Select  # each course's current version: title, content hash, lesson keys ("slugs")
-    reading: Select  # lessons read ("user_ids", "course_ids")
-    quizzes: Select  # each quiz's current version: title, content hash ("slugs")
-    scores: Select  # finished attempts ("slugs", "user_ids")
+    # Each course's current version (title, content hash) with its lessons, each lesson with the
+    # people who read it (one row per reader, or one with no reader): "slugs", "user_ids".
+    courses: Select
+    # Each quiz's current version (title, content hash) with the people's finished attempts (one
+    # row per attempt, or one with none): "slugs", "user_ids".
+    quizzes: Select
 
     @staticmethod
     @cache
     def get() -> _StateQueries:
         slugs, user_ids = bindparam("slugs", expanding=True), bindparam("user_ids", expanding=True)
         return _StateQueries(
-            courses=select(Course.slug, Course.id, CourseVersion.title, CourseVersion.content_hash, Lesson.key)
+            courses=select(Course.slug, Course.id, CourseVersion.title, CourseVersion.content_hash, Lesson.key,
+                           LessonProgress.user_id, LessonProgress.completed_at)
             .join(CourseVersion, CourseVersion.id == Course.current_version_id)
             .outerjoin(Lesson, Lesson.course_version_id == CourseVersion.id)
+            .outerjoin(LessonProgress, and_(LessonProgress.course_id == Course.id,
+                                            LessonProgress.lesson_key == Lesson.key,
+                                            LessonProgress.user_id.in_(user_ids)))
             .where(Course.slug.in_(slugs)),
-            reading=select(LessonProgress.user_id, LessonProgress.course_id, LessonProgress.lesson_key,
-                           LessonProgress.completed_at)
-            .where(LessonProgress.user_id.in_(user_ids),
-                   LessonProgress.course_id.in_(bindparam("course_ids", expanding=True))),
-            quizzes=select(Quiz.slug, QuizVersion.title, QuizVersion.content_hash)
-            .where(Quiz.slug.in_(slugs))
-            .outerjoin(QuizVersion, QuizVersion.id == Quiz.current_version_id),
-            scores=select(Attempt.user_id, Quiz.slug, Attempt.percent, Attempt.finished_at, Attempt.critical_failure)
-            .join(Quiz, Quiz.id == Attempt.quiz_id)
-            .where(Quiz.slug.in_(slugs), Attempt.user_id.in_(user_ids),
-                   Attempt.status != AttemptStatus.IN_PROGRESS),
+            quizzes=select(Quiz.slug, QuizVersion.title, QuizVersion.content_hash, Attempt.user_id,
+                           Attempt.percent, Attempt.finished_at, Attempt.critical_failure)
+            .outerjoin(QuizVersion, QuizVersion.id == Quiz.current_version_id)
+            .outerjoin(Attempt, and_(Attempt.quiz_id == Quiz.id, Attempt.user_id.in_(user_ids),
+                                     Attempt.status != AttemptStatus.IN_PROGRESS))
+            .where(Quiz.slug.in_(slugs)),
         )
 
 
@@ -279,47 +280,45 @@ def requirement_states_for(enrolments: Sequence[Enrolment]) -> dict[int, list[Re
     """`requirement_states` of several enrolments (one agent's, usually), by enrolment id.
 
     A fixed number of queries however many programmes and requirements there are: the
-    courses, lessons, reading, quizzes and finished attempts involved are each read once,
-    and every enrolment's own cycle start is applied here.
+    courses with their lessons and reading, and the quizzes with their finished attempts,
+    are each read in one statement, and every enrolment's own cycle start is applied here.
     """
     wanted = {e.id: _requirements(e) for e in enrolments}
-    user_ids = {e.user_id for e in enrolments}
+    user_ids = list({e.user_id for e in enrolments})
     course_slugs = {r["course"] for reqs in wanted.values() for r in reqs if "course" in r}
     quiz_slugs = {r["quiz"] for reqs in wanted.values() for r in reqs if "quiz" in r}
 
     # Only each current version's title and lesson keys, as plain rows: loading the versions
     # with their lessons (Markdown bodies, JSON columns) took a fifth of the agent's home page.
+    # Reading comes in the same rows, on PostgreSQL one round trip instead of two.
     courses: dict[str, _CourseLessons] = {}
+    reading: dict[tuple[int, int], list[tuple[str, datetime]]] = {}
     if course_slugs:
-        for row in plain_rows.rows(_StateQueries.get().courses, {"slugs": list(course_slugs)}):
+        for row in plain_rows.rows(_StateQueries.get().courses, {"slugs": list(course_slugs), "user_ids": user_ids}):
             course = courses.setdefault(row.slug, _CourseLessons(row.id, row.title, set(), row.content_hash))
             if row.key is not None:
                 course.keys.add(row.key)
+            if row.user_id is not None:
+                reading.setdefault((row.user_id, row.id), []).append((row.key, row.completed_at))
         # Named as the reader sees them (lms/learning/translated.py): no query in the source language.
         translated_titles = translated.titles(translated.shown_many(
             "course", {slug: course.content_hash for slug, course in courses.items()}))
         for slug, title in translated_titles.items():
             courses[slug] = replace(courses[slug], title=title)
-    reading: dict[tuple[int, int], list[tuple[str, datetime]]] = {}
-    if courses:
-        for row in plain_rows.rows(_StateQueries.get().reading, {
-                "user_ids": list(user_ids), "course_ids": list({v.course_id for v in courses.values()})}):
-            reading.setdefault((row.user_id, row.course_id), []).append((row.lesson_key, row.completed_at))
     quiz_titles: dict[str, str] = {}
     scores: dict[tuple[int, str], list[tuple[float, datetime]]] = {}
     if quiz_slugs:
         quiz_hashes: dict[str, str] = {}
-        for row in plain_rows.rows(_StateQueries.get().quizzes, {"slugs": list(quiz_slugs)}):
+        for row in plain_rows.rows(_StateQueries.get().quizzes, {"slugs": list(quiz_slugs), "user_ids": user_ids}):
             quiz_titles[row.slug] = row.title or row.slug
             if row.content_hash:
                 quiz_hashes[row.slug] = row.content_hash
+            if row.user_id is not None:
+                # An attempt failed by a critical reply in a call simulation (a simulated breach)
+                # never meets a requirement, whatever its percent: None stands for it.
+                scores.setdefault((row.user_id, row.slug), []).append(
+                    (None if row.critical_failure else row.percent, row.finished_at))
         quiz_titles.update(translated.titles(translated.shown_many("quiz", quiz_hashes)))
-        for row in plain_rows.rows(_StateQueries.get().scores,
-                                   {"slugs": list(quiz_slugs), "user_ids": list(user_ids)}):
-            # An attempt failed by a critical reply in a call simulation (a simulated breach)
-            # never meets a requirement, whatever its percent: None stands for it.
-            scores.setdefault((row.user_id, row.slug), []).append(
-                (None if row.critical_failure else row.percent, row.finished_at))
 
     states: dict[int, list[RequirementState]] = {}
     for enrolment in enrolments:
