@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from lms.accounts.models import Role
 from lms.extensions import db
@@ -55,6 +56,7 @@ def test_a_trainer_writes_and_publishes_a_course_with_an_image(app, page):
     page.get_by_label("References").fill("Art. 32(1)\nArt. 5(1)(c)")
     page.get_by_label("Key points").fill("Never let the card number reach the recording.")
     buttons = page.get_by_role("toolbar").get_by_role("button")
+    expect(buttons.first).to_be_visible()  # the editor's script builds the toolbar after the page loads
     assert buttons.count() >= 8
     for index in range(buttons.count()):  # every toolbar button is reachable with Tab
         assert buttons.nth(index).get_attribute("tabindex") == "0"
