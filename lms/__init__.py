@@ -52,13 +52,14 @@ def create_app(config: dict[str, Any] | None = None, profile: str | None = None)
 
 
 def _init_extensions(app: Flask) -> None:
-    from lms import csrf_tokens, database_pool, i18n, read_transactions
+    from lms import csrf_tokens, database_pool, i18n, read_transactions, sqlite_isolation
     from lms.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     with app.app_context():
         database_pool.install(app, db.engine)
         read_transactions.install(db.engine)
+        sqlite_isolation.install(db.engine)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     csrf_tokens.install(app)
