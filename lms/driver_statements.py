@@ -10,7 +10,8 @@ autocommit mode) like any other statement of it.
 What SQLAlchemy's types would do is the caller's part: parameters are given as the
 driver takes them (str, int, naive UTC datetimes, JSON as text) and results come back
 as the driver returns them (enums as their values, so a JSON column is best cast to
-Text in the SELECT). Engine events (before_cursor_execute) do not see these statements, so
+Text in the SELECT). Values the statement holds itself (`User.role == Role.AGENT`, a
+CASE's results) go in as SQLAlchemy would send them, processed once at compile time. Engine events (before_cursor_execute) do not see these statements, so
 the one beginning a transaction before a write (lms/read_transactions.py) is called here.
 Use it where a measurement says so, not as a habit.
 """
@@ -22,7 +23,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection
+from sqlalchemy import BindParameter, Connection
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.expression import Executable
 
@@ -33,6 +35,7 @@ from lms.clock import UTCDateTime
 class _Compiled(NamedTuple):
     sql: str
     positions: tuple[str, ...] | None  # parameter names in order, for positional paramstyles
+    held: dict[str, Any]  # the values the statement holds, as the driver takes them
     row: type | None  # a namedtuple of the selected columns' names
     cursor_options: dict[str, Any]  # what the driver's cursor() is given
     writes: bool  # needs a transaction around it (anything but a plain SELECT; see lms.read_transactions)
@@ -71,11 +74,22 @@ class DriverStatement:
             compiled = self._compiled[dialect.name] = _Compiled(
                 sql=core.string,
                 positions=tuple(core.positiontup) if core.positional else None,
+                held=_held_values(core.binds, dialect),
                 row=namedtuple("Row", columns.keys()) if columns is not None else None,
                 cursor_options={"binary": True} if self._binary and dialect.name == "postgresql" else {},
                 writes=not read_transactions.reads_only(self._statement),
             )
         return compiled
+
+
+def _held_values(binds: Mapping[str, BindParameter], dialect: Dialect) -> dict[str, Any]:
+    held = {}
+    for name, bind in binds.items():
+        if bind.required or bind.callable is not None:
+            continue  # the caller gives it
+        process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        held[name] = process(bind.value) if process is not None else bind.value
+    return held
 
 
 def as_driver_time(moment: datetime) -> datetime:
@@ -89,6 +103,8 @@ def _cursor(connection: Connection, compiled: _Compiled, parameters: Mapping[str
     if not connection.in_transaction():
         connection.begin()  # Connection.execute's autobegin: so that commit() and rollback() cover it
     read_transactions.before_statement(connection, writes=compiled.writes)
+    if compiled.held:
+        parameters = {**compiled.held, **parameters}
     values = parameters if compiled.positions is None else tuple(parameters[name] for name in compiled.positions)
     try:
         cursor = connection.connection.cursor(**compiled.cursor_options)

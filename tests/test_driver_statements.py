@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
-from sqlalchemy import bindparam, create_engine, select, text
+from sqlalchemy import bindparam, case, create_engine, select, text
 from sqlalchemy.exc import DBAPIError
 
-from lms.accounts.models import User
+from lms.accounts.models import Role, User
 from lms.driver_statements import DriverStatement
 from lms.extensions import db
 from tests import factories
@@ -22,6 +22,18 @@ def test_rows_carry_the_statement_labels_and_parameters_go_by_name(app: Flask):
     with db.engine.connect() as connection:
         rows = statement.rows(connection, {"skip": "first@example.com", "lowest": first.id})
     assert [(row.id, row.address) for row in rows] == [(second.id, "second@example.com")]
+
+
+def test_values_the_statement_holds_go_in_as_sqlalchemy_sends_them(app: Flask):
+    agent, trainer = factories.user(Role.AGENT, email="agent@example.com"), factories.user(Role.TRAINER)
+    db.session.commit()
+    # An enum compared (sent as its stored value), a CASE's results, and a parameter the caller gives.
+    statement = DriverStatement(select(User.email, case((User.id == bindparam("marked"), "marked"), else_="plain")
+                                       .label("mark")).where(User.role == Role.AGENT))
+    with db.engine.connect() as connection:
+        rows = statement.rows(connection, {"marked": agent.id})
+    assert [(row.email, row.mark) for row in rows] == [("agent@example.com", "marked")]
+    assert trainer.email not in {row.email for row in rows}
 
 
 def test_rowcount_says_what_a_write_changed_and_the_write_joins_the_connections_transaction(app: Flask):

@@ -111,3 +111,16 @@ def test_batch_costs_the_same_queries_for_2_or_1000_ids(app, client, world):
     assert len(first) > len(small)
     db.session.expire_all()
     assert db.session.scalar(select(func.sum(ApiUsageTally.count))) == 3
+
+
+def test_one_agent_reads_as_its_entry_in_a_batch(client, world):
+    """One agent's query runs on the driver's cursor, a batch's through SQLAlchemy: same answers,
+    dates included."""
+    refs = [str(world["certified"].id), str(world["fresh"].id), "employee:ATL-7", str(world["atlas_agent"].id)]
+    batch = client.post("/api/v1/clearance:batch", json={"ids": refs}, headers=bearer(world["wide"])).get_json()
+    for ref, entry in zip(refs, batch["results"]):
+        one = client.get(f"/api/v1/agents/{ref}/clearance", headers=bearer(world["wide"])).get_json()
+        assert entry.pop("found") is True
+        assert one["programmes"] and one == entry, ref
+    certified = client.get(f"/api/v1/agents/{refs[0]}/clearance", headers=bearer(world["wide"])).get_json()
+    assert certified["programmes"][0]["due_at"].endswith("+00:00") and certified["valid_until"].endswith("+00:00")
