@@ -13,6 +13,7 @@ from lms.config import PROJECT_ROOT
 from lms.extensions import db
 from lms.learning.sync import load_content
 from tests import factories
+from tests.conftest import csrf_token
 
 FIXTURE = Path(__file__).resolve().parent.parent / "content" / "fixtures" / "valid"
 
@@ -31,6 +32,20 @@ def test_agent_sees_the_five_courses(client, agent):
     for title in ("GDPR essentials", "Recording calls lawfully", "Handling requests",
                   "Security before, during and after the call", "Outsourcing partners"):
         assert title in html, title
+
+
+def test_the_course_list_counts_the_lessons_each_agent_has_read(client, agent):
+    detail = client.get("/courses/handling-requests").get_data(as_text=True)
+    lessons = list(dict.fromkeys(re.findall(r'href="(/courses/handling-requests/lessons/[a-z0-9-]+)"', detail)))
+    for lesson in lessons[:2]:
+        reply = client.post(f"{lesson}/complete", data={"csrf_token": csrf_token(client, lesson)})
+        assert reply.status_code == 302
+    html = client.get("/courses").get_data(as_text=True)
+    card = html[html.index('href="/courses/handling-requests"'):]
+    card = card[:card.index("</article>")]
+    assert "6 lessons" in card and "2 read" in card
+    assert '<progress value="2" max="6" aria-label="2 of 6 lessons read">' in card
+    assert html.count("<progress") == 1  # the courses not started show no count and no bar
 
 
 def test_lesson_page_shows_progress_key_points_and_references(client, agent):
