@@ -101,7 +101,17 @@ def _signed_in_user() -> Any:
 
 def current_language() -> str:
     """The request's language code ("fr"), as Flask-Babel chose it (or `force_locale` set it)."""
-    return _language_code(request_locale())
+    global _last_language
+    locale = request_locale()
+    last = _last_language
+    if last and last[0] is locale:  # a request's Locale is one object: no hashing or comparing it
+        return last[1]
+    code = _language_code(locale)
+    _last_language = (locale, code)  # one tuple, read and replaced whole, so threads cannot mix pairs
+    return code
+
+
+_last_language: tuple[Locale | None, str] | tuple[()] = ()
 
 
 @lru_cache(maxsize=64)

@@ -81,6 +81,16 @@ def test_agent_home_shows_what_to_do_next(app, content, at, client, login_as):
     assert "What you must do next" in html and "Overdue" in html
     assert "0 of 2 requirements done" in html
     assert 'href="/courses/recording-calls"' in html  # the next step is one click away
+    assert "You are certified in everything assigned to you" not in html
+
+
+def test_agent_home_counts_the_requirements_met(app, content, at, client, login_as):
+    w = _world(at)
+    _read_course(w["fine"])
+    db.session.commit()
+    login_as(w["fine"])
+    html = client.get("/").get_data(as_text=True)
+    assert "1 of 2 requirements done" in html and '<progress value="1" max="2"' in html
 
 
 def test_agent_home_after_certification(app, content, at, client, login_as):
@@ -93,6 +103,7 @@ def test_agent_home_after_certification(app, content, at, client, login_as):
     award = db.session.scalars(select(Award)).one()
     assert "Certified" in html and f"valid until {award.valid_until:%d %b %Y}" in html
     assert award.verification_code in html
+    assert "You are certified in everything assigned to you. Well done." in html
 
 
 def _certified(w, content) -> Award:
