@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _, ngettext
-from sqlalchemy import Select, and_, bindparam, func, select, update
+from sqlalchemy import Select, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from lms import plain_rows, signals
@@ -67,19 +67,29 @@ def sync_enrolments(user_ids: Collection[int] | None = None) -> int:
     """Create the enrolments that assignments imply and that do not exist yet (agents added later too),
     for every agent or for those given.
 
-    Two queries and one bulk insert, whatever the number of agents.
+    Three queries and one bulk insert, whatever the number of agents; for given people, only the
+    assignments that can reach them are loaded, and nothing more when none of them is an active agent.
     """
-    assignments = db.session.scalars(select(Assignment).order_by(Assignment.id)).all()
-    if not assignments:
-        return 0
     existing_query = select(Enrolment.user_id, Enrolment.programme_id)
     agents_query = select(User.id, User.organisation_id, User.created_at, User.time_zone).where(
         User.role == Role.AGENT, User.active.is_(True))
+    assignments_query = select(Assignment).order_by(Assignment.id)
     if user_ids is not None:
         existing_query = existing_query.where(Enrolment.user_id.in_(user_ids))
-        agents_query = agents_query.where(User.id.in_(user_ids))
+        agents = db.session.execute(agents_query.where(User.id.in_(user_ids))).all()
+        if not agents:
+            return 0
+        # Only the assignments that can reach these agents: a new starter's sync (a SCIM create, a
+        # sign-in that creates the person) loaded every assignment of every organisation.
+        assignments_query = assignments_query.where(or_(
+            Assignment.organisation_id.in_({agent.organisation_id for agent in agents}),
+            Assignment.user_id.in_(user_ids)))
+    assignments = db.session.scalars(assignments_query).all()
+    if not assignments:
+        return 0
     existing = set(db.session.execute(existing_query).all())
-    agents = db.session.execute(agents_query).all()
+    if user_ids is None:
+        agents = db.session.execute(agents_query).all()
     by_org: dict[int, list] = {}
     by_id = {}
     for agent in agents:

@@ -3,13 +3,13 @@ signals)."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from lms.accounts import services as accounts
 from lms.accounts.models import OrganisationKind, Role, User
 from lms.audit.models import AuditEvent
 from lms.certification import services
-from lms.certification.models import Enrolment
+from lms.certification.models import Assignment, Enrolment
 from lms.extensions import db
 from tests import factories
 from tests.certification.conftest import at, content, make_programme  # noqa: F401 (fixtures)
@@ -31,6 +31,37 @@ def test_an_agent_made_with_create_user_is_enrolled_at_once(app, content, runner
                            input="correct horse battery staple\ncorrect horse battery staple\n")
     assert result.exit_code == 0, result.output
     assert _enrolled("new.agent@atlas.example") == [programme.id]
+
+
+def test_a_new_starter_is_enrolled_reading_only_the_assignments_that_reach_them(app, content):
+    atlas = factories.organisation("Atlas Care", OrganisationKind.PARTNER, "MA")
+    lisboa = factories.organisation("Lisboa CS", OrganisationKind.PARTNER, "PT")
+    colleague = factories.user(Role.AGENT, atlas)
+    programme = make_programme()
+    ours = services.assign(None, programme, organisation_id=atlas.id, due_days=14).id
+    theirs = services.assign(None, programme, organisation_id=lisboa.id, due_days=30).id
+    for_one = services.assign(None, programme, user=colleague, due_days=7).id
+    db.session.commit()
+    atlas_id, programme_id = atlas.id, programme.id
+    db.session.close()  # read from the database, as a request would
+    loaded: list[int] = []
+
+    def note(assignment, _context) -> None:
+        loaded.append(assignment.id)
+
+    event.listen(Assignment, "load", note)
+    try:
+        accounts.create_user(None, accounts.UserData(email="new@atlas.example", name="New Starter",
+                                                     role=Role.AGENT, organisation_id=atlas_id))
+        accounts.create_user(None, accounts.UserData(email="trainer@atlas.example", name="A Trainer",
+                                                     role=Role.TRAINER, organisation_id=atlas_id))
+    finally:
+        event.remove(Assignment, "load", note)
+    db.session.commit()
+    assert _enrolled("new@atlas.example") == [programme_id]
+    assert _enrolled("trainer@atlas.example") == []
+    assert loaded == [ours]  # not Lisboa's, not the one for a colleague, nothing for the trainer
+    assert theirs != ours and for_one != ours
 
 
 def test_moving_an_agent_to_another_organisation_or_reactivating_enrols_them(app, content, client, login_as):
