@@ -67,8 +67,8 @@ def sync_enrolments(user_ids: Collection[int] | None = None) -> int:
     """Create the enrolments that assignments imply and that do not exist yet (agents added later too),
     for every agent or for those given.
 
-    Three queries and one bulk insert, whatever the number of agents; for given people, only the
-    assignments that can reach them are loaded, and nothing more when none of them is an active agent.
+    Three queries and one bulk insert, whatever the number of agents (one when no assignment applies);
+    for given people, only the assignments that can reach them are loaded.
     """
     existing_query = select(Enrolment.user_id, Enrolment.programme_id)
     agents_query = select(User.id, User.organisation_id, User.created_at, User.time_zone).where(
@@ -76,20 +76,17 @@ def sync_enrolments(user_ids: Collection[int] | None = None) -> int:
     assignments_query = select(Assignment).order_by(Assignment.id)
     if user_ids is not None:
         existing_query = existing_query.where(Enrolment.user_id.in_(user_ids))
-        agents = db.session.execute(agents_query.where(User.id.in_(user_ids))).all()
-        if not agents:
-            return 0
+        agents_query = agents_query.where(User.id.in_(user_ids))
         # Only the assignments that can reach these agents: a new starter's sync (a SCIM create, a
         # sign-in that creates the person) loaded every assignment of every organisation.
         assignments_query = assignments_query.where(or_(
-            Assignment.organisation_id.in_({agent.organisation_id for agent in agents}),
+            Assignment.organisation_id.in_(agents_query.with_only_columns(User.organisation_id).scalar_subquery()),
             Assignment.user_id.in_(user_ids)))
     assignments = db.session.scalars(assignments_query).all()
     if not assignments:
         return 0
     existing = set(db.session.execute(existing_query).all())
-    if user_ids is None:
-        agents = db.session.execute(agents_query).all()
+    agents = db.session.execute(agents_query).all()
     by_org: dict[int, list] = {}
     by_id = {}
     for agent in agents:
