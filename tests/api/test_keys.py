@@ -66,7 +66,7 @@ def test_without_a_live_bearer_key_every_endpoint_is_401(app, client, world):
     from tests.conftest import login
     assert login(client, staff.email, factories.PASSWORD).status_code == 302  # a session is no credential here
     for headers in ({}, {"Authorization": "Basic eDp5"}, bearer("csa_nope_nope"),
-                    bearer(world["scoped"][:-2] + "xx")):
+                    bearer(world["scoped"][:-2] + ("yy" if world["scoped"].endswith("xx") else "xx"))):
         for method, url, body in _every_endpoint(world, agent):
             reply = client.open(url, method=method, json=body, headers=headers)
             assert reply.status_code == 401, (headers, url)
