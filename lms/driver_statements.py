@@ -11,7 +11,8 @@ What SQLAlchemy's types would do is the caller's part: parameters are given as t
 driver takes them (str, int, naive UTC datetimes, JSON as text) and results come back
 as the driver returns them (enums as their values, so a JSON column is best cast to
 Text in the SELECT). Values the statement holds itself (`User.role == Role.AGENT`, a
-CASE's results) go in as SQLAlchemy would send them, processed once at compile time. Engine events (before_cursor_execute) do not see these statements, so
+CASE's results) go in as SQLAlchemy would send them, processed once at compile time.
+Engine events (before_cursor_execute) do not see these statements, so
 the one beginning a transaction before a write (lms/read_transactions.py) is called here.
 Use it where a measurement says so, not as a habit.
 """
