@@ -75,6 +75,10 @@ PAGES = (
     Page("signed-in 404", MISSING_PATH, 404, SIGNED_IN_MARKER, 0.4, None),
     Page("dashboard", "/dashboard", 200, "Certification dashboard", None, None, 100.0, staff=True),
 )
+# With --floor: the same 404 from bench/stack_floor_app.py, the least the mandated stack does for a
+# signed-in page. A reference for the targets, with none of its own.
+FLOOR_PAGE = Page("stack floor: signed-in 404", MISSING_PATH, 404, SIGNED_IN_MARKER, None, None)
+USER_AGENT = "callsafe-bench"  # every request's (see WRK_SCRIPT)
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,7 @@ class Settings:
     databases: tuple[str, ...]
     pages: tuple[str, ...]
     profile: int  # requests per page to profile in one process first; 0: none
+    floor: bool  # also time bench/stack_floor_app.py's signed-in 404
 
 
 # ---- wrk -----------------------------------------------------------------------------------
@@ -359,7 +364,7 @@ class Result:
         return self.app.rps / self.bare.rps if self.bare.rps else math.nan
 
     def verdict(self) -> str:
-        """Whether the page meets its targets: "meets", or what it misses."""
+        """Whether the page meets its targets: "meets", or what it misses ("reference" if it has none)."""
         missed = []
         if self.page.min_ratio is not None and not self.ratio >= self.page.min_ratio:
             missed.append(f"ratio < {self.page.min_ratio:g}")
@@ -369,7 +374,10 @@ class Result:
             missed.append(f"p95 >= {self.page.max_p95_ms:.0f} ms")
         if self.app.errors:
             missed.append(f"{self.app.errors} errors")
-        return "MISSES: " + ", ".join(missed) if missed else "meets"
+        if missed:
+            return "MISSES: " + ", ".join(missed)
+        targets = (self.page.min_ratio, self.page.max_p99_ms, self.page.max_p95_ms)
+        return "meets" if any(target is not None for target in targets) else "reference"
 
 
 def bench_database(label: str, database_url: str, settings: Settings, workdir: Path) -> list[Result]:
@@ -435,9 +443,28 @@ def bench_database(label: str, database_url: str, settings: Settings, workdir: P
                 results.append(measure(wrk, app.port, bare.port, page, lines, connections, settings, label))
                 if results[-1].app.errors:
                     step(f"{results[-1].app.errors} failed requests; end of the LMS log:\n{app.log_tail()}")
+            if settings.floor:
+                results.append(measure_floor(stack, env, wrk, bare.port, settings, label, workdir, step))
         except BenchError as exc:
             raise BenchError(f"[{label}] {exc}\n--- end of the LMS log ---\n{app.log_tail()}") from exc
     return results
+
+
+def measure_floor(stack: ExitStack, env: dict[str, str], wrk: Wrk, bare_port: int, settings: Settings, label: str,
+                  workdir: Path, step) -> Result:
+    """Serve bench/stack_floor_app.py as the LMS is served, sign its people in, and time its 404."""
+    cookies = json.loads(run_command([sys.executable, "-m", "bench.stack_floor_app", str(settings.sessions), USER_AGENT],
+                                     env, timeout=COMMAND_TIMEOUT)[0])
+    floor = stack.enter_context(Gunicorn("bench.stack_floor_app:create_app()", env, workdir / f"{label}-floor.log", "/",
+                                         workers=settings.workers, worker_timeout=WORKER_TIMEOUT,
+                                         ready_within=READY_WITHIN))
+    step(f"{FLOOR_PAGE.name}: {MISSING_PATH} of bench/stack_floor_app.py ({len(cookies)} sessions, "
+         f"wrk -c{settings.connections}) against the bare GET /")
+    result = measure(wrk, floor.port, bare_port, FLOOR_PAGE, [(MISSING_PATH, cookie) for cookie in cookies],
+                     settings.connections, settings, label)
+    if result.app.errors:
+        step(f"{result.app.errors} failed requests; end of the floor app's log:\n{floor.log_tail()}")
+    return result
 
 
 def measure(wrk: Wrk, app_port: int, bare_port: int, page: Page, lines: list[tuple[str, str]], connections: int,
@@ -502,6 +529,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
                         help="only this database (repeatable; default both)")
     parser.add_argument("--page", choices=[page.name for page in PAGES], action="append", dest="pages",
                         help="only this page (repeatable; default all)")
+    parser.add_argument("--floor", action="store_true",
+                        help="also time the signed-in 404 of bench/stack_floor_app.py, the mandated stack's least")
     parser.add_argument("--profile", type=int, default=0, metavar="N",
                         help="first count each page's statements and profile N requests of it with pyinstrument")
     args = parser.parse_args(argv)
@@ -509,7 +538,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
                     duration=args.duration, warmup=args.warmup, workers=args.workers, wrk_threads=args.wrk_threads,
                     connections=args.connections, dashboard_connections=args.dashboard_connections,
                     databases=tuple(args.databases or DATABASES),
-                    pages=tuple(args.pages or [page.name for page in PAGES]), profile=args.profile)
+                    pages=tuple(args.pages or [page.name for page in PAGES]), profile=args.profile,
+                    floor=args.floor)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,33 @@
+"""bench/stack_floor_app.py: the reference bench/pages.py --floor times must be a signed-in 404."""
+from __future__ import annotations
+
+from bench.stack_floor_app import create_app, prepare
+
+USER_AGENT = "callsafe-bench"
+
+
+def test_its_people_get_a_signed_in_404_that_leaves_their_cookie_alone(tmp_path):
+    app = create_app(f"sqlite:///{tmp_path / 'floor.sqlite3'}", "a-secret-key-for-this-test-only-0123456789")
+    cookies = prepare(app, 2, USER_AGENT)
+    client = app.test_client(use_cookies=False)  # else the client sends its own (empty) jar, not this header
+
+    response = client.get("/no-such-page", headers={"Cookie": cookies[1], "User-Agent": USER_AGENT},
+                          environ_base={"REMOTE_ADDR": "127.0.0.1"})
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 404
+    assert "Signed in as <strong>Agent 1</strong>" in page
+    assert 'action="/logout"' in page and 'name="csrf_token" value="' in page
+    # A rewritten cookie on every request would make the bench time more than a signed-in page.
+    assert "Set-Cookie" not in response.headers
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_without_a_session_the_404_shows_no_signed_in_layout(tmp_path):
+    app = create_app(f"sqlite:///{tmp_path / 'floor.sqlite3'}", "a-secret-key-for-this-test-only-0123456789")
+    prepare(app, 1, USER_AGENT)
+
+    response = app.test_client().get("/no-such-page")
+
+    assert response.status_code == 404
+    assert 'action="/logout"' not in response.get_data(as_text=True)
