@@ -55,6 +55,7 @@ class Settings:
     warmup: float
     workers: int
     databases: tuple[str, ...]
+    floor: bool  # also time bench/stack_floor_app.py's API call
 
 
 def api_call(port: int, token: str, method: str, path: str, body: dict | None = None) -> tuple[int, bytes]:
@@ -157,9 +158,31 @@ def bench_database(label: str, database_url: str, settings: Settings, workdir: P
                 app_stats, bare_stats = measure_interleaved(actions, baseline, duration=settings.duration,
                                                             warmup=settings.warmup, slices=SLICES)
                 rows.append(Row(label, measure, app_stats, bare_stats))
+            if settings.floor:
+                rows.append(measure_floor(stack, env, baseline, settings, label, workdir, step))
         except BenchError as exc:
             raise BenchError(f"[{label}] {exc}\n--- end of the LMS log ---\n{app.log_tail()}") from exc
     return rows
+
+
+FLOOR_MEASURE = "stack floor: GET one agent"
+FLOOR_PEOPLE = 1000
+
+
+def measure_floor(stack: ExitStack, env: dict[str, str], baseline: list[Callable[[int], None]], settings: Settings,
+                  label: str, workdir: Path, step: Callable[[str], None]) -> Row:
+    """Serve bench/stack_floor_app.py as the LMS is served and time its API call, as the LMS's is timed."""
+    found = json.loads(run_command([sys.executable, "-m", "bench.stack_floor_app", str(FLOOR_PEOPLE), "callsafe-bench",
+                                    "api"], env, timeout=COMMAND_TIMEOUT)[0])
+    floor = stack.enter_context(Gunicorn("bench.stack_floor_app:create_app()", env, workdir / f"{label}-floor.log", "/",
+                                         workers=settings.workers, worker_timeout=WORKER_TIMEOUT,
+                                         ready_within=READY_WITHIN))
+    step(f"{FLOOR_MEASURE} of bench/stack_floor_app.py ({FLOOR_PEOPLE} people), {settings.clients} clients, "
+         f"against the bare GET /, {settings.duration:.0f} s each")
+    actions = [clearance_getter(floor.port, found["token"], found["ids"]) for _ in range(settings.clients)]
+    floor_stats, bare_stats = measure_interleaved(actions, baseline, duration=settings.duration,
+                                                  warmup=settings.warmup, slices=SLICES)
+    return Row(label, FLOOR_MEASURE, floor_stats, bare_stats)
 
 
 COLUMNS = ("database", "request", "requests", "rps", "p50 ms", "p95 ms", "bare rps", "bare p95 ms", "rps ratio",
@@ -169,6 +192,8 @@ COLUMNS = ("database", "request", "requests", "rps", "p50 ms", "p95 ms", "bare r
 def target_met(row: Row) -> str:
     if row.app.errors:
         return "NO (errors)"
+    if row.measure == FLOOR_MEASURE:
+        return "(reference)"
     if row.measure.startswith("GET"):
         return "yes" if (row.rps_ratio or 0) >= TARGET_RATIO else f"NO (< {TARGET_RATIO})"
     if row.database != "postgresql":
@@ -195,9 +220,11 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
     parser.add_argument("--database", choices=DATABASES, action="append", dest="databases",
                         help="only this database (repeatable; default both)")
+    parser.add_argument("--floor", action="store_true",
+                        help="also time bench/stack_floor_app.py's API call, the mandated stack's least")
     args = parser.parse_args(argv)
     return Settings(agents=args.agents, clients=args.clients, duration=args.duration, warmup=args.warmup,
-                    workers=args.workers, databases=tuple(args.databases or DATABASES))
+                    workers=args.workers, databases=tuple(args.databases or DATABASES), floor=args.floor)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

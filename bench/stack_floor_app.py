@@ -13,18 +13,27 @@ documentation shows:
   CSRF token (the LMS's has translated messages, a search form and role-dependent links);
 - the security headers the LMS sends (lms/headers.py).
 
-No translation, no audit, no rate limit, no policy check. `python bench/pages.py --floor` serves
-it with the same gunicorn settings as the LMS and the bare app and times its 404 in the same run.
-It keeps its people in a table of its own (`stack_floor_user`) in the bench's database.
+Issue #16 sets one agent's clearance at 0.5 of bare Flask; this app's
+`GET /api/v1/agents/<id>/clearance` is the least such an API call does: the bearer key found by
+its prefix and its secret's SHA-256 compared in constant time (as lms/api/keys.py), the agent read
+by id, both through the ORM, and a JSON reply (the LMS's also rate-limits and counts the call and
+works out the agent's certification).
+
+No translation, no audit, no rate limit, no policy check. `python bench/pages.py --floor` and
+`python bench/clearance.py --floor` serve it with the same gunicorn settings as the LMS and the
+bare app and time it in the same run. It keeps its tables (`stack_floor_user`, `stack_floor_key`)
+in the bench's database.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import secrets
 import sys
 
-from flask import Flask, Response, render_template, session
+from flask import Flask, Response, abort, render_template, request, session
 from flask_login import LoginManager, UserMixin, login_user, logout_user
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect, generate_csrf
@@ -44,6 +53,14 @@ class FloorUser(db.Model, UserMixin):  # type: ignore[name-defined]
 
     def get_id(self) -> str:
         return self.session_token
+
+
+class FloorKey(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "stack_floor_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(12), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
 
 
 SECURITY_HEADERS = {
@@ -88,6 +105,17 @@ def create_app(database_url: str | None = None, secret_key: str | None = None) -
         logout_user()
         return "signed out", 200
 
+    @app.get("/api/v1/agents/<int:agent_id>/clearance")
+    def clearance(agent_id: int) -> dict:
+        prefix, _, secret = request.headers.get("Authorization", "").removeprefix("Bearer csa_").partition("_")
+        key = db.session.scalars(select(FloorKey).where(FloorKey.prefix == prefix)).first()
+        if key is None or not hmac.compare_digest(key.secret_hash, hashlib.sha256(secret.encode()).hexdigest()):
+            abort(401)
+        agent = db.session.get(FloorUser, agent_id)
+        if agent is None:
+            abort(404)
+        return {"id": str(agent.id), "agent_id": agent.id, "name": agent.name, "cleared": True}
+
     return app
 
 
@@ -120,5 +148,20 @@ def prepare(app: Flask, count: int, user_agent: str) -> list[str]:
     return cookies
 
 
-if __name__ == "__main__":  # python -m bench.stack_floor_app COUNT USER_AGENT: print the cookies as JSON
-    print(json.dumps(prepare(create_app(), int(sys.argv[1]), sys.argv[2])))
+def prepare_api(app: Flask) -> dict:
+    """An API key, after prepare(): its token and the people's ids, for GET .../agents/<id>/clearance."""
+    prefix, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
+    with app.app_context():
+        db.create_all()
+        db.session.add(FloorKey(prefix=prefix, secret_hash=hashlib.sha256(secret.encode()).hexdigest()))
+        db.session.commit()
+        ids = list(db.session.scalars(select(FloorUser.id)))
+    return {"token": f"csa_{prefix}_{secret}", "ids": ids}
+
+
+if __name__ == "__main__":
+    # python -m bench.stack_floor_app COUNT USER_AGENT: the people's cookies, as JSON;
+    # with a third argument `api`, also an API key: {"cookies": [...], "token": ..., "ids": [...]}.
+    floor_app = create_app()
+    cookies = prepare(floor_app, int(sys.argv[1]), sys.argv[2])
+    print(json.dumps({"cookies": cookies, **prepare_api(floor_app)} if sys.argv[3:] == ["api"] else cookies))

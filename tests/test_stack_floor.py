@@ -1,7 +1,7 @@
 """bench/stack_floor_app.py: the reference bench/pages.py --floor times must be a signed-in 404."""
 from __future__ import annotations
 
-from bench.stack_floor_app import create_app, prepare
+from bench.stack_floor_app import create_app, prepare, prepare_api
 
 USER_AGENT = "callsafe-bench"
 
@@ -31,3 +31,18 @@ def test_without_a_session_the_404_shows_no_signed_in_layout(tmp_path):
 
     assert response.status_code == 404
     assert 'action="/logout"' not in response.get_data(as_text=True)
+
+
+def test_its_api_answers_a_live_key_and_refuses_a_wrong_one(tmp_path):
+    app = create_app(f"sqlite:///{tmp_path / 'floor.sqlite3'}", "a-secret-key-for-this-test-only-0123456789")
+    prepare(app, 2, USER_AGENT)
+    api = prepare_api(app)
+    client = app.test_client()
+    agent = api["ids"][1]
+
+    answered = client.get(f"/api/v1/agents/{agent}/clearance", headers={"Authorization": f"Bearer {api['token']}"})
+    refused = client.get(f"/api/v1/agents/{agent}/clearance", headers={"Authorization": f"Bearer {api['token']}x"})
+
+    assert answered.status_code == 200
+    assert answered.get_json() == {"id": str(agent), "agent_id": agent, "name": "Agent 1", "cleared": True}
+    assert refused.status_code == 401
