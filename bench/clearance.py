@@ -172,8 +172,8 @@ FLOOR_PEOPLE = 1000
 def measure_floor(stack: ExitStack, env: dict[str, str], baseline: list[Callable[[int], None]], settings: Settings,
                   label: str, workdir: Path, step: Callable[[str], None]) -> Row:
     """Serve bench/stack_floor_app.py as the LMS is served and time its API call, as the LMS's is timed."""
-    found = json.loads(run_command([sys.executable, "-m", "bench.stack_floor_app", str(FLOOR_PEOPLE), "callsafe-bench",
-                                    "api"], env, timeout=COMMAND_TIMEOUT)[0])
+    found = json.loads(run_command([sys.executable, "-m", "bench.stack_floor_app", "--people", str(FLOOR_PEOPLE),
+                                    "--user-agent", "callsafe-bench", "--api"], env, timeout=COMMAND_TIMEOUT)[0])
     floor = stack.enter_context(Gunicorn("bench.stack_floor_app:create_app()", env, workdir / f"{label}-floor.log", "/",
                                          workers=settings.workers, worker_timeout=WORKER_TIMEOUT,
                                          ready_within=READY_WITHIN))

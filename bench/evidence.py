@@ -65,6 +65,7 @@ class Settings:
     databases: tuple[str, ...]
     render: bool = True  # part 1; --no-render skips it
     pack: bool = True  # part 3; --no-pack skips it
+    floor: bool = False  # --floor: also bench/stack_floor_app.py's stored download
 
 
 # ---- the bare endpoint ----------------------------------------------------------------------
@@ -273,6 +274,7 @@ def measure_pack() -> None:
 @dataclass
 class DatabaseResult:
     download: Row
+    floor: Row | None  # bench/stack_floor_app.py's download, with --floor
     pack: dict | None  # None with --no-pack
     demo_seconds: float
 
@@ -337,13 +339,42 @@ def bench_database(label: str, database_url: str, settings: Settings, workdir: P
                 [pdf_getter(c, path, size) for c in clients],
                 [pdf_getter(Client(baseline.port, HTTP_TIMEOUT), "/certificate.pdf", size)] * settings.clients,
                 duration=settings.duration, warmup=settings.warmup, slices=SLICES)
+            floor = measure_floor(stack, env, pdf_file, size, baseline.port, settings, label, workdir, step) \
+                if settings.floor else None
         except (BenchError, OSError) as exc:
             raise BenchError(f"[{label}] {exc}\n--- end of the LMS log ---\n{app.log_tail()}") from exc
     pack = None
     if settings.pack:
         step("evidence pack of one organisation with every bulk agent (child process)")
         pack = child("measure_pack", env, COMMAND_TIMEOUT)
-    return DatabaseResult(Row(label, "stored certificate download", download, bare), pack, demo_seconds)
+    return DatabaseResult(Row(label, "stored certificate download", download, bare), floor, pack, demo_seconds)
+
+
+def measure_floor(stack: ExitStack, env: dict[str, str], pdf_file: Path, size: int, baseline_port: int,
+                  settings: Settings, label: str, workdir: Path, step: Callable[[str], None]) -> Row:
+    """Serve bench/stack_floor_app.py as the LMS is served, each client signed in with the same document
+    stored for them, and time its download against the bare endpoint, as the LMS's is timed."""
+    found = json.loads(run_command([sys.executable, "-m", "bench.stack_floor_app", "--people", str(settings.clients),
+                                    "--user-agent", "callsafe-bench", "--document", str(pdf_file)], env,
+                                   timeout=COMMAND_TIMEOUT)[0])
+    floor = stack.enter_context(Gunicorn("bench.stack_floor_app:create_app()", env, workdir / f"{label}-floor.log", "/",
+                                         workers=settings.workers, ready_within=60))
+    clients = []
+    for cookie in found["cookies"]:
+        client = Client(floor.port, HTTP_TIMEOUT)
+        name, _, value = cookie.partition("=")
+        client.cookies[name] = value
+        clients.append(client)
+    step(f"{FLOOR_MEASURE} of bench/stack_floor_app.py and the bare endpoint, {settings.clients} clients, "
+         f"{settings.duration:.0f} s each, interleaved")
+    download, bare = measure_interleaved(
+        [pdf_getter(c, "/certificate.pdf", size) for c in clients],
+        [pdf_getter(Client(baseline_port, HTTP_TIMEOUT), "/certificate.pdf", size)] * settings.clients,
+        duration=settings.duration, warmup=settings.warmup, slices=SLICES)
+    return Row(label, FLOOR_MEASURE, download, bare)
+
+
+FLOOR_MEASURE = "stack floor: stored download"
 
 
 # ---- report -----------------------------------------------------------------------------
@@ -395,6 +426,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
                         help="only this database (repeatable; default both)")
     parser.add_argument("--no-render", dest="render", action="store_false",
                         help="skip part 1, the certificate renders")
+    parser.add_argument("--floor", action="store_true",
+                        help="also time the download of bench/stack_floor_app.py, the mandated stack's least")
     parser.add_argument("--no-pack", dest="pack", action="store_false",
                         help="skip part 3, the evidence pack (the download is measured either way)")
     args = parser.parse_args(argv)
@@ -402,7 +435,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
         parser.error("--renders, --trials, --agents and --clients must be at least 1")
     return Settings(renders=args.renders, trials=args.trials, agents=args.agents, clients=args.clients,
                     duration=args.duration, warmup=args.warmup, workers=args.workers,
-                    databases=tuple(args.databases or DATABASES), render=args.render, pack=args.pack)
+                    databases=tuple(args.databases or DATABASES), render=args.render, pack=args.pack,
+                    floor=args.floor)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -423,8 +457,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if results is None:
         return 2
     rows = [result.download for result in results.values()]
+    floors = [result.floor for result in results.values() if result.floor is not None]
     print()
-    print(download_table(rows))
+    print(download_table(rows + floors))
     for row in rows:
         ratio = row.rps_ratio
         verdict = "meets" if ratio is not None and ratio >= TARGET_DOWNLOAD_RATIO else "MISSES"
@@ -437,7 +472,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         progress = f"; the pack reported progress {result.pack['progress_calls']} times" if result.pack else ""
         print(f"{label}: lms demo --agents {settings.agents} took {result.demo_seconds:.0f} s{progress}")
     print(f"(whole run: {time.monotonic() - started:.0f} s on {os.cpu_count()} cores)")
-    return exit_status(rows)
+    return exit_status(rows + floors)
 
 
 if __name__ == "__main__":

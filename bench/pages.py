@@ -453,8 +453,8 @@ def bench_database(label: str, database_url: str, settings: Settings, workdir: P
 def measure_floor(stack: ExitStack, env: dict[str, str], wrk: Wrk, bare_port: int, settings: Settings, label: str,
                   workdir: Path, step) -> Result:
     """Serve bench/stack_floor_app.py as the LMS is served, sign its people in, and time its 404."""
-    cookies = json.loads(run_command([sys.executable, "-m", "bench.stack_floor_app", str(settings.sessions), USER_AGENT],
-                                     env, timeout=COMMAND_TIMEOUT)[0])
+    cookies = json.loads(run_command([sys.executable, "-m", "bench.stack_floor_app", "--people", str(settings.sessions),
+                                      "--user-agent", USER_AGENT], env, timeout=COMMAND_TIMEOUT)[0])["cookies"]
     floor = stack.enter_context(Gunicorn("bench.stack_floor_app:create_app()", env, workdir / f"{label}-floor.log", "/",
                                          workers=settings.workers, worker_timeout=WORKER_TIMEOUT,
                                          ready_within=READY_WITHIN))

@@ -19,25 +19,31 @@ its prefix and its secret's SHA-256 compared in constant time (as lms/api/keys.p
 by id, both through the ORM, and a JSON reply (the LMS's also rate-limits and counts the call and
 works out the agent's certification).
 
+Issue #13 sets a stored certificate's download at 0.5 of a bare endpoint serving the same bytes;
+this app's `GET /certificate.pdf` is the least a signed-in download does: the person's stored
+document read through the ORM and sent with the same headers (the LMS's also checks who may see
+the award, and audits the download).
+
 No translation, no audit, no rate limit, no policy check. `python bench/pages.py --floor` and
 `python bench/clearance.py --floor` serve it with the same gunicorn settings as the LMS and the
-bare app and time it in the same run. It keeps its tables (`stack_floor_user`, `stack_floor_key`)
-in the bench's database.
+bare app and time it in the same run, as does `python bench/evidence.py --floor`. It keeps its
+tables (`stack_floor_user`, `stack_floor_key`, `stack_floor_document`) in the bench's database.
 """
 from __future__ import annotations
 
+import argparse
 import hashlib
 import hmac
 import json
 import os
 import secrets
-import sys
+from pathlib import Path
 
 from flask import Flask, Response, abort, render_template, request, session
-from flask_login import LoginManager, UserMixin, login_user, logout_user
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect, generate_csrf
-from sqlalchemy import String, select
+from sqlalchemy import LargeBinary, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 db = SQLAlchemy()
@@ -61,6 +67,14 @@ class FloorKey(db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(primary_key=True)
     prefix: Mapped[str] = mapped_column(String(12), unique=True)
     secret_hash: Mapped[str] = mapped_column(String(64))
+
+
+class FloorDocument(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "stack_floor_document"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(index=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 SECURITY_HEADERS = {
@@ -104,6 +118,16 @@ def create_app(database_url: str | None = None, secret_key: str | None = None) -
     def logout() -> tuple[str, int]:
         logout_user()
         return "signed out", 200
+
+    @app.get("/certificate.pdf")
+    def certificate() -> Response:
+        if not current_user.is_authenticated:
+            abort(401)
+        document = db.session.scalars(select(FloorDocument).where(FloorDocument.user_id == current_user.id)).first()
+        if document is None:
+            abort(404)
+        return Response(document.data, mimetype="application/pdf",
+                        headers={"Content-Disposition": 'attachment; filename="certificate.pdf"'})
 
     @app.get("/api/v1/agents/<int:agent_id>/clearance")
     def clearance(agent_id: int) -> dict:
@@ -155,13 +179,36 @@ def prepare_api(app: Flask) -> dict:
         db.create_all()
         db.session.add(FloorKey(prefix=prefix, secret_hash=hashlib.sha256(secret.encode()).hexdigest()))
         db.session.commit()
-        ids = list(db.session.scalars(select(FloorUser.id)))
+        ids = list(db.session.scalars(select(FloorUser.id).order_by(FloorUser.id)))
     return {"token": f"csa_{prefix}_{secret}", "ids": ids}
 
 
+def prepare_documents(app: Flask, data: bytes) -> None:
+    """After prepare(): give every person a stored document of these bytes, for GET /certificate.pdf."""
+    with app.app_context():
+        db.create_all()
+        people = db.session.scalars(select(FloorUser.id)).all()
+        db.session.add_all(FloorDocument(user_id=user_id, data=data) for user_id in people)
+        db.session.commit()
+
+
+def main() -> None:
+    """Prepare the bench database (DATABASE_URL) and print, as JSON, what the bench sends:
+    {"cookies": [...]}, with --api also "token" and "ids"."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--people", type=int, required=True)
+    parser.add_argument("--user-agent", required=True, help="the User-Agent every request will send")
+    parser.add_argument("--api", action="store_true", help="also an API key")
+    parser.add_argument("--document", type=Path, help="also a stored document of this file's bytes for each person")
+    args = parser.parse_args()
+    app = create_app()
+    found: dict = {"cookies": prepare(app, args.people, args.user_agent)}
+    if args.api:
+        found.update(prepare_api(app))
+    if args.document:
+        prepare_documents(app, args.document.read_bytes())
+    print(json.dumps(found))
+
+
 if __name__ == "__main__":
-    # python -m bench.stack_floor_app COUNT USER_AGENT: the people's cookies, as JSON;
-    # with a third argument `api`, also an API key: {"cookies": [...], "token": ..., "ids": [...]}.
-    floor_app = create_app()
-    cookies = prepare(floor_app, int(sys.argv[1]), sys.argv[2])
-    print(json.dumps({"cookies": cookies, **prepare_api(floor_app)} if sys.argv[3:] == ["api"] else cookies))
+    main()

@@ -1,7 +1,7 @@
 """bench/stack_floor_app.py: the reference bench/pages.py --floor times must be a signed-in 404."""
 from __future__ import annotations
 
-from bench.stack_floor_app import create_app, prepare, prepare_api
+from bench.stack_floor_app import create_app, prepare, prepare_api, prepare_documents
 
 USER_AGENT = "callsafe-bench"
 
@@ -46,3 +46,18 @@ def test_its_api_answers_a_live_key_and_refuses_a_wrong_one(tmp_path):
     assert answered.status_code == 200
     assert answered.get_json() == {"id": str(agent), "agent_id": agent, "name": "Agent 1", "cleared": True}
     assert refused.status_code == 401
+
+
+def test_its_download_sends_the_signed_in_persons_document(tmp_path):
+    app = create_app(f"sqlite:///{tmp_path / 'floor.sqlite3'}", "a-secret-key-for-this-test-only-0123456789")
+    cookies = prepare(app, 2, USER_AGENT)
+    prepare_documents(app, b"%PDF-1.7 a certificate")
+    client = app.test_client(use_cookies=False)
+
+    signed_in = client.get("/certificate.pdf", headers={"Cookie": cookies[0], "User-Agent": USER_AGENT},
+                           environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    anonymous = client.get("/certificate.pdf")
+
+    assert signed_in.status_code == 200 and signed_in.data == b"%PDF-1.7 a certificate"
+    assert signed_in.headers["Content-Disposition"] == 'attachment; filename="certificate.pdf"'
+    assert anonymous.status_code == 401
