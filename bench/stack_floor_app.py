@@ -1,4 +1,4 @@
-"""The least a signed-in page costs in the project's mandated stack: a reference for bench/pages.py.
+"""What the mandated stack costs before the LMS's own work: the reference the benches' `--floor` times.
 
 Issue #17 sets the signed-in 404 at 0.4 of bare Flask. This app answers the question that target
 raises: what does the stack itself (Flask, Flask-Login, Flask-SQLAlchemy, Flask-WTF's CSRF token,
@@ -19,15 +19,20 @@ its prefix and its secret's SHA-256 compared in constant time (as lms/api/keys.p
 by id, both through the ORM, and a JSON reply (the LMS's also rate-limits and counts the call and
 works out the agent's certification).
 
+Issue #15 sets SCIM's user creation at 0.3 of bare Flask; `POST /scim/v2/Users` here is the
+least such a call does: the same key check, the JSON body read, one person inserted and committed,
+and a SCIM reply (the LMS's also checks for clashes, enrols and audits the new person, and parses
+and writes the full SCIM resource).
+
 Issue #13 sets a stored certificate's download at 0.5 of a bare endpoint serving the same bytes;
 this app's `GET /certificate.pdf` is the least a signed-in download does: the person's stored
 document read through the ORM and sent with the same headers (the LMS's also checks who may see
 the award, and audits the download).
 
-No translation, no audit, no rate limit, no policy check. `python bench/pages.py --floor` and
-`python bench/clearance.py --floor` serve it with the same gunicorn settings as the LMS and the
-bare app and time it in the same run, as does `python bench/evidence.py --floor`. It keeps its
-tables (`stack_floor_user`, `stack_floor_key`, `stack_floor_document`) in the bench's database.
+No translation, no audit, no rate limit, no policy check. `--floor` on bench/pages.py,
+bench/clearance.py, bench/evidence.py and bench/scim.py serves it with the same gunicorn settings as
+the LMS and the bare app and times it in the same run. It keeps its tables (`stack_floor_user`,
+`stack_floor_key`, `stack_floor_document`) in the bench's database.
 """
 from __future__ import annotations
 
@@ -47,7 +52,9 @@ from sqlalchemy import LargeBinary, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 db = SQLAlchemy()
+csrf = CSRFProtect()
 login_manager = LoginManager()
+SCIM_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 
 
 class FloorUser(db.Model, UserMixin):  # type: ignore[name-defined]
@@ -96,7 +103,7 @@ def create_app(database_url: str | None = None, secret_key: str | None = None) -
     app.config.update(SECRET_KEY=secret_key or os.environ["SECRET_KEY"],
                       SQLALCHEMY_DATABASE_URI=database_url or os.environ["DATABASE_URL"])
     db.init_app(app)
-    CSRFProtect(app)
+    csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.session_protection = "basic"  # as the LMS
 
@@ -131,16 +138,33 @@ def create_app(database_url: str | None = None, secret_key: str | None = None) -
 
     @app.get("/api/v1/agents/<int:agent_id>/clearance")
     def clearance(agent_id: int) -> dict:
-        prefix, _, secret = request.headers.get("Authorization", "").removeprefix("Bearer csa_").partition("_")
-        key = db.session.scalars(select(FloorKey).where(FloorKey.prefix == prefix)).first()
-        if key is None or not hmac.compare_digest(key.secret_hash, hashlib.sha256(secret.encode()).hexdigest()):
-            abort(401)
+        _check_key()
         agent = db.session.get(FloorUser, agent_id)
         if agent is None:
             abort(404)
         return {"id": str(agent.id), "agent_id": agent.id, "name": agent.name, "cleared": True}
 
+    @app.post("/scim/v2/Users")
+    @csrf.exempt
+    def scim_create() -> tuple[dict, int]:
+        _check_key()
+        body = request.get_json(force=True, silent=True)
+        if not isinstance(body, dict) or not isinstance(body.get("userName"), str):
+            abort(400)
+        person = FloorUser(name=body["userName"][:100], session_token=secrets.token_urlsafe(32))
+        db.session.add(person)
+        db.session.commit()
+        return {"schemas": [SCIM_USER], "id": str(person.id), "userName": person.name, "active": True}, 201
+
     return app
+
+
+def _check_key() -> None:
+    """401 unless the request carries a live key (`Authorization: Bearer csa_<prefix>_<secret>`)."""
+    prefix, _, secret = request.headers.get("Authorization", "").removeprefix("Bearer csa_").partition("_")
+    key = db.session.scalars(select(FloorKey).where(FloorKey.prefix == prefix)).first()
+    if key is None or not hmac.compare_digest(key.secret_hash, hashlib.sha256(secret.encode()).hexdigest()):
+        abort(401)
 
 
 @login_manager.user_loader

@@ -1,7 +1,9 @@
 """bench/stack_floor_app.py: the reference bench/pages.py --floor times must be a signed-in 404."""
 from __future__ import annotations
 
-from bench.stack_floor_app import create_app, prepare, prepare_api, prepare_documents
+from sqlalchemy import select
+
+from bench.stack_floor_app import FloorUser, create_app, db, prepare, prepare_api, prepare_documents
 
 USER_AGENT = "callsafe-bench"
 
@@ -61,3 +63,22 @@ def test_its_download_sends_the_signed_in_persons_document(tmp_path):
     assert signed_in.status_code == 200 and signed_in.data == b"%PDF-1.7 a certificate"
     assert signed_in.headers["Content-Disposition"] == 'attachment; filename="certificate.pdf"'
     assert anonymous.status_code == 401
+
+
+def test_its_scim_create_needs_the_key_and_stores_the_person(tmp_path):
+    app = create_app(f"sqlite:///{tmp_path / 'floor.sqlite3'}", "a-secret-key-for-this-test-only-0123456789")
+    prepare(app, 0, USER_AGENT)
+    api = prepare_api(app)
+    client = app.test_client()
+    body = b'{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "new@bench.example"}'
+
+    created = client.post("/scim/v2/Users", data=body, content_type="application/scim+json",
+                          headers={"Authorization": f"Bearer {api['token']}"})
+    refused = client.post("/scim/v2/Users", data=body, content_type="application/scim+json")
+    malformed = client.post("/scim/v2/Users", data=b"{", content_type="application/scim+json",
+                            headers={"Authorization": f"Bearer {api['token']}"})
+
+    assert created.status_code == 201 and created.get_json()["userName"] == "new@bench.example"
+    assert refused.status_code == 401 and malformed.status_code == 400
+    with app.app_context():
+        assert db.session.scalars(select(FloorUser.name)).all() == ["new@bench.example"]
