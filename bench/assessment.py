@@ -12,6 +12,7 @@ Everything listens on 127.0.0.1 and is torn down at the end, on error too.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import secrets
@@ -56,6 +57,7 @@ class Settings:
     workers: int
     threads: int
     databases: tuple[str, ...]
+    floor: bool = False  # --floor: also bench/stack_floor_app.py's submit
 
 
 # ---- pages -------------------------------------------------------------------------------
@@ -235,7 +237,40 @@ def bench_database(label: str, database_url: str, settings: Settings, workdir: P
             raise BenchError(f"[{label}] {exc}\n--- end of the LMS log ---\n{app.log_tail()}") from exc
         if save.errors or submit.errors:
             print(f"[{label}] some requests failed; end of the LMS log:\n{app.log_tail()}", flush=True)
-    return [Row(label, "save answer", save, bare), Row(label, "submit attempt", submit, bare)]
+        rows = [Row(label, "save answer", save, bare), Row(label, "submit attempt", submit, bare)]
+        if settings.floor:
+            step(f"{FLOOR_MEASURE} of bench/stack_floor_app.py: {settings.agents - SUBMIT_WARMUP} attempts, "
+                 f"{settings.concurrency} at a time")
+            rows.append(Row(label, FLOOR_MEASURE, measure_floor_submit(stack, env, settings, label, workdir), bare))
+    return rows
+
+
+FLOOR_MEASURE = "stack floor: submit"
+
+
+def measure_floor_submit(stack: ExitStack, env: dict[str, str], settings: Settings, label: str,
+                         workdir: Path) -> Stats:
+    """Serve bench/stack_floor_app.py as the LMS is served, and submit one attempt per person as the
+    LMS's are submitted (the same warm-up, the same concurrency)."""
+    found = json.loads(run_command([sys.executable, "-m", "bench.stack_floor_app", "--people", str(settings.agents),
+                                    "--user-agent", "callsafe-bench", "--attempts"], env,
+                                   timeout=COMMAND_TIMEOUT)[0])
+    floor = stack.enter_context(Gunicorn("bench.stack_floor_app:create_app()", env, workdir / f"{label}-floor.log",
+                                         "/", workers=settings.workers, threads=settings.threads))
+
+    def submitter(cookie: str, csrf_token: str, attempt_id: int) -> Callable[[], None]:
+        client = Client(floor.port, HTTP_TIMEOUT)
+        name, _, value = cookie.partition("=")
+        client.cookies[name] = value
+
+        def submit() -> None:
+            response = client.post(f"/attempts/{attempt_id}/submit", {"csrf_token": csrf_token}, want_json=True)
+            expect_json(response, "submitted", "floor submit")
+        return submit
+
+    actions = [submitter(*person) for person in zip(found["cookies"], found["csrf_tokens"], found["attempt_ids"])]
+    run_each(actions[:SUBMIT_WARMUP], settings.concurrency)
+    return run_each(actions[SUBMIT_WARMUP:], settings.concurrency)
 
 
 # ---- report -----------------------------------------------------------------------------
@@ -291,12 +326,14 @@ def parse_args(argv: Sequence[str] | None = None) -> Settings:
                         help="threads per worker; 1 = sync workers (default 1, see README)")
     parser.add_argument("--database", choices=DATABASES, action="append", dest="databases",
                         help="only this database (repeatable; default both)")
+    parser.add_argument("--floor", action="store_true",
+                        help="also time the submit of bench/stack_floor_app.py, the mandated stack's least")
     args = parser.parse_args(argv)
     if args.agents < max(args.concurrency, SUBMIT_WARMUP + 1):
         parser.error(f"--agents must be at least --concurrency and more than {SUBMIT_WARMUP}")
     return Settings(agents=args.agents, concurrency=args.concurrency, duration=args.duration, warmup=args.warmup,
                     workers=args.workers, threads=args.threads,
-                    databases=tuple(args.databases or DATABASES))
+                    databases=tuple(args.databases or DATABASES), floor=args.floor)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -24,7 +24,12 @@ least such a call does: the same key check, the JSON body read, one person inser
 and a SCIM reply (the LMS's also checks for clashes, enrols and audits the new person, and parses
 and writes the full SCIM resource).
 
-Issue #13 sets a stored certificate's download at 0.5 of a bare endpoint serving the same bytes;
+Issue #13 sets an attempt's submit at 0.15 of bare Flask; `POST /attempts/<id>/submit` here is the
+least a signed-in form post that writes does: Flask-WTF's CSRF check, one conditional UPDATE
+(the attempt's status, as the LMS's submit wins its race) and a commit, and a JSON reply (the
+LMS's also grades, may issue an award, writes the xAPI statements and the audit event).
+
+Issue #13 also sets a stored certificate's download at 0.5 of a bare endpoint serving the same bytes;
 this app's `GET /certificate.pdf` is the least a signed-in download does: the person's stored
 document read through the ORM and sent with the same headers (the LMS's also checks who may see
 the award, and audits the download).
@@ -42,13 +47,15 @@ import hmac
 import json
 import os
 import secrets
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import NamedTuple
 
 from flask import Flask, Response, abort, render_template, request, session
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect, generate_csrf
-from sqlalchemy import LargeBinary, String, select
+from sqlalchemy import DateTime, LargeBinary, String, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 db = SQLAlchemy()
@@ -82,6 +89,15 @@ class FloorDocument(db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(index=True)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class FloorAttempt(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "stack_floor_attempt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(String(12))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 SECURITY_HEADERS = {
@@ -136,6 +152,19 @@ def create_app(database_url: str | None = None, secret_key: str | None = None) -
         return Response(document.data, mimetype="application/pdf",
                         headers={"Content-Disposition": 'attachment; filename="certificate.pdf"'})
 
+    @app.post("/attempts/<int:attempt_id>/submit")
+    def submit(attempt_id: int) -> tuple[dict, int]:
+        # Flask-WTF has checked the form's CSRF token; one conditional UPDATE decides who wins.
+        if not current_user.is_authenticated:
+            abort(401)
+        won = db.session.execute(
+            update(FloorAttempt)
+            .where(FloorAttempt.id == attempt_id, FloorAttempt.user_id == current_user.id,
+                   FloorAttempt.status == "in_progress")
+            .values(status="submitted", finished_at=datetime.now(timezone.utc))).rowcount
+        db.session.commit()
+        return ({"submitted": True}, 200) if won == 1 else ({"submitted": False}, 409)
+
     @app.get("/api/v1/agents/<int:agent_id>/clearance")
     def clearance(agent_id: int) -> dict:
         _check_key()
@@ -172,13 +201,20 @@ def load_user(token: str) -> FloorUser | None:
     return db.session.scalars(select(FloorUser).where(FloorUser.session_token == token)).first()
 
 
-def prepare(app: Flask, count: int, user_agent: str) -> list[str]:
-    """Create the table and `count` people, and sign each in; their Cookie headers.
+class SignedIn(NamedTuple):
+    """A person's Cookie header and the CSRF token their forms carry."""
+
+    cookie: str
+    csrf_token: str
+
+
+def prepare(app: Flask, count: int, user_agent: str) -> list[SignedIn]:
+    """Create the tables and `count` people, and sign each in.
 
     Each cookie holds what the LMS's does after a first page: Flask-Login's user id and its
     session-protection identifier (for 127.0.0.1 and `user_agent`), and Flask-WTF's CSRF secret.
     """
-    cookies = []
+    signed_in = []
     people = [FloorUser(name=f"Agent {n}", session_token=secrets.token_urlsafe(32)) for n in range(count)]
     tokens = [person.session_token for person in people]
     with app.app_context():
@@ -188,12 +224,12 @@ def prepare(app: Flask, count: int, user_agent: str) -> list[str]:
     for token in tokens:  # each in a request (and app context) of its own, so that g holds no earlier token
         with app.test_request_context(headers={"User-Agent": user_agent}, environ_base={"REMOTE_ADDR": "127.0.0.1"}):
             login_user(load_user(token))
-            generate_csrf()  # puts the CSRF secret into the session
+            csrf_token = generate_csrf()  # and the CSRF secret goes into the session
             response = app.make_response("")
             app.session_interface.save_session(app, session, response)
             name, _, value = response.headers["Set-Cookie"].partition(";")[0].partition("=")
-            cookies.append(f"{name}={value}")
-    return cookies
+            signed_in.append(SignedIn(f"{name}={value}", csrf_token))
+    return signed_in
 
 
 def prepare_api(app: Flask) -> dict:
@@ -216,21 +252,38 @@ def prepare_documents(app: Flask, data: bytes) -> None:
         db.session.commit()
 
 
+def prepare_attempts(app: Flask) -> list[int]:
+    """After prepare(): an attempt in progress for every person; their ids, in the people's order."""
+    with app.app_context():
+        db.create_all()
+        attempts = [FloorAttempt(user_id=user_id, status="in_progress")
+                    for user_id in db.session.scalars(select(FloorUser.id).order_by(FloorUser.id))]
+        db.session.add_all(attempts)
+        db.session.commit()
+        return [attempt.id for attempt in attempts]
+
+
 def main() -> None:
     """Prepare the bench database (DATABASE_URL) and print, as JSON, what the bench sends:
-    {"cookies": [...]}, with --api also "token" and "ids"."""
+    {"cookies": [...], "csrf_tokens": [...]}, with --api also "token" and "ids", with --attempts
+    "attempt_ids"."""
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--people", type=int, required=True)
     parser.add_argument("--user-agent", required=True, help="the User-Agent every request will send")
     parser.add_argument("--api", action="store_true", help="also an API key")
     parser.add_argument("--document", type=Path, help="also a stored document of this file's bytes for each person")
+    parser.add_argument("--attempts", action="store_true", help="also an attempt in progress for each person")
     args = parser.parse_args()
     app = create_app()
-    found: dict = {"cookies": prepare(app, args.people, args.user_agent)}
+    people = prepare(app, args.people, args.user_agent)
+    found: dict = {"cookies": [person.cookie for person in people],
+                   "csrf_tokens": [person.csrf_token for person in people]}
     if args.api:
         found.update(prepare_api(app))
     if args.document:
         prepare_documents(app, args.document.read_bytes())
+    if args.attempts:
+        found["attempt_ids"] = prepare_attempts(app)
     print(json.dumps(found))
 
 

@@ -3,14 +3,16 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bench.stack_floor_app import FloorUser, create_app, db, prepare, prepare_api, prepare_documents
+from bench.stack_floor_app import (
+    FloorUser, create_app, db, prepare, prepare_api, prepare_attempts, prepare_documents,
+)
 
 USER_AGENT = "callsafe-bench"
 
 
 def test_its_people_get_a_signed_in_404_that_leaves_their_cookie_alone(tmp_path):
     app = create_app(f"sqlite:///{tmp_path / 'floor.sqlite3'}", "a-secret-key-for-this-test-only-0123456789")
-    cookies = prepare(app, 2, USER_AGENT)
+    cookies = [person.cookie for person in prepare(app, 2, USER_AGENT)]
     client = app.test_client(use_cookies=False)  # else the client sends its own (empty) jar, not this header
 
     response = client.get("/no-such-page", headers={"Cookie": cookies[1], "User-Agent": USER_AGENT},
@@ -52,7 +54,7 @@ def test_its_api_answers_a_live_key_and_refuses_a_wrong_one(tmp_path):
 
 def test_its_download_sends_the_signed_in_persons_document(tmp_path):
     app = create_app(f"sqlite:///{tmp_path / 'floor.sqlite3'}", "a-secret-key-for-this-test-only-0123456789")
-    cookies = prepare(app, 2, USER_AGENT)
+    cookies = [person.cookie for person in prepare(app, 2, USER_AGENT)]
     prepare_documents(app, b"%PDF-1.7 a certificate")
     client = app.test_client(use_cookies=False)
 
@@ -82,3 +84,22 @@ def test_its_scim_create_needs_the_key_and_stores_the_person(tmp_path):
     assert refused.status_code == 401 and malformed.status_code == 400
     with app.app_context():
         assert db.session.scalars(select(FloorUser.name)).all() == ["new@bench.example"]
+
+
+def test_its_submit_needs_the_csrf_token_and_wins_once(tmp_path):
+    app = create_app(f"sqlite:///{tmp_path / 'floor.sqlite3'}", "a-secret-key-for-this-test-only-0123456789")
+    person = prepare(app, 1, USER_AGENT)[0]
+    attempt = prepare_attempts(app)[0]
+    client = app.test_client(use_cookies=False)
+    headers = {"Cookie": person.cookie, "User-Agent": USER_AGENT, "Accept": "application/json"}
+
+    def submit(fields: dict):
+        return client.post(f"/attempts/{attempt}/submit", data=fields, headers=headers,
+                           environ_base={"REMOTE_ADDR": "127.0.0.1"})
+
+    without_token = submit({})
+    first, second = submit({"csrf_token": person.csrf_token}), submit({"csrf_token": person.csrf_token})
+
+    assert without_token.status_code == 400
+    assert first.status_code == 200 and first.get_json() == {"submitted": True}
+    assert second.status_code == 409
