@@ -58,6 +58,10 @@ from flask_wtf.csrf import CSRFProtect, generate_csrf
 from sqlalchemy import DateTime, LargeBinary, String, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
+# The LMS's SQLite settings (write-ahead log, synchronous=NORMAL, a busy timeout), which its module
+# registers for every engine: how the database is run is the deployment's, not the app's work.
+import lms.extensions  # noqa: F401
+
 db = SQLAlchemy()
 csrf = CSRFProtect()
 login_manager = LoginManager()
