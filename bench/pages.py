@@ -25,7 +25,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -451,7 +451,7 @@ def bench_database(label: str, database_url: str, settings: Settings, workdir: P
 
 
 def measure_floor(stack: ExitStack, env: dict[str, str], wrk: Wrk, bare_port: int, settings: Settings, label: str,
-                  workdir: Path, step) -> Result:
+                  workdir: Path, step: Callable[[str], None]) -> Result:
     """Serve bench/stack_floor_app.py as the LMS is served, sign its people in, and time its 404."""
     cookies = json.loads(run_command([sys.executable, "-m", "bench.stack_floor_app", "--people", str(settings.sessions),
                                       "--user-agent", USER_AGENT], env, timeout=COMMAND_TIMEOUT)[0])["cookies"]
